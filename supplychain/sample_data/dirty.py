@@ -116,7 +116,7 @@ class DirtInjector:
             "null_required": lambda: (str(rng.choice(rules.required)), ""),
             "invalid_date": lambda: (rules.date_column, str(rng.choice(BAD_DATES))),
             "invalid_number": lambda: (rules.number_column, str(rng.choice(BAD_NUMBERS))),
-            "invalid_quantity": lambda: (rules.quantity_column, str(rng.choice([-int(rng.integers(1, 50)), 250000]))),
+            "invalid_quantity": lambda: (rules.quantity_column, str(rng.choice([-int(rng.integers(1, 50)), 99_999_999]))),
             "unknown_product": lambda: ("product_id", "P99999"),
             "unknown_warehouse": lambda: ("warehouse_id", "WH999"),
             "region_spelling": lambda: ("region", f" {frame.iat[row, frame.columns.get_loc('region')].lower()} "),

@@ -1,0 +1,1 @@
+"""Reserved for the forecasting stage (see the open issues)."""

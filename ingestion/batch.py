@@ -1,0 +1,240 @@
+"""One ingestion run of one source: new raw drops -> checked records -> quality gate -> merged, published tables.
+
+Order of effects is what makes a run safe to fail and to repeat: nothing is written before the quality gate
+passes; tables are staged and then swapped in; the bookmark moves last, so a crashed run is simply run again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from pyspark import StorageLevel
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from ingestion.io.lake import Lake, MissingInputError, RawFile
+from ingestion.io.raw_reader import read_csv_drops, read_json_drops
+from ingestion.quality import QualityGateError, QualityReport
+from ingestion.sources import Source
+from ingestion.tables import Table, merge_batch, read_table, replace_partitions
+from ingestion.transforms.cdc import change_history, current_state
+from ingestion.transforms.conform import fill_region_from_warehouse
+from ingestion.transforms.rules import (
+    References,
+    check_records,
+    good_records,
+    quarantine_month,
+    quarantined_records,
+)
+
+log = logging.getLogger(__name__)
+
+WAREHOUSE_HISTORY = Table("processed/warehouse_history", key=("warehouse_id", "commit_ts"))
+WAREHOUSES = Table("processed/warehouses", key=("warehouse_id",))
+PRODUCTS_TABLE = "processed/products"
+
+
+@contextmanager
+def phase(entity: str, what: str):
+    """Logs how long each step of a run takes: progress for whoever watches a long ingestion."""
+    began = time.perf_counter()
+    yield
+    log.info("%s: %s in %.1fs", entity, what, time.perf_counter() - began)
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    run_date: dt.date | None = None  # only drops in partitions up to this date; None means all that landed
+    full_refresh: bool = False  # ignore the bookmark and re-read every drop (the result is the same)
+    max_quarantine_rate: float = 0.05
+
+
+def quarantine_table(entity: str) -> Table:
+    return Table(f"processed/_quarantine/{entity}", key=("source_file", "source_line"),
+                 partition_column="ingest_month")
+
+
+def bookmark_path(entity: str) -> str:
+    return f"processed/_bookmarks/{entity}.json"
+
+
+def new_drops(lake: Lake, source: Source, options: RunOptions) -> list[RawFile]:
+    """Drops not yet ingested (as Glue job bookmarks track them), up to the run date."""
+    files = lake.list_raw(source.raw_folder, source.suffixes)
+    if options.run_date is not None:
+        files = [f for f in files if f.partition_date is None or f.partition_date <= options.run_date]
+    if options.full_refresh:
+        return files
+    seen = lake.read_json(bookmark_path(source.entity), {"files": {}})["files"]
+    return [f for f in files if seen.get(f.path) != f.size]
+
+
+def save_bookmark(lake: Lake, entity: str, files: list[RawFile]) -> None:
+    seen = lake.read_json(bookmark_path(entity), {"files": {}})["files"]
+    seen.update({f.path: f.size for f in files})
+    lake.write_json(bookmark_path(entity), {"files": dict(sorted(seen.items()))})
+
+
+def load_references(spark: SparkSession, lake: Lake, source: Source) -> References | None:
+    if not source.references:
+        return None
+    masters = {}
+    for master in set(source.references.values()):
+        path = PRODUCTS_TABLE if master == "products" else WAREHOUSES.path
+        if not lake.exists(path):
+            raise MissingInputError(
+                f"{lake.uri(path)} does not exist: ingest the {master} master before {source.entity} "
+                "(`supplychain ingest` runs the jobs in order)"
+            )
+        masters[master] = spark.read.parquet(lake.uri(path))
+    return References(checks=dict(source.references), **masters)
+
+
+def ingest_source(spark: SparkSession, lake: Lake, source: Source, options: RunOptions) -> QualityReport:
+    began = time.perf_counter()
+    report = QualityReport(source.entity, _run_id(), max_quarantine_rate=options.max_quarantine_rate)
+    files = new_drops(lake, source, options)
+    if not files:
+        report.status = "no_new_files"
+        log.info("%s: no new drops under %s", source.entity, lake.uri(source.raw_folder))
+        write_report(lake, report)
+        return report
+    log.info("%s: ingesting %d new drop(s)", source.entity, len(files))
+    if source.format == "csv":
+        records, drift = read_csv_drops(spark, lake, files, source.columns, source.required)
+    else:
+        records, drift = read_json_drops(spark, lake, files, source.columns), []
+    report.files = [f.path for f in files]
+    report.files_read = len(files)
+    report.schema_drift = drift
+    for finding in drift:
+        log.warning("%s: schema drift in %s: extra column(s) %s kept out of processed/", source.entity,
+                    finding["file"], ", ".join(finding["extra_columns"]))
+    ingest_records(spark, lake, source, records, report)
+    save_bookmark(lake, source.entity, files)
+    report.seconds = round(time.perf_counter() - began, 2)
+    write_report(lake, report)
+    return report
+
+
+def ingest_records(spark: SparkSession, lake: Lake, source: Source, records: DataFrame, report: QualityReport) -> None:
+    """Checks, gates, merges and publishes one batch of parsed records (used by batch and streaming runs)."""
+    references = load_references(spark, lake, source)
+    checked = check_records(records, source.fields, references)
+    if source.partition:
+        checked = checked.withColumn(source.partition[0], F.expr(source.partition[1]))
+    checked = checked.persist(StorageLevel.MEMORY_AND_DISK)
+    try:
+        with phase(source.entity, "read and checked the batch"):
+            profile = batch_profile(checked, source)
+        report.rows_read = profile.rows
+        report.quarantined_by_rule = profile.quarantined_by_rule
+        report.rows_quarantined = sum(profile.quarantined_by_rule.values())
+        report.null_rates = profile.null_rates
+        try:
+            report.check_gate()
+        except QualityGateError as failure:
+            report.status, report.error = "failed", str(failure)
+            write_report(lake, report)
+            raise
+        good = good_records(checked)
+        if "region" in source.columns and references is not None and references.warehouses is not None:
+            good = fill_region_from_warehouse(good, references.warehouses)
+        with phase(source.entity, "merged and published processed/ tables"):
+            if source.entity == "warehouses":
+                _publish_cdc(spark, lake, good, report)
+            else:
+                _publish_latest(spark, lake, source, good, profile.partitions, report)
+        if report.rows_quarantined:
+            with phase(source.entity, f"quarantined {report.rows_quarantined} records"):
+                table = quarantine_table(source.entity)
+                rejected = quarantined_records(checked, source.entity)
+                merged = merge_batch(spark, lake, table, rejected, profile.quarantine_months, count=False)
+                replace_partitions(lake, table, merged.rows, merged.partitions)
+        report.status = "succeeded"
+    finally:
+        checked.unpersist()
+
+
+@dataclass
+class BatchProfile:
+    rows: int
+    quarantined_by_rule: dict[str, int]
+    null_rates: dict[str, float]
+    partitions: list[str] | None  # partitions the good records fall in
+    quarantine_months: list[str]
+
+
+def batch_profile(checked: DataFrame, source: Source) -> BatchProfile:
+    """Everything the report and the writers need to know about a batch, in one pass over it."""
+    partition = source.partition[0] if source.partition else None
+    is_good = F.col("quarantine_rule").isNull()
+    keys = [F.col("quarantine_rule"), F.when(is_good, F.col(partition) if partition else F.lit(None)).alias("_part"),
+            F.when(~is_good, quarantine_month(F.col("source_file"))).alias("_qdate")]
+    nulls = [F.sum(F.col(c).isNull().cast("int")).alias(c) for c in source.columns]
+    groups = checked.groupBy(*keys).agg(F.count(F.lit(1)).alias("_rows"), *nulls).collect()
+    good = [g for g in groups if g["quarantine_rule"] is None]
+    good_rows = sum(g["_rows"] for g in good)
+    by_rule: dict[str, int] = {}
+    for g in groups:
+        if g["quarantine_rule"] is not None:
+            by_rule[g["quarantine_rule"]] = by_rule.get(g["quarantine_rule"], 0) + g["_rows"]
+    return BatchProfile(
+        rows=sum(g["_rows"] for g in groups),
+        quarantined_by_rule=dict(sorted(by_rule.items())),
+        null_rates={c: round(sum(g[c] for g in good) / good_rows, 6) if good_rows else 0.0 for c in source.columns},
+        partitions=sorted({g["_part"] for g in good}) if partition else None,
+        quarantine_months=sorted({g["_qdate"] for g in groups if g["quarantine_rule"] is not None}),
+    )
+
+
+def _publish_latest(
+    spark: SparkSession, lake: Lake, source: Source, good: DataFrame, partitions: list[str] | None,
+    report: QualityReport,
+) -> None:
+    table = Table(source.table, source.key, source.version, source.partition[0] if source.partition else None)
+    batch_rows = report.rows_read - report.rows_quarantined
+    merged = merge_batch(spark, lake, table, good, partitions)
+    report.rows_written = merged.batch_kept
+    report.rows_deduplicated = batch_rows - merged.batch_kept
+    report.rows_replaced = merged.existing_rows - merged.existing_kept
+    replace_partitions(lake, table, merged.rows, merged.partitions)
+    report.partitions_written = merged.partitions or []
+    merged.rows.unpersist()
+
+
+def _publish_cdc(spark: SparkSession, lake: Lake, changes: DataFrame, report: QualityReport) -> None:
+    """Warehouse master: the change history grows; the current state is rebuilt from it."""
+    base = changes.columns
+    existing = read_table(spark, lake, WAREHOUSE_HISTORY)
+    tagged = changes.withColumn("_from_batch", F.lit(True))
+    if existing is not None:
+        tagged = tagged.unionByName(existing.select(*base).withColumn("_from_batch", F.lit(False)))
+    history = change_history(tagged, "warehouse_id").persist()
+    kept = history.where("_from_batch").count()
+    report.rows_written = kept
+    report.rows_deduplicated = changes.count() - kept
+    history = history.drop("_from_batch")
+    current = current_state(history, "warehouse_id")
+    # Both tables are computed from the persisted history before either is replaced.
+    current = current.persist()
+    current.count()
+    replace_partitions(lake, WAREHOUSE_HISTORY, history, None)
+    replace_partitions(lake, WAREHOUSES, current, None)
+    history.unpersist()
+    current.unpersist()
+
+
+def write_report(lake: Lake, report: QualityReport) -> None:
+    payload = report.as_dict()
+    lake.write_json(f"processed/_reports/{report.entity}/{report.run_id}.json", payload)
+    lake.write_json(f"processed/_reports/{report.entity}/latest.json", payload)
+
+
+def _run_id() -> str:
+    return dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]

@@ -1,0 +1,11 @@
+"""Glue job: order events (Structured Streaming, availableNow) -> processed/.
+
+Locally: spark-submit ingestion/jobs/order_events.py --lake-root lake [--run-date YYYY-MM-DD] [--full-refresh]
+"""
+
+import sys
+
+from ingestion.glue import run_job
+
+if __name__ == "__main__":
+    sys.exit(run_job("order_events"))

@@ -1,0 +1,47 @@
+"""The quality report every ingestion run writes, and the gate that fails a run on anomalies."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+class QualityGateError(RuntimeError):
+    """Too many records broke the rules: the run fails and publishes nothing."""
+
+
+@dataclass
+class QualityReport:
+    entity: str
+    run_id: str
+    status: str = "running"  # succeeded, failed, no_new_files
+    files_read: int = 0
+    rows_read: int = 0
+    rows_written: int = 0
+    rows_deduplicated: int = 0
+    rows_replaced: int = 0  # rows already in processed/ that this run's newer versions superseded
+    rows_quarantined: int = 0
+    quarantined_by_rule: dict[str, int] = field(default_factory=dict)
+    quarantine_rate: float = 0.0
+    max_quarantine_rate: float = 0.05
+    null_rates: dict[str, float] = field(default_factory=dict)
+    schema_drift: list[dict] = field(default_factory=list)
+    partitions_written: list[str] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+    error: str | None = None
+    seconds: float = 0.0
+
+    def reconciles(self) -> bool:
+        """Nothing is lost: every record read was written, dropped as a duplicate or quarantined."""
+        return self.rows_read == self.rows_written + self.rows_deduplicated + self.rows_quarantined
+
+    def check_gate(self) -> None:
+        self.quarantine_rate = round(self.rows_quarantined / self.rows_read, 6) if self.rows_read else 0.0
+        if self.quarantine_rate > self.max_quarantine_rate:
+            top = ", ".join(f"{rule}: {n}" for rule, n in sorted(self.quarantined_by_rule.items(), key=lambda x: -x[1]))
+            raise QualityGateError(
+                f"{self.entity}: {self.rows_quarantined} of {self.rows_read} records ({self.quarantine_rate:.1%}) "
+                f"broke the rules, above the {self.max_quarantine_rate:.1%} threshold ({top}); nothing was published"
+            )
+
+    def as_dict(self) -> dict:
+        return asdict(self)

@@ -1,0 +1,190 @@
+"""What each raw source looks like and how it lands in processed/: columns, rules, key, version and partitioning."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ingestion.transforms.rules import Field
+
+REGIONS = ("NORTH", "SOUTH", "EAST", "WEST", "CENTRAL")
+CHANNELS = ("WEB", "RETAIL", "B2B", "MARKETPLACE", "UNKNOWN")
+MAX_LINE_QTY = 10_000
+MAX_STOCK_QTY = 10_000_000
+
+
+@dataclass(frozen=True)
+class Source:
+    entity: str
+    raw_folder: str
+    format: str  # csv or jsonl
+    fields: tuple[Field, ...]
+    key: tuple[str, ...]
+    version: tuple[str, ...] = ()
+    partition: tuple[str, str] | None = None  # (column name, SQL expression over the typed record)
+    references: dict[str, str] = field(default_factory=dict)  # column -> "products" | "warehouses"
+    output: str = ""  # processed/<output>; defaults to the entity
+
+    @property
+    def columns(self) -> list[str]:
+        return [f.name for f in self.fields]
+
+    @property
+    def required(self) -> list[str]:
+        return [f.name for f in self.fields if f.required]
+
+    @property
+    def suffixes(self) -> tuple[str, ...]:
+        return (".csv",) if self.format == "csv" else (".jsonl", ".json")
+
+    @property
+    def table(self) -> str:
+        return f"processed/{self.output or self.entity}"
+
+
+PRODUCTS = Source(
+    entity="products",
+    raw_folder="raw/product_master",
+    format="jsonl",
+    fields=(
+        Field("product_id", required=True),
+        Field("product_name", required=True),
+        Field("category", required=True),
+        Field("brand"),
+        Field("unit_cost", "decimal(12,2)"),
+        Field("unit_price", "decimal(12,2)", required=True, range=(0, 1_000_000)),
+        Field("weight_kg", "double"),
+        Field("volume_m3", "double"),
+        Field("launch_date", "date"),
+        Field("status", normalise_upper=True, allowed=("ACTIVE", "DISCONTINUED"), default="ACTIVE"),
+        Field("updated_at", "timestamp", required=True),
+    ),
+    key=("product_id",),
+    version=("updated_at",),
+)
+
+WAREHOUSE_CHANGES = Source(
+    entity="warehouses",
+    raw_folder="raw/warehouse_master",
+    format="csv",
+    fields=(
+        Field("op", normalise_upper=True, required=True, allowed=("I", "U", "D")),
+        Field("commit_ts", "timestamp", required=True),
+        Field("warehouse_id", required=True),
+        Field("warehouse_name"),
+        Field("region", normalise_upper=True, allowed=REGIONS),
+        Field("city"),
+        Field("address"),
+        Field("capacity_units", "bigint", range=(0, 1e9)),
+        Field("latitude", "double"),
+        Field("longitude", "double"),
+        Field("opened_date", "date"),
+    ),
+    key=("warehouse_id",),
+    version=("commit_ts",),
+)
+
+TRANSFER_LANES = Source(
+    entity="transfer_lanes",
+    raw_folder="raw/transfer_lanes",
+    format="csv",
+    fields=(
+        Field("from_warehouse_id", required=True),
+        Field("to_warehouse_id", required=True),
+        Field("distance_km", "double"),
+        Field("transfer_cost_per_unit", "decimal(10,2)", required=True, range=(0, 10_000)),
+        Field("lead_time_days", "int", required=True, range=(0, 120)),
+    ),
+    key=("from_warehouse_id", "to_warehouse_id"),
+    references={"from_warehouse_id": "warehouses", "to_warehouse_id": "warehouses"},
+)
+
+SALES = Source(
+    entity="sales",
+    raw_folder="raw/sales",
+    format="csv",
+    fields=(
+        Field("order_id", required=True),
+        Field("line_number", "int", required=True, range=(1, 10_000)),
+        Field("order_date", "date", required=True),
+        Field("product_id", required=True),
+        Field("warehouse_id", required=True),
+        Field("region", normalise_upper=True, allowed=REGIONS),
+        Field("customer_id", default="UNKNOWN"),
+        Field("channel", normalise_upper=True, allowed=CHANNELS, default="UNKNOWN"),
+        Field("qty", "int", required=True, range=(1, MAX_LINE_QTY)),
+        Field("unit_price", "decimal(12,2)", required=True, range=(0, 1_000_000)),
+        Field("discount_pct", "decimal(5,2)", range=(0, 100), default=0),
+        Field("updated_at", "timestamp", required=True),
+    ),
+    key=("order_id", "line_number"),
+    version=("updated_at",),
+    partition=("order_month", "date_format(order_date, 'yyyy-MM')"),
+    references={"product_id": "products", "warehouse_id": "warehouses"},
+)
+
+SHIPMENTS = Source(
+    entity="shipments",
+    raw_folder="raw/shipments",
+    format="csv",
+    fields=(
+        Field("shipment_id", required=True),
+        Field("order_id", required=True),
+        Field("warehouse_id", required=True),
+        Field("carrier", normalise_upper=True, default="UNKNOWN"),
+        Field("status", normalise_upper=True, required=True, allowed=("SHIPPED", "DELIVERED", "LOST", "RETURNED")),
+        Field("ship_date", "date", required=True),
+        Field("promised_date", "date"),
+        Field("delivered_date", "date"),
+        Field("delay_days", "int", range=(0, 365)),
+        Field("total_units", "int", range=(0, 1_000_000)),
+        Field("updated_at", "timestamp", required=True),
+    ),
+    key=("shipment_id",),
+    version=("updated_at",),
+    partition=("ship_month", "date_format(ship_date, 'yyyy-MM')"),
+    references={"warehouse_id": "warehouses"},
+)
+
+INVENTORY = Source(
+    entity="inventory",
+    raw_folder="raw/inventory",
+    format="csv",
+    fields=(
+        Field("snapshot_date", "date", required=True),
+        Field("warehouse_id", required=True),
+        Field("product_id", required=True),
+        Field("on_hand_qty", "int", required=True, range=(0, MAX_STOCK_QTY)),
+        Field("on_order_qty", "int", range=(0, MAX_STOCK_QTY), default=0),
+        Field("in_transit_qty", "int", range=(0, MAX_STOCK_QTY), default=0),
+        Field("extracted_at", "timestamp"),
+    ),
+    key=("snapshot_date", "warehouse_id", "product_id"),
+    version=("extracted_at",),
+    partition=("snapshot_month", "date_format(snapshot_date, 'yyyy-MM')"),
+    references={"product_id": "products", "warehouse_id": "warehouses"},
+)
+
+ORDER_EVENTS = Source(
+    entity="order_events",
+    raw_folder="raw/order_events",
+    format="jsonl",
+    fields=(
+        Field("event_id", required=True),
+        Field("event_type", required=True, allowed=("order_created", "order_cancelled")),
+        Field("event_at", "timestamp", required=True),
+        Field("order_id", required=True),
+        Field("warehouse_id"),
+        Field("channel", normalise_upper=True, allowed=CHANNELS, default="UNKNOWN"),
+        Field("customer_id"),
+        Field("line_count", "int", range=(0, 10_000)),
+        Field("total_qty", "int", range=(0, 10_000_000)),
+        Field("schema_version", "int"),
+    ),
+    key=("event_id",),
+    partition=("event_date", "date_format(event_at, 'yyyy-MM-dd')"),
+    references={"warehouse_id": "warehouses"},
+)
+
+BATCH_SOURCES = {s.entity: s for s in (PRODUCTS, WAREHOUSE_CHANGES, TRANSFER_LANES, SALES, SHIPMENTS, INVENTORY)}
+# Masters first: facts are checked against them.
+RUN_ORDER = ("products", "warehouses", "transfer_lanes", "sales", "shipments", "inventory", "order_events")

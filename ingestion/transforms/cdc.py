@@ -1,0 +1,32 @@
+"""Applies a DMS-style change stream (Op = I/U/D, commit timestamp) to a master table.
+
+Produces the full change history with validity intervals and the latest state per key, deletes kept as inactive
+rows so facts that point at a closed warehouse still conform.
+"""
+
+from __future__ import annotations
+
+from pyspark.sql import DataFrame, Window
+from pyspark.sql import functions as F
+
+
+def change_history(changes: DataFrame, key: str) -> DataFrame:
+    """Every change with valid_from/valid_to; re-delivered change rows (same key, op and commit time) count once."""
+    distinct = changes.dropDuplicates([key, "op", "commit_ts"])
+    window = Window.partitionBy(key).orderBy("commit_ts", "source_file", "source_line")
+    return distinct.select(
+        "*",
+        F.col("commit_ts").alias("valid_from"),
+        F.lead("commit_ts").over(window).alias("valid_to"),
+        (F.lead("commit_ts").over(window).isNull()).alias("is_current"),
+        (F.col("op") == "D").alias("is_deleted"),
+    )
+
+
+def current_state(history: DataFrame, key: str) -> DataFrame:
+    """The latest version of each key; first_seen_at comes from its first change."""
+    first_seen = history.groupBy(key).agg(F.min("commit_ts").alias("first_seen_at"))
+    latest = history.where("is_current").drop("valid_from", "valid_to", "is_current")
+    return latest.join(first_seen, key).select(
+        "*", (~F.col("is_deleted")).alias("is_active"), F.col("commit_ts").alias("last_changed_at")
+    ).drop("is_deleted", "commit_ts", "op")

@@ -1,0 +1,1 @@
+"""Reserved for the optimization stage (see the open issues)."""

@@ -1,0 +1,1 @@
+"""Reserved for the orchestration stage (see the open issues)."""
