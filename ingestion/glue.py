@@ -94,7 +94,8 @@ def run_job(job_name: str) -> int:
         options = RunOptions(args.run_date, args.full_refresh, args.max_quarantine_rate)
         ingest_entity(spark, Lake(args.lake_root), job_name, options)
     except (MissingInputError, RawFileError, QualityGateError) as failure:
-        logging.getLogger(job_name).error("%s", failure)
+        # Printed as well as logged: Spark may own the root logger's handlers in a spark-submit run.
+        print(f"ERROR {job_name}: {failure}", file=sys.stderr)
         return 2
     if glue_job is not None:
         glue_job.commit()

@@ -101,7 +101,7 @@ class Lake:
             self.fs.move(target, full)
 
     def staging_area(self, entity: str) -> str:
-        return f"processed/_staging/{entity}/{uuid.uuid4().hex}"
+        return f"processed/_staging/{entity}-{uuid.uuid4().hex}"
 
     def publish(self, staged: str, target: str, partitions: list[str] | None) -> None:
         """Swap staged output into place: whole partitions (or the whole table) are replaced at once.

@@ -1,0 +1,76 @@
+"""Reading drops: columns by header name, line numbers, schema drift, cut-off records and unreadable files."""
+
+from __future__ import annotations
+
+import pytest
+
+from ingestion.io.lake import Lake
+from ingestion.io.raw_reader import RawFileError, read_csv_drops, read_json_drops
+
+pytestmark = pytest.mark.spark
+COLUMNS = ["order_id", "qty", "note"]
+
+
+def drop(root, name, text):
+    path = root / "raw" / "sales" / "year=2024" / "month=01" / "day=02" / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(text if isinstance(text, bytes) else text.encode())
+    return path
+
+
+def read(spark, root, required=("order_id",)):
+    lake = Lake(str(root))
+    files = lake.list_raw("raw/sales", (".csv",))
+    return read_csv_drops(spark, lake, files, COLUMNS, list(required))
+
+
+def test_columns_map_by_header_and_lines_are_numbered(spark, tmp_path):
+    drop(tmp_path, "a.csv", 'order_id,qty,note\nO1,1,"x, with comma"\nO2,2,\n')
+    drop(tmp_path, "b.csv", "qty,order_id\n5,O3\n")  # other column order, no note column
+    records, drift = read(spark, tmp_path)
+    got = sorted((r.source_file.rsplit("/", 1)[-1], r.source_line, r.order_id, r.qty, r.note, r.is_malformed)
+                 for r in records.collect())
+    assert got == [
+        ("a.csv", 2, "O1", "1", "x, with comma", False),
+        ("a.csv", 3, "O2", "2", None, False),
+        ("b.csv", 2, "O3", "5", None, False),
+    ]
+    assert drift == []
+
+
+def test_schema_drift_is_reported_and_known_columns_still_land(spark, tmp_path):
+    drop(tmp_path, "a.csv", "order_id,promo_code,qty,note\nO1,BF,1,n\n")
+    records, drift = read(spark, tmp_path)
+    assert [(r.order_id, r.qty, r.note, r.is_malformed) for r in records.collect()] == [("O1", "1", "n", False)]
+    assert drift == [{"file": "raw/sales/year=2024/month=01/day=02/a.csv", "extra_columns": ["promo_code"]}]
+
+
+def test_record_cut_short_is_flagged_malformed(spark, tmp_path):
+    drop(tmp_path, "a.csv", "order_id,qty,note\nO1,1,n\nO2,2")  # upload interrupted mid-record
+    records, _ = read(spark, tmp_path)
+    assert sorted((r.source_line, r.is_malformed) for r in records.collect()) == [(2, False), (3, True)]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "file is empty"),
+        (b"order_i", "header lacks required column(s) order_id"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00binary", "not UTF-8"),
+    ],
+)
+def test_unreadable_or_truncated_file_fails_naming_it(spark, tmp_path, content, message):
+    drop(tmp_path, "good.csv", "order_id,qty,note\nO1,1,n\n")
+    drop(tmp_path, "broken.csv", content)
+    with pytest.raises(RawFileError) as failure:
+        read(spark, tmp_path)
+    assert "raw/sales/year=2024/month=01/day=02/broken.csv" in str(failure.value)
+    assert message in str(failure.value)
+
+
+def test_json_lines_keep_line_numbers_and_flag_broken_json(spark, tmp_path):
+    drop(tmp_path, "p.json", '{"order_id": "O1", "qty": 3}\n{"order_id": "O2", "qty"\n')
+    lake = Lake(str(tmp_path))
+    records = read_json_drops(spark, lake, lake.list_raw("raw/sales", (".json",)), COLUMNS)
+    got = sorted((r.source_line, r.order_id, r.qty, r.is_malformed) for r in records.collect())
+    assert got == [(1, "O1", "3", False), (2, None, None, True)]
