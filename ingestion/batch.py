@@ -55,8 +55,7 @@ class RunOptions:
 
 
 def quarantine_table(entity: str) -> Table:
-    return Table(f"processed/_quarantine/{entity}", key=("source_file", "source_line"),
-                 partition_column="ingest_month")
+    return Table(f"processed/_quarantine/{entity}", key=("source_file", "source_line"), partition_column="ingest_month")
 
 
 def bookmark_path(entity: str) -> str:
@@ -113,8 +112,12 @@ def ingest_source(spark: SparkSession, lake: Lake, source: Source, options: RunO
     report.files_read = len(files)
     report.schema_drift = drift
     for finding in drift:
-        log.warning("%s: schema drift in %s: extra column(s) %s kept out of processed/", source.entity,
-                    finding["file"], ", ".join(finding["extra_columns"]))
+        log.warning(
+            "%s: schema drift in %s: extra column(s) %s kept out of processed/",
+            source.entity,
+            finding["file"],
+            ", ".join(finding["extra_columns"]),
+        )
     ingest_records(spark, lake, source, records, report)
     save_bookmark(lake, source.entity, files)
     report.seconds = round(time.perf_counter() - began, 2)
@@ -174,8 +177,11 @@ def batch_profile(checked: DataFrame, source: Source) -> BatchProfile:
     """Everything the report and the writers need to know about a batch, in one pass over it."""
     partition = source.partition[0] if source.partition else None
     is_good = F.col("quarantine_rule").isNull()
-    keys = [F.col("quarantine_rule"), F.when(is_good, F.col(partition) if partition else F.lit(None)).alias("_part"),
-            F.when(~is_good, quarantine_month(F.col("source_file"))).alias("_qdate")]
+    keys = [
+        F.col("quarantine_rule"),
+        F.when(is_good, F.col(partition) if partition else F.lit(None)).alias("_part"),
+        F.when(~is_good, quarantine_month(F.col("source_file"))).alias("_qdate"),
+    ]
     nulls = [F.sum(F.col(c).isNull().cast("int")).alias(c) for c in source.columns]
     groups = checked.groupBy(*keys).agg(F.count(F.lit(1)).alias("_rows"), *nulls).collect()
     good = [g for g in groups if g["quarantine_rule"] is None]
@@ -194,7 +200,11 @@ def batch_profile(checked: DataFrame, source: Source) -> BatchProfile:
 
 
 def _publish_latest(
-    spark: SparkSession, lake: Lake, source: Source, good: DataFrame, partitions: list[str] | None,
+    spark: SparkSession,
+    lake: Lake,
+    source: Source,
+    good: DataFrame,
+    partitions: list[str] | None,
     report: QualityReport,
 ) -> None:
     table = Table(source.table, source.key, source.version, source.partition[0] if source.partition else None)

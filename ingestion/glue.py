@@ -32,11 +32,13 @@ def parse_job_arguments(argv: list[str], job_name: str) -> JobArguments:
     settings = Settings.from_env()
     parser = argparse.ArgumentParser(prog=job_name, description=f"Ingest the {job_name} source into processed/")
     parser.add_argument("--lake-root", "--lake_root", default=settings.lake_root)
-    parser.add_argument("--run-date", "--run_date", type=lambda s: parse_date(s, "--run-date"),
-                        default=settings.run_date)
+    parser.add_argument(
+        "--run-date", "--run_date", type=lambda s: parse_date(s, "--run-date"), default=settings.run_date
+    )
     parser.add_argument("--full-refresh", "--full_refresh", action="store_true")
-    parser.add_argument("--max-quarantine-rate", "--max_quarantine_rate", type=parse_rate,
-                        default=settings.max_quarantine_rate)
+    parser.add_argument(
+        "--max-quarantine-rate", "--max_quarantine_rate", type=parse_rate, default=settings.max_quarantine_rate
+    )
     parser.add_argument("--JOB_NAME", default=job_name)
     known, _ = parser.parse_known_args(argv)
     return JobArguments(known.lake_root, known.run_date, known.full_refresh, known.max_quarantine_rate, known.JOB_NAME)

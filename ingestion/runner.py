@@ -24,11 +24,19 @@ def ingest_entity(spark: SparkSession, lake: Lake, entity: str, options: RunOpti
         raise ValueError(f"unknown source {entity!r}; known: {', '.join(RUN_ORDER)}")
     log.info(
         "%s: %s; read %d, written %d, deduplicated %d, quarantined %d (%.2f%%) in %.1fs",
-        entity, report.status, report.rows_read, report.rows_written, report.rows_deduplicated,
-        report.rows_quarantined, 100 * report.quarantine_rate, report.seconds,
+        entity,
+        report.status,
+        report.rows_read,
+        report.rows_written,
+        report.rows_deduplicated,
+        report.rows_quarantined,
+        100 * report.quarantine_rate,
+        report.seconds,
     )
     return report
 
 
-def ingest_all(spark: SparkSession, lake: Lake, options: RunOptions, only: list[str] | None = None) -> list[QualityReport]:
+def ingest_all(
+    spark: SparkSession, lake: Lake, options: RunOptions, only: list[str] | None = None
+) -> list[QualityReport]:
     return [ingest_entity(spark, lake, entity, options) for entity in RUN_ORDER if not only or entity in only]

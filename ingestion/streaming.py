@@ -45,11 +45,15 @@ def ingest_events(spark: SparkSession, lake: Lake, options: RunOptions, source: 
     def process(batch: DataFrame, batch_id: int) -> None:
         lines = number_lines(batch, lake)
         records = parse_json_records(lines, source.columns)
-        report = QualityReport(source.entity, f"{total.run_id}-b{batch_id}", max_quarantine_rate=options.max_quarantine_rate)
+        report = QualityReport(
+            source.entity, f"{total.run_id}-b{batch_id}", max_quarantine_rate=options.max_quarantine_rate
+        )
         ingest_records(spark, lake, source, records, report)
         report.files = sorted(r[0] for r in lines.select("source_file").distinct().collect())
         _accumulate(total, report)
-        log.info("order_events: micro-batch %d: %d events read, %d written", batch_id, report.rows_read, report.rows_written)
+        log.info(
+            "order_events: micro-batch %d: %d events read, %d written", batch_id, report.rows_read, report.rows_written
+        )
 
     query = (
         stream.writeStream.foreachBatch(process)

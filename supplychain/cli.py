@@ -1,8 +1,8 @@
 """`supplychain`: one command for every stage.
 
-  supplychain generate [--seed N] [--sales-rows N] [--start D] [--end D] ...   sample ERP drops into raw/
-  supplychain ingest [--only sales,shipments] [--run-date D] [--full-refresh]  raw/ -> processed/ (Spark)
-  supplychain run                                                             every stage that exists, in order
+supplychain generate [--seed N] [--sales-rows N] [--start D] [--end D] ...   sample ERP drops into raw/
+supplychain ingest [--only sales,shipments] [--run-date D] [--full-refresh]  raw/ -> processed/ (Spark)
+supplychain run                                                             every stage that exists, in order
 """
 
 from __future__ import annotations
@@ -21,9 +21,12 @@ log = logging.getLogger("supplychain")
 
 def main(argv: list[str] | None = None) -> int:
     settings = Settings.from_env()
-    parser = argparse.ArgumentParser(prog="supplychain", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--lake-root", default=settings.lake_root, help="lake folder or s3:// URI (default %(default)s)")
+    parser = argparse.ArgumentParser(
+        prog="supplychain", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--lake-root", default=settings.lake_root, help="lake folder or s3:// URI (default %(default)s)"
+    )
     parser.add_argument("-v", "--verbose", action="store_true")
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -38,8 +41,11 @@ def main(argv: list[str] | None = None) -> int:
     _generator_flags(run)
 
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%H:%M:%S")
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        datefmt="%H:%M:%S",
+    )
     for noisy in ("py4j", "pyspark"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
@@ -65,8 +71,12 @@ def _generator_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def _ingest_flags(parser: argparse.ArgumentParser, settings: Settings) -> None:
-    parser.add_argument("--only", type=lambda s: [x.strip() for x in s.split(",") if x.strip()], default=None,
-                        help="comma-separated sources (default: all, masters first)")
+    parser.add_argument(
+        "--only",
+        type=lambda s: [x.strip() for x in s.split(",") if x.strip()],
+        default=None,
+        help="comma-separated sources (default: all, masters first)",
+    )
     parser.add_argument("--run-date", type=parse_date, default=settings.run_date)
     parser.add_argument("--full-refresh", action="store_true", help="ignore bookmarks and re-read every drop")
     parser.add_argument("--max-quarantine-rate", type=parse_rate, default=settings.max_quarantine_rate)
@@ -76,8 +86,15 @@ def _generate(args, settings: Settings) -> int:
     from supplychain.sample_data.generate import GeneratorOptions, generate
 
     options = GeneratorOptions(
-        seed=args.seed, sales_rows=args.sales_rows, start=args.start, end=args.end, products=args.products,
-        warehouses=args.warehouses, dirty_rate=args.dirty_rate, event_days=args.event_days, force=args.force,
+        seed=args.seed,
+        sales_rows=args.sales_rows,
+        start=args.start,
+        end=args.end,
+        products=args.products,
+        warehouses=args.warehouses,
+        dirty_rate=args.dirty_rate,
+        event_days=args.event_days,
+        force=args.force,
     )
     manifest = generate(Path(args.lake_root), options)
     log.info("generated %s in %.1fs", json.dumps(manifest["rows"]), manifest["seconds"])

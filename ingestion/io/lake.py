@@ -131,13 +131,18 @@ class Lake:
                 self.fs.move(source, destination)
             return
         # S3 has no rename: copy the new objects, then drop the old ones that the new set does not overwrite.
-        new = {info.path[len(source) :] for info in self.fs.get_file_info(fs.FileSelector(source, recursive=True))
-               if info.type == fs.FileType.File}
+        new = {
+            info.path[len(source) :]
+            for info in self.fs.get_file_info(fs.FileSelector(source, recursive=True))
+            if info.type == fs.FileType.File
+        }
         old = set()
         if exists:
-            old = {info.path[len(destination) :] for info in
-                   self.fs.get_file_info(fs.FileSelector(destination, recursive=True))
-                   if info.type == fs.FileType.File}
+            old = {
+                info.path[len(destination) :]
+                for info in self.fs.get_file_info(fs.FileSelector(destination, recursive=True))
+                if info.type == fs.FileType.File
+            }
         for name in sorted(new):
             self.fs.copy_file(source + name, destination + name)
         for name in sorted(old - new):

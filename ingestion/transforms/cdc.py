@@ -27,6 +27,8 @@ def current_state(history: DataFrame, key: str) -> DataFrame:
     """The latest version of each key; first_seen_at comes from its first change."""
     first_seen = history.groupBy(key).agg(F.min("commit_ts").alias("first_seen_at"))
     latest = history.where("is_current").drop("valid_from", "valid_to", "is_current")
-    return latest.join(first_seen, key).select(
-        "*", (~F.col("is_deleted")).alias("is_active"), F.col("commit_ts").alias("last_changed_at")
-    ).drop("is_deleted", "commit_ts", "op")
+    return (
+        latest.join(first_seen, key)
+        .select("*", (~F.col("is_deleted")).alias("is_active"), F.col("commit_ts").alias("last_changed_at"))
+        .drop("is_deleted", "commit_ts", "op")
+    )

@@ -83,13 +83,17 @@ def check_records(records: DataFrame, fields: Iterable[Field], references: Refer
         if spec.range is not None:
             low, high = spec.range
             failures["invalid_quantity"].append(
-                (value.isNotNull() & ((value < low) | (value > high)),
-                 _bad_value(spec.name, raw, f"is outside [{low:g}, {high:g}]"))
+                (
+                    value.isNotNull() & ((value < low) | (value > high)),
+                    _bad_value(spec.name, raw, f"is outside [{low:g}, {high:g}]"),
+                )
             )
         if spec.allowed:
             failures["invalid_value"].append(
-                (raw.isNotNull() & ~raw.isin(list(spec.allowed)),
-                 _bad_value(spec.name, raw, f"is not one of {', '.join(spec.allowed)}"))
+                (
+                    raw.isNotNull() & ~raw.isin(list(spec.allowed)),
+                    _bad_value(spec.name, raw, f"is not one of {', '.join(spec.allowed)}"),
+                )
             )
     if references is not None:
         for column, master in references.checks.items():
@@ -99,8 +103,10 @@ def check_records(records: DataFrame, fields: Iterable[Field], references: Refer
             df = df.join(F.broadcast(ids), f"_raw_{column}", "left")
             rule = "unknown_product" if master == "products" else "unknown_warehouse"
             failures[rule].append(
-                (F.col(f"_raw_{column}").isNotNull() & F.col(f"_known_{column}").isNull(),
-                 _bad_value(column, F.col(f"_raw_{column}"), f"is not in the {master[:-1]} master"))
+                (
+                    F.col(f"_raw_{column}").isNotNull() & F.col(f"_known_{column}").isNull(),
+                    _bad_value(column, F.col(f"_raw_{column}"), f"is not in the {master[:-1]} master"),
+                )
             )
 
     ordered = [(name, cond, message) for name in RULE_ORDER for cond, message in failures[name]]

@@ -99,8 +99,8 @@ def build_products(rng: np.random.Generator, count: int, start: dt.date, end: dt
     span = (end - start).days
     products = []
     for index in range(1, count + 1):
-        category = categories[(index - 1) % len(categories)] if index <= len(categories) else str(
-            rng.choice(categories)
+        category = (
+            categories[(index - 1) % len(categories)] if index <= len(categories) else str(rng.choice(categories))
         )
         low, high = CATEGORIES[category][4]
         price = round(float(math.exp(rng.uniform(math.log(low), math.log(high)))), 2)
@@ -154,13 +154,15 @@ def build_warehouses(rng: np.random.Generator, count: int, start: dt.date, end: 
                 opened_date=start,
             )
         )
-    if count > len(REGIONS):
+    # With a sixth warehouse, it is a small depot that closes; with a seventh, the last one opens mid-history.
+    if count > len(REGIONS) + 1:
         opening = warehouses[-1]
         opening.opened_date = start + dt.timedelta(days=int(span * 0.4))
-    if count > len(REGIONS) + 1:
+    if count > len(REGIONS):
         closing = warehouses[len(REGIONS)]
         closing.closed_date = start + dt.timedelta(days=int(span * 0.8))
         closing.capacity_units = 20000
+
     # Master-data changes that a CDC feed carries: capacity expansions, a move, a regional re-assignment,
     # each while the warehouse is open.
     def change_day(warehouse: Warehouse, fraction: float) -> dt.date:

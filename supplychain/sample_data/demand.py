@@ -71,7 +71,10 @@ class DemandModel:
         size_share = capacity[series_warehouse] / capacity.mean()
         # A product's demand is spread over the warehouses that stock it; each series has its own level noise.
         self.level = (
-            popularity[series_product] / stocked_in[series_product] * size_share * taste
+            popularity[series_product]
+            / stocked_in[series_product]
+            * size_share
+            * taste
             * rng.lognormal(0.0, 0.25, len(series_product))
         )
         params = np.array([CATEGORIES[c][:4] for c in category_of])

@@ -30,8 +30,15 @@ RULES = {
         number_column="unit_price",
         quantity_column="qty",
         kinds=(
-            "exact_duplicate", "corrected_resend", "null_required", "invalid_date", "invalid_number",
-            "invalid_quantity", "unknown_product", "unknown_warehouse", "region_spelling",
+            "exact_duplicate",
+            "corrected_resend",
+            "null_required",
+            "invalid_date",
+            "invalid_number",
+            "invalid_quantity",
+            "unknown_product",
+            "unknown_warehouse",
+            "region_spelling",
         ),
     ),
     "shipments": EntityRules(
@@ -48,8 +55,14 @@ RULES = {
         date_column="snapshot_date",
         number_column="on_order_qty",
         quantity_column="on_hand_qty",
-        kinds=("exact_duplicate", "null_required", "invalid_number", "invalid_quantity", "unknown_product",
-               "unknown_warehouse"),
+        kinds=(
+            "exact_duplicate",
+            "null_required",
+            "invalid_number",
+            "invalid_quantity",
+            "unknown_product",
+            "unknown_warehouse",
+        ),
     ),
 }
 
@@ -116,7 +129,10 @@ class DirtInjector:
             "null_required": lambda: (str(rng.choice(rules.required)), ""),
             "invalid_date": lambda: (rules.date_column, str(rng.choice(BAD_DATES))),
             "invalid_number": lambda: (rules.number_column, str(rng.choice(BAD_NUMBERS))),
-            "invalid_quantity": lambda: (rules.quantity_column, str(rng.choice([-int(rng.integers(1, 50)), 99_999_999]))),
+            "invalid_quantity": lambda: (
+                rules.quantity_column,
+                str(rng.choice([-int(rng.integers(1, 50)), 99_999_999])),
+            ),
             "unknown_product": lambda: ("product_id", "P99999"),
             "unknown_warehouse": lambda: ("warehouse_id", "WH999"),
             "region_spelling": lambda: ("region", f" {frame.iat[row, frame.columns.get_loc('region')].lower()} "),
@@ -141,6 +157,12 @@ class DirtInjector:
     def _record(self, kind: str, file: str, row: int, key: str) -> None:
         # Line 1 is the header, so data row i sits on line i + 2.
         self.manifest.append(
-            {"entity": self.entity, "kind": kind, "file": file, "line": int(row) + 2, "key": key,
-             "expected": EXPECTED_OUTCOME[kind]}
+            {
+                "entity": self.entity,
+                "kind": kind,
+                "file": file,
+                "line": int(row) + 2,
+                "key": key,
+                "expected": EXPECTED_OUTCOME[kind],
+            }
         )

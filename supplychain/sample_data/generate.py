@@ -90,15 +90,30 @@ def generate(lake_root: Path, options: GeneratorOptions) -> dict:
             rows = dirt[entity].apply(frame, path)
             if entity == "sales" and day == drift_day and options.dirty_rate > 0:
                 rows.insert(rows.columns.get_loc("discount_pct") + 1, "promo_code", "BF-SALE")
-                special.append({"entity": "sales", "kind": "schema_drift", "file": path, "line": 1,
-                                "key": "promo_code", "expected": "accepted:extra_column"})
+                special.append(
+                    {
+                        "entity": "sales",
+                        "kind": "schema_drift",
+                        "file": path,
+                        "line": 1,
+                        "key": "promo_code",
+                        "expected": "accepted:extra_column",
+                    }
+                )
             zone.write_csv(path, rows)
             totals[entity] += len(rows)
             if entity == "sales" and day == truncate_day and options.dirty_rate > 0 and len(rows):
                 line = zone.truncate_last_record(path)
-                special.append({"entity": "sales", "kind": "truncated_record", "file": path, "line": line,
-                                "key": "|".join(str(v) for v in rows.iloc[-1][["order_id", "line_number"]]),
-                                "expected": "quarantine:malformed_record"})
+                special.append(
+                    {
+                        "entity": "sales",
+                        "kind": "truncated_record",
+                        "file": path,
+                        "line": line,
+                        "key": "|".join(str(v) for v in rows.iloc[-1][["order_id", "line_number"]]),
+                        "expected": "quarantine:malformed_record",
+                    }
+                )
         if day >= event_start:
             totals["order_events"] += _write_events(zone, day_records, rng, special, options.dirty_rate > 0)
         if (index + 1) % 120 == 0 or index + 1 == n_days:
@@ -160,12 +175,28 @@ def _write_events(zone: RawZone, records: DayRecords, rng, special: list[dict], 
         if dirty and rng.random() < 0.15:
             # At-least-once delivery re-sends an event; a producer crash leaves a cut-off JSON line.
             lines.append(dict(lines[0]))
-            special.append({"entity": "order_events", "kind": "duplicate_event", "file": path,
-                            "line": len(lines), "key": lines[0]["event_id"], "expected": "deduplicated"})
+            special.append(
+                {
+                    "entity": "order_events",
+                    "kind": "duplicate_event",
+                    "file": path,
+                    "line": len(lines),
+                    "key": lines[0]["event_id"],
+                    "expected": "deduplicated",
+                }
+            )
         if dirty and rng.random() < 0.05:
             raw_lines.append(json.dumps(lines[-1])[:40])
-            special.append({"entity": "order_events", "kind": "malformed_json", "file": path,
-                            "line": len(lines) + 1, "key": "", "expected": "quarantine:malformed_record"})
+            special.append(
+                {
+                    "entity": "order_events",
+                    "kind": "malformed_json",
+                    "file": path,
+                    "line": len(lines) + 1,
+                    "key": "",
+                    "expected": "quarantine:malformed_record",
+                }
+            )
         zone.write_jsonl(path, lines, raw_lines)
         written += len(lines) + len(raw_lines)
     return written
@@ -177,4 +208,3 @@ def _count_by(entries: list[dict]) -> dict:
         counts.setdefault(entry["entity"], {}).setdefault(entry["kind"], 0)
         counts[entry["entity"]][entry["kind"]] += 1
     return counts
-

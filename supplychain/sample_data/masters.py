@@ -9,8 +9,17 @@ import numpy as np
 from supplychain.sample_data.catalog import Product, Warehouse
 
 WAREHOUSE_COLUMNS = [
-    "Op", "commit_ts", "warehouse_id", "warehouse_name", "region", "city", "address", "capacity_units",
-    "latitude", "longitude", "opened_date",
+    "Op",
+    "commit_ts",
+    "warehouse_id",
+    "warehouse_name",
+    "region",
+    "city",
+    "address",
+    "capacity_units",
+    "latitude",
+    "longitude",
+    "opened_date",
 ]
 
 

@@ -20,8 +20,17 @@ CHANNEL_SLA_DAYS = {"WEB": 5, "RETAIL": 3, "B2B": 7, "MARKETPLACE": 6}
 CARRIERS = np.array(["UPS", "FEDEX", "DHL", "USPS", "REGIONAL"])
 CARRIER_TRANSIT = {"UPS": 2.5, "FEDEX": 2.2, "DHL": 3.0, "USPS": 3.5, "REGIONAL": 1.8}
 SHIPMENT_COLUMNS = [
-    "shipment_id", "order_id", "warehouse_id", "carrier", "status", "ship_date", "promised_date",
-    "delivered_date", "delay_days", "total_units", "updated_at",
+    "shipment_id",
+    "order_id",
+    "warehouse_id",
+    "carrier",
+    "status",
+    "ship_date",
+    "promised_date",
+    "delivered_date",
+    "delay_days",
+    "total_units",
+    "updated_at",
 ]
 PIPELINE_DAYS = 64
 IN_TRANSIT_DAYS = 3

@@ -23,8 +23,14 @@ from supplychain.sample_data.generate import DIRTY_ROWS_PATH, GeneratorOptions, 
 pytestmark = [pytest.mark.spark, pytest.mark.e2e]
 REPO = Path(__file__).resolve().parents[2]
 SMALL = GeneratorOptions(
-    seed=7, sales_rows=6000, start=dt.date(2024, 1, 1), end=dt.date(2024, 3, 31), products=30, warehouses=6,
-    dirty_rate=0.02, event_days=3,
+    seed=7,
+    sales_rows=6000,
+    start=dt.date(2024, 1, 1),
+    end=dt.date(2024, 3, 31),
+    products=30,
+    warehouses=6,
+    dirty_rate=0.02,
+    event_days=3,
 )
 
 
@@ -34,8 +40,18 @@ def table(root: Path, name: str):
 
 def snapshot(root: Path) -> dict[str, list]:
     """Every processed table's rows, sorted, for before/after comparisons."""
-    names = ["products", "warehouses", "warehouse_history", "transfer_lanes", "sales", "shipments", "inventory",
-             "order_events", "_quarantine/sales", "_quarantine/inventory"]
+    names = [
+        "products",
+        "warehouses",
+        "warehouse_history",
+        "transfer_lanes",
+        "sales",
+        "shipments",
+        "inventory",
+        "order_events",
+        "_quarantine/sales",
+        "_quarantine/inventory",
+    ]
     return {n: sorted(map(tuple, table(root, n).astype(str).values.tolist())) for n in names}
 
 
@@ -50,8 +66,15 @@ def lake(spark, tmp_path_factory):
 
 def test_every_source_succeeds_and_reconciles(lake):
     _, reports, _ = lake
-    assert set(reports) == {"products", "warehouses", "transfer_lanes", "sales", "shipments", "inventory",
-                            "order_events"}
+    assert set(reports) == {
+        "products",
+        "warehouses",
+        "transfer_lanes",
+        "sales",
+        "shipments",
+        "inventory",
+        "order_events",
+    }
     for report in reports.values():
         assert report.status == "succeeded", report
         assert report.rows_read > 0
@@ -60,8 +83,11 @@ def test_every_source_succeeds_and_reconciles(lake):
 
 def test_every_recorded_defect_is_quarantined_under_its_rule(lake):
     root, _, dirty = lake
-    expected = {(d["entity"], d["file"], d["line"], d["expected"].split(":")[1]) for d in dirty
-                if d["expected"].startswith("quarantine:")}
+    expected = {
+        (d["entity"], d["file"], d["line"], d["expected"].split(":")[1])
+        for d in dirty
+        if d["expected"].startswith("quarantine:")
+    }
     assert len(expected) > 50
     found = set()
     for entity in {e for e, *_ in expected}:
@@ -127,8 +153,9 @@ def test_a_new_days_drop_adds_exactly_its_rows(spark, tmp_path):
     generate(tmp_path, SMALL)
     lake = Lake(str(tmp_path))
     last_day = SMALL.end
-    first = ingest_all(spark, lake, RunOptions(run_date=last_day - dt.timedelta(days=1)), ["products", "warehouses",
-                                                                                             "sales"])
+    first = ingest_all(
+        spark, lake, RunOptions(run_date=last_day - dt.timedelta(days=1)), ["products", "warehouses", "sales"]
+    )
     assert all(r.status == "succeeded" for r in first)
     before = table(tmp_path, "sales")
     assert before["order_date"].max() < last_day
@@ -138,7 +165,8 @@ def test_a_new_days_drop_adds_exactly_its_rows(spark, tmp_path):
     assert report.reconciles()
     assert len(after) - len(before) == report.rows_written - report.rows_replaced
     new_keys = set(zip(after["order_id"], after["line_number"], strict=True)) - set(
-        zip(before["order_id"], before["line_number"], strict=True))
+        zip(before["order_id"], before["line_number"], strict=True)
+    )
     assert len(new_keys) == len(after) - len(before)
     assert (after["order_date"] == last_day).sum() > 0
 
@@ -161,8 +189,9 @@ def test_quality_gate_fails_the_run_and_publishes_nothing(spark, tmp_path):
 def spark_submit(*args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYSPARK_PYTHON": sys.executable, "PYSPARK_DRIVER_PYTHON": sys.executable}
     submit = Path(sys.executable).with_name("spark-submit")
-    return subprocess.run([str(submit), "--master", "local[2]", *args], capture_output=True, text=True, env=env,
-                          cwd=REPO, timeout=300)
+    return subprocess.run(
+        [str(submit), "--master", "local[2]", *args], capture_output=True, text=True, env=env, cwd=REPO, timeout=300
+    )
 
 
 def test_job_script_runs_under_spark_submit(lake, tmp_path):

@@ -28,8 +28,10 @@ def test_columns_map_by_header_and_lines_are_numbered(spark, tmp_path):
     drop(tmp_path, "a.csv", 'order_id,qty,note\nO1,1,"x, with comma"\nO2,2,\n')
     drop(tmp_path, "b.csv", "qty,order_id\n5,O3\n")  # other column order, no note column
     records, drift = read(spark, tmp_path)
-    got = sorted((r.source_file.rsplit("/", 1)[-1], r.source_line, r.order_id, r.qty, r.note, r.is_malformed)
-                 for r in records.collect())
+    got = sorted(
+        (r.source_file.rsplit("/", 1)[-1], r.source_line, r.order_id, r.qty, r.note, r.is_malformed)
+        for r in records.collect()
+    )
     assert got == [
         ("a.csv", 2, "O1", "1", "x, with comma", False),
         ("a.csv", 3, "O2", "2", None, False),

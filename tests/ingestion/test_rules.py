@@ -29,8 +29,10 @@ RAW_SCHEMA = (
 def rows(spark, *records):
     """Records as the raw reader yields them: seven text columns, then whether the record was malformed."""
     return spark.createDataFrame(
-        [(*r[:7], "raw/sales/year=2024/month=01/day=02/f.csv", i + 2, ",".join(str(x) for x in r[:7]), r[7])
-         for i, r in enumerate(records)],
+        [
+            (*r[:7], "raw/sales/year=2024/month=01/day=02/f.csv", i + 2, ",".join(str(x) for x in r[:7]), r[7])
+            for i, r in enumerate(records)
+        ],
         RAW_SCHEMA,
     )
 

@@ -1,0 +1,130 @@
+"""Generate and ingest the default sample and a larger one; print throughput, peak memory and the scaling ratio.
+
+    .venv/bin/python benchmarks/ingest_benchmark.py [--scales 1,10] [--workdir /tmp/bench]
+
+Each scale runs in fresh processes (generator, then one Spark session for all jobs), so the figures include JVM
+start-up as a user would pay it. The ratio compares the larger scale's ingestion time with the 1x run measured in
+the same invocation, on the same machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_ROWS = 100_000
+
+# Runs inside the child: ingest everything, report per-job figures and the JVM's peak resident memory after each.
+INGEST_CHILD = textwrap.dedent(
+    """
+    import json, resource, sys, time
+    from ingestion.batch import RunOptions
+    from ingestion.glue import spark_session
+    from ingestion.io.lake import Lake
+    from ingestion.runner import ingest_entity
+    from ingestion.sources import RUN_ORDER
+
+    def jvm_peak_mb(spark):
+        pid = spark.sparkContext._jvm.java.lang.ProcessHandle.current().pid()
+        for line in open(f"/proc/{pid}/status"):
+            if line.startswith("VmHWM"):
+                return int(line.split()[1]) / 1024
+
+    began = time.perf_counter()
+    spark = spark_session("benchmark")
+    session_seconds = time.perf_counter() - began
+    results = []
+    for entity in RUN_ORDER:
+        start = time.perf_counter()
+        report = ingest_entity(spark, Lake(sys.argv[1]), entity, RunOptions())
+        seconds = time.perf_counter() - start
+        results.append({"job": entity, "rows": report.rows_read, "seconds": round(seconds, 2),
+                        "rows_per_s": round(report.rows_read / seconds), "jvm_peak_mb": round(jvm_peak_mb(spark))})
+    total = time.perf_counter() - began
+    print(json.dumps({"session_seconds": round(session_seconds, 2), "total_seconds": round(total, 2),
+                      "python_peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+                      "jobs": results}))
+    """
+)
+
+
+def run_scale(scale: int, workdir: Path) -> dict:
+    lake = workdir / f"lake_{scale}x"
+    shutil.rmtree(lake, ignore_errors=True)
+    env = {**os.environ, "PYSPARK_PYTHON": sys.executable, "PYSPARK_DRIVER_PYTHON": sys.executable}
+    began = time.perf_counter()
+    generate = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import resource, sys; from supplychain.cli import main; code = main(sys.argv[1:]); "
+            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024); sys.exit(code)",
+            "--lake-root",
+            str(lake),
+            "generate",
+            "--sales-rows",
+            str(DEFAULT_ROWS * scale),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=REPO,
+        check=True,
+    )
+    generate_seconds = time.perf_counter() - began
+    ingest = subprocess.run(
+        [sys.executable, "-c", INGEST_CHILD, str(lake)], capture_output=True, text=True, env=env, cwd=REPO, check=True
+    )
+    figures = json.loads(ingest.stdout.strip().splitlines()[-1])
+    manifest = json.loads((lake / "_generator" / "manifest.json").read_text())
+    shutil.rmtree(lake, ignore_errors=True)
+    return {
+        "scale": scale,
+        "sales_rows": manifest["rows"]["sales"],
+        "generate_seconds": round(generate_seconds, 1),
+        "generate_peak_mb": int(generate.stdout.strip().splitlines()[-1]),
+        **figures,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scales", default="1,10", help="comma-separated multiples of the default sample")
+    parser.add_argument("--workdir", type=Path, default=None)
+    args = parser.parse_args()
+    scales = [int(s) for s in args.scales.split(",")]
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="supplychain-bench-"))
+    results = []
+    for scale in scales:
+        print(f"--- {scale}x: generating and ingesting about {DEFAULT_ROWS * scale:,} sales rows", flush=True)
+        result = run_scale(scale, workdir)
+        results.append(result)
+        print(f"generate: {result['generate_seconds']} s, peak {result['generate_peak_mb']} MB (Python)")
+        print(
+            f"ingest:   {result['total_seconds']} s total, of which Spark session start {result['session_seconds']} s"
+        )
+        print(f"{'job':<16}{'rows':>12}{'seconds':>10}{'rows/s':>12}{'JVM peak MB':>14}")
+        for job in result["jobs"]:
+            print(
+                f"{job['job']:<16}{job['rows']:>12,}{job['seconds']:>10}{job['rows_per_s']:>12,}{job['jvm_peak_mb']:>14}"
+            )
+    base = results[0]
+    for result in results[1:]:
+        ratio = result["total_seconds"] / base["total_seconds"]
+        rows_ratio = result["sales_rows"] / base["sales_rows"]
+        label = f"{result['scale']}x/{base['scale']}x"
+        print(f"{label} ingestion time ratio: {ratio:.2f} for {rows_ratio:.1f}x the sales rows")
+    print(json.dumps(results))
+
+
+if __name__ == "__main__":
+    main()
