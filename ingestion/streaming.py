@@ -34,12 +34,9 @@ def ingest_events(spark: SparkSession, lake: Lake, options: RunOptions, source: 
         spark.readStream.format("text")
         .option("recursiveFileLookup", "true")
         .option("pathGlobFilter", "*.json")
+        .option("wholetext", "true")
         .load(lake.uri(source.raw_folder))
-        .select(
-            "value",
-            F.col("_metadata.file_path").alias("spark_path"),
-            F.col("_metadata.file_block_start").alias("block_start"),
-        )
+        .select("value", F.col("_metadata.file_path").alias("spark_path"))
     )
 
     def process(batch: DataFrame, batch_id: int) -> None:

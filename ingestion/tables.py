@@ -48,7 +48,13 @@ def merge_batch(
     tagged = batch.withColumn("_from_batch", F.lit(True))
     if existing is not None:
         tagged = tagged.unionByName(existing.withColumn("_from_batch", F.lit(False)), allowMissingColumns=True)
-    merged = latest_per_key(tagged, list(table.key), list(table.version))
+    key = list(table.key)
+    if table.partition_column:
+        # One shuffle serves both the dedupe and the partitioned write: a key's business date never changes, so
+        # clustering by partition first keeps every version of a key together.
+        tagged = tagged.repartition(table.partition_column)
+        key = [table.partition_column, *key]
+    merged = latest_per_key(tagged, key, list(table.version))
     if not count:
         return MergeResult(merged.drop("_from_batch"), partitions, 0, 0)
     merged = merged.persist()
@@ -66,7 +72,8 @@ def replace_partitions(lake: Lake, table: Table, rows: DataFrame, partitions: li
     """Writes rows to a staging area, one sorted snappy Parquet file per partition, then publishes them."""
     staged = lake.staging_area(table.path.rsplit("/", 1)[-1])
     if table.partition_column:
-        ordered = rows.repartition(table.partition_column).sortWithinPartitions(table.partition_column, *table.key)
+        # Rows arrive clustered by partition from merge_batch; each task writes whole partitions.
+        ordered = rows.sortWithinPartitions(table.partition_column, *table.key)
         ordered.write.partitionBy(table.partition_column).parquet(lake.uri(staged), compression="snappy")
         names = [f"{table.partition_column}={p}" for p in partitions or []]
         lake.publish(staged, table.path, names)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 from collections import defaultdict
 
-from pyspark.sql import Column, DataFrame, SparkSession, Window
+from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from ingestion.io.lake import Lake, RawFile
@@ -29,33 +29,24 @@ class RawFileError(ValueError):
 
 def read_lines(spark: SparkSession, lake: Lake, files: list[RawFile]) -> DataFrame:
     """One row per non-empty line: source_file (lake-relative), source_line (1-based) and the text."""
-    text = spark.read.text([lake.uri(f.path) for f in files])
-    return number_lines(
-        text.select(
-            "value",
-            F.col("_metadata.file_path").alias("spark_path"),
-            F.col("_metadata.file_block_start").alias("block_start"),
-        ),
-        lake,
-    )
+    text = spark.read.text([lake.uri(f.path) for f in files], wholetext=True)
+    return number_lines(text.select("value", F.col("_metadata.file_path").alias("spark_path")), lake)
 
 
 def number_lines(text: DataFrame, lake: Lake) -> DataFrame:
-    """Adds each line's number within its file; `text` has value, spark_path and block_start columns.
+    """Splits whole files (value, spark_path) into numbered lines.
 
-    Within one task ids grow with the line; a large file split across tasks is put back in order by the byte
-    offset its split starts at.
+    Each drop is read whole, so a line's number is its position in the file: no shuffle, no reliance on task
+    order. Daily drops are kilobytes to a few megabytes; a single file must fit in an executor's memory.
     """
-    numbered = text.withColumn("_order", F.monotonically_increasing_id()).withColumn(
-        "source_line", F.row_number().over(Window.partitionBy("spark_path").orderBy("block_start", "_order"))
-    )
+    lines = text.select("spark_path", F.posexplode(F.split("value", "\n")).alias("position", "line"))
     # Spark writes local paths as file:/... or file:///...; cut everything up to the lake root either way.
-    base = lake.base.replace("'", "\\'") + "/"
-    relative = F.expr(f"substring(spark_path, instr(spark_path, '{base}') + {len(lake.base) + 1})")
-    return numbered.select(
+    base = lake.base + "/"
+    relative = F.expr(f"substring(spark_path, instr(spark_path, '{base}') + {len(base)})")
+    return lines.select(
         relative.alias("source_file"),
-        F.col("source_line").cast("int"),
-        F.col("value").alias("raw_record"),
+        (F.col("position") + 1).cast("int").alias("source_line"),
+        F.regexp_replace("line", "\r$", "").alias("raw_record"),
     ).where(F.length(F.trim("raw_record")) > 0)
 
 
