@@ -203,5 +203,7 @@ def test_job_script_runs_under_spark_submit(lake, tmp_path):
     assert len(table(copy, "products")) > 0
     missing = spark_submit("ingestion/jobs/sales.py", "--lake-root", str(tmp_path / "nowhere"))
     assert missing.returncode == 2
-    assert "raw/sales does not exist" in missing.stderr
-    assert "Traceback" not in missing.stderr
+    # spark-submit's Python runner merges the script's stderr into stdout.
+    output = missing.stdout + missing.stderr
+    assert "raw/sales does not exist" in output
+    assert "Traceback" not in output
