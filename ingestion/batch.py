@@ -13,7 +13,6 @@ import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
@@ -131,7 +130,7 @@ def ingest_records(spark: SparkSession, lake: Lake, source: Source, records: Dat
     checked = check_records(records, source.fields, references)
     if source.partition:
         checked = checked.withColumn(source.partition[0], F.expr(source.partition[1]))
-    checked = checked.persist(StorageLevel.MEMORY_AND_DISK)
+    checked = checked.persist()
     try:
         with phase(source.entity, "read and checked the batch"):
             profile = batch_profile(checked, source)
@@ -210,10 +209,13 @@ def _publish_latest(
     table = Table(source.table, source.key, source.version, source.partition[0] if source.partition else None)
     batch_rows = report.rows_read - report.rows_quarantined
     merged = merge_batch(spark, lake, table, good, partitions)
+    replace_partitions(lake, table, merged.rows, merged.partitions)
+    if merged.batch_kept is None:
+        # A first load: everything published came from this batch, and Parquet footers know how many rows.
+        merged.batch_kept = spark.read.parquet(lake.uri(table.path)).count()
     report.rows_written = merged.batch_kept
     report.rows_deduplicated = batch_rows - merged.batch_kept
     report.rows_replaced = merged.existing_rows - merged.existing_kept
-    replace_partitions(lake, table, merged.rows, merged.partitions)
     report.partitions_written = merged.partitions or []
     merged.rows.unpersist()
 

