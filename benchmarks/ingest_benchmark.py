@@ -81,6 +81,19 @@ def run_scale(scale: int, workdir: Path) -> dict:
         check=True,
     )
     generate_seconds = time.perf_counter() - began
+    # The user's command first: every source, parallel within each dependency wave, in a fresh JVM.
+    began = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "supplychain.cli", "--lake-root", str(lake), "ingest"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=REPO,
+        check=True,
+    )
+    command_seconds = time.perf_counter() - began
+    shutil.rmtree(lake / "processed")
+    # Then one job at a time, for per-job throughput and memory.
     ingest = subprocess.run(
         [sys.executable, "-c", INGEST_CHILD, str(lake)], capture_output=True, text=True, env=env, cwd=REPO, check=True
     )
@@ -90,7 +103,9 @@ def run_scale(scale: int, workdir: Path) -> dict:
     return {
         "scale": scale,
         "sales_rows": manifest["rows"]["sales"],
+        "raw_records": sum(manifest["rows"].values()),
         "generate_seconds": round(generate_seconds, 1),
+        "ingest_command_seconds": round(command_seconds, 1),
         "generate_peak_mb": int(generate.stdout.strip().splitlines()[-1]),
         **figures,
     }
@@ -110,8 +125,10 @@ def main() -> None:
         results.append(result)
         print(f"generate: {result['generate_seconds']} s, peak {result['generate_peak_mb']} MB (Python)")
         print(
-            f"ingest:   {result['total_seconds']} s total, of which Spark session start {result['session_seconds']} s"
+            f"ingest:   `supplychain ingest`: {result['ingest_command_seconds']} s wall for "
+            f"{result['raw_records']:,} raw records (parallel waves, JVM start included)"
         )
+        print(f"          one job at a time: {result['total_seconds']} s, session start {result['session_seconds']} s")
         print(f"{'job':<16}{'rows':>12}{'seconds':>10}{'rows/s':>12}{'JVM peak MB':>14}")
         for job in result["jobs"]:
             print(
@@ -119,10 +136,14 @@ def main() -> None:
             )
     base = results[0]
     for result in results[1:]:
-        ratio = result["total_seconds"] / base["total_seconds"]
-        rows_ratio = result["sales_rows"] / base["sales_rows"]
+        ratio = result["ingest_command_seconds"] / base["ingest_command_seconds"]
+        sales_ratio = result["sales_rows"] / base["sales_rows"]
+        records_ratio = result["raw_records"] / base["raw_records"]
         label = f"{result['scale']}x/{base['scale']}x"
-        print(f"{label} ingestion time ratio: {ratio:.2f} for {rows_ratio:.1f}x the sales rows")
+        print(
+            f"{label} ingestion time ratio: {ratio:.2f} for {sales_ratio:.1f}x the sales rows "
+            f"({records_ratio:.1f}x all raw records)"
+        )
     print(json.dumps(results))
 
 
