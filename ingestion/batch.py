@@ -230,7 +230,7 @@ def _publish_cdc(spark: SparkSession, lake: Lake, changes: DataFrame, report: Qu
     history = change_history(tagged, "warehouse_id").persist()
     kept = history.where("_from_batch").count()
     report.rows_written = kept
-    report.rows_deduplicated = changes.count() - kept
+    report.rows_deduplicated = report.rows_read - report.rows_quarantined - kept
     history = history.drop("_from_batch")
     current = current_state(history, "warehouse_id")
     # Both tables are computed from the persisted history before either is replaced.

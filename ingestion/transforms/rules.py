@@ -113,8 +113,10 @@ def check_records(records: DataFrame, fields: Iterable[Field], references: Refer
 
     ordered = [(name, cond, message) for name in RULE_ORDER for cond, message in failures[name]]
     df = df.select("*", F.coalesce(*[F.when(cond, F.lit(i)) for i, (_, cond, _) in enumerate(ordered)]).alias("_fail"))
-    rule = F.coalesce(*[F.when(F.col("_fail") == i, F.lit(name)) for i, (name, _, _) in enumerate(ordered)])
-    error = F.coalesce(*[F.when(F.col("_fail") == i, message) for i, (_, _, message) in enumerate(ordered)])
+    # Most records pass: name the rule and build the message only for those that fail.
+    failed = F.col("_fail").isNotNull()
+    rule = F.when(failed, F.element_at(F.array(*[F.lit(name) for name, _, _ in ordered]), F.col("_fail") + 1))
+    error = F.when(failed, F.coalesce(*[F.when(F.col("_fail") == i, msg) for i, (_, _, msg) in enumerate(ordered)]))
     output = []
     for spec in fields:
         value = F.col(f"_typed_{spec.name}")
