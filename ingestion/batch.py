@@ -95,7 +95,7 @@ def load_references(spark: SparkSession, lake: Lake, source: Source) -> Referenc
 
 def ingest_source(spark: SparkSession, lake: Lake, source: Source, options: RunOptions) -> QualityReport:
     began = time.perf_counter()
-    report = QualityReport(source.entity, _run_id(), max_quarantine_rate=options.max_quarantine_rate)
+    report = QualityReport(source.entity, new_run_id(), max_quarantine_rate=options.max_quarantine_rate)
     files = new_drops(lake, source, options)
     if not files:
         report.status = "no_new_files"
@@ -248,5 +248,5 @@ def write_report(lake: Lake, report: QualityReport) -> None:
     lake.write_json(f"processed/_reports/{report.entity}/latest.json", payload)
 
 
-def _run_id() -> str:
+def new_run_id() -> str:
     return dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]

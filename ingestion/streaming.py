@@ -13,10 +13,10 @@ import time
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from ingestion.batch import RunOptions, _run_id, ingest_records, write_report
+from ingestion.batch import RunOptions, ingest_records, new_run_id, write_report
 from ingestion.io.lake import Lake, MissingInputError
 from ingestion.io.raw_reader import number_lines, parse_json_records
-from ingestion.quality import QualityReport
+from ingestion.quality import QualityGateError, QualityReport
 from ingestion.sources import ORDER_EVENTS, Source
 
 log = logging.getLogger(__name__)
@@ -29,7 +29,7 @@ def ingest_events(spark: SparkSession, lake: Lake, options: RunOptions, source: 
         raise MissingInputError(f"{lake.uri(source.raw_folder)} does not exist: no order events have landed yet")
     if options.full_refresh:
         lake.delete_dir(CHECKPOINT)
-    total = QualityReport(source.entity, _run_id(), max_quarantine_rate=options.max_quarantine_rate)
+    total = QualityReport(source.entity, new_run_id(), max_quarantine_rate=options.max_quarantine_rate)
     stream = (
         spark.readStream.format("text")
         .option("recursiveFileLookup", "true")
@@ -39,13 +39,19 @@ def ingest_events(spark: SparkSession, lake: Lake, options: RunOptions, source: 
         .select("value", F.col("_metadata.file_path").alias("spark_path"))
     )
 
+    gate_failures: list[QualityGateError] = []
+
     def process(batch: DataFrame, batch_id: int) -> None:
         lines = number_lines(batch, lake)
         records = parse_json_records(lines, source.columns)
         report = QualityReport(
             source.entity, f"{total.run_id}-b{batch_id}", max_quarantine_rate=options.max_quarantine_rate
         )
-        ingest_records(spark, lake, source, records, report)
+        try:
+            ingest_records(spark, lake, source, records, report)
+        except QualityGateError as failure:
+            gate_failures.append(failure)
+            raise
         report.files = sorted(r[0] for r in lines.select("source_file").distinct().collect())
         _accumulate(total, report)
         log.info(
@@ -58,7 +64,14 @@ def ingest_events(spark: SparkSession, lake: Lake, options: RunOptions, source: 
         .trigger(availableNow=True)
         .start()
     )
-    query.awaitTermination()
+    try:
+        query.awaitTermination()
+    except Exception:
+        # The stream wraps a micro-batch's failure; surface the gate's own message, as batch jobs do. The
+        # checkpoint did not commit that micro-batch, so the next run retries it.
+        if gate_failures:
+            raise gate_failures[0] from None
+        raise
     total.status = "succeeded" if total.rows_read else "no_new_files"
     total.seconds = round(time.perf_counter() - began, 2)
     write_report(lake, total)
