@@ -217,7 +217,7 @@ def _publish_latest(
     report.rows_deduplicated = batch_rows - merged.batch_kept
     report.rows_replaced = merged.existing_rows - merged.existing_kept
     report.partitions_written = merged.partitions or []
-    merged.rows.unpersist()
+    merged.release()
 
 
 def _publish_cdc(spark: SparkSession, lake: Lake, changes: DataFrame, report: QualityReport) -> None:
@@ -227,18 +227,18 @@ def _publish_cdc(spark: SparkSession, lake: Lake, changes: DataFrame, report: Qu
     tagged = changes.withColumn("_from_batch", F.lit(True))
     if existing is not None:
         tagged = tagged.unionByName(existing.select(*base).withColumn("_from_batch", F.lit(False)))
-    history = change_history(tagged, "warehouse_id").persist()
-    kept = history.where("_from_batch").count()
+    cached = change_history(tagged, "warehouse_id").persist()
+    kept = cached.where("_from_batch").count()
     report.rows_written = kept
     report.rows_deduplicated = report.rows_read - report.rows_quarantined - kept
-    history = history.drop("_from_batch")
+    history = cached.drop("_from_batch")
     current = current_state(history, "warehouse_id")
     # Both tables are computed from the persisted history before either is replaced.
     current = current.persist()
     current.count()
     replace_partitions(lake, WAREHOUSE_HISTORY, history, None)
     replace_partitions(lake, WAREHOUSES, current, None)
-    history.unpersist()
+    cached.unpersist()
     current.unpersist()
 
 

@@ -26,6 +26,11 @@ class MergeResult:
     batch_kept: int | None  # None when not counted (see merge_batch)
     existing_kept: int
     existing_rows: int = 0
+    cached: DataFrame | None = None  # the persisted frame behind `rows`, when counting needed one
+
+    def release(self) -> None:
+        if self.cached is not None:
+            self.cached.unpersist()
 
 
 def read_table(spark: SparkSession, lake: Lake, table: Table, partitions: list[str] | None = None) -> DataFrame | None:
@@ -65,7 +70,8 @@ def merge_batch(
         partitions=partitions,
         batch_kept=counts.get(True, 0),
         existing_kept=counts.get(False, 0),
-        existing_rows=existing.count() if existing is not None else 0,
+        existing_rows=existing.count(),
+        cached=merged,
     )
 
 
