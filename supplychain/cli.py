@@ -2,6 +2,8 @@
 
 supplychain generate [--seed N] [--sales-rows N] [--start D] [--end D] ...   sample ERP drops into raw/
 supplychain ingest [--only sales,shipments] [--run-date D] [--full-refresh]  raw/ -> processed/ (Spark)
+supplychain load [--target local|postgres|redshift]                        processed/ -> the target's raw schema
+supplychain build [--target T] [-- dbt build flags]                         load, then dbt build (models + tests)
 supplychain run                                                             every stage that exists, in order
 """
 
@@ -36,9 +38,17 @@ def main(argv: list[str] | None = None) -> int:
     ingest = commands.add_parser("ingest", help="run the Spark ingestion jobs: raw/ -> processed/")
     _ingest_flags(ingest, settings)
 
+    load = commands.add_parser("load", help="check processed/ against the warehouse contract and load the target")
+    _target_flags(load)
+
+    build = commands.add_parser("build", help="load, then dbt build; on DuckDB publish only a passing build")
+    _target_flags(build)
+    build.add_argument("dbt_args", nargs=argparse.REMAINDER, help="extra `dbt build` flags after --")
+
     run = commands.add_parser("run", help="generate sample data if the lake has none, then run every stage")
     _ingest_flags(run, settings)
     _generator_flags(run)
+    _target_flags(run)
 
     args = parser.parse_args(argv)
     logging.basicConfig(
@@ -49,7 +59,8 @@ def main(argv: list[str] | None = None) -> int:
     for noisy in ("py4j", "pyspark"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
-        return {"generate": _generate, "ingest": _ingest, "run": _run}[args.command](args, settings)
+        commands_by_name = {"generate": _generate, "ingest": _ingest, "load": _load, "build": _build, "run": _run}
+        return commands_by_name[args.command](args, settings)
     except (ValueError, FileExistsError, FileNotFoundError, RuntimeError) as failure:
         log.error("%s", failure)
         return 2
@@ -80,6 +91,34 @@ def _ingest_flags(parser: argparse.ArgumentParser, settings: Settings) -> None:
     parser.add_argument("--run-date", type=parse_date, default=settings.run_date)
     parser.add_argument("--full-refresh", action="store_true", help="ignore bookmarks and re-read every drop")
     parser.add_argument("--max-quarantine-rate", type=parse_rate, default=settings.max_quarantine_rate)
+
+
+def _target_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--target",
+        choices=("local", "postgres", "redshift"),
+        default=None,
+        help="dbt target (default: SUPPLYCHAIN_TARGET or local, the embedded DuckDB)",
+    )
+
+
+def _load(args, settings: Settings) -> int:
+    from ingestion.io.lake import Lake
+    from supplychain.warehouse.build import WarehouseOptions, load
+
+    options = WarehouseOptions.from_env(args.target)
+    load(Lake(args.lake_root), options)
+    return 0
+
+
+def _build(args, settings: Settings) -> int:
+    from ingestion.io.lake import Lake
+    from supplychain.warehouse.build import WarehouseOptions, build
+
+    dbt_args = [a for a in (getattr(args, "dbt_args", None) or []) if a != "--"]
+    seconds = build(Lake(args.lake_root), WarehouseOptions.from_env(args.target), dbt_args)
+    log.info("warehouse built and tested on %s in %.1fs", args.target or "the default target", seconds)
+    return 0
 
 
 def _generate(args, settings: Settings) -> int:
@@ -123,6 +162,8 @@ def _run(args, settings: Settings) -> int:
         _generate(args, settings)
     started = dt.datetime.now()
     status = _ingest(args, settings)
+    if status == 0:
+        status = _build(args, settings)
     log.info("pipeline finished in %.1fs", (dt.datetime.now() - started).total_seconds())
     return status
 

@@ -1,0 +1,100 @@
+{{ config(dist='product_id', sort=['week_start', 'product_id']) }}
+
+-- The curated, ML-ready weekly demand per product x warehouse: the target (units_sold), whether stock-outs
+-- censored it, lags and trailing means that use only past weeks, and calendar and promotion features.
+with
+
+demand_weeks as (
+    select * from {{ ref('int_demand_weeks_aggregated') }}
+),
+
+products as (
+    select * from {{ ref('dim_product') }}
+),
+
+warehouses as (
+    select * from {{ ref('dim_warehouse') }}
+),
+
+calendar_days as (
+    select * from {{ ref('dim_date') }}
+),
+
+calendar_weeks as (
+    select
+        week_start,
+        min(iso_week) as iso_week,
+        min(calendar_month) as calendar_month,
+        min(calendar_quarter) as calendar_quarter,
+        sum(case when is_retail_event then 1 else 0 end) as retail_event_days,
+        sum(case when is_peak_season then 1 else 0 end) as peak_season_days
+    from calendar_days
+    group by week_start
+),
+
+with_lags as (
+    select
+        demand_weeks.*,
+        lag(units_sold, 1) over (partition by product_id, warehouse_id order by week_start) as units_sold_lag_1,
+        lag(units_sold, 2) over (partition by product_id, warehouse_id order by week_start) as units_sold_lag_2,
+        lag(units_sold, 4) over (partition by product_id, warehouse_id order by week_start) as units_sold_lag_4,
+        lag(units_sold, 52) over (partition by product_id, warehouse_id order by week_start) as units_sold_lag_52,
+        avg(cast(units_sold as double precision)) over (
+            partition by product_id, warehouse_id order by week_start rows between 4 preceding and 1 preceding
+        ) as units_sold_mean_4,
+        avg(cast(units_sold as double precision)) over (
+            partition by product_id, warehouse_id order by week_start rows between 13 preceding and 1 preceding
+        ) as units_sold_mean_13,
+        row_number() over (partition by product_id, warehouse_id order by week_start) as series_week_number
+    from demand_weeks
+),
+
+final as (
+    select
+        {{ supplychain.surrogate_key(['with_lags.product_id', 'with_lags.warehouse_id', 'with_lags.week_start']) }}
+            as demand_week_id,
+        cast(with_lags.product_id || '|' || with_lags.warehouse_id as varchar) as series_id,
+        with_lags.product_id,
+        with_lags.warehouse_id,
+        warehouses.region_code,
+        products.category,
+        products.subcategory,
+        cast(with_lags.units_sold as integer) as units_sold,
+        cast(with_lags.net_revenue as numeric(16, 2)) as net_revenue,
+        cast(with_lags.order_lines as integer) as order_lines,
+        cast(with_lags.stockout_days as integer) as stockout_days,
+        cast(with_lags.days_observed as integer) as days_observed,
+        cast(with_lags.avg_on_hand_qty as double precision) as avg_on_hand_qty,
+        cast(case
+            when with_lags.order_lines > 0 then 1.0 * with_lags.discounted_lines / with_lags.order_lines else 0
+        end as double precision) as promo_line_share,
+        cast(case
+            when with_lags.units_sold > 0 then with_lags.discount_pct_units / with_lags.units_sold else 0
+        end as double precision) as avg_discount_pct,
+        cast(with_lags.units_sold_lag_1 as integer) as units_sold_lag_1,
+        cast(with_lags.units_sold_lag_2 as integer) as units_sold_lag_2,
+        cast(with_lags.units_sold_lag_4 as integer) as units_sold_lag_4,
+        cast(with_lags.units_sold_lag_52 as integer) as units_sold_lag_52,
+        cast(with_lags.units_sold_mean_4 as double precision) as units_sold_mean_4,
+        cast(with_lags.units_sold_mean_13 as double precision) as units_sold_mean_13,
+        cast(with_lags.series_week_number as integer) as series_week_number,
+        cast(calendar_weeks.iso_week as integer) as iso_week,
+        cast(calendar_weeks.calendar_month as integer) as calendar_month,
+        cast(calendar_weeks.calendar_quarter as integer) as calendar_quarter,
+        -- A stock-out day means sales show only what was on the shelf: the forecast must not learn from it.
+        with_lags.stockout_days > 0 as is_censored,
+        with_lags.discounted_lines > 0 as has_promotion,
+        coalesce(calendar_weeks.retail_event_days > 0, false) as has_retail_event,
+        coalesce(calendar_weeks.peak_season_days > 0, false) as is_peak_season,
+        with_lags.days_observed < 7 as is_partial_week,
+        with_lags.week_start
+    from with_lags
+    inner join products
+        on with_lags.product_id = products.product_id
+    inner join warehouses
+        on with_lags.warehouse_id = warehouses.warehouse_id
+    left join calendar_weeks
+        on with_lags.week_start = calendar_weeks.week_start
+)
+
+select * from final

@@ -1,0 +1,41 @@
+{{ config(
+    materialized='incremental',
+    unique_key='product_id',
+    incremental_strategy='merge',
+    on_schema_change='append_new_columns',
+    dist='all',
+    sort='product_id'
+) }}
+
+-- SCD type 1: the latest attributes per product, merged, so products that leave the master keep their row
+-- (facts still point at them). History lives in the products snapshot.
+with
+
+products as (
+    select * from {{ ref('stg_erp__products') }}
+),
+
+final as (
+    select
+        product_id,
+        product_name,
+        category,
+        subcategory,
+        category_path,
+        brand,
+        product_status,
+        unit_cost,
+        unit_price,
+        cast(unit_price - unit_cost as numeric(12, 2)) as unit_margin,
+        weight_kg,
+        volume_m3,
+        is_active,
+        launch_date,
+        updated_at
+    from products
+    {% if is_incremental() %}
+        where updated_at > (select max(updated_at) from {{ this }})
+    {% endif %}
+)
+
+select * from final

@@ -1,0 +1,123 @@
+"""`supplychain load` and `supplychain build`: the processed zone into a target, then the dbt project over it.
+
+On the embedded DuckDB target the build is write-audit-publish: the warehouse file is copied, loaded and built
+(models and every test) aside, and only a build that passes replaces the live file, so a failed build leaves the
+previous marts in place. PostgreSQL and Redshift build in place: each table swaps atomically, and a failing test
+stops the models downstream of it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from ingestion.io.lake import Lake
+from supplychain.warehouse.contract import PROJECT_DIR, raw_tables
+from supplychain.warehouse.dbt_runner import run_dbt
+from supplychain.warehouse.processed_zone import TableFiles, check_table
+
+log = logging.getLogger(__name__)
+TARGETS = ("local", "postgres", "redshift")
+
+
+class BuildFailedError(RuntimeError):
+    """dbt build failed; the message lists each failing model or test."""
+
+
+@dataclass(frozen=True)
+class WarehouseOptions:
+    target: str = "local"
+    raw_schema: str = "raw"
+    duckdb_path: Path = PROJECT_DIR / "data" / "warehouse.duckdb"
+    processed_uri: str | None = None  # Redshift: s3://bucket/prefix/processed
+    iam_role: str | None = None  # Redshift: role COPY assumes to read S3
+
+    @classmethod
+    def from_env(cls, target: str | None = None) -> WarehouseOptions:
+        chosen = target or os.environ.get("SUPPLYCHAIN_TARGET", "local")
+        if chosen not in TARGETS:
+            raise ValueError(f"unknown target {chosen!r}; choose one of {', '.join(TARGETS)}")
+        duckdb_path = Path(os.environ.get("SUPPLYCHAIN_DUCKDB_PATH", str(cls.duckdb_path)))
+        return cls(
+            target=chosen,
+            raw_schema=os.environ.get("SUPPLYCHAIN_RAW_SCHEMA", "raw"),
+            duckdb_path=duckdb_path if duckdb_path.is_absolute() else PROJECT_DIR / duckdb_path,
+            processed_uri=os.environ.get("SUPPLYCHAIN_REDSHIFT_PROCESSED_URI"),
+            iam_role=os.environ.get("SUPPLYCHAIN_REDSHIFT_IAM_ROLE"),
+        )
+
+
+def check_processed_zone(lake: Lake) -> list[TableFiles]:
+    checked = [check_table(lake, table) for table in raw_tables()]
+    for table in checked:
+        log.info("processed/%s: %d files, %d rows match the contract", table.table.processed_path, len(table.files), table.rows)
+    return checked
+
+
+def load(lake: Lake, options: WarehouseOptions, duckdb_path: Path | None = None) -> list[TableFiles]:
+    """Checks the processed zone and makes it the target's raw schema."""
+    checked = check_processed_zone(lake)
+    if options.target == "local":
+        from supplychain.warehouse.load_duckdb import load_duckdb
+
+        load_duckdb(duckdb_path or options.duckdb_path, lake, checked, options.raw_schema)
+    elif options.target == "postgres":
+        from supplychain.warehouse.load_postgres import load_postgres, postgres_dsn
+
+        load_postgres(postgres_dsn(), lake, checked, options.raw_schema)
+    else:
+        _load_redshift(lake, options, [t.table.name for t in checked])
+    return checked
+
+
+def _load_redshift(lake: Lake, options: WarehouseOptions, tables: list[str]) -> None:
+    processed_uri = options.processed_uri or (f"{lake.root}/processed" if not lake.is_local else None)
+    if not processed_uri or not options.iam_role:
+        raise ValueError(
+            "Redshift loads with COPY from S3: set SUPPLYCHAIN_REDSHIFT_PROCESSED_URI (or use an s3:// lake root) "
+            "and SUPPLYCHAIN_REDSHIFT_IAM_ROLE"
+        )
+    import json
+
+    arguments = json.dumps({"processed_uri": processed_uri, "iam_role": options.iam_role, "tables": tables})
+    result = run_dbt(["run-operation", "load_processed_zone", "--args", arguments], "redshift")
+    if not result.ok:
+        raise BuildFailedError("loading Redshift failed:\n  " + "\n  ".join(result.failures or ["see dbt output above"]))
+
+
+def build(lake: Lake, options: WarehouseOptions, dbt_args: list[str] | None = None) -> float:
+    """Load, then `dbt build` (seeds, models, snapshots, tests); returns the seconds taken."""
+    started = time.perf_counter()
+    args = ["build", *(dbt_args or [])]
+    if options.target != "local":
+        load(lake, options)
+        _raise_on_failure(run_dbt(args, options.target))
+        return time.perf_counter() - started
+    live = options.duckdb_path
+    work = live.with_name(live.stem + ".building.duckdb")
+    failed = live.with_name(live.stem + ".failed.duckdb")
+    live.parent.mkdir(parents=True, exist_ok=True)
+    work.unlink(missing_ok=True)
+    if live.exists():
+        shutil.copyfile(live, work)  # incremental models and snapshots carry on from the live state
+    load(lake, options, duckdb_path=work)
+    result = run_dbt(args, "local", env={"SUPPLYCHAIN_DUCKDB_PATH": str(work)})
+    if not result.ok:
+        os.replace(work, failed)
+        _raise_on_failure(result, note=f"the live warehouse {live} is unchanged; the failed build is kept in {failed}")
+    os.replace(work, live)
+    failed.unlink(missing_ok=True)
+    log.info("published %s", live)
+    return time.perf_counter() - started
+
+
+def _raise_on_failure(result, note: str = "") -> None:
+    if result.ok:
+        return
+    lines = result.failures or ["see the dbt output above"]
+    message = "dbt build failed:\n  " + "\n  ".join(lines)
+    raise BuildFailedError(message + (f"\n{note}" if note else ""))

@@ -1,0 +1,44 @@
+"""The raw tables the warehouse reads, as the dbt source definitions declare them (one definition for every loader)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+SOURCES_GLOB = "models/staging/*/_*__sources.yml"
+
+
+@dataclass(frozen=True)
+class RawTable:
+    name: str  # table in the raw schema
+    source: str  # dbt source it belongs to
+    processed_path: str  # folder under processed/
+    partition_column: str | None  # hive partition folder name, not stored in the files
+    columns: tuple[tuple[str, str], ...]  # (name, SQL type) in Parquet file order
+
+    @property
+    def column_names(self) -> list[str]:
+        return [name for name, _ in self.columns]
+
+
+def raw_tables(project_dir: Path = PROJECT_DIR) -> list[RawTable]:
+    tables = []
+    for path in sorted(project_dir.glob(SOURCES_GLOB)):
+        for source in yaml.safe_load(path.read_text())["sources"]:
+            for table in source["tables"]:
+                meta = table.get("meta", {})
+                if "processed_path" not in meta:
+                    continue
+                columns = tuple((c["name"], c["data_type"]) for c in table["columns"])
+                missing = [name for name, data_type in columns if not data_type]
+                if missing:
+                    raise ValueError(f"{path}: source {table['name']} has columns without data_type: {missing}")
+                tables.append(
+                    RawTable(table["name"], source["name"], meta["processed_path"], meta.get("partition_column"), columns)
+                )
+    if not tables:
+        raise FileNotFoundError(f"no source definitions with meta.processed_path under {project_dir / SOURCES_GLOB}")
+    return tables
