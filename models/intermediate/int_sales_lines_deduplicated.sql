@@ -10,8 +10,8 @@ versions_ranked as (
     select
         sales_lines.*,
         row_number() over (
-            partition by order_id, line_number
-            order by updated_at desc, source_file desc, source_line desc
+            partition by sales_lines.order_id, sales_lines.line_number
+            order by sales_lines.updated_at desc, sales_lines.source_file desc, sales_lines.source_line desc
         ) as version_rank
     from sales_lines
 ),

@@ -35,17 +35,23 @@ calendar_weeks as (
 with_lags as (
     select
         demand_weeks.*,
-        lag(units_sold, 1) over (partition by product_id, warehouse_id order by week_start) as units_sold_lag_1,
-        lag(units_sold, 2) over (partition by product_id, warehouse_id order by week_start) as units_sold_lag_2,
-        lag(units_sold, 4) over (partition by product_id, warehouse_id order by week_start) as units_sold_lag_4,
-        lag(units_sold, 52) over (partition by product_id, warehouse_id order by week_start) as units_sold_lag_52,
-        avg(cast(units_sold as double precision)) over (
-            partition by product_id, warehouse_id order by week_start rows between 4 preceding and 1 preceding
-        ) as units_sold_mean_4,
-        avg(cast(units_sold as double precision)) over (
-            partition by product_id, warehouse_id order by week_start rows between 13 preceding and 1 preceding
-        ) as units_sold_mean_13,
-        row_number() over (partition by product_id, warehouse_id order by week_start) as series_week_number
+        {%- for weeks in [1, 2, 4, 52] %}
+            lag(demand_weeks.units_sold, {{ weeks }}) over (
+                partition by demand_weeks.product_id, demand_weeks.warehouse_id
+                order by demand_weeks.week_start
+            ) as units_sold_lag_{{ weeks }},
+        {%- endfor %}
+        {%- for weeks in [4, 13] %}
+            avg(cast(demand_weeks.units_sold as double precision)) over (
+                partition by demand_weeks.product_id, demand_weeks.warehouse_id
+                order by demand_weeks.week_start
+                rows between {{ weeks }} preceding and 1 preceding
+            ) as units_sold_mean_{{ weeks }},
+        {%- endfor %}
+        row_number() over (
+            partition by demand_weeks.product_id, demand_weeks.warehouse_id
+            order by demand_weeks.week_start
+        ) as series_week_number
     from demand_weeks
 ),
 

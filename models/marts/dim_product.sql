@@ -34,7 +34,7 @@ final as (
         updated_at
     from products
     {% if is_incremental() %}
-        where updated_at > (select max(updated_at) from {{ this }})
+        where updated_at > (select max(loaded.updated_at) from {{ this }} as loaded)
     {% endif %}
 )
 

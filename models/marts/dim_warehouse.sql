@@ -31,7 +31,7 @@ final as (
         last_changed_at
     from warehouses
     {% if is_incremental() %}
-        where last_changed_at > (select max(last_changed_at) from {{ this }})
+        where last_changed_at > (select max(loaded.last_changed_at) from {{ this }} as loaded)
     {% endif %}
 )
 

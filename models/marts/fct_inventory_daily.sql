@@ -12,9 +12,9 @@ inventory_days as (
 with_trailing_demand as (
     select
         inventory_days.*,
-        avg(cast(units_sold as double precision)) over (
-            partition by product_id, warehouse_id
-            order by calendar_date
+        avg(cast(inventory_days.units_sold as double precision)) over (
+            partition by inventory_days.product_id, inventory_days.warehouse_id
+            order by inventory_days.calendar_date
             rows between {{ var('cover_window_days') - 1 }} preceding and current row
         ) as avg_daily_units_sold
     from inventory_days

@@ -14,9 +14,7 @@ with
 sales_lines as (
     select * from {{ ref('int_sales_lines_deduplicated') }}
     {% if is_incremental() %}
-        where updated_at >= (
-            select {{ dbt.dateadd('day', -1 * var('sales_lookback_days'), 'max(updated_at)') }} from {{ this }}
-        )
+        where updated_at >= {{ supplychain.lookback_start('updated_at', var('sales_lookback_days')) }}
     {% endif %}
 ),
 

@@ -29,7 +29,7 @@ def raw_tables(project_dir: Path = PROJECT_DIR) -> list[RawTable]:
     for path in sorted(project_dir.glob(SOURCES_GLOB)):
         for source in yaml.safe_load(path.read_text())["sources"]:
             for table in source["tables"]:
-                meta = table.get("meta", {})
+                meta = table.get("config", {}).get("meta", {})
                 if "processed_path" not in meta:
                     continue
                 columns = tuple((c["name"], c["data_type"]) for c in table["columns"])

@@ -1,0 +1,1 @@
+"""Helpers for developing and testing on one machine (a throwaway PostgreSQL server)."""
