@@ -6,13 +6,16 @@ LAKE ?= lake
 STAMP := $(VENV)/.installed
 export PYSPARK_PYTHON := $(abspath $(BIN)/python)
 export PYSPARK_DRIVER_PYTHON := $(abspath $(BIN)/python)
+# dbt finds the project's profiles (DuckDB by default; PostgreSQL/Redshift from SUPPLYCHAIN_* variables).
+export DBT_PROFILES_DIR := $(abspath profiles)
 
-.PHONY: setup run test lint bench clean
+.PHONY: setup run test lint lint-sql docs bench clean
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml scripts/ensure_java.sh
+$(STAMP): pyproject.toml scripts/ensure_java.sh scripts/ensure_postgres.sh
 	./scripts/ensure_java.sh
+	./scripts/ensure_postgres.sh
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
@@ -22,16 +25,24 @@ $(STAMP): pyproject.toml scripts/ensure_java.sh
 run: setup
 	$(BIN)/supplychain --lake-root $(LAKE) run
 
-## Every test, lint and check.
+## Every test, lint and check (dbt on DuckDB and PostgreSQL, the offline Redshift compile and SQL lint included).
 test: setup lint
 	$(BIN)/python -m pytest
 
 lint: setup
 	$(BIN)/ruff check .
 
+## SQL lint of the dbt models alone (also part of `make test`).
+lint-sql: setup
+	$(BIN)/sqlfluff lint models tests/dbt
+
+## The dbt docs site for analysts: target/index.html (`.venv/bin/dbt docs serve` to browse it).
+docs: setup
+	$(BIN)/dbt docs generate
+
 ## Throughput and memory figures for BENCHMARKS.md (takes several minutes).
 bench: setup
 	$(BIN)/python benchmarks/ingest_benchmark.py --scales 1,10
 
 clean:
-	rm -rf $(LAKE) .pytest_cache .ruff_cache
+	rm -rf $(LAKE) data target .pytest_cache .ruff_cache

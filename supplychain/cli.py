@@ -2,7 +2,7 @@
 
 supplychain generate [--seed N] [--sales-rows N] [--start D] [--end D] ...   sample ERP drops into raw/
 supplychain ingest [--only sales,shipments] [--run-date D] [--full-refresh]  raw/ -> processed/ (Spark)
-supplychain load [--target local|postgres|redshift]                        processed/ -> the target's raw schema
+supplychain load [--target local|postgres|redshift]                        processed/ -> the target's processed schema
 supplychain build [--target T] [-- dbt build flags]                         load, then dbt build (models + tests)
 supplychain run                                                             every stage that exists, in order
 """
@@ -40,6 +40,11 @@ def main(argv: list[str] | None = None) -> int:
 
     load = commands.add_parser("load", help="check processed/ against the warehouse contract and load the target")
     _target_flags(load)
+    load.add_argument(
+        "--sql-only",
+        metavar="FILE",
+        help="Redshift: write the COPY script to FILE instead of running it (needs no connection)",
+    )
 
     build = commands.add_parser("build", help="load, then dbt build; on DuckDB publish only a passing build")
     _target_flags(build)
@@ -107,6 +112,16 @@ def _load(args, settings: Settings) -> int:
     from supplychain.warehouse.build import WarehouseOptions, load
 
     options = WarehouseOptions.from_env(args.target)
+    if args.sql_only:
+        from supplychain.warehouse.build import check_processed_zone, redshift_load_sql
+
+        lake = Lake(args.lake_root)
+        tables = [t.table.name for t in check_processed_zone(lake)]
+        processed_uri = options.processed_uri or f"{lake.root}/processed"
+        iam_role = options.iam_role or "arn:aws:iam::<account-id>:role/<redshift-copy-role>"
+        Path(args.sql_only).write_text(redshift_load_sql(processed_uri, iam_role, tables))
+        log.info("wrote the Redshift load for %d tables to %s", len(tables), args.sql_only)
+        return 0
     load(Lake(args.lake_root), options)
     return 0
 

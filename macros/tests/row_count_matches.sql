@@ -4,19 +4,19 @@
     with
 
     model_rows as (
-        select count(*) as row_count from {{ model }}
+        select count(*) as total_rows from {{ model }}
         {% if model_where %}where {{ model_where }}{% endif %}
     ),
 
     compare_rows as (
-        select count(*) as row_count from {{ compare_model }}
+        select count(*) as total_rows from {{ compare_model }}
         {% if compare_where %}where {{ compare_where }}{% endif %}
     )
 
     select
-        model_rows.row_count as model_row_count,
-        compare_rows.row_count as compare_row_count
+        model_rows.total_rows as model_total_rows,
+        compare_rows.total_rows as compare_total_rows
     from model_rows
     cross join compare_rows
-    where model_rows.row_count <> compare_rows.row_count
+    where model_rows.total_rows <> compare_rows.total_rows
 {% endtest %}

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ingestion.io.lake import Lake
-from supplychain.warehouse.contract import PROJECT_DIR, raw_tables
-from supplychain.warehouse.dbt_runner import run_dbt
+from supplychain.warehouse.contract import PROJECT_DIR, source_tables
+from supplychain.warehouse.dbt_runner import dbt_environment, run_dbt
 from supplychain.warehouse.processed_zone import TableFiles, check_table
 
 log = logging.getLogger(__name__)
@@ -31,7 +31,7 @@ class BuildFailedError(RuntimeError):
 @dataclass(frozen=True)
 class WarehouseOptions:
     target: str = "local"
-    raw_schema: str = "raw"
+    source_schema: str = "processed"
     duckdb_path: Path = PROJECT_DIR / "data" / "warehouse.duckdb"
     processed_uri: str | None = None  # Redshift: s3://bucket/prefix/processed
     iam_role: str | None = None  # Redshift: role COPY assumes to read S3
@@ -44,7 +44,7 @@ class WarehouseOptions:
         duckdb_path = Path(os.environ.get("SUPPLYCHAIN_DUCKDB_PATH", str(cls.duckdb_path)))
         return cls(
             target=chosen,
-            raw_schema=os.environ.get("SUPPLYCHAIN_RAW_SCHEMA", "raw"),
+            source_schema=os.environ.get("SUPPLYCHAIN_SOURCE_SCHEMA", "processed"),
             duckdb_path=duckdb_path if duckdb_path.is_absolute() else PROJECT_DIR / duckdb_path,
             processed_uri=os.environ.get("SUPPLYCHAIN_REDSHIFT_PROCESSED_URI"),
             iam_role=os.environ.get("SUPPLYCHAIN_REDSHIFT_IAM_ROLE"),
@@ -52,23 +52,23 @@ class WarehouseOptions:
 
 
 def check_processed_zone(lake: Lake) -> list[TableFiles]:
-    checked = [check_table(lake, table) for table in raw_tables()]
+    checked = [check_table(lake, table) for table in source_tables()]
     for table in checked:
         log.info("processed/%s: %d files, %d rows match the contract", table.table.processed_path, len(table.files), table.rows)
     return checked
 
 
 def load(lake: Lake, options: WarehouseOptions, duckdb_path: Path | None = None) -> list[TableFiles]:
-    """Checks the processed zone and makes it the target's raw schema."""
+    """Checks the processed zone and makes it the target's processed schema."""
     checked = check_processed_zone(lake)
     if options.target == "local":
         from supplychain.warehouse.load_duckdb import load_duckdb
 
-        load_duckdb(duckdb_path or options.duckdb_path, lake, checked, options.raw_schema)
+        load_duckdb(duckdb_path or options.duckdb_path, lake, checked, options.source_schema)
     elif options.target == "postgres":
         from supplychain.warehouse.load_postgres import load_postgres, postgres_dsn
 
-        load_postgres(postgres_dsn(), lake, checked, options.raw_schema)
+        load_postgres(postgres_dsn(), lake, checked, options.source_schema)
     else:
         _load_redshift(lake, options, [t.table.name for t in checked])
     return checked
@@ -87,6 +87,29 @@ def _load_redshift(lake: Lake, options: WarehouseOptions, tables: list[str]) -> 
     result = run_dbt(["run-operation", "load_processed_zone", "--args", arguments], "redshift")
     if not result.ok:
         raise BuildFailedError("loading Redshift failed:\n  " + "\n  ".join(result.failures or ["see dbt output above"]))
+
+
+def redshift_load_sql(processed_uri: str, iam_role: str, tables: list[str] | None = None) -> str:
+    """The Redshift load as a SQL script, rendered by the same macro with no server (offline compile)."""
+    import json
+    import subprocess
+
+    from supplychain.warehouse.dbt_runner import dbt_command
+
+    inline = (
+        "{% for statement in supplychain.processed_zone_load_sql("
+        f"{json.dumps(processed_uri)}, {json.dumps(iam_role)}, {json.dumps(tables) if tables else 'none'}"
+        ") %}{{ statement }};\n{% endfor %}"
+    )
+    command = dbt_command(
+        ["--no-populate-cache", "--quiet", "compile", "--vars", "{offline_compile: true}", "--inline", inline],
+        "redshift",
+        target_path=str(PROJECT_DIR / "target" / "redshift"),
+    )
+    completed = subprocess.run(command, env=dbt_environment(), cwd=PROJECT_DIR, capture_output=True, text=True)
+    if completed.returncode:
+        raise BuildFailedError(f"rendering the Redshift load SQL failed:\n{completed.stdout}{completed.stderr}")
+    return completed.stdout.strip() + "\n"
 
 
 def build(lake: Lake, options: WarehouseOptions, dbt_args: list[str] | None = None) -> float:

@@ -1,4 +1,4 @@
-"""The raw tables the warehouse reads, as the dbt source definitions declare them (one definition for every loader)."""
+"""The source tables the warehouse reads, as the dbt source definitions declare them (one definition for every loader)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ SOURCES_GLOB = "models/staging/*/_*__sources.yml"
 
 
 @dataclass(frozen=True)
-class RawTable:
-    name: str  # table in the raw schema
+class SourceTable:
+    name: str  # table in the processed schema
     source: str  # dbt source it belongs to
     processed_path: str  # folder under processed/
     partition_column: str | None  # hive partition folder name, not stored in the files
@@ -24,7 +24,7 @@ class RawTable:
         return [name for name, _ in self.columns]
 
 
-def raw_tables(project_dir: Path = PROJECT_DIR) -> list[RawTable]:
+def source_tables(project_dir: Path = PROJECT_DIR) -> list[SourceTable]:
     tables = []
     for path in sorted(project_dir.glob(SOURCES_GLOB)):
         for source in yaml.safe_load(path.read_text())["sources"]:
@@ -37,7 +37,7 @@ def raw_tables(project_dir: Path = PROJECT_DIR) -> list[RawTable]:
                 if missing:
                     raise ValueError(f"{path}: source {table['name']} has columns without data_type: {missing}")
                 tables.append(
-                    RawTable(table["name"], source["name"], meta["processed_path"], meta.get("partition_column"), columns)
+                    SourceTable(table["name"], source["name"], meta["processed_path"], meta.get("partition_column"), columns)
                 )
     if not tables:
         raise FileNotFoundError(f"no source definitions with meta.processed_path under {project_dir / SOURCES_GLOB}")

@@ -27,25 +27,37 @@ def dbt_executable() -> str:
     return str(beside_python) if beside_python.exists() else "dbt"
 
 
-def run_dbt(args: list[str], target: str, env: dict[str, str] | None = None, target_path: str | None = None) -> DbtResult:
-    """`dbt <args> --target <target>` in the project; output streams through so long builds show progress."""
+def dbt_environment(env: dict[str, str] | None = None) -> dict[str, str]:
     environment = {**os.environ, "DBT_PROFILES_DIR": os.environ.get("DBT_PROFILES_DIR", str(PROFILES_DIR))}
     environment.update(env or {})
-    target_dir = Path(target_path or PROJECT_DIR / "target")
-    command = [dbt_executable(), *args, "--target", target, "--project-dir", str(PROJECT_DIR)]
-    command += ["--target-path", str(target_dir)]
+    return environment
+
+
+def dbt_command(args: list[str], target: str, target_path: str | None = None) -> list[str]:
+    """A dbt command line for this project; the target path comes from DBT_TARGET_PATH when set (tests)."""
+    target_dir = target_path or os.environ.get("DBT_TARGET_PATH") or str(PROJECT_DIR / "target")
+    return [dbt_executable(), *args, "--target", target, "--project-dir", str(PROJECT_DIR), "--target-path", target_dir]
+
+
+def run_dbt(args: list[str], target: str, env: dict[str, str] | None = None, target_path: str | None = None) -> DbtResult:
+    """`dbt <args> --target <target>` in the project; output streams through so long builds show progress."""
+    command = dbt_command(args, target, target_path)
     log.info("running %s", " ".join(command[1:]))
-    completed = subprocess.run(command, env=environment, cwd=PROJECT_DIR, check=False)
-    failures = _failures(target_dir / "run_results.json") if completed.returncode else []
+    completed = subprocess.run(command, env=dbt_environment(env), cwd=PROJECT_DIR, check=False)
+    failures = _failures(Path(command[-1]) / "run_results.json") if completed.returncode else []
     return DbtResult(completed.returncode == 0, failures)
 
 
 def _failures(run_results: Path) -> list[str]:
+    """One line per failed node: what it is, dbt's message, and where a failing test kept its rows."""
     if not run_results.exists():
         return []
-    results = json.loads(run_results.read_text()).get("results", [])
-    return [
-        f"{r['unique_id']}: {r['status']}: {(r.get('message') or '').strip()}"
-        for r in results
-        if r.get("status") in ("error", "fail")
-    ]
+    lines = []
+    for result in json.loads(run_results.read_text()).get("results", []):
+        if result.get("status") not in ("error", "fail"):
+            continue
+        line = f"{result['unique_id']}: {result['status']}: {(result.get('message') or '').strip()}"
+        if result.get("status") == "fail" and result.get("relation_name"):
+            line += f" (failing rows kept in {result['relation_name']})"
+        lines.append(line)
+    return lines

@@ -1,7 +1,7 @@
-"""PostgreSQL: each raw table is replaced in one transaction with the server's COPY, skipped when unchanged.
+"""PostgreSQL: each source table is replaced in one transaction with the server's COPY, skipped when unchanged.
 
 Readers see the old rows or the new ones, never a half-loaded table (TRUNCATE and COPY commit together), and a
-re-run of the same processed files changes nothing: raw._load_log keeps each table's file fingerprint.
+re-run of the same processed files changes nothing: processed._load_log keeps each table's file fingerprint.
 """
 
 from __future__ import annotations
@@ -67,26 +67,26 @@ def _current_columns(cursor, schema: str, table: str) -> list[str]:
     return [row[0] for row in cursor.fetchall()]
 
 
-def load_postgres(dsn: str, lake: Lake, tables: list[TableFiles], raw_schema: str) -> dict[str, str]:
+def load_postgres(dsn: str, lake: Lake, tables: list[TableFiles], source_schema: str) -> dict[str, str]:
     """Loads every table whose files changed; returns table -> 'loaded' or 'unchanged'."""
     import psycopg
 
     outcome = {}
     with psycopg.connect(dsn) as connection:
         with connection.cursor() as cursor:
-            cursor.execute(f'create schema if not exists "{raw_schema}"')
-            cursor.execute(LOAD_LOG_DDL.format(schema=f'"{raw_schema}"'))
+            cursor.execute(f'create schema if not exists "{source_schema}"')
+            cursor.execute(LOAD_LOG_DDL.format(schema=f'"{source_schema}"'))
         connection.commit()
         for checked in tables:
             name = checked.table.name
             with connection.transaction(), connection.cursor() as cursor:
-                cursor.execute(f'select fingerprint from "{raw_schema}"._load_log where table_name = %s', (name,))
+                cursor.execute(f'select fingerprint from "{source_schema}"._load_log where table_name = %s', (name,))
                 previous = cursor.fetchone()
-                existing = _current_columns(cursor, raw_schema, name)
+                existing = _current_columns(cursor, source_schema, name)
                 if previous and previous[0] == checked.fingerprint and existing == checked.table.column_names:
                     outcome[name] = "unchanged"
                     continue
-                relation = f'"{raw_schema}"."{name}"'
+                relation = f'"{source_schema}"."{name}"'
                 if existing and existing != checked.table.column_names:
                     # The contract changed: dependent staging views go too and dbt recreates them.
                     log.warning("postgres: %s columns changed, recreating it", relation)
@@ -101,12 +101,12 @@ def load_postgres(dsn: str, lake: Lake, tables: list[TableFiles], raw_schema: st
                     for chunk in _csv_chunks(lake, checked):
                         copy.write(chunk)
                 cursor.execute(
-                    f'insert into "{raw_schema}"._load_log (table_name, fingerprint, row_count, file_count) '
+                    f'insert into "{source_schema}"._load_log (table_name, fingerprint, row_count, file_count) '
                     "values (%s, %s, %s, %s) on conflict (table_name) do update set fingerprint = excluded.fingerprint,"
                     " row_count = excluded.row_count, file_count = excluded.file_count, "
                     "loaded_at = now() at time zone 'utc'",
                     (name, checked.fingerprint, checked.rows, len(checked.files)),
                 )
                 outcome[name] = "loaded"
-            log.info("postgres: %s.%s %s (%d rows)", raw_schema, name, outcome[name], checked.rows)
+            log.info("postgres: %s.%s %s (%d rows)", source_schema, name, outcome[name], checked.rows)
     return outcome

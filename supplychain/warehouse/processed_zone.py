@@ -1,4 +1,4 @@
-"""Checks the processed zone against the raw-table contract before any target sees it.
+"""Checks the processed zone against the source contract before any target sees it.
 
 A file with an extra or missing column, a column of the wrong kind, or a month missing from a partitioned table
 stops the load with one message naming every problem, file by file, so nothing half-checked reaches the marts.
@@ -15,7 +15,7 @@ import pyarrow.parquet as pq
 from pyarrow import fs
 
 from ingestion.io.lake import Lake
-from supplychain.warehouse.contract import RawTable
+from supplychain.warehouse.contract import SourceTable
 
 MONTH_PARTITION = re.compile(r"^(?P<column>\w+_month)=(?P<year>\d{4})-(?P<month>\d{2})$")
 
@@ -26,7 +26,7 @@ class ProcessedZoneError(ValueError):
 
 @dataclass(frozen=True)
 class TableFiles:
-    table: RawTable
+    table: SourceTable
     files: tuple[str, ...]  # lake-relative paths
     rows: int
     fingerprint: str  # changes whenever a file is added, removed or rewritten
@@ -68,7 +68,7 @@ def _arrow_family(arrow_type: pa.DataType) -> str:
     return next((family for check, family in checks if check(arrow_type)), str(arrow_type))
 
 
-def _month_gaps(table: RawTable, files: list[str]) -> list[str]:
+def _month_gaps(table: SourceTable, files: list[str]) -> list[str]:
     months = set()
     for path in files:
         for part in path.split("/"):
@@ -86,7 +86,7 @@ def _month_gaps(table: RawTable, files: list[str]) -> list[str]:
     ]
 
 
-def check_table(lake: Lake, table: RawTable) -> TableFiles:
+def check_table(lake: Lake, table: SourceTable) -> TableFiles:
     """The table's Parquet files, checked one by one against the declared columns; raises on any problem."""
     folder = f"processed/{table.processed_path}"
     selector = fs.FileSelector(f"{lake.base}/{folder}", allow_not_found=True, recursive=True)

@@ -1,0 +1,126 @@
+"""dbt build on the embedded DuckDB target over a lake the real ingestion jobs wrote: marts reconcile with the
+processed zone, a rebuild changes nothing, and a failed build leaves the published marts in place."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import shutil
+
+import duckdb
+import pyarrow as pa
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
+import pytest
+
+from ingestion.io.lake import Lake
+from supplychain.warehouse.build import BuildFailedError, WarehouseOptions, build
+
+pytestmark = [pytest.mark.spark, pytest.mark.e2e, pytest.mark.dbt]
+
+MART_FINGERPRINTS = {
+    "fct_sales": "count(*), sum(quantity), sum(net_revenue), max(updated_at)",
+    "fct_shipment": "count(*), sum(total_units), sum(case when is_on_time then 1 else 0 end)",
+    "fct_inventory_daily": "count(*), sum(on_hand_qty), sum(units_sold)",
+    "weekly_sales_mv": "count(*), sum(units_sold), sum(net_revenue)",
+    "demand_features_weekly": "count(*), sum(units_sold), sum(units_sold_lag_52), sum(stockout_days)",
+    "dim_product": "count(*), count(distinct category)",
+    "dim_warehouse": "count(*), sum(case when is_active then 1 else 0 end)",
+    "dim_date": "count(*), min(date_day), max(date_day)",
+    "analytics_snapshots.products_snapshot": "count(*)",
+    "analytics_snapshots.warehouses_snapshot": "count(*)",
+}
+
+
+def fingerprints(database) -> dict[str, tuple]:
+    with duckdb.connect(str(database), read_only=True) as connection:
+        return {
+            name: connection.execute(f"select {expr} from {name if '.' in name else 'analytics.' + name}").fetchone()
+            for name, expr in MART_FINGERPRINTS.items()
+        }
+
+
+def processed(root, name):
+    return ds.dataset(root / "processed" / name, partitioning="hive").to_table()
+
+
+@pytest.fixture(scope="module")
+def warehouse(processed_lake, tmp_path_factory):
+    database = tmp_path_factory.mktemp("duckdb") / "warehouse.duckdb"
+    options = WarehouseOptions(target="local", duckdb_path=database)
+    build(Lake(str(processed_lake)), options)
+    return options
+
+
+def test_marts_reconcile_with_the_processed_zone(processed_lake, warehouse):
+    sales = processed(processed_lake, "sales")
+    with duckdb.connect(str(warehouse.duckdb_path), read_only=True) as connection:
+        lines, units = connection.execute("select count(*), sum(quantity) from analytics.fct_sales").fetchone()
+        assert (lines, units) == (sales.num_rows, pa.compute.sum(sales["qty"]).as_py())
+        weekly_units = connection.execute("select sum(units_sold) from analytics.weekly_sales_mv").fetchone()[0]
+        feature_units = connection.execute("select sum(units_sold) from analytics.demand_features_weekly").fetchone()[0]
+        assert weekly_units == feature_units == units
+        products = connection.execute("select count(*) from analytics.dim_product").fetchone()[0]
+        assert products == processed(processed_lake, "products").num_rows
+        # Mondays only, and stock-outs flagged as censored demand.
+        days = connection.execute("select distinct isodow(week_start) from analytics.demand_features_weekly").fetchall()
+        assert days == [(1,)]
+        censored = connection.execute(
+            "select count(*) from analytics.demand_features_weekly where is_censored and stockout_days > 0"
+        ).fetchone()[0]
+        assert censored > 0
+        # Lags look back exactly one week in the same series.
+        mismatched_lags = connection.execute(
+            """
+            select count(*)
+            from analytics.demand_features_weekly as this_week
+            inner join analytics.demand_features_weekly as last_week
+                on this_week.series_id = last_week.series_id
+                and last_week.week_start = this_week.week_start - interval 7 day
+            where this_week.units_sold_lag_1 is distinct from last_week.units_sold
+            """
+        ).fetchone()[0]
+        assert mismatched_lags == 0
+        # The calendar reaches a year past the last sale, so forecasts have dates to join to.
+        last_day = connection.execute("select max(date_day) from analytics.dim_date").fetchone()[0]
+        assert last_day >= dt.date(2025, 4, 30)
+
+
+def test_rebuild_of_the_same_input_changes_nothing(processed_lake, warehouse):
+    before = fingerprints(warehouse.duckdb_path)
+    build(Lake(str(processed_lake)), warehouse)  # incremental merges and snapshots run over unchanged input
+    assert fingerprints(warehouse.duckdb_path) == before
+
+
+@pytest.mark.parametrize(
+    ("defect", "failing_test"),
+    [
+        ({"order_id": "SO-BAD-PRODUCT", "product_id": "P99999"}, "relationships_fct_sales_product_id"),
+        ({"order_id": "SO-NO-QTY", "qty": None}, "not_null_stg_erp__sales_quantity"),
+    ],
+    ids=["broken_relationship", "null_quantity"],
+)
+def test_failed_build_names_what_broke_and_keeps_the_published_marts(
+    lake_copy, warehouse, tmp_path, defect, failing_test
+):
+    live = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(warehouse.duckdb_path, live)
+    before_bytes = hashlib.sha256(live.read_bytes()).hexdigest()
+    before = fingerprints(live)
+    # A defect the ingestion rules would have quarantined, written straight into the processed zone.
+    month = lake_copy / "processed" / "sales" / "order_month=2024-02"
+    first_file = sorted(month.glob("*.parquet"))[0]
+    # It arrives late, as corrections do: updated after everything already loaded.
+    late = {"updated_at": dt.datetime(2024, 6, 1, 9, 0)}
+    row = {**pq.read_table(first_file).slice(0, 1).to_pylist()[0], **defect, **late}
+    pq.write_table(pa.Table.from_pylist([row], schema=pq.read_schema(first_file)), month / "part-late.parquet")
+
+    with pytest.raises(BuildFailedError) as failure:
+        build(Lake(str(lake_copy)), WarehouseOptions(target="local", duckdb_path=live))
+    message = str(failure.value)
+    assert failing_test in message
+    assert "Got 1 result" in message and "failing rows kept in" in message
+    assert f"the live warehouse {live} is unchanged" in message
+    assert hashlib.sha256(live.read_bytes()).hexdigest() == before_bytes
+    assert fingerprints(live) == before
+    assert (tmp_path / "warehouse.failed.duckdb").exists()

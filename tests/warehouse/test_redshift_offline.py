@@ -1,0 +1,79 @@
+"""Redshift with no server: every model compiles for the redshift target and its SQL parses and lints clean
+in sqlfluff's redshift dialect; the COPY load script renders from the same source definitions."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from supplychain.warehouse.build import redshift_load_sql
+from supplychain.warehouse.contract import PROJECT_DIR, source_tables
+from supplychain.warehouse.dbt_runner import dbt_command, dbt_environment
+
+pytestmark = [pytest.mark.dbt]
+SQLFLUFF = str(Path(sys.executable).with_name("sqlfluff"))
+REDSHIFT_LINT = str(PROJECT_DIR / "ci" / "sqlfluff-redshift.cfg")
+
+
+def lint(path: Path, exclude: str | None = None) -> subprocess.CompletedProcess:
+    """sqlfluff lint with the Redshift config; with exclude, files whose path contains it are skipped."""
+    paths = [str(path)]
+    if exclude and path.is_dir():
+        paths = [str(p) for p in sorted(path.rglob("*.sql")) if exclude not in str(p)]
+    return subprocess.run(
+        [SQLFLUFF, "lint", "--processes", "2", "--config", REDSHIFT_LINT, "--format", "github-annotation-native", *paths],
+        cwd=PROJECT_DIR,
+        capture_output=True,
+        text=True,
+    )
+
+
+def test_every_model_and_test_compiles_for_redshift_offline_and_lints_clean(tmp_path):
+    target = tmp_path / "redshift"
+    command = dbt_command(
+        ["--no-populate-cache", "compile", "--vars", "{offline_compile: true}"],
+        "redshift",
+        target_path=str(target),
+    )
+    completed = subprocess.run(command, env=dbt_environment(), cwd=PROJECT_DIR, capture_output=True, text=True)
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+
+    compiled = target / "compiled" / "supplychain"
+    models = [p for p in (compiled / "models").rglob("*.sql") if not p.parent.name.endswith(".yml")]
+    assert {p.stem for p in models} == {p.stem for p in (PROJECT_DIR / "models").rglob("*.sql")}
+    assert len(list(compiled.rglob("*.sql"))) > 150  # the data tests, generic and singular, compiled too
+    # The incremental branch is what was compiled, in Redshift's own date arithmetic.
+    fct_sales = " ".join((compiled / "models/marts/fct_sales.sql").read_text().split())
+    assert "dateadd( day, -35, max(loaded.updated_at) )" in fct_sales
+
+    # Models are ours: every rule that judges meaning. Tests include dbt's own generic tests: they must parse.
+    result = lint(compiled / "models", exclude=".yml/")
+    assert result.returncode == 0, result.stdout + result.stderr
+    parsed = subprocess.run(
+        [SQLFLUFF, "parse", "--processes", "2", "--dialect", "redshift", "--templater", "raw", str(compiled)],
+        cwd=PROJECT_DIR,
+        capture_output=True,
+        text=True,
+    )
+    assert parsed.returncode == 0, [line for line in parsed.stdout.splitlines() if "unparsable" in line][:20]
+
+
+def test_copy_script_covers_every_source_table_and_parses_as_redshift(tmp_path):
+    script = redshift_load_sql("s3://supply-chain-data-lake/processed", "arn:aws:iam::123456789012:role/RedshiftCopyRole")
+    for table in source_tables():
+        assert f"copy processed.{table.name}\nfrom 's3://supply-chain-data-lake/processed/{table.processed_path}/'" in script
+    assert script.count("format as parquet") == len(source_tables())
+    assert "source_file varchar(1024)" in script  # Redshift's bare varchar would be 256 characters
+    path = tmp_path / "load_processed_zone.sql"
+    path.write_text(script)
+    result = lint(path)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_lint_catches_sql_redshift_cannot_parse(tmp_path):
+    bad = tmp_path / "bad.sql"
+    bad.write_text("select product_id from processed.sales qualify row_number() over () = 1 limit\n")
+    assert lint(bad).returncode != 0
