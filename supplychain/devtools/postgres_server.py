@@ -121,7 +121,9 @@ def _create_database(server: PostgresServer) -> None:
     deadline = time.monotonic() + 30
     while True:
         try:
-            with psycopg.connect(host="127.0.0.1", port=server.port, user=ROLE, dbname="postgres", autocommit=True) as c:
+            with psycopg.connect(
+                host="127.0.0.1", port=server.port, user=ROLE, dbname="postgres", autocommit=True
+            ) as c:
                 if not c.execute("select 1 from pg_database where datname = %s", (DATABASE,)).fetchone():
                     c.execute(f"create database {DATABASE}")
                 return

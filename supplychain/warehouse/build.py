@@ -54,7 +54,12 @@ class WarehouseOptions:
 def check_processed_zone(lake: Lake) -> list[TableFiles]:
     checked = [check_table(lake, table) for table in source_tables()]
     for table in checked:
-        log.info("processed/%s: %d files, %d rows match the contract", table.table.processed_path, len(table.files), table.rows)
+        log.info(
+            "processed/%s: %d files, %d rows match the contract",
+            table.table.processed_path,
+            len(table.files),
+            table.rows,
+        )
     return checked
 
 
@@ -86,7 +91,9 @@ def _load_redshift(lake: Lake, options: WarehouseOptions, tables: list[str]) -> 
     arguments = json.dumps({"processed_uri": processed_uri, "iam_role": options.iam_role, "tables": tables})
     result = run_dbt(["run-operation", "load_processed_zone", "--args", arguments], "redshift")
     if not result.ok:
-        raise BuildFailedError("loading Redshift failed:\n  " + "\n  ".join(result.failures or ["see dbt output above"]))
+        raise BuildFailedError(
+            "loading Redshift failed:\n  " + "\n  ".join(result.failures or ["see dbt output above"])
+        )
 
 
 def redshift_load_sql(processed_uri: str, iam_role: str, tables: list[str] | None = None) -> str:

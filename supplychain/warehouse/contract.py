@@ -1,4 +1,4 @@
-"""The source tables the warehouse reads, as the dbt source definitions declare them (one definition for every loader)."""
+"""The source tables the warehouse reads, as the dbt source definitions declare them.."""
 
 from __future__ import annotations
 
@@ -37,7 +37,9 @@ def source_tables(project_dir: Path = PROJECT_DIR) -> list[SourceTable]:
                 if missing:
                     raise ValueError(f"{path}: source {table['name']} has columns without data_type: {missing}")
                 tables.append(
-                    SourceTable(table["name"], source["name"], meta["processed_path"], meta.get("partition_column"), columns)
+                    SourceTable(
+                        table["name"], source["name"], meta["processed_path"], meta.get("partition_column"), columns
+                    )
                 )
     if not tables:
         raise FileNotFoundError(f"no source definitions with meta.processed_path under {project_dir / SOURCES_GLOB}")

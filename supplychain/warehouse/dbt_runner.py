@@ -39,7 +39,9 @@ def dbt_command(args: list[str], target: str, target_path: str | None = None) ->
     return [dbt_executable(), *args, "--target", target, "--project-dir", str(PROJECT_DIR), "--target-path", target_dir]
 
 
-def run_dbt(args: list[str], target: str, env: dict[str, str] | None = None, target_path: str | None = None) -> DbtResult:
+def run_dbt(
+    args: list[str], target: str, env: dict[str, str] | None = None, target_path: str | None = None
+) -> DbtResult:
     """`dbt <args> --target <target>` in the project; output streams through so long builds show progress."""
     command = dbt_command(args, target, target_path)
     log.info("running %s", " ".join(command[1:]))

@@ -32,5 +32,11 @@ def load_duckdb(database: Path, lake: Lake, tables: list[TableFiles], source_sch
                 f'create or replace view "{source_schema}"."{checked.table.name}" as '
                 f"select {columns} from read_parquet([{files}], hive_partitioning = false)"
             )
-            log.info("duckdb: %s.%s over %d files (%d rows)", source_schema, checked.table.name, len(checked.files), checked.rows)
+            log.info(
+                "duckdb: %s.%s over %d files (%d rows)",
+                source_schema,
+                checked.table.name,
+                len(checked.files),
+                checked.rows,
+            )
         connection.execute("commit")

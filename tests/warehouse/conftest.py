@@ -49,7 +49,9 @@ def lake_copy(processed_lake, tmp_path) -> Path:
 def dbt_scratch(tmp_path_factory):
     """dbt's target and log folders per test module, so tests never touch the developer's target/."""
     scratch = tmp_path_factory.mktemp("dbt")
-    with mock.patch.dict(os.environ, {"DBT_TARGET_PATH": str(scratch / "target"), "DBT_LOG_PATH": str(scratch / "logs")}):
+    with mock.patch.dict(
+        os.environ, {"DBT_TARGET_PATH": str(scratch / "target"), "DBT_LOG_PATH": str(scratch / "logs")}
+    ):
         yield scratch
 
 

@@ -33,7 +33,9 @@ def test_load_twice_copies_once_and_changes_nothing(processed_lake, postgres_ser
 def test_dbt_build_passes_with_materialized_views(processed_lake, postgres_server):
     build(Lake(str(processed_lake)), WarehouseOptions(target="postgres"))
     with psycopg.connect(postgres_dsn()) as connection:
-        views = {row[0] for row in connection.execute("select matviewname from pg_matviews where schemaname = 'analytics'")}
+        views = {
+            row[0] for row in connection.execute("select matviewname from pg_matviews where schemaname = 'analytics'")
+        }
         assert views == {"weekly_sales_mv", "weekly_inventory_mv"}
         lines, units = connection.execute("select count(*), sum(quantity) from analytics.fct_sales").fetchone()
         weekly = connection.execute("select sum(units_sold) from analytics.weekly_sales_mv").fetchone()[0]

@@ -24,7 +24,17 @@ def lint(path: Path, exclude: str | None = None) -> subprocess.CompletedProcess:
     if exclude and path.is_dir():
         paths = [str(p) for p in sorted(path.rglob("*.sql")) if exclude not in str(p)]
     return subprocess.run(
-        [SQLFLUFF, "lint", "--processes", "2", "--config", REDSHIFT_LINT, "--format", "github-annotation-native", *paths],
+        [
+            SQLFLUFF,
+            "lint",
+            "--processes",
+            "2",
+            "--config",
+            REDSHIFT_LINT,
+            "--format",
+            "github-annotation-native",
+            *paths,
+        ],
         cwd=PROJECT_DIR,
         capture_output=True,
         text=True,
@@ -62,9 +72,14 @@ def test_every_model_and_test_compiles_for_redshift_offline_and_lints_clean(tmp_
 
 
 def test_copy_script_covers_every_source_table_and_parses_as_redshift(tmp_path):
-    script = redshift_load_sql("s3://supply-chain-data-lake/processed", "arn:aws:iam::123456789012:role/RedshiftCopyRole")
+    script = redshift_load_sql(
+        "s3://supply-chain-data-lake/processed", "arn:aws:iam::123456789012:role/RedshiftCopyRole"
+    )
     for table in source_tables():
-        assert f"copy processed.{table.name}\nfrom 's3://supply-chain-data-lake/processed/{table.processed_path}/'" in script
+        assert (
+            f"copy processed.{table.name}\nfrom 's3://supply-chain-data-lake/processed/{table.processed_path}/'"
+            in script
+        )
     assert script.count("format as parquet") == len(source_tables())
     assert "source_file varchar(1024)" in script  # Redshift's bare varchar would be 256 characters
     path = tmp_path / "load_processed_zone.sql"
