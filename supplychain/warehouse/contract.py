@@ -1,4 +1,4 @@
-"""The source tables the warehouse reads, as the dbt source definitions declare them.."""
+"""The source tables the warehouse reads, as the dbt source definitions declare them (one list for all loaders)."""
 
 from __future__ import annotations
 
