@@ -63,7 +63,7 @@ def test_every_model_and_test_compiles_for_redshift_offline_and_lints_clean(tmp_
     result = lint(compiled / "models", exclude=".yml/")
     assert result.returncode == 0, result.stdout + result.stderr
     parsed = subprocess.run(
-        [SQLFLUFF, "parse", "--processes", "2", "--dialect", "redshift", "--templater", "raw", str(compiled)],
+        [SQLFLUFF, "parse", "--dialect", "redshift", "--templater", "raw", str(compiled)],
         cwd=PROJECT_DIR,
         capture_output=True,
         text=True,
