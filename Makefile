@@ -43,6 +43,7 @@ docs: setup
 ## Throughput and memory figures for BENCHMARKS.md (takes several minutes).
 bench: setup
 	$(BIN)/python benchmarks/ingest_benchmark.py --scales 1,10
+	$(BIN)/python benchmarks/warehouse_benchmark.py --scales 1,10
 
 clean:
 	rm -rf $(LAKE) data target .pytest_cache .ruff_cache
