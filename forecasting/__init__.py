@@ -1,1 +1,1 @@
-"""Reserved for the forecasting stage (see the open issues)."""
+"""Demand forecasting: backtested model selection per series, prediction intervals, accuracy against baselines."""

@@ -1,0 +1,73 @@
+"""Rolling-origin backtests per model group, and the choice of model per series.
+
+The last backtest window is held out of the choice: models are chosen on the earlier windows and scored on the
+last one, so the accuracy reported for "Selected" is what selection achieves on weeks it did not see. The final
+choice for the forecast then uses every window.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+from statsforecast import StatsForecast
+
+from forecasting.models import BASELINES, fallback_model
+
+ENSEMBLE = "Ensemble"
+ENSEMBLE_SIZE = 3
+KEYS = ["unique_id", "ds", "cutoff"]
+
+
+def cross_validate(history: pd.DataFrame, models: list, freq: str, h: int, n_windows: int, n_jobs: int) -> pd.DataFrame:
+    """Backtest forecasts in long form: unique_id, ds, cutoff, model, forecast."""
+    if history.empty:
+        return pd.DataFrame(columns=[*KEYS, "model", "forecast"])
+    engine = StatsForecast(models=models, freq=freq, n_jobs=n_jobs, fallback_model=fallback_model())
+    wide = engine.cross_validation(df=history[["unique_id", "ds", "y"]], h=h, step_size=h, n_windows=n_windows)
+    wide = wide.drop(columns=["y"])
+    long = wide.melt(id_vars=KEYS, var_name="model", value_name="forecast")
+    long["forecast"] = long["forecast"].clip(lower=0)
+    return long
+
+
+def with_actuals(backtest: pd.DataFrame, history: pd.DataFrame) -> pd.DataFrame:
+    """Joins observed sales and the censoring flag; censored weeks stay in but are marked for exclusion."""
+    actuals = history[["unique_id", "ds", "y_observed", "is_censored"]]
+    return backtest.merge(actuals, on=["unique_id", "ds"], how="left")
+
+
+def add_ensembles(scored: pd.DataFrame, cutoffs: list) -> pd.DataFrame:
+    """Adds, per series, the mean of its ENSEMBLE_SIZE best non-baseline models on the given windows."""
+    errors = series_errors(scored[scored["cutoff"].isin(cutoffs)])
+    errors = errors[~errors["model"].isin(BASELINES)].sort_values(["unique_id", "abs_error", "model"])
+    members = errors.groupby("unique_id").head(ENSEMBLE_SIZE)[["unique_id", "model"]]
+    pooled = scored.merge(members, on=["unique_id", "model"])
+    ensemble = pooled.groupby(KEYS, as_index=False).agg(
+        forecast=("forecast", "mean"), y_observed=("y_observed", "first"), is_censored=("is_censored", "first")
+    )
+    ensemble["model"] = ENSEMBLE
+    return pd.concat([scored, ensemble[scored.columns]], ignore_index=True), members
+
+
+def series_errors(scored: pd.DataFrame) -> pd.DataFrame:
+    """Absolute error and actuals per series and model over uncensored weeks."""
+    usable = scored[~scored["is_censored"].fillna(False).astype(bool)]
+    usable = usable.assign(abs_error=(usable["forecast"] - usable["y_observed"]).abs())
+    return usable.groupby(["unique_id", "model"], as_index=False).agg(
+        abs_error=("abs_error", "sum"), actual=("y_observed", "sum"), weeks=("ds", "count")
+    )
+
+
+def choose_models(scored: pd.DataFrame, cutoffs: list) -> pd.Series:
+    """unique_id -> the non-baseline model (ensemble included) with the least absolute error on the windows."""
+    errors = series_errors(scored[scored["cutoff"].isin(cutoffs)])
+    errors = errors[~errors["model"].isin(BASELINES)]
+    # Ties go to the ensemble, then alphabetical, so the choice is deterministic.
+    errors["tie_break"] = (errors["model"] != ENSEMBLE).astype(int)
+    best = errors.sort_values(["unique_id", "abs_error", "tie_break", "model"]).groupby("unique_id").head(1)
+    return best.set_index("unique_id")["model"]
+
+
+def selected_backtest(scored: pd.DataFrame, choice: pd.Series, name: str = "Selected") -> pd.DataFrame:
+    """The rows of each series' chosen model, relabelled as one model."""
+    picked = scored.merge(choice.rename("model").reset_index(), on=["unique_id", "model"])
+    return picked.assign(model=name)

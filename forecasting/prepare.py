@@ -1,0 +1,119 @@
+"""Weekly demand history -> clean statsforecast input (`unique_id`, `ds`, `y`), one rule per defect.
+
+Rules, each counted in the run report and never failing the whole run:
+- duplicate_week:   a series with two rows for one week is rejected (which row is right is unknowable);
+- negative_value:   a series with a negative quantity is rejected;
+- off_calendar:     a series with a date off the inferred weekly calendar is rejected;
+- gap_filled:       missing weeks inside a series are filled with 0 and flagged (`is_filled`);
+- all_zero:         a series that never sold gets a zero forecast, no model;
+- short_history:    a series shorter than the backtest needs is forecast by the fallback model, unselected;
+- censored:         a stock-out week's sales understate demand: the model sees max(sales, the mean of the
+                    previous uncensored weeks) instead, and accuracy is measured on uncensored weeks only.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+WEEKDAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
+CENSOR_LOOKBACK_WEEKS = 8
+
+
+@dataclass
+class PreparedHistory:
+    history: pd.DataFrame  # unique_id, ds, y (model input), y_observed, is_censored, is_filled
+    freq: str
+    modelled: list[str]  # series that get the backtest and selection
+    short: list[str]  # series forecast by the fallback model only
+    all_zero: list[str]  # series forecast as zero
+    rejected: dict[str, str] = field(default_factory=dict)  # series -> message
+    counts: Counter = field(default_factory=Counter)  # rule -> series affected
+
+
+def infer_weekly_freq(ds: pd.Series) -> str:
+    """The pandas weekly frequency whose anchor is the weekday the dates fall on (weeks may end on any day)."""
+    weekdays = pd.to_datetime(ds).dt.dayofweek.value_counts()
+    if weekdays.empty:
+        raise ValueError("no dates to infer a weekly frequency from")
+    return f"W-{WEEKDAYS[int(weekdays.idxmax())]}"
+
+
+def _censored_demand(series: pd.DataFrame) -> np.ndarray:
+    """Sales in stock-out weeks raised to the mean of the previous uncensored weeks, never lowered."""
+    sales = series["y"].to_numpy(dtype=float)
+    censored = series["is_censored"].to_numpy(dtype=bool)
+    adjusted = sales.copy()
+    for i in np.flatnonzero(censored):
+        previous = sales[:i][~censored[:i]][-CENSOR_LOOKBACK_WEEKS:]
+        if previous.size:
+            adjusted[i] = max(sales[i], previous.mean())
+    return adjusted
+
+
+def prepare_history(frame: pd.DataFrame, min_weeks: int, freq: str | None = None) -> PreparedHistory:
+    """Checks and completes every series; min_weeks is the shortest history the backtest can use."""
+    missing = {"unique_id", "ds", "y"} - set(frame.columns)
+    if missing:
+        raise ValueError(f"demand history lacks column(s) {sorted(missing)}; expected unique_id, ds, y")
+    data = frame.copy()
+    data["unique_id"] = data["unique_id"].astype(str)
+    data["ds"] = pd.to_datetime(data["ds"])
+    data["y"] = pd.to_numeric(data["y"], errors="coerce")
+    if "is_censored" not in data:
+        data["is_censored"] = False
+    data["is_censored"] = data["is_censored"].fillna(False).astype(bool)
+    freq = freq or infer_weekly_freq(data["ds"])
+    anchor = WEEKDAYS.index(freq.split("-")[1])
+    result = PreparedHistory(pd.DataFrame(), freq, [], [], [])
+
+    duplicated = data[data.duplicated(["unique_id", "ds"], keep=False)]
+    for uid, rows in duplicated.groupby("unique_id"):
+        weeks = sorted(rows["ds"].dt.date.astype(str).unique())[:3]
+        result.rejected[uid] = f"series {uid}: {len(rows)} rows for week(s) {weeks} (duplicate_week)"
+        result.counts["duplicate_week"] += 1
+    for uid, rows in data[data["y"] < 0].groupby("unique_id"):
+        if uid not in result.rejected:
+            week = rows["ds"].iloc[0].date()
+            result.rejected[uid] = f"series {uid}: negative quantity {rows['y'].min()} in week {week} (negative_value)"
+            result.counts["negative_value"] += 1
+    for uid, rows in data[data["ds"].dt.dayofweek != anchor].groupby("unique_id"):
+        if uid not in result.rejected:
+            result.rejected[uid] = f"series {uid}: date {rows['ds'].iloc[0].date()} is not a {freq} week (off_calendar)"
+            result.counts["off_calendar"] += 1
+    data = data[~data["unique_id"].isin(result.rejected)]
+
+    completed = []
+    for uid, series in data.sort_values("ds").groupby("unique_id", sort=True):
+        weeks = pd.date_range(series["ds"].iloc[0], series["ds"].iloc[-1], freq=freq)
+        full = series.set_index("ds").reindex(weeks)
+        full.index.name = "ds"
+        full["is_filled"] = full["y"].isna()
+        if full["is_filled"].any():
+            result.counts["gap_filled"] += 1
+        full["unique_id"] = uid
+        full["y"] = full["y"].fillna(0.0)
+        full["is_censored"] = full["is_censored"].astype("boolean").fillna(False).astype(bool)
+        full = full.reset_index()
+        full["y_observed"] = full["y"]
+        if full["is_censored"].any():
+            result.counts["censored"] += 1
+            full["y"] = _censored_demand(full)
+        if (full["y_observed"] == 0).all():
+            result.all_zero.append(uid)
+            result.counts["all_zero"] += 1
+        elif len(full) < min_weeks:
+            result.short.append(uid)
+            result.counts["short_history"] += 1
+        else:
+            result.modelled.append(uid)
+        completed.append(full[["unique_id", "ds", "y", "y_observed", "is_censored", "is_filled"]])
+    result.history = (
+        pd.concat(completed, ignore_index=True)
+        if completed
+        else pd.DataFrame(columns=["unique_id", "ds", "y", "y_observed", "is_censored", "is_filled"])
+    )
+    return result
