@@ -42,16 +42,32 @@ def infer_weekly_freq(ds: pd.Series) -> str:
     return f"W-{WEEKDAYS[int(weekdays.idxmax())]}"
 
 
-def _censored_demand(series: pd.DataFrame) -> np.ndarray:
-    """Sales in stock-out weeks raised to the mean of the previous uncensored weeks, never lowered."""
-    sales = series["y"].to_numpy(dtype=float)
-    censored = series["is_censored"].to_numpy(dtype=bool)
-    adjusted = sales.copy()
-    for i in np.flatnonzero(censored):
-        previous = sales[:i][~censored[:i]][-CENSOR_LOOKBACK_WEEKS:]
-        if previous.size:
-            adjusted[i] = max(sales[i], previous.mean())
-    return adjusted
+def _complete_weeks(data: pd.DataFrame) -> pd.DataFrame:
+    """Every week from each series' first to last, missing ones filled with 0 and flagged is_filled."""
+    bounds = data.groupby("unique_id")["ds"].agg(["min", "max"])
+    counts = ((bounds["max"] - bounds["min"]).dt.days // 7 + 1).to_numpy()
+    offsets = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+    grid = pd.DataFrame(
+        {
+            "unique_id": np.repeat(bounds.index.to_numpy(), counts),
+            "ds": np.repeat(bounds["min"].to_numpy(), counts) + pd.to_timedelta(offsets * 7, unit="D"),
+        }
+    )
+    grid = grid.merge(data[["unique_id", "ds", "y", "is_censored"]], on=["unique_id", "ds"], how="left")
+    grid["is_filled"] = grid["y"].isna()
+    grid["y"] = grid["y"].fillna(0.0).astype(float)
+    grid["is_censored"] = grid["is_censored"].astype("boolean").fillna(False).astype(bool)
+    return grid
+
+
+def _censored_demand(grid: pd.DataFrame) -> pd.Series:
+    """Sales in stock-out weeks raised to the mean uncensored sales of the previous weeks, never lowered."""
+    uncensored = grid["y"].where(~grid["is_censored"])
+    recent = uncensored.groupby(grid["unique_id"]).transform(
+        lambda s: s.shift(1).rolling(CENSOR_LOOKBACK_WEEKS, min_periods=1).mean()
+    )
+    raised = np.maximum(grid["y"], recent.fillna(grid["y"]))
+    return grid["y"].where(~grid["is_censored"], raised)
 
 
 def prepare_history(frame: pd.DataFrame, min_weeks: int, freq: str | None = None) -> PreparedHistory:
@@ -86,34 +102,25 @@ def prepare_history(frame: pd.DataFrame, min_weeks: int, freq: str | None = None
             result.counts["off_calendar"] += 1
     data = data[~data["unique_id"].isin(result.rejected)]
 
-    completed = []
-    for uid, series in data.sort_values("ds").groupby("unique_id", sort=True):
-        weeks = pd.date_range(series["ds"].iloc[0], series["ds"].iloc[-1], freq=freq)
-        full = series.set_index("ds").reindex(weeks)
-        full.index.name = "ds"
-        full["is_filled"] = full["y"].isna()
-        if full["is_filled"].any():
-            result.counts["gap_filled"] += 1
-        full["unique_id"] = uid
-        full["y"] = full["y"].fillna(0.0)
-        full["is_censored"] = full["is_censored"].astype("boolean").fillna(False).astype(bool)
-        full = full.reset_index()
-        full["y_observed"] = full["y"]
-        if full["is_censored"].any():
-            result.counts["censored"] += 1
-            full["y"] = _censored_demand(full)
-        if (full["y_observed"] == 0).all():
+    if data.empty:
+        result.history = pd.DataFrame(columns=["unique_id", "ds", "y", "y_observed", "is_censored", "is_filled"])
+        return result
+    grid = _complete_weeks(data)
+    filled = grid.groupby("unique_id")["is_filled"].any()
+    result.counts["gap_filled"] += int(filled.sum())
+    result.counts["censored"] += int(grid.groupby("unique_id")["is_censored"].any().sum())
+    grid["y_observed"] = grid["y"]
+    grid["y"] = _censored_demand(grid)
+    sold = grid.groupby("unique_id")["y_observed"].sum()
+    weeks = grid.groupby("unique_id").size()
+    for uid in weeks.index:
+        if sold[uid] == 0:
             result.all_zero.append(uid)
-            result.counts["all_zero"] += 1
-        elif len(full) < min_weeks:
+        elif weeks[uid] < min_weeks:
             result.short.append(uid)
-            result.counts["short_history"] += 1
         else:
             result.modelled.append(uid)
-        completed.append(full[["unique_id", "ds", "y", "y_observed", "is_censored", "is_filled"]])
-    result.history = (
-        pd.concat(completed, ignore_index=True)
-        if completed
-        else pd.DataFrame(columns=["unique_id", "ds", "y", "y_observed", "is_censored", "is_filled"])
-    )
+    result.counts["all_zero"] += len(result.all_zero)
+    result.counts["short_history"] += len(result.short)
+    result.history = grid[["unique_id", "ds", "y", "y_observed", "is_censored", "is_filled"]]
     return result

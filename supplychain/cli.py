@@ -4,6 +4,7 @@ supplychain generate [--seed N] [--sales-rows N] [--start D] [--end D] ...   sam
 supplychain ingest [--only sales,shipments] [--run-date D] [--full-refresh]  raw/ -> processed/ (Spark)
 supplychain load [--target local|postgres|redshift]                        processed/ -> the target's processed schema
 supplychain build [--target T] [-- dbt build flags]                         load, then dbt build (models + tests)
+supplychain forecast [--target T] [--input history.csv --output f.parquet]  weekly forecasts, backtested
 supplychain run                                                             every stage that exists, in order
 """
 
@@ -50,10 +51,17 @@ def main(argv: list[str] | None = None) -> int:
     _target_flags(build)
     build.add_argument("dbt_args", nargs=argparse.REMAINDER, help="extra `dbt build` flags after --")
 
+    forecast = commands.add_parser("forecast", help="backtest, choose and forecast weekly demand per series")
+    _target_flags(forecast)
+    _forecast_flags(forecast)
+    forecast.add_argument("--input", type=Path, help="weekly history (unique_id, ds, y) as CSV or Parquet")
+    forecast.add_argument("--output", type=Path, help="with --input: where to write the forecasts")
+
     run = commands.add_parser("run", help="generate sample data if the lake has none, then run every stage")
     _ingest_flags(run, settings)
     _generator_flags(run)
     _target_flags(run)
+    _forecast_flags(run)
 
     args = parser.parse_args(argv)
     logging.basicConfig(
@@ -64,7 +72,14 @@ def main(argv: list[str] | None = None) -> int:
     for noisy in ("py4j", "pyspark"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
-        commands_by_name = {"generate": _generate, "ingest": _ingest, "load": _load, "build": _build, "run": _run}
+        commands_by_name = {
+            "generate": _generate,
+            "ingest": _ingest,
+            "load": _load,
+            "build": _build,
+            "forecast": _forecast,
+            "run": _run,
+        }
         return commands_by_name[args.command](args, settings)
     except (ValueError, FileExistsError, FileNotFoundError, RuntimeError) as failure:
         log.error("%s", failure)
@@ -105,6 +120,19 @@ def _target_flags(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="dbt target (default: SUPPLYCHAIN_TARGET or local, the embedded DuckDB)",
     )
+
+
+def _forecast_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--horizon", type=int, default=8, help="weeks to forecast (default %(default)s)")
+    parser.add_argument("--windows", type=int, default=4, help="backtest windows, at least 3 (default %(default)s)")
+
+
+def _forecast(args, settings: Settings) -> int:
+    from forecasting.run import forecast_command
+
+    if args.windows < 3:
+        raise ValueError("--windows must be at least 3: the last one scores the choice made on the others")
+    return forecast_command(args)
 
 
 def _load(args, settings: Settings) -> int:
@@ -179,6 +207,9 @@ def _run(args, settings: Settings) -> int:
     status = _ingest(args, settings)
     if status == 0:
         status = _build(args, settings)
+    if status == 0:
+        args.input = args.output = None
+        status = _forecast(args, settings)
     log.info("pipeline finished in %.1fs", (dt.datetime.now() - started).total_seconds())
     return status
 

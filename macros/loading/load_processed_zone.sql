@@ -23,14 +23,16 @@
     {% set statements = ['create schema if not exists ' ~ source_schema] %}
     {% for source in graph.sources.values() | sort(attribute='name') %}
         {% set path = source.meta.get('processed_path') %}
-        {% if path and (tables is none or source.name in tables) %}
+        {% if path %}
             {% set relation = source_schema ~ '.' ~ source.identifier %}
             {% set columns = [] %}
             {% for column in source.columns.values() %}
                 {% do columns.append(column.name ~ ' ' ~ supplychain.source_column_type(column.data_type)) %}
             {% endfor %}
             {% do statements.append('create table if not exists ' ~ relation ~ ' (\n    ' ~ columns | join(',\n    ') ~ '\n)') %}
-            {# One transaction per table: readers see the old rows or the new ones. #}
+            {# One transaction per table: readers see the old rows or the new ones. Tables left out of `tables`
+               (optional outputs not produced yet) are created empty. #}
+            {% if tables is none or source.name in tables %}
             {% do statements.append('begin') %}
             {% do statements.append('delete from ' ~ relation) %}
             {% do statements.append(
@@ -40,6 +42,7 @@
                 ~ '\nformat as parquet'
             ) %}
             {% do statements.append('commit') %}
+            {% endif %}
         {% endif %}
     {% endfor %}
     {{ return(statements) }}

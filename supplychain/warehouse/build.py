@@ -75,7 +75,7 @@ def load(lake: Lake, options: WarehouseOptions, duckdb_path: Path | None = None)
 
         load_postgres(postgres_dsn(), lake, checked, options.source_schema)
     else:
-        _load_redshift(lake, options, [t.table.name for t in checked])
+        _load_redshift(lake, options, [t.table.name for t in checked if t.files])
     return checked
 
 

@@ -18,6 +18,7 @@ class SourceTable:
     processed_path: str  # folder under processed/
     partition_column: str | None  # hive partition folder name, not stored in the files
     columns: tuple[tuple[str, str], ...]  # (name, SQL type) in Parquet file order
+    optional: bool = False  # produced by a later stage: loaded empty until its first run
 
     @property
     def column_names(self) -> list[str]:
@@ -38,7 +39,12 @@ def source_tables(project_dir: Path = PROJECT_DIR) -> list[SourceTable]:
                     raise ValueError(f"{path}: source {table['name']} has columns without data_type: {missing}")
                 tables.append(
                     SourceTable(
-                        table["name"], source["name"], meta["processed_path"], meta.get("partition_column"), columns
+                        table["name"],
+                        source["name"],
+                        meta["processed_path"],
+                        meta.get("partition_column"),
+                        columns,
+                        bool(meta.get("optional", False)),
                     )
                 )
     if not tables:

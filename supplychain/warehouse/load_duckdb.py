@@ -26,12 +26,14 @@ def load_duckdb(database: Path, lake: Lake, tables: list[TableFiles], source_sch
         connection.execute(f'create schema if not exists "{source_schema}"')
         for checked in tables:
             # The view names exactly the files that were checked, so what dbt reads is what passed the contract.
-            files = ", ".join(_quote(f"{lake.base}/{path}") for path in checked.files)
             columns = ", ".join(f'"{name}"' for name in checked.table.column_names)
-            connection.execute(
-                f'create or replace view "{source_schema}"."{checked.table.name}" as '
-                f"select {columns} from read_parquet([{files}], hive_partitioning = false)"
-            )
+            if checked.files:
+                files = ", ".join(_quote(f"{lake.base}/{path}") for path in checked.files)
+                body = f"select {columns} from read_parquet([{files}], hive_partitioning = false)"
+            else:  # an optional table not produced yet: empty, with its declared types
+                body = "select " + ", ".join(f'cast(null as {t}) as "{c}"' for c, t in checked.table.columns)
+                body += " where false"
+            connection.execute(f'create or replace view "{source_schema}"."{checked.table.name}" as {body}')
             log.info(
                 "duckdb: %s.%s over %d files (%d rows)",
                 source_schema,

@@ -95,6 +95,8 @@ def check_table(lake: Lake, table: SourceTable) -> TableFiles:
         key=lambda info: info.path,
     )
     infos = [info for info in infos if not any(p.startswith(("_", ".")) for p in info.path.split("/")[-3:])]
+    if not infos and table.optional:
+        return TableFiles(table, (), 0, "empty")
     if not infos:
         raise ProcessedZoneError(f"{folder}: no Parquet files; run `supplychain ingest` first")
     expected = table.column_names

@@ -1,0 +1,54 @@
+"""The run's results as the tables the warehouse declares (models/staging/forecasts/_forecasts__sources.yml)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+
+from forecasting.models import BASELINES
+from forecasting.pipeline import ForecastResult
+
+
+def output_tables(result: ForecastResult, attributes: pd.DataFrame | None, run_at: dt.datetime) -> dict:
+    forecasts = result.forecasts.rename(
+        columns={"unique_id": "series_id", "ds": "week_start", "forecast": "forecast_units"}
+    )
+    if attributes is not None:
+        forecasts = forecasts.merge(attributes.rename(columns={"unique_id": "series_id"}), on="series_id", how="left")
+    else:
+        for column in ("product_id", "warehouse_id", "region_code", "category"):
+            forecasts[column] = None
+    forecasts["week_start"] = pd.to_datetime(forecasts["week_start"]).dt.date
+    forecasts["forecast_run_at"] = run_at
+    demand_forecast = forecasts[
+        ["series_id", "product_id", "warehouse_id", "region_code", "category", "model", "forecast_units",
+         "lo_80", "hi_80", "lo_95", "hi_95", "week_start", "forecast_run_at"]
+    ]  # fmt: skip
+
+    backtest = result.backtest_metrics.rename(
+        columns={"unique_id": "series_id", "actual": "actual_units", "weeks": "scored_weeks"}
+    )
+    backtest = backtest[
+        ["series_id", "model", "abs_error", "actual_units", "bias_units", "wape", "mase", "scored_weeks"]
+    ]
+    backtest = backtest.assign(scored_weeks=backtest["scored_weeks"].astype("int32"))
+
+    selection = result.selection.rename(columns={"unique_id": "series_id"})
+    if "message" not in selection:
+        selection["message"] = None
+    selection = selection[
+        ["series_id", "demand_pattern", "treatment", "model", "reconciliation", "message", "history_weeks"]
+    ].assign(history_weeks=lambda f: f["history_weeks"].astype("int32"))
+
+    accuracy = result.accuracy.assign(
+        is_baseline=result.accuracy["model"].isin(BASELINES),
+        series=result.accuracy["series"].astype("int32"),
+    )
+    accuracy = accuracy[["level", "model", "series", "wape", "accuracy", "bias", "is_baseline", "is_chosen"]]
+    return {
+        "demand_forecast": demand_forecast,
+        "forecast_backtest": backtest,
+        "forecast_model_selection": selection,
+        "forecast_accuracy": accuracy,
+    }

@@ -1,0 +1,133 @@
+"""Reads weekly demand from the active dbt target; writes forecast outputs to the lake for `supplychain load`.
+
+Reading uses the same environment the dbt profile reads (one place for connection settings). Outputs go to
+processed/forecasts/<table>/ as Parquet, declared as dbt sources, so every target loads them the way it loads
+the rest of the processed zone and dbt models them (fct_demand_forecast, forecast_accuracy, ...).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from ingestion.io.lake import Lake
+
+MART_SCHEMA = os.environ.get("SUPPLYCHAIN_MART_SCHEMA", "analytics")
+DEMAND_SQL = f"""
+with weeks as (
+    select
+        demand_features_weekly.*,
+        max(week_start) over (partition by series_id) as last_week_start
+    from {MART_SCHEMA}.demand_features_weekly
+)
+select
+    series_id as unique_id,
+    product_id,
+    warehouse_id,
+    region_code,
+    category,
+    week_start as ds,
+    units_sold as y,
+    is_censored
+from weeks
+-- A partial first or last week of a series would read as a demand drop, so it is left out.
+where not (is_partial_week and (series_week_number = 1 or week_start = last_week_start))
+"""
+OUTPUT_TABLES = ("demand_forecast", "forecast_backtest", "forecast_model_selection", "forecast_accuracy")
+
+
+def read_demand(target: str, duckdb_path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(history: unique_id, ds, y, is_censored; attributes: unique_id -> product, warehouse, region, category)."""
+    if target == "local":
+        import duckdb
+
+        if not duckdb_path.exists():
+            raise FileNotFoundError(f"{duckdb_path} does not exist: run `supplychain build` first")
+        with duckdb.connect(str(duckdb_path), read_only=True) as connection:
+            frame = connection.execute(DEMAND_SQL).df()
+    elif target == "postgres":
+        import psycopg
+
+        from supplychain.warehouse.load_postgres import postgres_dsn
+
+        with psycopg.connect(postgres_dsn()) as connection, connection.cursor() as cursor:
+            cursor.execute(DEMAND_SQL)
+            frame = pd.DataFrame(cursor.fetchall(), columns=[c.name for c in cursor.description])
+    else:
+        import redshift_connector
+
+        with redshift_connector.connect(
+            host=os.environ["SUPPLYCHAIN_REDSHIFT_HOST"],
+            port=int(os.environ.get("SUPPLYCHAIN_REDSHIFT_PORT", "5439")),
+            database=os.environ.get("SUPPLYCHAIN_REDSHIFT_DATABASE", "supplychain"),
+            user=os.environ["SUPPLYCHAIN_REDSHIFT_USER"],
+            password=os.environ.get("SUPPLYCHAIN_REDSHIFT_PASSWORD", ""),
+        ) as connection:
+            frame = connection.cursor().execute(DEMAND_SQL).fetch_dataframe()
+    if frame.empty:
+        raise ValueError(f"{MART_SCHEMA}.demand_features_weekly on target {target} holds no full weeks of demand")
+    frame["ds"] = pd.to_datetime(frame["ds"])
+    frame["y"] = frame["y"].astype(float)
+    attributes = frame[["unique_id", "product_id", "warehouse_id", "region_code", "category"]].drop_duplicates(
+        "unique_id"
+    )
+    return frame[["unique_id", "ds", "y", "is_censored"]], attributes
+
+
+def read_history_file(path: Path) -> pd.DataFrame:
+    """A planner's own weekly history in long format (unique_id, ds, y), from CSV or Parquet."""
+    if not path.exists():
+        raise FileNotFoundError(f"{path} does not exist")
+    frame = pd.read_parquet(path) if path.suffix in (".parquet", ".pq") else pd.read_csv(path)
+    missing = {"unique_id", "ds", "y"} - set(frame.columns)
+    if missing:
+        raise ValueError(f"{path}: missing column(s) {sorted(missing)}; a history needs unique_id, ds and y")
+    return frame
+
+
+ARROW_TYPES = {
+    "varchar": pa.string(),
+    "double precision": pa.float64(),
+    "integer": pa.int32(),
+    "date": pa.date32(),
+    "timestamp": pa.timestamp("us"),
+    "boolean": pa.bool_(),
+}
+
+
+def _declared_schema(name: str) -> pa.Schema:
+    """The Arrow schema of an output table, from its dbt source definition (the load contract)."""
+    from supplychain.warehouse.contract import source_tables
+
+    table = next(t for t in source_tables() if t.source == "forecasts" and t.name == name)
+    return pa.schema([pa.field(column, ARROW_TYPES[sql_type]) for column, sql_type in table.columns])
+
+
+def write_outputs(lake: Lake, tables: dict[str, pd.DataFrame], report: dict) -> None:
+    """Replaces each output table's Parquet file; a reader sees the old file or the new one."""
+    for name, frame in tables.items():
+        schema = _declared_schema(name)
+        folder = f"{lake.base}/processed/forecasts/{name}"
+        lake.fs.create_dir(folder, recursive=True)
+        staged = f"{folder}/.staged-{uuid.uuid4().hex}.parquet"
+        table = pa.Table.from_pandas(frame[schema.names], schema=schema, preserve_index=False)
+        pq.write_table(table, staged, filesystem=lake.fs, compression="snappy")
+        lake.fs.move(staged, f"{folder}/part-00000.parquet")
+    lake.write_json("processed/_reports/forecast/latest.json", report)
+
+
+def write_file(path: Path, frame: pd.DataFrame) -> None:
+    if path.suffix == ".csv":
+        frame.to_csv(path, index=False)
+    else:
+        frame.to_parquet(path, index=False)
+
+
+def report_json(report: dict) -> str:
+    return json.dumps(report, indent=2, default=str)

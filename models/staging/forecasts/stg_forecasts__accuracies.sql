@@ -1,0 +1,20 @@
+with
+
+source_forecast_accuracy as (
+    select * from {{ source('forecasts', 'forecast_accuracy') }}
+),
+
+renamed as (
+    select
+        cast(level as varchar) as hierarchy_level,
+        cast(model as varchar) as forecast_model,
+        cast(series as integer) as series_count,
+        cast(wape as double precision) as wape,
+        cast(accuracy as double precision) as accuracy,
+        cast(bias as double precision) as bias,
+        coalesce(is_baseline, false) as is_baseline,
+        coalesce(is_chosen, false) as is_chosen
+    from source_forecast_accuracy
+)
+
+select * from renamed
