@@ -188,6 +188,11 @@ def run_forecast(
     scored = with_actuals(pd.concat(backtests, ignore_index=True), nodes.history)
     timings["backtest_seconds"] = time.perf_counter() - began
 
+    if scored.empty:
+        raise ValueError(
+            f"no series has the {run.min_weeks} weeks a {run.n_windows}-window backtest of {run.horizon} weeks needs; "
+            "shorten --horizon or --windows"
+        )
     # Choose on the earlier windows, score on the last: models, ensemble, and how to reconcile.
     cutoffs = sorted(scored["cutoff"].unique())
     choosing, holdout = cutoffs[:-1], cutoffs[-1:]
@@ -252,11 +257,14 @@ def _reconcile_forecasts(forecasts: pd.DataFrame, summing, tags, method: str) ->
     """Reconciles the points; each interval moves with its point (the base spread is kept)."""
     reconciled = reconcile(forecasts[["unique_id", "ds", "forecast"]], summing, tags, method)
     merged = forecasts.merge(reconciled.rename(columns={"forecast": "reconciled"}), on=["unique_id", "ds"])
+    # A series that never sold stays at zero whatever the reconciliation would hand it.
+    zero = merged["model"] == "Zero"
+    merged.loc[zero, "reconciled"] = 0.0
     shift = merged["reconciled"] - merged["forecast"]
     for column in [c for c in merged if c.startswith(("lo_", "hi_"))]:
         merged[column] = merged[column] + shift
     merged["forecast"] = merged["reconciled"]
-    merged["model"] = merged["model"] + "+" + method
+    merged.loc[~zero, "model"] = merged.loc[~zero, "model"] + "+" + method
     return merged.drop(columns="reconciled")
 
 

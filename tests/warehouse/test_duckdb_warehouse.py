@@ -160,3 +160,29 @@ def test_every_model_and_column_is_documented(warehouse, tmp_path):
         "demand_forecasting",
         "inventory_optimization",
     }
+
+
+def test_forecasts_flow_back_into_the_warehouse(lake_copy, warehouse, tmp_path):
+    """supplychain forecast's path: demand from the marts, forecasts to the lake, loaded and modelled by dbt."""
+    from forecasting.outputs import output_tables
+    from forecasting.pipeline import ForecastOptions, run_forecast
+    from forecasting.warehouse_io import read_demand, write_outputs
+
+    live = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(warehouse.duckdb_path, live)
+    history, attributes = read_demand("local", live)
+    result = run_forecast(history, attributes, ForecastOptions(horizon=2, n_windows=3, n_jobs=1))
+    write_outputs(Lake(str(lake_copy)), output_tables(result, attributes, dt.datetime(2024, 5, 1)), result.report)
+    build(Lake(str(lake_copy)), WarehouseOptions(target="local", duckdb_path=live), ["--select", "source:forecasts+"])
+    with duckdb.connect(str(live), read_only=True) as connection:
+        rows, series = connection.execute(
+            "select count(*), count(distinct series_id) from analytics.fct_demand_forecast"
+        ).fetchone()
+        assert series == history["unique_id"].nunique() - len(result.report["rejected"])
+        assert rows == series * 2
+        levels = connection.execute(
+            "select count(distinct hierarchy_level) from analytics.forecast_accuracy where is_chosen"
+        ).fetchone()[0]
+        assert levels == 4
+        summary = connection.execute("select count(*) from analytics.demand_forecast_summary").fetchone()[0]
+        assert summary == attributes[["product_id", "region_code"]].drop_duplicates().shape[0]

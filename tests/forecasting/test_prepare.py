@@ -1,0 +1,80 @@
+"""Each history rule on tiny hand-made series: what happens to the series, and that the others carry on."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from forecasting.classify import demand_pattern
+from forecasting.prepare import infer_weekly_freq, prepare_history
+
+
+def weekly(uid: str, values: list[float], start: str = "2024-01-07", censored: list[bool] | None = None):
+    frame = pd.DataFrame({"unique_id": uid, "ds": pd.date_range(start, periods=len(values), freq="7D"), "y": values})
+    if censored is not None:
+        frame["is_censored"] = censored
+    return frame
+
+
+def test_weekly_frequency_follows_the_weekday_the_weeks_are_labelled_with():
+    assert infer_weekly_freq(pd.Series(pd.date_range("2024-01-07", periods=3, freq="7D"))) == "W-SUN"
+    assert infer_weekly_freq(pd.Series(pd.date_range("2024-01-03", periods=3, freq="7D"))) == "W-WED"
+
+
+def test_bad_series_are_rejected_by_rule_and_the_rest_go_on():
+    duplicated = weekly("dup", [1, 2, 3, 4])
+    duplicated = pd.concat([duplicated, duplicated.iloc[[2]]])
+    frame = pd.concat([weekly("good", [3.0] * 12), duplicated, weekly("neg", [1, -2, 3, 4])])
+    prepared = prepare_history(frame, min_weeks=10)
+    assert prepared.modelled == ["good"]
+    assert set(prepared.rejected) == {"dup", "neg"}
+    assert "dup" in prepared.rejected["dup"] and "2024-01-21" in prepared.rejected["dup"]
+    assert "negative quantity -2" in prepared.rejected["neg"]
+    assert prepared.counts["duplicate_week"] == 1 and prepared.counts["negative_value"] == 1
+
+
+def test_gaps_are_zero_filled_and_flagged():
+    frame = weekly("gappy", [5.0] * 12).drop(index=[4, 5])
+    prepared = prepare_history(frame, min_weeks=10)
+    history = prepared.history
+    assert len(history) == 12
+    assert history.loc[history["is_filled"], "y"].tolist() == [0.0, 0.0]
+    assert prepared.counts["gap_filled"] == 1
+
+
+def test_off_calendar_dates_reject_the_series():
+    frame = pd.concat([weekly("a", [1.0] * 12), pd.DataFrame({"unique_id": ["b"], "ds": ["2024-01-09"], "y": [1.0]})])
+    prepared = prepare_history(frame, min_weeks=10)
+    assert "not a W-SUN week" in prepared.rejected["b"]
+
+
+def test_zero_and_short_series_get_their_own_treatment():
+    frame = pd.concat([weekly("zero", [0.0] * 20), weekly("short", [1.0, 2.0, 3.0]), weekly("long", [1.0] * 20)])
+    prepared = prepare_history(frame, min_weeks=10)
+    assert prepared.all_zero == ["zero"] and prepared.short == ["short"] and prepared.modelled == ["long"]
+
+
+def test_stockout_weeks_are_raised_to_recent_demand_never_lowered():
+    sales = [10, 12, 11, 3, 14, 0]
+    censored = [False, False, False, True, False, True]
+    history = prepare_history(weekly("s", sales, censored=censored), min_weeks=3).history
+    assert history["y_observed"].tolist() == sales
+    assert history["y"].iloc[3] == pytest.approx(11.0)  # mean of 10, 12, 11
+    assert history["y"].iloc[5] == pytest.approx((10 + 12 + 11 + 14) / 4)
+    assert history["y"].iloc[:3].tolist() == [10, 12, 11]
+
+
+def test_missing_columns_are_named():
+    with pytest.raises(ValueError, match=r"lacks column\(s\) \['y'\]"):
+        prepare_history(pd.DataFrame({"unique_id": ["a"], "ds": ["2024-01-07"]}), min_weeks=3)
+
+
+@pytest.mark.parametrize(
+    ("values", "pattern"),
+    [([5, 6, 5, 6, 5, 6], "smooth"), ([1, 30, 2, 40, 1, 50], "erratic"), ([0, 0, 3, 0, 0, 3], "intermittent"),
+     ([0, 0, 1, 0, 0, 40], "lumpy"), ([0, 0, 0], "zero")],
+)  # fmt: skip
+def test_demand_patterns(values, pattern):
+
+    assert demand_pattern(np.array(values, dtype=float)) == pattern
