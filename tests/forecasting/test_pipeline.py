@@ -74,7 +74,7 @@ def test_accuracy_is_reported_per_level_against_both_baselines(result):
 
 
 def test_one_bad_series_never_fails_the_run():
-    history, attributes = synthetic_history()
+    history, _ = synthetic_history()
     bad = history[history["unique_id"] == "P0|W1"].head(3).assign(unique_id="BAD", y=-1.0)
     result = run_forecast(pd.concat([history, bad]), None, OPTIONS)
     assert "BAD" in result.report["rejected"]
