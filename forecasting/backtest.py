@@ -10,6 +10,7 @@ from __future__ import annotations
 import pandas as pd
 from statsforecast import StatsForecast
 
+from forecasting.engines import from_engine, to_engine
 from forecasting.models import BASELINES, fallback_model
 
 ENSEMBLE = "Ensemble"
@@ -17,12 +18,15 @@ ENSEMBLE_SIZE = 3
 KEYS = ["unique_id", "ds", "cutoff"]
 
 
-def cross_validate(history: pd.DataFrame, models: list, freq: str, h: int, n_windows: int, n_jobs: int) -> pd.DataFrame:
-    """Backtest forecasts in long form: unique_id, ds, cutoff, model, forecast."""
+def cross_validate(
+    history: pd.DataFrame, models: list, freq: str, h: int, n_windows: int, n_jobs: int, spark=None
+) -> pd.DataFrame:
+    """Backtest forecasts in long form: unique_id, ds, cutoff, model, forecast (on Spark when given one)."""
     if history.empty:
         return pd.DataFrame(columns=[*KEYS, "model", "forecast"])
     engine = StatsForecast(models=models, freq=freq, n_jobs=n_jobs, fallback_model=fallback_model())
-    wide = engine.cross_validation(df=history[["unique_id", "ds", "y"]], h=h, step_size=h, n_windows=n_windows)
+    data = to_engine(history[["unique_id", "ds", "y"]], spark)
+    wide = from_engine(engine.cross_validation(df=data, h=h, step_size=h, n_windows=n_windows))
     wide = wide.drop(columns=["y"])
     long = wide.melt(id_vars=KEYS, var_name="model", value_name="forecast")
     long["forecast"] = long["forecast"].clip(lower=0)

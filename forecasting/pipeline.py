@@ -22,6 +22,7 @@ from forecasting.backtest import (
     with_actuals,
 )
 from forecasting.classify import classify
+from forecasting.engines import from_engine, to_engine
 from forecasting.hierarchy import aggregate_history, hierarchy_paths, reconcile
 from forecasting.models import CONTINUOUS_PATTERNS, continuous_models, fallback_model, intermittent_models
 from forecasting.prepare import PreparedHistory, prepare_history
@@ -35,6 +36,7 @@ class ForecastOptions:
     n_windows: int = 4  # backtest windows: all but the last choose the model, the last scores the choice
     levels: tuple[int, ...] = (80, 95)
     n_jobs: int = -1
+    spark: object | None = None  # a SparkSession: statsforecast runs on Spark through Fugue
 
     @property
     def min_weeks(self) -> int:
@@ -76,11 +78,12 @@ def _interval_columns(frame: pd.DataFrame, model: str, levels: tuple[int, ...]) 
 def _forecast_group(history, models, choice, members, options) -> pd.DataFrame:
     engine = StatsForecast(models=models, freq=options.freq, n_jobs=options.n_jobs, fallback_model=fallback_model())
     wide = engine.forecast(
-        df=history[["unique_id", "ds", "y"]],
+        df=to_engine(history[["unique_id", "ds", "y"]], options.spark),
         h=options.horizon,
         level=list(options.levels),
         prediction_intervals=ConformalIntervals(h=options.horizon, n_windows=2),
     )
+    wide = from_engine(wide)
     pieces = []
     for model, ids in choice.groupby(choice).groups.items():
         rows = wide[wide["unique_id"].isin(ids)]
@@ -184,7 +187,10 @@ def run_forecast(
 
     began = time.perf_counter()
     groups = _groups(nodes, patterns)
-    backtests = [cross_validate(h, models, run.freq, run.horizon, run.n_windows, run.n_jobs) for _, models, h in groups]
+    backtests = [
+        cross_validate(h, models, run.freq, run.horizon, run.n_windows, run.n_jobs, run.spark)
+        for _, models, h in groups
+    ]
     scored = with_actuals(pd.concat(backtests, ignore_index=True), nodes.history)
     timings["backtest_seconds"] = time.perf_counter() - began
 

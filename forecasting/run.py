@@ -27,7 +27,13 @@ def accuracy_summary(result: ForecastResult) -> str:
 
 
 def forecast_command(args) -> int:
-    options = ForecastOptions(horizon=args.horizon, n_windows=args.windows)
+    spark = None
+    if getattr(args, "engine", "local") == "spark":
+        from ingestion.glue import spark_session
+        from supplychain.config import Settings
+
+        spark = spark_session("supplychain-forecast", Settings.from_env())
+    options = ForecastOptions(horizon=args.horizon, n_windows=args.windows, spark=spark)
     run_at = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
     if args.input is not None:
         if args.output is None:

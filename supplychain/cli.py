@@ -125,6 +125,12 @@ def _target_flags(parser: argparse.ArgumentParser) -> None:
 def _forecast_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--horizon", type=int, default=8, help="weeks to forecast (default %(default)s)")
     parser.add_argument("--windows", type=int, default=4, help="backtest windows, at least 3 (default %(default)s)")
+    parser.add_argument(
+        "--engine",
+        choices=("local", "spark"),
+        default="local",
+        help="where statsforecast runs: this machine's cores, or Spark through Fugue (Glue/EMR at scale)",
+    )
 
 
 def _forecast(args, settings: Settings) -> int:
