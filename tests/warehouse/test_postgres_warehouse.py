@@ -42,3 +42,13 @@ def test_dbt_build_passes_with_materialized_views(processed_lake, postgres_serve
     sales = ds.dataset(processed_lake / "processed" / "sales", partitioning="hive").to_table()
     assert lines == sales.num_rows
     assert weekly == units
+
+
+def test_forecasting_reads_weekly_demand_from_postgres(processed_lake, postgres_server):
+    from forecasting.warehouse_io import read_demand
+
+    history, attributes = read_demand("postgres", None)
+    with psycopg.connect(postgres_dsn()) as connection:
+        series = connection.execute("select count(distinct series_id) from analytics.demand_features_weekly").fetchone()
+    assert history["unique_id"].nunique() == attributes["unique_id"].nunique() == series[0]
+    assert history["y"].dtype == float and history["ds"].dt.dayofweek.eq(0).all()
