@@ -1,0 +1,103 @@
+"""The transfer model on cases small enough to know the optimum by hand, run by the real CBC solver."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from optimization.reallocation import SolverOptions, plan_product, plan_reallocation
+
+OPTIONS = SolverOptions(workers=1)
+
+
+def site(warehouse, on_hand, demand, target, safety=5, capacity=1000, product="P1"):
+    return {
+        "product_id": product, "warehouse_id": warehouse, "on_hand_qty": on_hand, "inventory_position": on_hand,
+        "horizon_demand": demand, "safety_stock": safety, "target_level": target, "capacity_units": capacity,
+        "unit_margin": 10.0, "holding_cost": 0.5,
+    }  # fmt: skip
+
+
+def lanes(lead_time_days=3, cost=1.0):
+    lane = {"transfer_cost_per_unit": cost, "lead_time_days": lead_time_days}
+    return pd.DataFrame(
+        [{"from_warehouse_id": a, "to_warehouse_id": b, **lane} for a, b in (("W1", "W2"), ("W2", "W1"))]
+    )
+
+
+def test_overstock_covers_the_short_warehouse_exactly():
+    sites = pd.DataFrame([site("W1", on_hand=100, demand=20, target=30), site("W2", on_hand=0, demand=40, target=50)])
+    plan = plan_product("P1", sites, lanes(), OPTIONS)
+    assert [(t["from_warehouse_id"], t["to_warehouse_id"], t["units"]) for t in plan.transfers] == [("W1", "W2", 40)]
+    assert plan.transfers[0]["transfer_cost"] == 40.0 and plan.transfers[0]["arrival_week"] == 1
+
+
+def test_a_lane_too_slow_for_the_horizon_moves_nothing():
+    sites = pd.DataFrame([site("W1", on_hand=100, demand=20, target=30), site("W2", on_hand=0, demand=40, target=50)])
+    plan = plan_product("P1", sites, lanes(lead_time_days=60), SolverOptions(workers=1, horizon_days=56))
+    assert plan.transfers == []
+
+
+def test_a_full_destination_takes_only_what_fits():
+    sites = pd.DataFrame(
+        [site("W1", on_hand=100, demand=20, target=30), site("W2", on_hand=0, demand=40, target=50, capacity=25)]
+    )
+    plan = plan_product("P1", sites, lanes(), OPTIONS)
+    assert [t["units"] for t in plan.transfers] == [25]
+
+
+def test_a_source_keeps_its_safety_stock():
+    sites = pd.DataFrame(
+        [site("W1", on_hand=30, demand=0, target=10, safety=20), site("W2", on_hand=0, demand=40, target=50)]
+    )
+    plan = plan_product("P1", sites, lanes(), OPTIONS)
+    assert sum(t["units"] for t in plan.transfers) == 10
+
+
+def test_transfers_cost_more_than_they_save_are_not_made():
+    sites = pd.DataFrame([site("W1", on_hand=100, demand=20, target=30), site("W2", on_hand=0, demand=40, target=50)])
+    plan = plan_product("P1", sites, lanes(cost=25.0), OPTIONS)  # dearer than the 10 margin a unit saves
+    assert plan.transfers == []
+
+
+def test_bad_data_is_named_and_the_other_products_still_plan():
+    sites = pd.DataFrame(
+        [
+            site("W1", on_hand=-5, demand=20, target=30, product="BAD"),
+            site("W2", on_hand=0, demand=40, target=50, product="BAD"),
+            site("W1", on_hand=100, demand=20, target=30, product="P2"),
+            site("W2", on_hand=0, demand=40, target=50, product="P2"),
+        ]
+    )
+    plan, problems = plan_reallocation(sites, lanes(), SolverOptions(workers=2))
+    assert problems == ["product BAD at W1: negative stock -5"]
+    assert plan["product_id"].tolist() == ["P2"] and plan["units"].tolist() == [40]
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_random_plans_never_break_a_constraint(seed):
+    rng = np.random.default_rng(seed)
+    warehouses = [f"W{i}" for i in range(1, 6)]
+    rows = []
+    for w in warehouses:
+        on_hand = int(rng.integers(0, 200))
+        demand, target, safety = int(rng.integers(0, 120)), int(rng.integers(20, 90)), int(rng.integers(0, 30))
+        capacity = int(rng.integers(on_hand, on_hand + 150))
+        rows.append(site(w, on_hand, demand=demand, target=target, safety=safety, capacity=capacity))
+    sites = pd.DataFrame(rows)
+    all_lanes = pd.DataFrame(
+        [{"from_warehouse_id": a, "to_warehouse_id": b, "transfer_cost_per_unit": float(rng.uniform(0.5, 4)),
+          "lead_time_days": int(rng.integers(1, 70))} for a in warehouses for b in warehouses if a != b]
+    )  # fmt: skip
+    plan = pd.DataFrame(plan_product("P1", sites, all_lanes, OPTIONS).transfers)
+    if plan.empty:
+        return
+    lead = all_lanes.set_index(["from_warehouse_id", "to_warehouse_id"])["lead_time_days"]
+    assert all(lead[(r.from_warehouse_id, r.to_warehouse_id)] < 56 for r in plan.itertuples())
+    out = plan.groupby("from_warehouse_id")["units"].sum()
+    inn = plan.groupby("to_warehouse_id")["units"].sum()
+    for row in sites.itertuples():
+        assert out.get(row.warehouse_id, 0) <= max(row.on_hand_qty - row.safety_stock, 0)
+        after = row.inventory_position + inn.get(row.warehouse_id, 0) - out.get(row.warehouse_id, 0)
+        assert after <= max(row.capacity_units, row.inventory_position)
