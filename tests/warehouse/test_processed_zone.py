@@ -23,9 +23,12 @@ def first_sales_file(root):
 
 def test_every_source_table_is_declared_with_typed_columns():
     tables = {t.name: t for t in source_tables()}
-    assert set(tables) == {
+    assert {name for name, t in tables.items() if not t.optional} == {
         "sales", "shipments", "inventory", "products", "order_events", "warehouses", "warehouse_history",
         "transfer_lanes",
+    }  # fmt: skip
+    assert {name for name, t in tables.items() if t.optional} == {
+        "demand_forecast", "forecast_backtest", "forecast_model_selection", "forecast_accuracy",
     }  # fmt: skip
     assert tables["sales"].partition_column == "order_month"
     assert tables["sales"].column_names[:2] == ["order_id", "line_number"]
@@ -34,6 +37,9 @@ def test_every_source_table_is_declared_with_typed_columns():
 def test_clean_processed_zone_passes_with_every_row_counted(processed_lake):
     checked = {t.table.name: t for t in check_processed_zone(Lake(str(processed_lake)))}
     for name, table in checked.items():
+        if table.table.optional:  # forecasting has not run on this lake: loaded empty
+            assert (table.files, table.rows) == ((), 0)
+            continue
         folder = processed_lake / "processed" / table.table.processed_path
         assert table.rows == ds.dataset(folder, partitioning="hive").count_rows(), name
     assert len(checked["sales"].files) == 4  # one partition per month, January to April
