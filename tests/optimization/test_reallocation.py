@@ -101,3 +101,21 @@ def test_random_plans_never_break_a_constraint(seed):
         assert out.get(row.warehouse_id, 0) <= max(row.on_hand_qty - row.safety_stock, 0)
         after = row.inventory_position + inn.get(row.warehouse_id, 0) - out.get(row.warehouse_id, 0)
         assert after <= max(row.capacity_units, row.inventory_position)
+
+
+def test_the_proportional_heuristic_shares_surplus_by_demand():
+    from optimization.heuristic import proportional_rebalance
+
+    sites = pd.DataFrame(
+        [
+            site("W1", on_hand=100, demand=20, target=40),
+            site("W2", on_hand=0, demand=60, target=70),
+            site("W3", on_hand=0, demand=20, target=30),
+        ]
+    )
+    all_lanes = pd.DataFrame(
+        [{"from_warehouse_id": "W1", "to_warehouse_id": w, "transfer_cost_per_unit": 1.0, "lead_time_days": 3}
+         for w in ("W2", "W3")]
+    )  # fmt: skip
+    plan = proportional_rebalance(sites, all_lanes, horizon_days=56)
+    assert dict(zip(plan["to_warehouse_id"], plan["units"], strict=True)) == {"W2": 45, "W3": 15}
