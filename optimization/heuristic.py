@@ -16,7 +16,7 @@ def proportional_rebalance(sites: pd.DataFrame, lanes: pd.DataFrame, horizon_day
     for product_id, group in sites.groupby("product_id", sort=True):
         group = group.set_index("warehouse_id")
         surplus = (group["on_hand_qty"] - group[["target_level", "safety_stock"]].max(axis=1)).clip(lower=0)
-        deficit = (group["horizon_demand"] - group["inventory_position"]).clip(lower=0)
+        deficit = (group["protected_demand"] - group["inventory_position"]).clip(lower=0)
         pool, wanted = surplus.sum(), deficit.sum()
         if pool <= 0 or wanted <= 0:
             continue

@@ -1,12 +1,13 @@
 """Moving stock between warehouses (PuLP): fewer expected stock-outs and less excess for the transfer cost.
 
-Per product, over the forecast horizon:
+Per product, over the protection interval (the replenishment lead time plus the review period: after it, a
+warehouse's own reorders arrive, so a transfer only matters before then):
     minimise   sum transfer_cost[i,j] * x[i,j] + shortage_cost * short[j] + holding_cost * excess[j]
     subject to out[i] <= max(on_hand[i] - safety_stock[i], 0)          a source keeps its safety stock
-               short[j] >= demand[j] - (position[j] + in[j] - out[j])   expected units not served
+               short[j] >= protected_demand[j] - (position[j] + in[j] - out[j])   units not served
                excess[j] >= position[j] + in[j] - out[j] - target[j]    units above the target level
                position[j] + in[j] - out[j] <= capacity[j]             room at the destination
-               x[i,j] = 0 where the lane's lead time exceeds the horizon; x integer (whole units)
+               x[i,j] = 0 where the lane's lead time exceeds the interval; x integer (whole units)
 Capacity is a warehouse's, shared by its products: each product gets the warehouse's free room in proportion to
 its target level, which makes products separable (solved apart, in parallel). Bad data (a negative stock, a
 warehouse with no lanes or no capacity) is reported by product and warehouse, and the other products still solve.
@@ -27,7 +28,7 @@ class SolverOptions:
     solver: str = "cbc"  # cbc (bundled with PuLP) or highs (when highspy is installed)
     time_limit_seconds: float = 10.0  # per product
     gap: float = 0.001  # relative optimality gap
-    horizon_days: int = 56
+    horizon_days: int = 21  # the protection interval: 2 weeks' lead time + 1 week's review
     workers: int = 2
 
 
@@ -62,7 +63,8 @@ def check_product(product_id: str, sites: pd.DataFrame, lanes: pd.DataFrame) -> 
 
 
 def plan_product(product_id: str, sites: pd.DataFrame, lanes: pd.DataFrame, options: SolverOptions) -> ProductPlan:
-    """sites: warehouse_id, on_hand_qty, inventory_position, horizon_demand, safety_stock, target_level,
+    """sites: warehouse_id, on_hand_qty, inventory_position, protected_demand (forecast demand over the
+    protection interval), safety_stock, target_level,
     capacity_units, unit_margin, holding_cost; lanes: from/to warehouse, transfer_cost_per_unit, lead_time_days."""
     problems = check_product(product_id, sites, lanes)
     bad = {p.split(" at ")[1].split(":")[0] for p in problems}
@@ -102,7 +104,7 @@ def plan_product(product_id: str, sites: pd.DataFrame, lanes: pd.DataFrame, opti
     for w, site in sites.iterrows():
         after = site["inventory_position"] + inbound[w] - outbound[w]
         model += outbound[w] <= max(site["on_hand_qty"] - site["safety_stock"], 0), f"keep_safety_{w}"
-        model += short[w] >= site["horizon_demand"] - after, f"short_{w}"
+        model += short[w] >= site["protected_demand"] - after, f"short_{w}"
         model += excess[w] >= after - site["target_level"], f"excess_{w}"
         model += after <= max(site["capacity_units"], site["inventory_position"]), f"capacity_{w}"
     status = pulp.LpStatus[model.solve(_solver(options))]
@@ -120,13 +122,13 @@ def plan_product(product_id: str, sites: pd.DataFrame, lanes: pd.DataFrame, opti
     for (i, j), variable in moves.items():
         units = round(variable.value() or 0)
         if units > 0:
-            gap = max(sites.at[j, "horizon_demand"] - sites.at[j, "inventory_position"], 0)
+            gap = max(sites.at[j, "protected_demand"] - sites.at[j, "inventory_position"], 0)
             spare = max(sites.at[i, "on_hand_qty"] - sites.at[i, "target_level"], 0)
             transfers.append({
                 "product_id": product_id, "from_warehouse_id": i, "to_warehouse_id": j, "units": units,
                 "transfer_cost": round(units * float(cost[(i, j)]), 2), "lead_time_days": int(lead[(i, j)]),
                 "arrival_week": math.ceil(lead[(i, j)] / 7),
-                "reason": f"{j} short {gap:.0f} units over the horizon; {i} holds {spare:.0f} above target",
+                "reason": f"{j} short {gap:.0f} units before its reorders arrive; {i} holds {spare:.0f} above target",
             })  # fmt: skip
     return ProductPlan(product_id, transfers, status, problems)
 
