@@ -52,7 +52,7 @@ def check_product(product_id: str, sites: pd.DataFrame, lanes: pd.DataFrame) -> 
     for site in sites.itertuples():
         if site.on_hand_qty < 0:
             problems.append(f"product {product_id} at {site.warehouse_id}: negative stock {site.on_hand_qty}")
-        if site.capacity_units is None or not site.capacity_units > 0:
+        if site.capacity_units is None or not site.capacity_units >= 0:
             problems.append(f"product {product_id} at {site.warehouse_id}: no capacity recorded")
         connected = lanes[
             (lanes["from_warehouse_id"] == site.warehouse_id) | (lanes["to_warehouse_id"] == site.warehouse_id)
