@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pandas as pd
 from statsforecast import StatsForecast
@@ -37,6 +37,7 @@ class ForecastOptions:
     levels: tuple[int, ...] = (80, 95)
     n_jobs: int = -1
     spark: object | None = None  # a SparkSession: statsforecast runs on Spark through Fugue
+    freq: str | None = None  # pandas weekly frequency; inferred from the dates when not given
 
     @property
     def min_weeks(self) -> int:
@@ -126,11 +127,6 @@ def _simple_forecasts(prepared: PreparedHistory, options) -> pd.DataFrame:
     return pd.concat(pieces, ignore_index=True) if pieces else pd.DataFrame()
 
 
-@dataclass(frozen=True)
-class _RunOptions(ForecastOptions):
-    freq: str = "W-MON"
-
-
 def _node_history(prepared: PreparedHistory, attributes: pd.DataFrame | None, options: ForecastOptions):
     """The series to model: every hierarchy node when attributes are known, else the bottom series alone."""
     if attributes is None:
@@ -172,10 +168,10 @@ def run_forecast(
     options = options or ForecastOptions()
     timings = {}
     started = time.perf_counter()
-    prepared = prepare_history(frame, options.min_weeks)
+    prepared = prepare_history(frame, options.min_weeks, freq=options.freq)
     if attributes is not None:
         attributes = attributes[attributes["unique_id"].isin(prepared.history["unique_id"].unique())]
-    run = _RunOptions(**{**options.__dict__, "freq": prepared.freq})
+    run = replace(options, freq=prepared.freq)
     nodes, summing, tags, paths = _node_history(prepared, attributes, run)
     patterns = classify(nodes.history)
     timings["prepare_seconds"] = time.perf_counter() - started

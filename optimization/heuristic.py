@@ -8,6 +8,8 @@ import math
 
 import pandas as pd
 
+from optimization.reallocation import TRANSFER_COLUMNS
+
 
 def proportional_rebalance(sites: pd.DataFrame, lanes: pd.DataFrame, horizon_days: int) -> pd.DataFrame:
     """sites as for the optimiser; returns transfers in the same shape as its plan."""
@@ -39,6 +41,4 @@ def proportional_rebalance(sites: pd.DataFrame, lanes: pd.DataFrame, horizon_day
                 })  # fmt: skip
                 if units <= 0:
                     break
-    columns = ["product_id", "from_warehouse_id", "to_warehouse_id", "units", "transfer_cost", "lead_time_days",
-               "arrival_week", "reason"]  # fmt: skip
-    return pd.DataFrame(transfers, columns=columns)
+    return pd.DataFrame(transfers, columns=TRANSFER_COLUMNS)

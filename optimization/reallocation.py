@@ -22,6 +22,11 @@ from dataclasses import dataclass
 import pandas as pd
 import pulp
 
+TRANSFER_COLUMNS = [
+    "product_id", "from_warehouse_id", "to_warehouse_id", "units", "transfer_cost", "lead_time_days",
+    "arrival_week", "reason",
+]  # fmt: skip
+
 
 @dataclass(frozen=True)
 class SolverOptions:
@@ -148,6 +153,4 @@ def plan_reallocation(
     else:
         plans = [_plan_one(job) for job in jobs]
     transfers = [t for plan in plans for t in plan.transfers]
-    columns = ["product_id", "from_warehouse_id", "to_warehouse_id", "units", "transfer_cost", "lead_time_days",
-               "arrival_week", "reason"]  # fmt: skip
-    return pd.DataFrame(transfers, columns=columns), [p for plan in plans for p in plan.problems]
+    return pd.DataFrame(transfers, columns=TRANSFER_COLUMNS), [p for plan in plans for p in plan.problems]

@@ -8,16 +8,18 @@ stops the models downstream of it.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shutil
+import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from ingestion.io.lake import Lake
 from supplychain.warehouse.contract import PROJECT_DIR, source_tables
-from supplychain.warehouse.dbt_runner import dbt_environment, run_dbt
+from supplychain.warehouse.dbt_runner import dbt_command, dbt_environment, run_dbt
 from supplychain.warehouse.processed_zone import TableFiles, check_table
 
 log = logging.getLogger(__name__)
@@ -86,8 +88,6 @@ def _load_redshift(lake: Lake, options: WarehouseOptions, tables: list[str]) -> 
             "Redshift loads with COPY from S3: set SUPPLYCHAIN_REDSHIFT_PROCESSED_URI (or use an s3:// lake root) "
             "and SUPPLYCHAIN_REDSHIFT_IAM_ROLE"
         )
-    import json
-
     arguments = json.dumps({"processed_uri": processed_uri, "iam_role": options.iam_role, "tables": tables})
     result = run_dbt(["run-operation", "load_processed_zone", "--args", arguments], "redshift")
     if not result.ok:
@@ -98,11 +98,6 @@ def _load_redshift(lake: Lake, options: WarehouseOptions, tables: list[str]) -> 
 
 def redshift_load_sql(processed_uri: str, iam_role: str, tables: list[str] | None = None) -> str:
     """The Redshift load as a SQL script, rendered by the same macro with no server (offline compile)."""
-    import json
-    import subprocess
-
-    from supplychain.warehouse.dbt_runner import dbt_command
-
     inline = (
         "{% for statement in supplychain.processed_zone_load_sql("
         f"{json.dumps(processed_uri)}, {json.dumps(iam_role)}, {json.dumps(tables) if tables else 'none'}"

@@ -33,10 +33,15 @@ def dbt_environment(env: dict[str, str] | None = None) -> dict[str, str]:
     return environment
 
 
+def target_folder(target_path: str | None = None) -> str:
+    """Where dbt writes its artifacts: the argument, else DBT_TARGET_PATH (tests), else the project's target/."""
+    return target_path or os.environ.get("DBT_TARGET_PATH") or str(PROJECT_DIR / "target")
+
+
 def dbt_command(args: list[str], target: str, target_path: str | None = None) -> list[str]:
-    """A dbt command line for this project; the target path comes from DBT_TARGET_PATH when set (tests)."""
-    target_dir = target_path or os.environ.get("DBT_TARGET_PATH") or str(PROJECT_DIR / "target")
-    return [dbt_executable(), *args, "--target", target, "--project-dir", str(PROJECT_DIR), "--target-path", target_dir]
+    """A dbt command line for this project."""
+    folder = target_folder(target_path)
+    return [dbt_executable(), *args, "--target", target, "--project-dir", str(PROJECT_DIR), "--target-path", folder]
 
 
 def run_dbt(
@@ -46,7 +51,7 @@ def run_dbt(
     command = dbt_command(args, target, target_path)
     log.info("running %s", " ".join(command[1:]))
     completed = subprocess.run(command, env=dbt_environment(env), cwd=PROJECT_DIR, check=False)
-    failures = _failures(Path(command[-1]) / "run_results.json") if completed.returncode else []
+    failures = _failures(Path(target_folder(target_path)) / "run_results.json") if completed.returncode else []
     return DbtResult(completed.returncode == 0, failures)
 
 
