@@ -1,29 +1,108 @@
-"""Three policies on the same held-out demand: no reallocation, the proportional heuristic, and the optimiser's
-plan, all with the same reorder points, scored against the baseline."""
+"""Policies scored on the same held-out demand: which transfers (none, the proportional heuristic, the optimiser's
+plan) and which replenishment (the ERP's own receipts as they actually happened, or the computed reorder points),
+each against the baseline of no reallocation.
+
+With the actual receipts, the baseline is exactly what happened and the transfer rows isolate what reallocation
+adds; the reorder-point rows add what the computed policy changes. Without actual receipts (synthetic networks)
+every policy uses the reorder points.
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import pandas as pd
 
 from optimization.heuristic import proportional_rebalance
 from optimization.reallocation import SolverOptions, plan_reallocation
-from optimization.simulate import simulate
+from optimization.simulate import Replan, simulate
+
+CHANGE_METRICS = ("stockout_units", "avg_overstock_units", "peak_overstock_units", "lost_sales_value")
+
+
+@dataclass(frozen=True)
+class Policy:
+    name: str
+    transfers: str  # none | heuristic | optimised
+    replenishment: str  # actual (the ERP's receipts replayed) | reorder_point (the computed policy)
+
+
+def policies(with_actual_receipts: bool) -> list[Policy]:
+    if not with_actual_receipts:
+        return [
+            Policy("no_reallocation", "none", "reorder_point"),
+            Policy("proportional_heuristic", "heuristic", "reorder_point"),
+            Policy("optimised", "optimised", "reorder_point"),
+        ]
+    return [
+        Policy("no_reallocation", "none", "actual"),
+        Policy("proportional_heuristic", "heuristic", "actual"),
+        Policy("optimised_transfers", "optimised", "actual"),
+        Policy("reorder_policy", "none", "reorder_point"),
+        Policy("reorder_policy_heuristic", "heuristic", "reorder_point"),
+        Policy("optimised", "optimised", "reorder_point"),
+    ]
 
 
 def compare_policies(
-    sites: pd.DataFrame, lanes: pd.DataFrame, demand: pd.DataFrame, lead_time_weeks: int, options: SolverOptions
+    sites: pd.DataFrame,
+    lanes: pd.DataFrame,
+    demand: pd.DataFrame,
+    lead_time_weeks: int,
+    options: SolverOptions,
+    actual_receipts: pd.DataFrame | None = None,
+    opening_receipts: pd.DataFrame | None = None,
+    phased: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, dict[str, pd.DataFrame], list[str]]:
     """Returns one row per policy (stock-outs, lost value, overstock, fill rate, transfer cost, and the change
-    against no reallocation), each policy's transfers, and the problems the optimiser reported."""
+    against no reallocation), the transfers of each plan, and the problems the optimiser reported.
+    actual_receipts: every receipt in the held-out weeks; opening_receipts: the part of them that was already
+    on order at the start (it still arrives under the computed policy); phased: the reorder points and targets
+    week by week (see policy.phased_levels)."""
     optimised, problems = plan_reallocation(sites, lanes, options)
     plans = {
-        "no_reallocation": optimised.iloc[0:0],
-        "proportional_heuristic": proportional_rebalance(sites, lanes, options.horizon_days),
+        "none": optimised.iloc[0:0],
+        "heuristic": proportional_rebalance(sites, lanes, options.horizon_days),
         "optimised": optimised,
     }
-    rows = [simulate(sites, demand, plan, lead_time_weeks, name).summary for name, plan in plans.items()]
+    rows, moves = [], {}
+    for policy in policies(actual_receipts is not None):
+        actual = policy.replenishment == "actual"
+        result = simulate(
+            sites, demand, plans[policy.transfers], lead_time_weeks, policy.name,
+            receipts=actual_receipts if actual else opening_receipts, reorder=not actual, phased=phased,
+            replan=weekly_review(policy.transfers, sites, lanes, phased, options),
+        )  # fmt: skip
+        rows.append({**result.summary, "transfers": policy.transfers, "replenishment": policy.replenishment})
+        moves[policy.name] = result.transfers
     table = pd.DataFrame(rows).set_index("policy")
     base = table.loc["no_reallocation"]
-    for metric in ("stockout_units", "avg_overstock_units", "peak_overstock_units", "lost_sales_value"):
+    for metric in CHANGE_METRICS:
         table[f"{metric}_change"] = (table[metric] - base[metric]) / base[metric] if base[metric] else 0.0
-    return table.reset_index(), plans, problems
+    return table.reset_index(), moves, problems
+
+
+def weekly_review(
+    transfers: str, sites: pd.DataFrame, lanes: pd.DataFrame, phased: pd.DataFrame | None, options: SolverOptions
+) -> Replan | None:
+    """The transfer review a planner runs each week: the same heuristic or optimiser, on that week's stock and
+    that week's levels (without phased levels, the opening ones)."""
+    if transfers == "none":
+        return None
+    levels = ["lead_time_demand", "cover_demand", "safety_stock", "reorder_point", "target_level"]
+    keys = ["product_id", "warehouse_id"]
+
+    def replan(week: int, state: pd.DataFrame) -> pd.DataFrame:
+        current = sites.drop(columns=["on_hand_qty", "inventory_position"]).merge(state, on=keys)
+        if phased is not None:
+            this_week = phased.loc[phased["week"] == week, [*keys, *levels]]
+            current = current.drop(columns=levels).merge(this_week, on=keys, how="left")
+            current = current.fillna(sites.set_index(keys)[levels].reindex(pd.MultiIndex.from_frame(current[keys]))
+                                     .reset_index(drop=True))  # fmt: skip
+        current["inventory_position"] = current["on_hand_qty"] + current["inbound_qty"]
+        current["protected_demand"] = current["cover_demand"]
+        if transfers == "heuristic":
+            return proportional_rebalance(current, lanes, options.horizon_days)
+        return plan_reallocation(current, lanes, options)[0]
+
+    return replan

@@ -34,6 +34,9 @@ class SolverOptions:
     time_limit_seconds: float = 10.0  # per product
     gap: float = 0.001  # relative optimality gap
     horizon_days: int = 21  # the protection interval: 2 weeks' lead time + 1 week's review
+    # What a source never gives away: "target_level" (its own cover demand plus safety stock: only true excess
+    # moves) or "safety_stock" (the looser rule: it may give away stock its own forecast demand needs).
+    source_keeps: str = "target_level"
     workers: int = 2
 
 
@@ -108,7 +111,7 @@ def plan_product(product_id: str, sites: pd.DataFrame, lanes: pd.DataFrame, opti
     )
     for w, site in sites.iterrows():
         after = site["inventory_position"] + inbound[w] - outbound[w]
-        model += outbound[w] <= max(site["on_hand_qty"] - site["safety_stock"], 0), f"keep_safety_{w}"
+        model += outbound[w] <= max(site["on_hand_qty"] - site[options.source_keeps], 0), f"keep_{w}"
         model += short[w] >= site["protected_demand"] - after, f"short_{w}"
         model += excess[w] >= after - site["target_level"], f"excess_{w}"
         model += after <= max(site["capacity_units"], site["inventory_position"]), f"capacity_{w}"
