@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from optimization.heuristic import proportional_rebalance
+from optimization.policy import protect_lead_time
 from optimization.reallocation import SolverOptions, plan_reallocation
 from optimization.simulate import Replan, simulate
 
@@ -48,7 +49,6 @@ def compare_policies(
     sites: pd.DataFrame,
     lanes: pd.DataFrame,
     demand: pd.DataFrame,
-    lead_time_weeks: int,
     options: SolverOptions,
     actual_receipts: pd.DataFrame | None = None,
     opening_receipts: pd.DataFrame | None = None,
@@ -58,7 +58,7 @@ def compare_policies(
     against no reallocation), the transfers of each plan, and the problems the optimiser reported.
     actual_receipts: every receipt in the held-out weeks; opening_receipts: the part of them that was already
     on order at the start (it still arrives under the computed policy); phased: the reorder points and targets
-    week by week (see policy.phased_levels)."""
+    day by day (see policy.phased_levels)."""
     optimised, problems = plan_reallocation(sites, lanes, options)
     plans = {
         "none": optimised.iloc[0:0],
@@ -69,7 +69,7 @@ def compare_policies(
     for policy in policies(actual_receipts is not None):
         actual = policy.replenishment == "actual"
         result = simulate(
-            sites, demand, plans[policy.transfers], lead_time_weeks, policy.name,
+            sites, demand, plans[policy.transfers], policy.name,
             receipts=actual_receipts if actual else opening_receipts, reorder=not actual, phased=phased,
             replan=weekly_review(policy.transfers, sites, lanes, phased, options),
         )  # fmt: skip
@@ -85,22 +85,22 @@ def compare_policies(
 def weekly_review(
     transfers: str, sites: pd.DataFrame, lanes: pd.DataFrame, phased: pd.DataFrame | None, options: SolverOptions
 ) -> Replan | None:
-    """The transfer review a planner runs each week: the same heuristic or optimiser, on that week's stock and
-    that week's levels (without phased levels, the opening ones)."""
+    """The transfer review a planner runs each week: the same heuristic or optimiser, on that day's stock and
+    levels (without phased levels, the opening ones)."""
     if transfers == "none":
         return None
-    levels = ["lead_time_demand", "cover_demand", "safety_stock", "reorder_point", "target_level"]
+    levels = ["lead_time_demand", "lead_sigma", "cover_demand", "safety_stock", "reorder_point", "target_level"]
     keys = ["product_id", "warehouse_id"]
 
-    def replan(week: int, state: pd.DataFrame) -> pd.DataFrame:
+    def replan(day: int, state: pd.DataFrame) -> pd.DataFrame:
         current = sites.drop(columns=["on_hand_qty", "inventory_position"]).merge(state, on=keys)
         if phased is not None:
-            this_week = phased.loc[phased["week"] == week, [*keys, *levels]]
-            current = current.drop(columns=levels).merge(this_week, on=keys, how="left")
+            today = phased.loc[phased["day"] == day, [*keys, *levels]]
+            current = current.drop(columns=levels).merge(today, on=keys, how="left")
             current = current.fillna(sites.set_index(keys)[levels].reindex(pd.MultiIndex.from_frame(current[keys]))
                                      .reset_index(drop=True))  # fmt: skip
         current["inventory_position"] = current["on_hand_qty"] + current["inbound_qty"]
-        current["protected_demand"] = current["cover_demand"]
+        current = protect_lead_time(current)
         if transfers == "heuristic":
             return proportional_rebalance(current, lanes, options.horizon_days)
         return plan_reallocation(current, lanes, options)[0]

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 import pulp
+from scipy.stats import norm
 
 TRANSFER_COLUMNS = [
     "product_id", "from_warehouse_id", "to_warehouse_id", "units", "transfer_cost", "lead_time_days",
@@ -28,15 +29,19 @@ TRANSFER_COLUMNS = [
 ]  # fmt: skip
 
 
+TANGENT_POINTS = (-3.0, -2.0, -1.5, -1.0, -0.5, 0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0)
+
+
 @dataclass(frozen=True)
 class SolverOptions:
     solver: str = "cbc"  # cbc (bundled with PuLP) or highs (when highspy is installed)
     time_limit_seconds: float = 10.0  # per product
     gap: float = 0.001  # relative optimality gap
-    horizon_days: int = 21  # the protection interval: 2 weeks' lead time + 1 week's review
-    # What a source never gives away: "target_level" (its own cover demand plus safety stock: only true excess
-    # moves) or "safety_stock" (the looser rule: it may give away stock its own forecast demand needs).
-    source_keeps: str = "target_level"
+    horizon_days: int = 14  # the protection interval where sites carry no lead_time_days of their own
+    # What a source never gives away, counted on its stock plus what lands within its lead time: "reorder_point"
+    # (its own lead-time demand at the service level: a transfer never makes the source short before its own
+    # order could land), "target_level" (stricter) or "safety_stock" (looser).
+    source_keeps: str = "reorder_point"
     workers: int = 2
 
 
@@ -46,6 +51,19 @@ class ProductPlan:
     transfers: list[dict]
     status: str
     problems: list[str]
+
+
+def shortage_tangents(mean: float, sigma: float) -> list[tuple[float, float, float]]:
+    """Tangents (stock level, slope, expected shortage there) to the expected shortage E[(D - s)+] of demand
+    D ~ Normal(mean, sigma): their maximum is a convex, piecewise-linear stand-in the MILP can minimise. With no
+    spread, one line: shortage = mean - stock."""
+    if not sigma > 0:
+        return [(float(mean), -1.0, 0.0)]
+    tangents = []
+    for z in TANGENT_POINTS:
+        loss = sigma * (norm.pdf(z) - z * norm.sf(z))
+        tangents.append((float(mean + z * sigma), -float(norm.sf(z)), float(loss)))
+    return tangents
 
 
 def _solver(options: SolverOptions):
@@ -72,16 +90,17 @@ def check_product(product_id: str, sites: pd.DataFrame, lanes: pd.DataFrame) -> 
 
 def plan_product(product_id: str, sites: pd.DataFrame, lanes: pd.DataFrame, options: SolverOptions) -> ProductPlan:
     """sites: warehouse_id, on_hand_qty, inventory_position, protected_demand (forecast demand over the
-    protection interval), safety_stock, target_level,
-    capacity_units, unit_margin, holding_cost; lanes: from/to warehouse, transfer_cost_per_unit, lead_time_days."""
+    protection interval), safety_stock, target_level, capacity_units, unit_margin, holding_cost and optionally
+    lead_time_days (the site's replenishment lead time, which sets its protection interval); lanes: from/to warehouse, transfer_cost_per_unit, lead_time_days."""
     problems = check_product(product_id, sites, lanes)
     bad = {p.split(" at ")[1].split(":")[0] for p in problems}
     sites = sites[~sites["warehouse_id"].isin(bad)].set_index("warehouse_id")
-    usable = lanes[
-        lanes["from_warehouse_id"].isin(sites.index)
-        & lanes["to_warehouse_id"].isin(sites.index)
-        & (lanes["lead_time_days"] < options.horizon_days)
-    ]
+    # A move helps only if it lands before an order the destination places today would (its own lead time).
+    protection = (
+        sites["lead_time_days"] if "lead_time_days" in sites else pd.Series(options.horizon_days, index=sites.index)
+    )
+    usable = lanes[lanes["from_warehouse_id"].isin(sites.index) & lanes["to_warehouse_id"].isin(sites.index)]
+    usable = usable[usable["lead_time_days"].to_numpy() < protection.reindex(usable["to_warehouse_id"]).to_numpy()]
     if len(sites) < 2 or usable.empty:
         return ProductPlan(product_id, [], "nothing to move", problems)
 
@@ -109,10 +128,13 @@ def plan_product(product_id: str, sites: pd.DataFrame, lanes: pd.DataFrame, opti
         + pulp.lpSum(float(sites.at[w, "unit_margin"]) * short[w] for w in sites.index)
         + pulp.lpSum(float(sites.at[w, "holding_cost"]) * excess[w] for w in sites.index)
     )
+    spread = sites["protected_sigma"] if "protected_sigma" in sites else pd.Series(0.0, index=sites.index)
     for w, site in sites.iterrows():
         after = site["inventory_position"] + inbound[w] - outbound[w]
-        model += outbound[w] <= max(site["on_hand_qty"] - site[options.source_keeps], 0), f"keep_{w}"
-        model += short[w] >= site["protected_demand"] - after, f"short_{w}"
+        keep = site["on_hand_qty"] - site[options.source_keeps]
+        model += outbound[w] <= max(min(site["on_hand_qty"], keep), 0), f"keep_{w}"
+        for k, (level, slope, intercept) in enumerate(shortage_tangents(site["protected_demand"], spread[w])):
+            model += short[w] >= intercept + slope * (after - level), f"short_{w}_{k}"
         model += excess[w] >= after - site["target_level"], f"excess_{w}"
         model += after <= max(site["capacity_units"], site["inventory_position"]), f"capacity_{w}"
     status = pulp.LpStatus[model.solve(_solver(options))]
