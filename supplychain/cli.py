@@ -6,6 +6,8 @@ supplychain load [--target local|postgres|redshift]                        proce
 supplychain build [--target T] [-- dbt build flags]                         load, then dbt build (models + tests)
 supplychain forecast [--target T] [--input history.csv --output f.parquet]  weekly forecasts, backtested
 supplychain run                                                             every stage that exists, in order
+supplychain docs [--port N] [--no-serve]                                    dbt docs site, served on 127.0.0.1
+supplychain report [--target T] [--output reports/planning_report.html]    self-contained HTML planning report
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import logging
 import sys
 from pathlib import Path
 
+from supplychain.analyst.commands import add_analyst_commands
 from supplychain.config import Settings, parse_date, parse_rate
 
 log = logging.getLogger("supplychain")
@@ -63,6 +66,8 @@ def main(argv: list[str] | None = None) -> int:
     _target_flags(run)
     _forecast_flags(run)
 
+    analyst_commands = add_analyst_commands(commands)  # docs, report
+
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
@@ -79,6 +84,7 @@ def main(argv: list[str] | None = None) -> int:
             "build": _build,
             "forecast": _forecast,
             "run": _run,
+            **analyst_commands,
         }
         return commands_by_name[args.command](args, settings)
     except (ValueError, FileExistsError, FileNotFoundError, RuntimeError) as failure:

@@ -1,0 +1,1 @@
+"""What analysts and planners open: the dbt docs site, its documentation-coverage check and the planning report."""

@@ -1,0 +1,179 @@
+"""The report's plotly figures, one function per chart, each from a frame that PlanningData holds."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+ACTUAL = "#1f3b57"
+FORECAST = "#d9822b"
+BAND_95 = "rgba(217, 130, 43, 0.15)"
+BAND_80 = "rgba(217, 130, 43, 0.30)"
+CHOSEN = "#2a7f62"
+BASELINE = "#9aa5b1"
+HIERARCHY_LEVELS = ["product_warehouse", "product_region", "category_region", "total"]
+
+
+def actual_vs_forecast(
+    history: pd.DataFrame, forecast: pd.DataFrame, panel_keys: list[str], columns: int, title: str
+) -> go.Figure:
+    """Small multiples, one per value of `panel_keys`: weekly actuals, the forecast and its 80%/95% bands."""
+    panels = list(history.groupby(panel_keys, sort=False).groups)
+    panels = [panel if isinstance(panel, tuple) else (panel,) for panel in panels]
+    rows = math.ceil(len(panels) / columns)
+    figure = make_subplots(
+        rows=rows,
+        cols=columns,
+        subplot_titles=[" · ".join(map(str, panel)) for panel in panels],
+        vertical_spacing=min(0.08, 0.5 / rows),
+        horizontal_spacing=0.05,
+    )
+    for position, panel in enumerate(panels):
+        row, col = divmod(position, columns)
+        select = dict(zip(panel_keys, panel, strict=True))
+        actual = _rows(history, select)
+        ahead = _rows(forecast, select)
+        first = position == 0
+        if not ahead.empty:
+            _band(figure, ahead, "95", BAND_95, first, row + 1, col + 1)
+            _band(figure, ahead, "80", BAND_80, first, row + 1, col + 1)
+            figure.add_trace(
+                go.Scatter(
+                    x=ahead["week_start"], y=ahead["forecast_units"], name="forecast", legendgroup="forecast",
+                    showlegend=first, line={"color": FORECAST, "dash": "dash"}, mode="lines",
+                ),
+                row=row + 1,
+                col=col + 1,
+            )
+        figure.add_trace(
+            go.Scatter(
+                x=actual["week_start"], y=actual["units_sold"], name="actual units", legendgroup="actual",
+                showlegend=first, line={"color": ACTUAL}, mode="lines",
+            ),
+            row=row + 1,
+            col=col + 1,
+        )
+    figure.update_layout(title=title, height=max(320, 230 * rows), margin={"t": 90}, template="plotly_white")
+    figure.update_annotations(font_size=11)
+    return figure
+
+
+def _rows(frame: pd.DataFrame, select: dict) -> pd.DataFrame:
+    mask = pd.Series(True, index=frame.index)
+    for column, value in select.items():
+        mask &= frame[column] == value
+    return frame[mask].sort_values("week_start")
+
+
+def _band(figure: go.Figure, ahead: pd.DataFrame, level: str, color: str, legend: bool, row: int, col: int) -> None:
+    """An interval as one closed polygon: along the upper bound, back along the lower."""
+    x = list(ahead["week_start"]) + list(ahead["week_start"])[::-1]
+    y = list(ahead[f"upper_{level}_units"]) + list(ahead[f"lower_{level}_units"])[::-1]
+    figure.add_trace(
+        go.Scatter(
+            x=x, y=y, fill="toself", fillcolor=color, line={"width": 0}, hoverinfo="skip", mode="lines",
+            name=f"{level}% interval", legendgroup=f"band{level}", showlegend=legend,
+        ),
+        row=row,
+        col=col,
+    )
+
+
+def accuracy_vs_baselines(accuracy: pd.DataFrame) -> go.Figure:
+    """Held-out accuracy (1 - WAPE) of the chosen method beside each baseline, per hierarchy level."""
+    levels = [level for level in HIERARCHY_LEVELS if level in set(accuracy["hierarchy_level"])]
+    figure = go.Figure()
+    for model, rows in accuracy.groupby("forecast_model", sort=False):
+        chosen = bool(rows["is_chosen"].any())
+        rows = rows.set_index("hierarchy_level").reindex(levels)
+        figure.add_trace(
+            go.Bar(
+                x=levels, y=rows["accuracy"], name=f"{model} (chosen)" if chosen else f"{model} (baseline)",
+                marker_color=CHOSEN if chosen else None, text=[_percent(v) for v in rows["accuracy"]],
+                textposition="outside",
+            )
+        )
+    figure.update_layout(
+        title="Backtest accuracy (1 - WAPE, held-out window): chosen method vs baselines",
+        barmode="group", yaxis={"tickformat": ".0%", "rangemode": "tozero"}, template="plotly_white", height=420,
+        colorway=[BASELINE, "#5b6b7b", CHOSEN],
+    )
+    return figure
+
+
+def _percent(value) -> str:
+    return "" if pd.isna(value) else f"{value:.0%}"
+
+
+def inventory_position(inventory: pd.DataFrame) -> go.Figure:
+    """Per warehouse: safety stock, overstock and deficit as bars, the inventory position as a marker."""
+    label = inventory["warehouse_id"] + " (" + inventory["region_code"].astype(str) + ")"
+    figure = go.Figure(
+        [
+            go.Bar(x=label, y=inventory["safety_stock"], name="safety stock", marker_color="#7aa6c2"),
+            go.Bar(x=label, y=inventory["overstock_units"], name="overstock (above target)", marker_color="#d9822b"),
+            go.Bar(x=label, y=inventory["deficit_units"], name="deficit (below reorder point)", marker_color="#c23b3b"),
+            go.Scatter(
+                x=label, y=inventory["inventory_position"], name="inventory position", mode="markers",
+                marker={"symbol": "diamond", "size": 12, "color": ACTUAL},
+            ),
+        ]
+    )
+    figure.update_layout(
+        title="Inventory position by warehouse (units, latest plan)", barmode="group", template="plotly_white",
+        height=440, yaxis_title="units",
+    )
+    return figure
+
+
+def transfer_flows(transfers: pd.DataFrame) -> go.Figure:
+    """The reallocation plan as a Sankey: sending warehouses on the left, receiving ones on the right."""
+    senders = list(dict.fromkeys(transfers["from_warehouse_id"]))
+    receivers = list(dict.fromkeys(transfers["to_warehouse_id"]))
+    # A warehouse can both send and receive; separate nodes per side keep the diagram free of cycles.
+    labels = [f"{w} sends" for w in senders] + [f"{w} receives" for w in receivers]
+    figure = go.Figure(
+        go.Sankey(
+            node={
+                "label": labels,
+                "pad": 18,
+                "thickness": 16,
+                "color": ["#7aa6c2"] * len(senders) + ["#2a7f62"] * len(receivers),
+            },
+            link={
+                "source": [senders.index(w) for w in transfers["from_warehouse_id"]],
+                "target": [len(senders) + receivers.index(w) for w in transfers["to_warehouse_id"]],
+                "value": transfers["units"].tolist(),
+                "customdata": transfers["transfer_cost"].round(2).tolist(),
+                "hovertemplate": "%{source.label} → %{target.label}: %{value:,.0f} units, cost %{customdata:,.2f}"
+                "<extra></extra>",
+            },
+        )
+    )
+    figure.update_layout(title="Reallocation plan: units moved between warehouses", height=460)
+    return figure
+
+
+def simulation_outcomes(simulation: pd.DataFrame) -> go.Figure:
+    """Simulated stock-outs and overstock for each policy, the baseline (no plan) first."""
+    ordered = simulation.sort_values("is_baseline", ascending=False, kind="stable")
+    label = ordered["policy"].astype(str) + ordered["is_baseline"].map({True: " (baseline)", False: ""})
+    figure = make_subplots(rows=1, cols=2, subplot_titles=["stock-out units", "average overstock units"])
+    colors = ordered["is_baseline"].map({True: BASELINE, False: CHOSEN}).tolist()
+    for col, measure in enumerate(["stockout_units", "avg_overstock_units"], start=1):
+        figure.add_trace(
+            go.Bar(
+                x=label, y=ordered[measure].astype(float), marker_color=colors, showlegend=False,
+                text=[f"{v:,.0f}" for v in ordered[measure].astype(float)], textposition="outside",
+            ),
+            row=1,
+            col=col,
+        )
+    figure.update_layout(
+        title="Simulated on held-out demand: stock-outs and overstock with and without the plan",
+        template="plotly_white", height=420,
+    )
+    return figure

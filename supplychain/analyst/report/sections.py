@@ -1,0 +1,92 @@
+"""The report's sections in reading order: what each chart shows, why to trust it, or which command fills it."""
+
+from __future__ import annotations
+
+import html
+
+import pandas as pd
+
+from supplychain.analyst.report import charts
+from supplychain.analyst.report.data import PlanningData
+from supplychain.analyst.report.page import Section
+
+NO_FORECAST = "No forecasts yet — run <code>supplychain forecast</code> (missing or empty: {tables})."
+NO_PLAN = "No plan yet — run <code>supplychain optimize</code> (missing or empty: {tables})."
+
+
+def planning_sections(data: PlanningData) -> list[Section]:
+    no_forecast = NO_FORECAST.format(tables=html.escape(", ".join(data.missing.get("forecasts", []))))
+    no_plan = NO_PLAN.format(tables=html.escape(", ".join(data.missing.get("plan", []))))
+    return [
+        Section(
+            "Top products: actual vs forecast",
+            "Weekly units of the best-selling products over the last year (all warehouses), then the forecast with "
+            "its 80% and 95% prediction intervals. The intervals are conformal, measured on backtest errors; "
+            "added up across warehouses they err on the wide side.",
+            charts.actual_vs_forecast(
+                data.product_history, data.product_forecast, ["product_label"], 2, "Top products by volume"
+            ),
+            extra_html="" if data.has_forecasts else f'<div class="empty">{no_forecast}</div>',
+        ),
+        Section(
+            "Category x region: actual vs forecast",
+            "The same for every category and region: the level planners commit capacity at.",
+            charts.actual_vs_forecast(
+                data.segment_history, data.segment_forecast, ["category", "region_code"], 4, "Category x region"
+            ),
+            extra_html="" if data.has_forecasts else f'<div class="empty">{no_forecast}</div>',
+        ),
+        Section(
+            "Forecast accuracy against the baselines",
+            "Accuracy is 1 - WAPE on the held-out backtest window, which the method was not chosen on. A forecast is "
+            "worth using where it beats both baselines (last year's same week, and the recent average).",
+            charts.accuracy_vs_baselines(data.accuracy) if data.has_forecasts else None,
+            no_forecast,
+        ),
+        Section(
+            "Inventory position by warehouse",
+            "From the latest inventory policy: safety stock covers demand uncertainty over the lead time; overstock "
+            "is stock above the target level, deficit the shortfall below the reorder point.",
+            charts.inventory_position(data.inventory) if data.has_plan else None,
+            no_plan,
+        ),
+        Section(
+            "Reallocation plan",
+            "Transfers between warehouses in the latest plan; the width of a flow is the units moved.",
+            charts.transfer_flows(data.transfers) if data.has_plan and not data.transfers.empty else None,
+            no_plan if not data.has_plan else "The latest plan moves no stock: every warehouse is within its levels.",
+            extra_html=_run_summary(data.run_summary) if data.has_plan else "",
+        ),
+        Section(
+            "Stock-outs and overstock with and without the plan",
+            "Each policy replayed day by day on demand it was not fitted on; the baseline is today's replenishment "
+            "with no transfers.",
+            charts.simulation_outcomes(data.simulation) if data.has_plan else None,
+            no_plan,
+        ),
+    ]
+
+
+def _run_summary(summary: pd.DataFrame) -> str:
+    """The latest plan's headline figures as a small table."""
+    if summary.empty:
+        return ""
+    row = summary.iloc[0]
+    figures = [
+        ("plan date", row["plan_date"]),
+        ("products planned", row["products_planned"]),
+        ("transfers", row["transfers"]),
+        ("units moved", row["units_moved"]),
+        ("transfer cost", row["transfer_cost"]),
+        ("expected stock-out units avoided", row["expected_stockout_units_avoided"]),
+        ("expected excess units reduced", row["expected_excess_units_reduced"]),
+        ("expected value", row["expected_value"]),
+    ]
+    cells = "".join(f"<tr><th>{name}</th><td>{_format(value)}</td></tr>" for name, value in figures)
+    return f'<table class="kpis">{cells}</table>'
+
+
+def _format(value) -> str:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
+    return html.escape(str(value))
