@@ -135,7 +135,7 @@ def _replace_rows(connection, table: str, frame: pd.DataFrame) -> None:
     """Fills an existing mart by column name (keeping dbt's types), or creates it from the frame."""
     exists = connection.execute(
         "select count(*) from information_schema.tables where table_schema = ? and table_name = ?", [SCHEMA, table]
-    ).fetchone()[0]
+    ).fetchall()[0][0]
     connection.register("synthetic_rows", frame)
     if exists:
         connection.execute(f"delete from {SCHEMA}.{table}")

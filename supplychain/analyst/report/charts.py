@@ -14,6 +14,7 @@ BAND_95 = "rgba(217, 130, 43, 0.15)"
 BAND_80 = "rgba(217, 130, 43, 0.30)"
 CHOSEN = "#2a7f62"
 BASELINE = "#9aa5b1"
+BASELINE_SHADES = [BASELINE, "#52606d", "#cbd2d9"]
 HIERARCHY_LEVELS = ["product_warehouse", "product_region", "category_region", "total"]
 
 
@@ -86,20 +87,22 @@ def accuracy_vs_baselines(accuracy: pd.DataFrame) -> go.Figure:
     """Held-out accuracy (1 - WAPE) of the chosen method beside each baseline, per hierarchy level."""
     levels = [level for level in HIERARCHY_LEVELS if level in set(accuracy["hierarchy_level"])]
     figure = go.Figure()
-    for model, rows in accuracy.groupby("forecast_model", sort=False):
+    baselines = iter(BASELINE_SHADES * 2)
+    # The chosen method first, in the report's green; baselines in greys.
+    ordered = accuracy.sort_values("is_chosen", ascending=False, kind="stable")
+    for model, rows in ordered.groupby("forecast_model", sort=False):
         chosen = bool(rows["is_chosen"].any())
         rows = rows.set_index("hierarchy_level").reindex(levels)
         figure.add_trace(
             go.Bar(
                 x=levels, y=rows["accuracy"], name=f"{model} (chosen)" if chosen else f"{model} (baseline)",
-                marker_color=CHOSEN if chosen else None, text=[_percent(v) for v in rows["accuracy"]],
+                marker_color=CHOSEN if chosen else next(baselines), text=[_percent(v) for v in rows["accuracy"]],
                 textposition="outside",
             )
         )
     figure.update_layout(
         title="Backtest accuracy (1 - WAPE, held-out window): chosen method vs baselines",
         barmode="group", yaxis={"tickformat": ".0%", "rangemode": "tozero"}, template="plotly_white", height=420,
-        colorway=[BASELINE, "#5b6b7b", CHOSEN],
     )
     return figure
 

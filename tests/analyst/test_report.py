@@ -1,0 +1,86 @@
+"""The planning report from the marts: every chart with forecasts and a plan, clear panels without them, one
+self-contained file, and the `supplychain report` command."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from unittest import mock
+
+import duckdb
+import pytest
+
+from supplychain.analyst.report import build_report
+from supplychain.analyst.report.data import TOP_PRODUCTS, read_planning_data
+from supplychain.cli import main
+
+pytestmark = [pytest.mark.spark, pytest.mark.e2e, pytest.mark.dbt]
+CHART_DIV = re.compile(r'<div id="(chart-\d+)" class="plotly-graph-div"')
+MAX_BYTES = 10_000_000
+
+
+def test_report_with_forecasts_and_a_plan_draws_every_chart(planning_warehouse, docs_site, tmp_path):
+    output = build_report(planning_warehouse, tmp_path / "out" / "planning_report.html", docs_site / "index.html")
+    page = output.read_text()
+    assert CHART_DIV.findall(page) == [f"chart-{n}" for n in range(1, 7)]
+    assert "No plan yet" not in page and "No forecasts yet" not in page
+    assert output.stat().st_size < MAX_BYTES
+    # Self-contained: plotly.js is inline; nothing is fetched from anywhere.
+    assert not re.search(r"<script[^>]+src=|<link[^>]+href=", page)
+    href = re.search(r'id="docs-link" href="([^"]+)"', page).group(1)
+    assert not href.startswith(("/", "http")) and (output.parent / href).resolve() == (docs_site / "index.html")
+
+
+def test_report_data_matches_the_marts(planning_warehouse):
+    with duckdb.connect(str(planning_warehouse), read_only=True) as connection:
+        data = read_planning_data(connection)
+        planned_units = connection.execute("select sum(units) from analytics.fct_transfer_plan").fetchall()[0][0]
+        warehouses = connection.execute(
+            "select count(distinct warehouse_id) from analytics.fct_inventory_policy"
+        ).fetchall()[0][0]
+    assert data.has_forecasts and data.has_plan
+    assert data.transfers["units"].sum() == planned_units
+    assert len(data.inventory) == warehouses
+    volume = data.product_history.groupby("product_label", sort=False)["units_sold"].sum()
+    assert len(volume) == TOP_PRODUCTS and list(volume) == sorted(volume, reverse=True)
+    assert set(data.product_forecast["product_label"]) == set(volume.index)
+    # The forecast starts after the last full week shown, and its bands hold the point forecast.
+    assert data.segment_forecast["week_start"].min() > data.segment_history["week_start"].max()
+    bands = data.segment_forecast
+    assert (bands["lower_95_units"] <= bands["lower_80_units"]).all()
+    assert (bands["lower_80_units"] <= bands["forecast_units"]).all()
+    assert (bands["forecast_units"] <= bands["upper_80_units"]).all()
+
+
+def test_before_forecast_and_optimize_the_report_says_which_command_to_run(built_warehouse, tmp_path):
+    page = build_report(built_warehouse, tmp_path / "report.html").read_text()
+    assert "No forecasts yet — run <code>supplychain forecast</code>" in page
+    assert page.count("No plan yet — run <code>supplychain optimize</code>") == 3
+    assert "analytics.fct_transfer_plan" in page
+    # The demand history is charted all the same.
+    assert CHART_DIV.findall(page) == ["chart-1", "chart-2"]
+
+
+def test_empty_plan_tables_count_as_no_plan(planning_warehouse, tmp_path):
+    database = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(planning_warehouse, database)
+    with duckdb.connect(str(database)) as connection:
+        connection.execute("delete from analytics.fct_transfer_plan")
+    page = build_report(database, tmp_path / "report.html").read_text()
+    assert "No plan yet" in page and "missing or empty: analytics.fct_transfer_plan)" in page
+
+
+def test_a_missing_warehouse_names_the_command_that_builds_it(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"no warehouse at .*nowhere\.duckdb — run `supplychain build` first"):
+        build_report(tmp_path / "nowhere.duckdb", tmp_path / "report.html")
+
+
+def test_report_command_writes_the_file(planning_warehouse, tmp_path, capsys):
+    output = tmp_path / "reports" / "planning_report.html"
+    with mock.patch.dict(os.environ, {"SUPPLYCHAIN_DUCKDB_PATH": str(planning_warehouse)}):
+        assert main(["report", "--target", "local", "--output", str(output)]) == 0
+    assert output.exists() and f"planning report: {output.resolve()}" in capsys.readouterr().out
+    with mock.patch.dict(os.environ, {"SUPPLYCHAIN_DUCKDB_PATH": str(tmp_path / "missing.duckdb")}):
+        assert main(["report", "--output", str(output)]) == 2
+
