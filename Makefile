@@ -9,13 +9,14 @@ export PYSPARK_DRIVER_PYTHON := $(abspath $(BIN)/python)
 # dbt finds the project's profiles (DuckDB by default; PostgreSQL/Redshift from SUPPLYCHAIN_* variables).
 export DBT_PROFILES_DIR := $(abspath profiles)
 
-.PHONY: setup run test lint lint-sql docs bench clean
+.PHONY: setup run test lint lint-sql docs report bench clean
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml scripts/ensure_java.sh scripts/ensure_postgres.sh
+$(STAMP): pyproject.toml scripts/ensure_java.sh scripts/ensure_postgres.sh scripts/ensure_chromium.sh
 	./scripts/ensure_java.sh
 	./scripts/ensure_postgres.sh
+	./scripts/ensure_chromium.sh
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
@@ -36,9 +37,14 @@ lint: setup
 lint-sql: setup
 	$(BIN)/sqlfluff lint models tests/dbt
 
-## The dbt docs site for analysts: target/index.html (`.venv/bin/dbt docs serve` to browse it).
+## The dbt docs site for analysts: generate target/index.html and serve it on http://127.0.0.1:$(DOCS_PORT).
+DOCS_PORT ?= 8080
 docs: setup
-	$(BIN)/dbt docs generate
+	$(BIN)/supplychain docs --port $(DOCS_PORT)
+
+## The self-contained planning report from the warehouse marts: reports/planning_report.html.
+report: setup
+	$(BIN)/supplychain report
 
 ## Throughput and memory figures for BENCHMARKS.md (takes several minutes).
 bench: setup
@@ -46,4 +52,4 @@ bench: setup
 	$(BIN)/python benchmarks/warehouse_benchmark.py --scales 1,10
 
 clean:
-	rm -rf $(LAKE) data target .pytest_cache .ruff_cache
+	rm -rf $(LAKE) data target reports test-artifacts .pytest_cache .ruff_cache
