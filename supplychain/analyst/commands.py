@@ -45,7 +45,11 @@ def docs_command(args, settings=None) -> int:
     log.info("docs site generated in %s", folder)
     if args.no_serve:
         return 0
-    server = start_server(folder, args.port)
+    try:
+        server = start_server(folder, args.port)
+    except OSError as failure:
+        message = f"cannot serve on 127.0.0.1:{args.port} ({failure}) — pass --port N, 0 for any free one"
+        raise RuntimeError(message) from None
     print(f"dbt docs site: {site_url(server)}  (Ctrl+C to stop)", flush=True)
     try:
         while True:
