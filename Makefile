@@ -1,4 +1,5 @@
-# One-command setup, run and test. Everything lands in .venv; Java comes from apt when missing.
+# One-command setup, run and test. Everything lands in .venv; Java comes from apt when missing; the Node tools
+# the orchestration tests use land in orchestration/node_modules (Node.js from apt when missing).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -13,9 +14,10 @@ export DBT_PROFILES_DIR := $(abspath profiles)
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml scripts/ensure_java.sh scripts/ensure_postgres.sh
+$(STAMP): pyproject.toml scripts/ensure_java.sh scripts/ensure_postgres.sh scripts/ensure_node_tools.sh orchestration/package-lock.json
 	./scripts/ensure_java.sh
 	./scripts/ensure_postgres.sh
+	./scripts/ensure_node_tools.sh
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
@@ -46,4 +48,4 @@ bench: setup
 	$(BIN)/python benchmarks/warehouse_benchmark.py --scales 1,10
 
 clean:
-	rm -rf $(LAKE) data target .pytest_cache .ruff_cache
+	rm -rf $(LAKE) data target .pytest_cache .ruff_cache orchestration/node_modules
