@@ -250,33 +250,18 @@ class _Builder:
             "Resource": "arn:aws:states:::aws-sdk:glue:getCrawler",
             "Parameters": crawler,
             "TimeoutSeconds": 60,
-            "ResultSelector": {"State.$": "$.Crawler.State", "Crawler.$": "$.Crawler"},
+            "ResultSelector": {"State.$": "$.Crawler.State"},
             "ResultPath": "$.crawler",
             "Retry": retry,
             "Catch": self._catch(step.name),
             "Next": check,
         }
-        failed_crawl = f"{step.name} failed"
+        # Ingestion reads raw/ itself, not the catalog, so a failed crawl does not stop the run: the template's
+        # EventBridge rule on failed crawls alerts the same SNS topic instead.
         self.states[check] = {
             "Type": "Choice",
-            "Choices": [
-                {
-                    "And": [
-                        {"Variable": "$.crawler.State", "StringEquals": "READY"},
-                        {"Variable": "$.crawler.Crawler.LastCrawl.Status", "IsPresent": True},
-                        {"Variable": "$.crawler.Crawler.LastCrawl.Status", "StringEquals": "FAILED"},
-                    ],
-                    "Next": f"{failed_crawl}: last crawl",
-                },
-                {"Variable": "$.crawler.State", "StringEquals": "READY", "Next": following},
-            ],
+            "Choices": [{"Variable": "$.crawler.State", "StringEquals": "READY", "Next": following}],
             "Default": wait,
-        }
-        self.states[f"{failed_crawl}: last crawl"] = {
-            "Type": "Pass",
-            "Parameters": {"Error": "CrawlFailed", "Cause.$": "$.crawler.Crawler.LastCrawl.ErrorMessage"},
-            "ResultPath": "$.error",
-            "Next": failed_crawl,
         }
 
     def _retry(self, errors: tuple[str, ...], interval: int, attempts: int) -> dict[str, Any]:
@@ -326,8 +311,7 @@ class _Builder:
             "Parameters": {
                 "run_id.$": "$.run_id",
                 "run_date.$": "$.run_date",
-                "execution.$": "$$.Execution.Name",
-                "started_at.$": "$$.Execution.StartTime",
+                "execution.$": "$$.Execution.Id",
                 "steps": [s.name for s in steps],
                 "artifacts.$": f"States.Format('s3://{_placeholder(names.BUCKET)}/runs/{{}}/', $.run_id)",
             },
