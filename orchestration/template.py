@@ -18,6 +18,8 @@ ENV = "${EnvironmentName}"
 LAKE_ARN = {"Fn::GetAtt": ["DataLakeBucket", "Arn"]}
 CODE_PREFIX = "glue"  # in the deployment bucket: glue/jobs/<job>.py and glue/supplychain.zip
 
+REDSHIFT_SECRET_KEYS = (("HOST", "host"), ("PORT", "port"), ("DATABASE", "dbname"), ("USER", "username"),
+                        ("PASSWORD", "password"))
 # Where the container keeps dbt's scratch files: the root file system is read-only.
 SCRATCH = "/tmp"
 
@@ -542,12 +544,10 @@ def container() -> dict[str, Any]:
                             {"Name": "DBT_LOG_PATH", "Value": f"{SCRATCH}/dbt/logs"},
                             {"Name": "HOME", "Value": SCRATCH},
                         ],
+                        # The profile's SUPPLYCHAIN_REDSHIFT_* variables, from the secret's JSON keys.
                         "Secrets": [
-                            {"Name": f"SUPPLYCHAIN_REDSHIFT_{variable}", "ValueFrom": {"Fn::Sub": "${RedshiftSecret}:" + key + "::"}}
-                            for variable, key in (
-                                ("HOST", "host"), ("PORT", "port"), ("DATABASE", "dbname"), ("USER", "username"),
-                                ("PASSWORD", "password"),
-                            )
+                            {"Name": f"SUPPLYCHAIN_REDSHIFT_{var}", "ValueFrom": sub("${RedshiftSecret}:" + key + "::")}
+                            for var, key in REDSHIFT_SECRET_KEYS
                         ],
                         "LogConfiguration": {
                             "LogDriver": "awslogs",
