@@ -17,6 +17,7 @@ import logging
 import sys
 from pathlib import Path
 
+from orchestration.cli import add_aws_commands, run_aws_command
 from supplychain.config import Settings, parse_date, parse_rate
 
 log = logging.getLogger("supplychain")
@@ -62,6 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     _generator_flags(run)
     _target_flags(run)
     _forecast_flags(run)
+    add_aws_commands(commands)
 
     args = parser.parse_args(argv)
     logging.basicConfig(
@@ -79,6 +81,7 @@ def main(argv: list[str] | None = None) -> int:
             "build": _build,
             "forecast": _forecast,
             "run": _run,
+            "aws": run_aws_command,
         }
         return commands_by_name[args.command](args, settings)
     except (ValueError, FileExistsError, FileNotFoundError, RuntimeError) as failure:
