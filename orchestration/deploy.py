@@ -43,7 +43,8 @@ def bootstrap(aws: Aws) -> str:
                 "LocationConstraint": aws.region_name}}  # fmt: skip
             s3.create_bucket(Bucket=bucket, **config)
             log.info("created s3://%s", bucket)
-        secure_bucket(s3, bucket)
+        # A TLS-only policy would lock out a plain-http endpoint (the tests' local moto server).
+        secure_bucket(s3, bucket, tls_only=not (aws.endpoint_url or "").startswith("http://"))
         for prefix in DEPLOYMENT_PREFIXES:
             s3.put_object(Bucket=bucket, Key=prefix, Body=b"")
     lake = stack_outputs(aws, missing_ok=True).get("DataLakeBucketName")
@@ -52,7 +53,7 @@ def bootstrap(aws: Aws) -> str:
     return bucket
 
 
-def secure_bucket(s3, bucket: str) -> None:
+def secure_bucket(s3, bucket: str, tls_only: bool = True) -> None:
     """KMS encryption by default, no public access, versioning, and TLS-only access."""
     s3.put_bucket_encryption(
         Bucket=bucket,
@@ -70,6 +71,8 @@ def secure_bucket(s3, bucket: str) -> None:
         },
     )
     s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    if not tls_only:
+        return
     s3.put_bucket_policy(
         Bucket=bucket,
         Policy=json.dumps(
@@ -133,10 +136,10 @@ def deploy(
             )
         report(f"creating stack {stack}")
     else:
-        # Parameters not given again keep the values the stack has.
-        previous = [p["ParameterKey"] for p in current.get("Parameters", []) if p["ParameterKey"] not in given]
-        values = [{"ParameterKey": k, "ParameterValue": v} for k, v in given.items()]
-        values += [{"ParameterKey": k, "UsePreviousValue": True} for k in previous]
+        # Parameters not given again keep the values the stack has (the template has no NoEcho parameters, so
+        # describe_stacks shows every value; unlisted parameters would fall back to their defaults).
+        kept = {p["ParameterKey"]: p["ParameterValue"] for p in current.get("Parameters", [])}
+        values = [{"ParameterKey": k, "ParameterValue": v} for k, v in {**kept, **given}.items()]
         try:
             with explained(f"update stack {stack}"):
                 cloudformation.update_stack(**arguments, Parameters=values)
