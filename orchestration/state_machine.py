@@ -226,32 +226,43 @@ class _Builder:
         }
 
     def _add_crawler(self, step: Step, following: str) -> None:
+        """Start the crawler, then poll it until READY; the step's timeout bounds the polls, not one call."""
         wait, poll, check = f"{step.name}: wait", f"{step.name}: poll", f"{step.name}: finished?"
+        running, count, timed_out = f"{step.name}: already running", f"{step.name}: count", f"{step.name}: too long"
         crawler = {"Name": _placeholder(names.CRAWLER)}
         retry = [self._retry(("Glue.ThrottlingException", "Glue.OperationTimeoutException"), 30, 3)]
+        max_polls = -(-step.timeout_seconds // self.timing.crawler_poll_seconds)
         self.states[step.name] = {
             "Type": "Task",
             "Comment": step.description,
             "Resource": "arn:aws:states:::aws-sdk:glue:startCrawler",
             "Parameters": crawler,
             "TimeoutSeconds": 60,
-            "ResultPath": None,
+            "ResultSelector": {"polls": 0},
+            "ResultPath": "$.crawl",
             "Retry": retry,
-            # Already running (an S3 event started it): wait for that crawl instead of failing.
             "Catch": [
-                {"ErrorEquals": ["Glue.CrawlerRunningException"], "ResultPath": None, "Next": wait},
+                {"ErrorEquals": ["Glue.CrawlerRunningException"], "ResultPath": None, "Next": running},
                 *self._catch(step.name),
             ],
             "Next": wait,
         }
-        self.states[wait] = {"Type": "Wait", "Seconds": self.timing.crawler_poll_seconds, "Next": poll}
+        # Already running (an S3 event or a schedule started it): wait for that crawl instead of failing.
+        self.states[running] = {"Type": "Pass", "Result": {"polls": 0}, "ResultPath": "$.crawl", "Next": wait}
+        self.states[wait] = {"Type": "Wait", "Seconds": self.timing.crawler_poll_seconds, "Next": count}
+        self.states[count] = {
+            "Type": "Pass",
+            "Parameters": {"polls.$": "States.MathAdd($.crawl.polls, 1)"},
+            "ResultPath": "$.crawl",
+            "Next": poll,
+        }
         self.states[poll] = {
             "Type": "Task",
             "Resource": "arn:aws:states:::aws-sdk:glue:getCrawler",
             "Parameters": crawler,
             "TimeoutSeconds": 60,
             "ResultSelector": {"State.$": "$.Crawler.State"},
-            "ResultPath": "$.crawler",
+            "ResultPath": "$.crawl.crawler",
             "Retry": retry,
             "Catch": self._catch(step.name),
             "Next": check,
@@ -260,8 +271,20 @@ class _Builder:
         # EventBridge rule on failed crawls alerts the same SNS topic instead.
         self.states[check] = {
             "Type": "Choice",
-            "Choices": [{"Variable": "$.crawler.State", "StringEquals": "READY", "Next": following}],
+            "Choices": [
+                {"Variable": "$.crawl.crawler.State", "StringEquals": "READY", "Next": following},
+                {"Variable": "$.crawl.polls", "NumericGreaterThanEquals": max_polls, "Next": timed_out},
+            ],
             "Default": wait,
+        }
+        self.states[timed_out] = {
+            "Type": "Pass",
+            "Parameters": {
+                "Error": "States.Timeout",
+                "Cause": f"the crawler was still running after {step.timeout_seconds} s",
+            },
+            "ResultPath": "$.error",
+            "Next": f"{step.name} failed",
         }
 
     def _retry(self, errors: tuple[str, ...], interval: int, attempts: int) -> dict[str, Any]:
