@@ -5,6 +5,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 LAKE ?= lake
 STAMP := $(VENV)/.installed
+# checkov pins boto3 and packaging below what dbt and pytest need: it gets an environment of its own.
+CHECKOV_VERSION := 3.3.30
+CHECKOV_VENV := $(VENV)/tools/checkov
 export PYSPARK_PYTHON := $(abspath $(BIN)/python)
 export PYSPARK_DRIVER_PYTHON := $(abspath $(BIN)/python)
 # dbt finds the project's profiles (DuckDB by default; PostgreSQL/Redshift from SUPPLYCHAIN_* variables).
@@ -21,6 +24,8 @@ $(STAMP): pyproject.toml scripts/ensure_java.sh scripts/ensure_postgres.sh scrip
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet "checkov==$(CHECKOV_VERSION)"
 	touch $(STAMP)
 
 ## Generate the sample data if the lake has none, then run every stage that exists.

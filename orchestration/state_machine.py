@@ -153,6 +153,7 @@ class _Builder:
         self.integrations = integrations
         self.timing = timing
         self.states: dict[str, Any] = {}
+        self.recorders: dict[str, Any] = {}  # "<state> failed" passes, listed after the states they serve
 
     def build(self, steps: tuple[Step, ...]) -> dict[str, Any]:
         groups = waves(steps)
@@ -176,6 +177,7 @@ class _Builder:
                 self._add_step(group[0], following)
             else:
                 self._add_parallel(entries[index], group, following)
+        self.states.update(self.recorders)
         self._add_endings(steps)
         return {
             "Comment": "supplychain pipeline, generated from orchestration/pipeline.py; do not edit by hand.",
@@ -298,7 +300,7 @@ class _Builder:
     def _catch(self, state: str) -> list[dict[str, Any]]:
         """Catch everything into `<state> failed`, which records the step's name before the alert."""
         recorder = f"{state} failed"
-        self.states[recorder] = {
+        self.recorders[recorder] = {
             "Type": "Pass",
             "Parameters": {"step": state, "error.$": "$.error"},
             "ResultPath": "$.failure",
