@@ -130,12 +130,6 @@ def parameters() -> dict[str, Any]:
 
 
 def storage() -> dict[str, Any]:
-    key_services = [
-        sub("logs.${AWS::Region}.amazonaws.com"),
-        "events.amazonaws.com",
-        "cloudwatch.amazonaws.com",
-        "states.amazonaws.com",
-    ]
     return {
         "DataKey": {
             "Type": "AWS::KMS::Key",
@@ -153,15 +147,24 @@ def storage() -> dict[str, Any]:
                             "Resource": "*",
                         },
                         {
-                            # CloudWatch Logs encrypts the log groups; EventBridge and CloudWatch alarms publish to
-                            # the encrypted SNS topic.
-                            "Sid": "ServicesEncryptWithTheKey",
+                            # The encrypted log groups (pipeline, state machine, Glue's own).
+                            "Sid": "CloudWatchLogsEncryptsThisAccountsLogGroups",
                             "Effect": "Allow",
-                            "Principal": {"Service": key_services},
+                            "Principal": {"Service": sub("logs.${AWS::Region}.amazonaws.com")},
                             "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*",
                                        "kms:DescribeKey"],
                             "Resource": "*",
-                            "Condition": {"StringEquals": {"aws:SourceAccount": ref("AWS::AccountId")}},
+                            "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": sub(
+                                "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:*")}},
+                        },
+                        {
+                            # EventBridge rules and CloudWatch alarms publish to the encrypted SNS topic; the topic
+                            # policy limits who may publish.
+                            "Sid": "EventBridgeAndAlarmsPublishToTheTopic",
+                            "Effect": "Allow",
+                            "Principal": {"Service": ["events.amazonaws.com", "cloudwatch.amazonaws.com"]},
+                            "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+                            "Resource": "*",
                         },
                     ],
                 },
@@ -492,7 +495,6 @@ def container() -> dict[str, Any]:
                 policy(
                     "pipeline",
                     [
-                        allow(["s3:GetObject"], lake_objects("raw/*")),
                         allow(
                             ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
                             lake_objects("processed/*", "curated/*", "runs/*"),
