@@ -39,8 +39,11 @@ def bootstrap(aws: Aws) -> str:
     with explained(f"create the deployment bucket {bucket}"):
         existing = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
         if bucket not in existing:
-            config = {} if aws.region_name == "us-east-1" else {"CreateBucketConfiguration": {
-                "LocationConstraint": aws.region_name}}  # fmt: skip
+            config = (
+                {}
+                if aws.region_name == "us-east-1"
+                else {"CreateBucketConfiguration": {"LocationConstraint": aws.region_name}}
+            )
             s3.create_bucket(Bucket=bucket, **config)
             log.info("created s3://%s", bucket)
         # A TLS-only policy would lock out a plain-http endpoint (the tests' local moto server).

@@ -93,6 +93,9 @@ def test_a_missing_permission_is_named_as_such(cloudformation):
         "cloudformation:DescribeStacks",
         http_status_code=403,
     )
-    with pytest.raises(AwsError, match=r"could not describe stack supplychain-dev: permission denied\. .*"
-                       r"not authorized to perform: cloudformation:DescribeStacks"):  # fmt: skip
+    with pytest.raises(
+        AwsError,
+        match=r"could not describe stack supplychain-dev: permission denied\. .*"
+        r"not authorized to perform: cloudformation:DescribeStacks",
+    ):
         deploy.deploy(environment, "{}", {})

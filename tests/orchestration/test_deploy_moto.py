@@ -94,7 +94,9 @@ def test_deploy_creates_the_stack_and_a_run_succeeds(aws, environment, capsys):
     assert any(line.endswith("started   crawl-raw") for line in lines) and lines[-1] == "execution SUCCEEDED"
     history = aws("stepfunctions").get_execution_history(executionArn=arn)["events"]
     assert json.loads(history[0]["executionStartedEventDetails"]["input"]) == {
-        "run_id": "run-42", "run_date": dt.date.today().isoformat()}  # fmt: skip
+        "run_id": "run-42",
+        "run_date": dt.date.today().isoformat(),
+    }
 
     assert main(["aws", "--environment", environment.environment, "status"]) == 0  # the latest execution
     printed = capsys.readouterr().out
@@ -145,8 +147,13 @@ def test_aws_errors_come_back_in_plain_words(aws, environment):
 
 def test_an_invalid_template_is_reported_with_the_reason(aws, environment):
     deploy.bootstrap(environment)
-    broken = json.dumps({"Resources": {"Topic": {"Type": "AWS::SNS::Topic", "Properties": {
-        "DisplayName": {"Fn::GetAtt": ["Missing", "Arn"]}}}}})  # fmt: skip
+    broken = json.dumps(
+        {
+            "Resources": {
+                "Topic": {"Type": "AWS::SNS::Topic", "Properties": {"DisplayName": {"Fn::GetAtt": ["Missing", "Arn"]}}}
+            }
+        }
+    )
     with pytest.raises(AwsError, match=r"could not create stack .*: ValidationError: .*Missing"):
         deploy.deploy(environment, broken, {}, poll_seconds=0.2)
 

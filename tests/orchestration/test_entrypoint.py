@@ -49,7 +49,7 @@ def test_main_runs_the_command_and_keeps_artifacts_even_when_it_fails(aws, bucke
     # Stands in for `dbt build`: writes run results like dbt, then fails like a failing test would.
     script = (
         "import os, pathlib; t = pathlib.Path(os.environ['DBT_TARGET_PATH']); t.mkdir(); "
-        "(t / 'run_results.json').write_text('{\"results\": [{\"status\": \"fail\"}]}'); raise SystemExit(1)"
+        '(t / \'run_results.json\').write_text(\'{"results": [{"status": "fail"}]}\'); raise SystemExit(1)'
     )
     assert entrypoint.main([sys.executable, "-c", script]) == 1
     s3 = aws("s3")
@@ -74,8 +74,11 @@ def test_quarantine_rates_are_published_per_environment_and_source(aws, bucket):
         for m in metrics["Metrics"]
         if {"Name": "Environment", "Value": environment} in m["Dimensions"]
     ]
-    expected = [{"Environment": environment}, {"Environment": environment, "Source": "products"},
-                {"Environment": environment, "Source": "sales"}]  # fmt: skip
+    expected = [
+        {"Environment": environment},
+        {"Environment": environment, "Source": "products"},
+        {"Environment": environment, "Source": "sales"},
+    ]
     assert sorted(dimensions, key=lambda d: sorted(d.items())) == sorted(expected, key=lambda d: sorted(d.items()))
 
 

@@ -35,9 +35,15 @@ def test_runtimes_skip_their_own_steps_and_drop_dependencies_on_them():
 
 def test_the_order_after_ingestion():
     assert names(steps_for("aws"))[-8:] == [
-        "load", "build-warehouse", "snapshot", "forecast", "build-forecast-marts", "optimize", "build-plan-marts",
+        "load",
+        "build-warehouse",
+        "snapshot",
+        "forecast",
+        "build-forecast-marts",
+        "optimize",
+        "build-plan-marts",
         "docs-generate",
-    ]  # fmt: skip
+    ]
 
 
 def test_waves_run_independent_steps_together_and_keep_the_rest_in_line():
@@ -62,7 +68,12 @@ def test_commands_say_what_runs():
 
 def test_from_and_only_select_steps_in_pipeline_order():
     assert names(select_steps("local", from_step="forecast")) == [
-        "forecast", "build-forecast-marts", "optimize", "build-plan-marts", "docs-generate"]  # fmt: skip
+        "forecast",
+        "build-forecast-marts",
+        "optimize",
+        "build-plan-marts",
+        "docs-generate",
+    ]
     assert names(select_steps("local", only=["snapshot", "load"])) == ["load", "snapshot"]
     assert names(select_steps("aws")) == names(steps_for("aws"))
 
