@@ -130,6 +130,11 @@ def test_a_failing_step_is_caught_alerted_with_its_cause_and_fails_the_run(stack
     states = entered(events)
     assert states[-3:] == ["load failed", "Notify failure", "Pipeline failed"]
     assert "build-warehouse" not in states
+    # load is retryable: its own failure is tried once more before it is caught.
+    load_attempts = [
+        e for e in events if e["type"] == "TaskScheduled" and "sqs" in e["taskScheduledEventDetails"]["resourceType"]
+    ]
+    assert len(load_attempts) == 1 + state_machine.QUICK.step_attempts
     [alert] = messages(stack, stack["inbox"])
     assert alert.startswith("supplychain run run-1 failed at step load.")
     assert "NonExistentQueue" in alert or "does not exist" in alert.lower(), alert
