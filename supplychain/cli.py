@@ -33,6 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("-v", "--verbose", action="store_true")
     commands = parser.add_subparsers(dest="command", required=True)
+    add_aws_commands(commands)  # supplychain aws bootstrap|deploy|upload-data|start|status (orchestration/cli.py)
 
     gen = commands.add_parser("generate", help="write realistic sample ERP drops into the raw zone")
     _generator_flags(gen)
@@ -63,7 +64,6 @@ def main(argv: list[str] | None = None) -> int:
     _generator_flags(run)
     _target_flags(run)
     _forecast_flags(run)
-    add_aws_commands(commands)
 
     args = parser.parse_args(argv)
     logging.basicConfig(
@@ -75,13 +75,13 @@ def main(argv: list[str] | None = None) -> int:
         logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
         commands_by_name = {
+            "aws": run_aws_command,
             "generate": _generate,
             "ingest": _ingest,
             "load": _load,
             "build": _build,
             "forecast": _forecast,
             "run": _run,
-            "aws": run_aws_command,
         }
         return commands_by_name[args.command](args, settings)
     except (ValueError, FileExistsError, FileNotFoundError, RuntimeError) as failure:
