@@ -61,6 +61,7 @@ def test_cfn_lint_reports_nothing(template_file):
     assert linted.returncode == 0, linted.stdout + linted.stderr
 
 
+@pytest.mark.aws
 def test_checkov_passes_and_every_suppression_is_used_and_explained(template_file):
     scanned = subprocess.run(
         [tool(CHECKOV), "-f", str(template_file), "--framework", "cloudformation", "--skip-download", "-o", "json"],

@@ -12,6 +12,7 @@ from botocore.stub import Stubber
 from orchestration import deploy
 from orchestration.aws import Aws, AwsError
 
+pytestmark = pytest.mark.aws
 NOW = dt.datetime(2025, 6, 30, tzinfo=dt.timezone.utc)
 STACK = "supplychain-dev"
 
