@@ -97,12 +97,19 @@ class Integrations:
                     ]
                 },
             },
+            # runTask.sync ends when the task stops, whatever the exit code: keep the container to check it.
+            "ResultSelector": {"container.$": "$.Containers[0]", "task_arn.$": "$.TaskArn"},
+            "ResultPath": "$.ecs",
         }
 
 
 class MotoIntegrations(Integrations):
     """Integrations moto executes: Glue request-response (the job run starts, nobody waits) and an SQS message
-    in place of each ECS task, carrying the command the container would have run."""
+    in place of each ECS task, carrying the command the container would have run. `exit_codes` sets the exit
+    code a step's stand-in container reports (0 unless given), so the exit-code check runs as in production."""
+
+    def __init__(self, exit_codes: dict[str, int] | None = None):
+        self.exit_codes = exit_codes or {}
 
     def glue_job(self, step: Step) -> dict[str, Any]:
         task = super().glue_job(step)
@@ -115,6 +122,11 @@ class MotoIntegrations(Integrations):
                 "QueueUrl": _placeholder(names.ECS_STAND_IN_QUEUE),
                 "MessageBody": {"step": step.name, "command": list(step.command), "run_id.$": "$.run_id"},
             },
+            "ResultSelector": {
+                "container": {"Name": names.CONTAINER_NAME, "ExitCode": self.exit_codes.get(step.name, 0)},
+                "task_arn.$": "$.MessageId",
+            },
+            "ResultPath": "$.ecs",
         }
 
 
@@ -127,8 +139,8 @@ def definition_json(integrations: Integrations | None = None, timing: Timing = P
     return json.dumps(definition(integrations, timing), indent=2)
 
 
-def moto_definition() -> dict[str, Any]:
-    return definition(MotoIntegrations(), QUICK)
+def moto_definition(exit_codes: dict[str, int] | None = None) -> dict[str, Any]:
+    return definition(MotoIntegrations(exit_codes), QUICK)
 
 
 def placeholders(text: str) -> set[str]:
@@ -194,7 +206,37 @@ class _Builder:
         if step.platform is Platform.GLUE_CRAWLER:
             self._add_crawler(step, following)
             return
-        self.states[step.name] = {**self._task(step), "Next": following, "Catch": self._catch(step.name)}
+        if step.platform is not Platform.ECS_TASK:
+            self.states[step.name] = {**self._task(step), "Next": following, "Catch": self._catch(step.name)}
+            return
+        check = f"{step.name}: exit code?"
+        self.states[step.name] = {**self._task(step), "Next": check, "Catch": self._catch(step.name)}
+        self._add_exit_code_check(step, check, following)
+
+    def _add_exit_code_check(self, step: Step, check: str, following: str) -> None:
+        """A stopped task whose container did not exit 0 (or never ran) fails the step. Not retried: a failing dbt
+        test or forecast is not transient."""
+        failed = f"{step.name}: container failed"
+        exit_code = "$.ecs.container.ExitCode"
+        self.states[check] = {
+            "Type": "Choice",
+            "Choices": [
+                {
+                    "And": [
+                        {"Variable": exit_code, "IsPresent": True},
+                        {"Variable": exit_code, "NumericEquals": 0},
+                    ],
+                    "Next": following,
+                }
+            ],
+            "Default": failed,
+        }
+        self.states[failed] = {
+            "Type": "Pass",
+            "Parameters": {"Error": "ContainerFailed", "Cause.$": "States.JsonToString($.ecs)"},
+            "ResultPath": "$.error",
+            "Next": f"{step.name} failed",
+        }
 
     def _add_parallel(self, name: str, group: tuple[Step, ...], following: str) -> None:
         # Branch tasks cannot catch to states outside their branch: the Parallel state catches for them, and the
@@ -221,9 +263,9 @@ class _Builder:
         return {
             "Type": "Task",
             "Comment": step.description,
+            "ResultPath": None,  # the step's input passes on unchanged unless the integration keeps a result
             **call,
             "TimeoutSeconds": step.timeout_seconds,
-            "ResultPath": None,
             "Retry": retry,
         }
 

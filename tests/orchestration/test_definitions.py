@@ -113,6 +113,12 @@ def test_every_aws_step_appears_in_the_state_machine():
             assert state["Parameters"]["JobName"] == "${" + names.glue_job_key(step.ingestion_job) + "}"
         if step.platform is Platform.ECS_TASK:
             assert state["Resource"] == "arn:aws:states:::ecs:runTask.sync"
+            # runTask.sync succeeds when the task stops, whatever the exit code: a Choice checks it.
+            check = definition["States"][state["Next"]]
+            assert check["Type"] == "Choice" and check["Choices"][0]["And"][1] == {
+                "Variable": "$.ecs.container.ExitCode",
+                "NumericEquals": 0,
+            }
             [override] = state["Parameters"]["Overrides"]["ContainerOverrides"]
             assert override["Command"] == list(step.command) and override["Name"] == names.CONTAINER_NAME
         retried = {e for r in state["Retry"] for e in r["ErrorEquals"]}

@@ -62,9 +62,10 @@ def stack(aws):
     return {"tag": tag, "values": values, "ecs_queue": ecs_queue, "inbox": inbox, "aws": aws}
 
 
-def run(stack, values=None, run_id="run-1", timeout=120):
+def run(stack, values=None, run_id="run-1", timeout=120, definition=None):
     sfn = stack["aws"]("stepfunctions")
-    text = state_machine.substitute(json.dumps(state_machine.moto_definition()), values or stack["values"])
+    definition = definition or state_machine.moto_definition()
+    text = state_machine.substitute(json.dumps(definition), values or stack["values"])
     machine = sfn.create_state_machine(
         name=f"pipeline-{uuid.uuid4().hex[:8]}", definition=text, roleArn="arn:aws:iam::123456789012:role/sfn"
     )["stateMachineArn"]
@@ -138,6 +139,18 @@ def test_a_failing_step_is_caught_alerted_with_its_cause_and_fails_the_run(stack
     [alert] = messages(stack, stack["inbox"])
     assert alert.startswith("supplychain run run-1 failed at step load.")
     assert "NonExistentQueue" in alert or "does not exist" in alert.lower(), alert
+
+
+def test_a_container_exiting_non_zero_fails_its_step(stack):
+    definition = state_machine.moto_definition(exit_codes={"forecast": 1})
+    status, events = run(stack, definition=definition)
+    assert status == "FAILED"
+    states = entered(events)
+    assert "forecast: container failed" in states and "optimize" not in states
+    assert states.count("forecast") == 1  # a failed container is not retried
+    [alert] = messages(stack, stack["inbox"])
+    assert alert.startswith("supplychain run run-1 failed at step forecast.")
+    assert "ContainerFailed" in alert and "ExitCode" in alert, alert
 
 
 @pytest.fixture
