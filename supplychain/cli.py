@@ -17,6 +17,7 @@ import logging
 import sys
 from pathlib import Path
 
+from orchestration.cli import add_aws_commands, run_aws_command
 from supplychain.config import Settings, parse_date, parse_rate
 
 log = logging.getLogger("supplychain")
@@ -32,6 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("-v", "--verbose", action="store_true")
     commands = parser.add_subparsers(dest="command", required=True)
+    add_aws_commands(commands)  # supplychain aws bootstrap|deploy|upload-data|start|status (orchestration/cli.py)
 
     gen = commands.add_parser("generate", help="write realistic sample ERP drops into the raw zone")
     _generator_flags(gen)
@@ -73,6 +75,7 @@ def main(argv: list[str] | None = None) -> int:
         logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
         commands_by_name = {
+            "aws": run_aws_command,
             "generate": _generate,
             "ingest": _ingest,
             "load": _load,
