@@ -73,7 +73,10 @@ def compare_policies(
             receipts=actual_receipts if actual else opening_receipts, reorder=not actual, phased=phased,
             replan=weekly_review(policy.transfers, sites, lanes, phased, options),
         )  # fmt: skip
-        rows.append({**result.summary, "transfers": policy.transfers, "replenishment": policy.replenishment})
+        rows.append({
+            **result.summary, "transfers": policy.transfers, "replenishment": policy.replenishment,
+            "is_baseline": policy.name == "no_reallocation",
+        })  # fmt: skip
         moves[policy.name] = result.transfers
     table = pd.DataFrame(rows).set_index("policy")
     base = table.loc["no_reallocation"]

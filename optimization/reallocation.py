@@ -91,7 +91,8 @@ def check_product(product_id: str, sites: pd.DataFrame, lanes: pd.DataFrame) -> 
 def plan_product(product_id: str, sites: pd.DataFrame, lanes: pd.DataFrame, options: SolverOptions) -> ProductPlan:
     """sites: warehouse_id, on_hand_qty, inventory_position, protected_demand (forecast demand over the
     protection interval), safety_stock, target_level, capacity_units, unit_margin, holding_cost and optionally
-    lead_time_days (the site's replenishment lead time, which sets its protection interval); lanes: from/to warehouse, transfer_cost_per_unit, lead_time_days."""
+    lead_time_days (the site's replenishment lead time, which sets its protection interval) and protected_sigma
+    (the spread of protected_demand); lanes: from/to warehouse, transfer_cost_per_unit, lead_time_days."""
     problems = check_product(product_id, sites, lanes)
     bad = {p.split(" at ")[1].split(":")[0] for p in problems}
     sites = sites[~sites["warehouse_id"].isin(bad)].set_index("warehouse_id")

@@ -5,7 +5,8 @@ supplychain ingest [--only sales,shipments] [--run-date D] [--full-refresh]  raw
 supplychain load [--target local|postgres|redshift]                        processed/ -> the target's processed schema
 supplychain build [--target T] [-- dbt build flags]                         load, then dbt build (models + tests)
 supplychain forecast [--target T] [--input history.csv --output f.parquet]  weekly forecasts, backtested
-supplychain run                                                             every stage that exists, in order
+supplychain optimize [--target T] [--service-level 0.95] [--evaluate]          policy, transfer plan (PuLP), simulation
+supplychain run                                                             every stage, in order
 """
 
 from __future__ import annotations
@@ -59,11 +60,23 @@ def main(argv: list[str] | None = None) -> int:
     forecast.add_argument("--input", type=Path, help="weekly history (unique_id, ds, y) as CSV or Parquet")
     forecast.add_argument("--output", type=Path, help="with --input: where to write the forecasts")
 
+    optimize = commands.add_parser("optimize", help="inventory policy and stock reallocation plan from the forecasts")
+    _target_flags(optimize)
+    _optimize_flags(optimize)
+    optimize.add_argument(
+        "--evaluate", action="store_true", help="also replay the held-out weeks of actual demand under each policy"
+    )
+    optimize.add_argument(
+        "--evaluate-service-levels", type=_levels, default=None, metavar="L1,L2",
+        help="with --evaluate: service levels to compare (default: --service-level)",
+    )  # fmt: skip
+
     run = commands.add_parser("run", help="generate sample data if the lake has none, then run every stage")
     _ingest_flags(run, settings)
     _generator_flags(run)
     _target_flags(run)
     _forecast_flags(run)
+    _optimize_flags(run)
 
     args = parser.parse_args(argv)
     logging.basicConfig(
@@ -81,6 +94,7 @@ def main(argv: list[str] | None = None) -> int:
             "load": _load,
             "build": _build,
             "forecast": _forecast,
+            "optimize": _optimize,
             "run": _run,
         }
         return commands_by_name[args.command](args, settings)
@@ -134,6 +148,34 @@ def _forecast_flags(parser: argparse.ArgumentParser) -> None:
         default="local",
         help="where statsforecast runs: this machine's cores, or Spark through Fugue (Glue/EMR at scale)",
     )
+
+
+def _levels(text: str) -> list[float]:
+    return [float(part) for part in text.split(",") if part.strip()]
+
+
+def _optimize_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--service-level", type=float, default=0.95, help="cycle service level for every category (default %(default)s)"
+    )
+    parser.add_argument(
+        "--default-lead-time-days", type=int, default=14,
+        help="supplier lead time for a series with none measured (default %(default)s)",
+    )  # fmt: skip
+    parser.add_argument("--solver", choices=("cbc", "highs"), default="cbc", help="MILP solver (default %(default)s)")
+    parser.add_argument("--time-limit", type=float, default=10.0, help="seconds per product (default %(default)s)")
+    parser.add_argument("--gap", type=float, default=0.001, help="relative optimality gap (default %(default)s)")
+    parser.add_argument("--workers", type=int, default=2, help="products solved in parallel (default %(default)s)")
+
+
+def _optimize(args, settings: Settings) -> int:
+    from optimization.run import optimize_command
+
+    if not 0.5 <= args.service_level < 1:
+        raise ValueError(f"--service-level {args.service_level} must be in [0.5, 1)")
+    args.evaluate = getattr(args, "evaluate", False)
+    args.evaluate_service_levels = getattr(args, "evaluate_service_levels", None)
+    return optimize_command(args)
 
 
 def _forecast(args, settings: Settings) -> int:
@@ -219,6 +261,8 @@ def _run(args, settings: Settings) -> int:
     if status == 0:
         args.input = args.output = None
         status = _forecast(args, settings)
+    if status == 0:
+        status = _optimize(args, settings)
     log.info("pipeline finished in %.1fs", (dt.datetime.now() - started).total_seconds())
     return status
 
