@@ -102,8 +102,8 @@ def weekly_review(
             current = current.drop(columns=levels).merge(today, on=keys, how="left")
             current = current.fillna(sites.set_index(keys)[levels].reindex(pd.MultiIndex.from_frame(current[keys]))
                                      .reset_index(drop=True))  # fmt: skip
+            current = protect_lead_time(current)
         current["inventory_position"] = current["on_hand_qty"] + current["inbound_qty"]
-        current = protect_lead_time(current)
         if transfers == "heuristic":
             return proportional_rebalance(current, lanes, options.horizon_days)
         return plan_reallocation(current, lanes, options)[0]

@@ -37,6 +37,10 @@ def test_a_lane_too_slow_to_beat_replenishment_moves_nothing():
     sites = pd.DataFrame([site("W1", on_hand=100, demand=20, target=30), site("W2", on_hand=0, demand=40, target=50)])
     plan = plan_product("P1", sites, lanes(lead_time_days=30), SolverOptions(workers=1, horizon_days=21))
     assert plan.transfers == []
+    # A site's own lead time sets the interval: a 5-day lane cannot beat a 4-day supplier.
+    sites["lead_time_days"] = 4
+    plan = plan_product("P1", sites, lanes(lead_time_days=5), OPTIONS)
+    assert plan.transfers == []
 
 
 def test_a_full_destination_takes_only_what_fits():
@@ -47,12 +51,22 @@ def test_a_full_destination_takes_only_what_fits():
     assert [t["units"] for t in plan.transfers] == [25]
 
 
-def test_a_source_keeps_its_safety_stock():
+def test_a_source_keeps_its_target_level_or_only_its_safety_stock_when_asked():
     sites = pd.DataFrame(
-        [site("W1", on_hand=30, demand=0, target=10, safety=20), site("W2", on_hand=0, demand=40, target=50)]
+        [site("W1", on_hand=30, demand=0, target=25, safety=10), site("W2", on_hand=0, demand=40, target=50)]
     )
-    plan = plan_product("P1", sites, lanes(), OPTIONS)
-    assert sum(t["units"] for t in plan.transfers) == 10
+    assert sum(t["units"] for t in plan_product("P1", sites, lanes(), OPTIONS).transfers) == 5
+    looser = SolverOptions(workers=1, source_keeps="safety_stock")
+    assert sum(t["units"] for t in plan_product("P1", sites, lanes(), looser).transfers) == 20
+
+
+def test_uncertain_demand_is_covered_up_to_where_a_unit_stops_paying():
+    # Margin 10, transfer cost 1: a unit is worth sending while the chance it sells, P(D > stock), exceeds 0.1,
+    # i.e. up to about mean + 1.28 sigma. The tangents bracket it between the points at z = 1 and z = 1.5.
+    sites = pd.DataFrame([site("W1", on_hand=500, demand=0, target=0), site("W2", on_hand=0, demand=40, target=0)])
+    sites["protected_sigma"] = [0.0, 10.0]
+    units = sum(t["units"] for t in plan_product("P1", sites, lanes(), OPTIONS).transfers)
+    assert 40 + 1.0 * 10 <= units <= 40 + 1.5 * 10
 
 
 def test_transfers_cost_more_than_they_save_are_not_made():
@@ -94,11 +108,11 @@ def test_random_plans_never_break_a_constraint(seed):
     if plan.empty:
         return
     lead = all_lanes.set_index(["from_warehouse_id", "to_warehouse_id"])["lead_time_days"]
-    assert all(lead[(r.from_warehouse_id, r.to_warehouse_id)] < 21 for r in plan.itertuples())
+    assert all(lead[(r.from_warehouse_id, r.to_warehouse_id)] < OPTIONS.horizon_days for r in plan.itertuples())
     out = plan.groupby("from_warehouse_id")["units"].sum()
     inn = plan.groupby("to_warehouse_id")["units"].sum()
     for row in sites.itertuples():
-        assert out.get(row.warehouse_id, 0) <= max(row.on_hand_qty - row.safety_stock, 0)
+        assert out.get(row.warehouse_id, 0) <= max(row.on_hand_qty - row.target_level, 0)
         after = row.inventory_position + inn.get(row.warehouse_id, 0) - out.get(row.warehouse_id, 0)
         assert after <= max(row.capacity_units, row.inventory_position)
 
