@@ -1,7 +1,7 @@
 """Reallocation throughput: products per second for the transfer plan over 20 warehouses, at 1,000 and 10,000
 products (10x/1x time ratio; 10 is linear), and how many products needed a MILP at all.
 
-    .venv/bin/python benchmarks/optimize_benchmark.py [--products 1000,10000] [--warehouses 20] [--workers 2]
+    .venv/bin/python benchmarks/optimize_benchmark.py [--products 1000,10000] [--warehouses 20] [--solver cbc]
 
 Networks are drawn like the sample's: per product, stock spread unevenly over the warehouses (some far above
 their target level, some short), lead-time demand with Poisson-like spread, every warehouse pair a lane with
@@ -51,7 +51,7 @@ def run(products: int, warehouses: int, workers: int, solver: str) -> dict:
         "products": products, "warehouses": warehouses, "lanes": len(lanes), "seconds": round(seconds, 2),
         "products_per_second": round(products / seconds, 1), "transfers": len(plan),
         "products_moved": int(plan["product_id"].nunique()), "units_moved": int(plan["units"].sum()),
-        "problems": len(problems),
+        "problems": len(problems), "solver": solver,
     }  # fmt: skip
 
 
@@ -60,14 +60,16 @@ def main() -> None:
     parser.add_argument("--products", default="1000,10000")
     parser.add_argument("--warehouses", type=int, default=20)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--solver", choices=("cbc", "highs"), default="cbc")
     args = parser.parse_args()
-    results = [run(int(p), args.warehouses, args.workers) for p in args.products.split(",")]
+    results = [run(int(p), args.warehouses, args.workers, args.solver) for p in args.products.split(",")]
     for result in results:
         print(json.dumps(result), flush=True)
     if len(results) > 1:
         first, last = results[0], results[-1]
         scale = last["products"] / first["products"]
-        print(f"time ratio {last['seconds'] / first['seconds']:.2f} for {scale:.0f}x the products (linear = {scale:.0f})")
+        ratio = last["seconds"] / first["seconds"]
+        print(f"time ratio {ratio:.2f} for {scale:.0f}x the products (linear = {scale:.0f})")
 
 
 if __name__ == "__main__":
