@@ -29,7 +29,7 @@ def options_from(args) -> tuple[PolicyOptions, SolverOptions]:
 
 def optimize_command(args) -> int:
     from ingestion.io.lake import Lake
-    from supplychain.warehouse.build import WarehouseOptions, build
+    from supplychain.warehouse.build import WarehouseOptions, build, load
 
     warehouse = WarehouseOptions.from_env(args.target)
     policy_options, solver_options = options_from(args)
@@ -50,7 +50,10 @@ def optimize_command(args) -> int:
         print(result.table.set_index(["service_level", "policy"])[SIMULATION_COLUMNS[1:]].round(3).to_string())
     lake = Lake(args.lake_root)
     write_outputs(lake, tables, {**plan.summary, "problems": plan.problems}, source="optimization", stage="optimize")
-    build(lake, warehouse, ["--select", "source:optimization+"])
+    if getattr(args, "skip_marts", False):
+        load(lake, warehouse)  # the pipeline's next step builds the marts over them
+    else:
+        build(lake, warehouse, ["--select", "source:optimization+"])
     for message in plan.problems[:20]:
         log.warning("%s", message)
     log.info("optimize: %s", {k: v for k, v in plan.summary.items() if k != "plan_date"})

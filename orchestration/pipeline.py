@@ -130,7 +130,7 @@ STEPS: tuple[Step, ...] = (
     ),
     Step(
         "forecast",
-        ("supplychain", "forecast"),
+        ("supplychain", "forecast", "--skip-marts"),
         Platform.ECS_TASK,
         after=("snapshot",),
         retryable=False,  # an hour of backtests: a failure is looked at, not repeated blindly
@@ -146,7 +146,7 @@ STEPS: tuple[Step, ...] = (
     ),
     Step(
         "optimize",
-        ("supplychain", "optimize"),
+        ("supplychain", "optimize", "--skip-marts"),
         Platform.ECS_TASK,
         after=("build-forecast-marts",),
         retryable=False,
