@@ -43,9 +43,12 @@ def optimize_command(args) -> int:
         if warehouse.target != "local":
             raise ValueError("--evaluate replays the local DuckDB warehouse; run it with --target local")
         levels = tuple(args.evaluate_service_levels or (policy_options.service_level,))
-        result = evaluate_holdout(
-            warehouse.duckdb_path, HoldoutOptions(service_levels=levels, policy=policy_options, solver=solver_options)
-        )
+        weeks = getattr(args, "holdout_weeks", 8)
+        holdout = HoldoutOptions(
+            holdout_weeks=weeks, horizon_weeks=min(weeks, 8), service_levels=levels, policy=policy_options,
+            solver=solver_options,
+        )  # fmt: skip
+        result = evaluate_holdout(warehouse.duckdb_path, holdout)
         tables["policy_simulation"] = simulation_table(result, now)
         print(result.table.set_index(["service_level", "policy"])[SIMULATION_COLUMNS[1:]].round(3).to_string())
     lake = Lake(args.lake_root)

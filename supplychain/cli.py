@@ -69,6 +69,9 @@ def main(argv: list[str] | None = None) -> int:
         "--evaluate", action="store_true", help="also replay the held-out weeks of actual demand under each policy"
     )
     optimize.add_argument(
+        "--holdout-weeks", type=int, default=8, help="with --evaluate: weeks of actual demand to replay (default 8)"
+    )
+    optimize.add_argument(
         "--evaluate-service-levels", type=_levels, default=None, metavar="L1,L2",
         help="with --evaluate: service levels to compare (default: --service-level)",
     )  # fmt: skip
