@@ -1,9 +1,13 @@
-# One-command setup, run and test. Everything lands in .venv; Java comes from apt when missing.
+# One-command setup, run and test. Everything lands in .venv; Java comes from apt when missing; the Node tools
+# the orchestration tests use land in orchestration/node_modules (Node.js from apt when missing).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 LAKE ?= lake
 STAMP := $(VENV)/.installed
+# checkov pins boto3 and packaging below what dbt and pytest need: it gets an environment of its own.
+CHECKOV_VERSION := 3.3.30
+CHECKOV_VENV := $(VENV)/tools/checkov
 export PYSPARK_PYTHON := $(abspath $(BIN)/python)
 export PYSPARK_DRIVER_PYTHON := $(abspath $(BIN)/python)
 # dbt finds the project's profiles (DuckDB by default; PostgreSQL/Redshift from SUPPLYCHAIN_* variables).
@@ -13,19 +17,21 @@ export DBT_PROFILES_DIR := $(abspath profiles)
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml scripts/ensure_java.sh scripts/ensure_postgres.sh scripts/ensure_chromium.sh
+$(STAMP): pyproject.toml scripts/ensure_java.sh scripts/ensure_postgres.sh scripts/ensure_node_tools.sh scripts/ensure_chromium.sh orchestration/package-lock.json
 	./scripts/ensure_java.sh
 	./scripts/ensure_postgres.sh
+	./scripts/ensure_node_tools.sh
 	./scripts/ensure_chromium.sh
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet "checkov==$(CHECKOV_VERSION)"
 	touch $(STAMP)
 
 ## Generate the sample data if the lake has none, then run every stage that exists.
 run: setup
 	$(BIN)/supplychain --lake-root $(LAKE) run
-	$(BIN)/supplychain docs --no-serve
 	$(BIN)/supplychain report
 
 ## Every test, lint and check (dbt on DuckDB and PostgreSQL, the offline Redshift compile and SQL lint included).
@@ -54,4 +60,4 @@ bench: setup
 	$(BIN)/python benchmarks/warehouse_benchmark.py --scales 1,10
 
 clean:
-	rm -rf $(LAKE) data target reports test-artifacts .pytest_cache .ruff_cache
+	rm -rf $(LAKE) data target reports test-artifacts .pytest_cache .ruff_cache orchestration/node_modules

@@ -43,15 +43,18 @@ def forecast_command(args) -> int:
         log.info("wrote %d forecast rows to %s", len(result.forecasts), args.output)
     else:
         from ingestion.io.lake import Lake
-        from supplychain.warehouse.build import WarehouseOptions, build
+        from supplychain.warehouse.build import WarehouseOptions, build, load
 
         warehouse = WarehouseOptions.from_env(args.target)
         history, attributes = read_demand(warehouse.target, warehouse.duckdb_path)
         result = run_forecast(history, attributes, options)
         lake = Lake(args.lake_root)
         write_outputs(lake, output_tables(result, attributes, run_at), result.report)
-        # Load the new outputs and build what reads them (published only if every test passes).
-        build(lake, warehouse, ["--select", "source:forecasts+"])
+        if getattr(args, "skip_marts", False):
+            load(lake, warehouse)  # the pipeline's next step builds the marts over them
+        else:
+            # Load the new outputs and build what reads them (published only if every test passes).
+            build(lake, warehouse, ["--select", "source:forecasts+"])
     for message in list(result.report["rejected"].values())[:20]:
         log.warning("rejected %s", message)
     log.debug("%s", report_json(result.report))

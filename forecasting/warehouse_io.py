@@ -42,34 +42,38 @@ where not (is_partial_week and (series_week_number = 1 or week_start = last_week
 OUTPUT_TABLES = ("demand_forecast", "forecast_backtest", "forecast_model_selection", "forecast_accuracy")
 
 
-def read_demand(target: str, duckdb_path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(history: unique_id, ds, y, is_censored; attributes: unique_id -> product, warehouse, region, category)."""
+def read_sql(target: str, duckdb_path: Path, sql: str) -> pd.DataFrame:
+    """One query's rows from the active target, connected the way the dbt profile connects."""
     if target == "local":
         import duckdb
 
         if not duckdb_path.exists():
             raise FileNotFoundError(f"{duckdb_path} does not exist: run `supplychain build` first")
         with duckdb.connect(str(duckdb_path), read_only=True) as connection:
-            frame = connection.execute(DEMAND_SQL).df()
-    elif target == "postgres":
+            return connection.execute(sql).df()
+    if target == "postgres":
         import psycopg
 
         from supplychain.warehouse.load_postgres import postgres_dsn
 
         with psycopg.connect(postgres_dsn()) as connection, connection.cursor() as cursor:
-            cursor.execute(DEMAND_SQL)
-            frame = pd.DataFrame(cursor.fetchall(), columns=[c.name for c in cursor.description])
-    else:
-        import redshift_connector
+            cursor.execute(sql)
+            return pd.DataFrame(cursor.fetchall(), columns=[c.name for c in cursor.description])
+    import redshift_connector
 
-        with redshift_connector.connect(
-            host=os.environ["SUPPLYCHAIN_REDSHIFT_HOST"],
-            port=int(os.environ.get("SUPPLYCHAIN_REDSHIFT_PORT", "5439")),
-            database=os.environ.get("SUPPLYCHAIN_REDSHIFT_DATABASE", "supplychain"),
-            user=os.environ["SUPPLYCHAIN_REDSHIFT_USER"],
-            password=os.environ.get("SUPPLYCHAIN_REDSHIFT_PASSWORD", ""),
-        ) as connection:
-            frame = connection.cursor().execute(DEMAND_SQL).fetch_dataframe()
+    with redshift_connector.connect(
+        host=os.environ["SUPPLYCHAIN_REDSHIFT_HOST"],
+        port=int(os.environ.get("SUPPLYCHAIN_REDSHIFT_PORT", "5439")),
+        database=os.environ.get("SUPPLYCHAIN_REDSHIFT_DATABASE", "supplychain"),
+        user=os.environ["SUPPLYCHAIN_REDSHIFT_USER"],
+        password=os.environ.get("SUPPLYCHAIN_REDSHIFT_PASSWORD", ""),
+    ) as connection:
+        return connection.cursor().execute(sql).fetch_dataframe()
+
+
+def read_demand(target: str, duckdb_path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(history: unique_id, ds, y, is_censored; attributes: unique_id -> product, warehouse, region, category)."""
+    frame = read_sql(target, duckdb_path, DEMAND_SQL)
     if frame.empty:
         raise ValueError(f"{MART_SCHEMA}.demand_features_weekly on target {target} holds no full weeks of demand")
     frame["ds"] = pd.to_datetime(frame["ds"])
@@ -101,25 +105,28 @@ ARROW_TYPES = {
 }
 
 
-def _declared_schema(name: str) -> pa.Schema:
+def _declared_schema(source: str, name: str) -> pa.Schema:
     """The Arrow schema of an output table, from its dbt source definition (the load contract)."""
     from supplychain.warehouse.contract import source_tables
 
-    table = next(t for t in source_tables() if t.source == "forecasts" and t.name == name)
+    table = next(t for t in source_tables() if t.source == source and t.name == name)
     return pa.schema([pa.field(column, ARROW_TYPES[sql_type]) for column, sql_type in table.columns])
 
 
-def write_outputs(lake: Lake, tables: dict[str, pd.DataFrame], report: dict) -> None:
-    """Replaces each output table's Parquet file; a reader sees the old file or the new one."""
+def write_outputs(
+    lake: Lake, tables: dict[str, pd.DataFrame], report: dict, source: str = "forecasts", stage: str = "forecast"
+) -> None:
+    """Replaces each output table's Parquet file under processed/<source>/; a reader sees the old file or the
+    new one. The stage's report goes to processed/_reports/<stage>/latest.json."""
     for name, frame in tables.items():
-        schema = _declared_schema(name)
-        folder = f"{lake.base}/processed/forecasts/{name}"
+        schema = _declared_schema(source, name)
+        folder = f"{lake.base}/processed/{source}/{name}"
         lake.fs.create_dir(folder, recursive=True)
         staged = f"{folder}/.staged-{uuid.uuid4().hex}.parquet"
         table = pa.Table.from_pandas(frame[schema.names], schema=schema, preserve_index=False)
         pq.write_table(table, staged, filesystem=lake.fs, compression="snappy")
         lake.fs.move(staged, f"{folder}/part-00000.parquet")
-    lake.write_json("processed/_reports/forecast/latest.json", report)
+    lake.write_json(f"processed/_reports/{stage}/latest.json", report)
 
 
 def write_file(path: Path, frame: pd.DataFrame) -> None:

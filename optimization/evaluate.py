@@ -73,7 +73,10 @@ def compare_policies(
             receipts=actual_receipts if actual else opening_receipts, reorder=not actual, phased=phased,
             replan=weekly_review(policy.transfers, sites, lanes, phased, options),
         )  # fmt: skip
-        rows.append({**result.summary, "transfers": policy.transfers, "replenishment": policy.replenishment})
+        rows.append({
+            **result.summary, "transfers": policy.transfers, "replenishment": policy.replenishment,
+            "is_baseline": policy.name == "no_reallocation",
+        })  # fmt: skip
         moves[policy.name] = result.transfers
     table = pd.DataFrame(rows).set_index("policy")
     base = table.loc["no_reallocation"]
@@ -99,8 +102,8 @@ def weekly_review(
             current = current.drop(columns=levels).merge(today, on=keys, how="left")
             current = current.fillna(sites.set_index(keys)[levels].reindex(pd.MultiIndex.from_frame(current[keys]))
                                      .reset_index(drop=True))  # fmt: skip
+            current = protect_lead_time(current)
         current["inventory_position"] = current["on_hand_qty"] + current["inbound_qty"]
-        current = protect_lead_time(current)
         if transfers == "heuristic":
             return proportional_rebalance(current, lanes, options.horizon_days)
         return plan_reallocation(current, lanes, options)[0]

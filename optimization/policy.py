@@ -121,7 +121,9 @@ def inventory_policy(forecasts: pd.DataFrame, positions: pd.DataFrame, options: 
     forecasts: product_id, warehouse_id, category, week_start, forecast_units, lo_80, hi_80 and optionally
     lead_time_days; positions: product_id, warehouse_id, on_hand_qty, on_order_qty, in_transit_qty."""
     today = phased_levels(forecasts, options).query("day == 0").drop(columns="day")
-    whole = forecasts.groupby(KEYS).agg(horizon_demand=("forecast_units", "sum"), weekly_demand=("forecast_units", "mean"))
+    whole = forecasts.groupby(KEYS).agg(
+        horizon_demand=("forecast_units", "sum"), weekly_demand=("forecast_units", "mean")
+    )
     policy = today.merge(whole.reset_index(), on=KEYS)
     policy["service_level"] = policy["category"].map(options.level_for)
     stock = positions[[*KEYS, "on_hand_qty", "on_order_qty", "in_transit_qty"]]

@@ -1,16 +1,19 @@
 """Moving stock between warehouses (PuLP): fewer expected stock-outs and less excess for the transfer cost.
 
-Per product, over the protection interval (the replenishment lead time plus the review period: after it, a
-warehouse's own reorders arrive, so a transfer only matters before then):
-    minimise   sum transfer_cost[i,j] * x[i,j] + shortage_cost * short[j] + holding_cost * excess[j]
-    subject to out[i] <= max(on_hand[i] - safety_stock[i], 0)          a source keeps its safety stock
-               short[j] >= protected_demand[j] - (position[j] + in[j] - out[j])   units not served
-               excess[j] >= position[j] + in[j] - out[j] - target[j]    units above the target level
-               position[j] + in[j] - out[j] <= capacity[j]             room at the destination
-               x[i,j] = 0 where the lane's lead time exceeds the interval; x integer (whole units)
-Capacity is a warehouse's, shared by its products: each product gets the warehouse's free room in proportion to
-its target level, which makes products separable (solved apart, in parallel). Bad data (a negative stock, a
-warehouse with no lanes or no capacity) is reported by product and warehouse, and the other products still solve.
+Per product, over each destination's protection interval (its own replenishment lead time: an order placed today
+lands after it, so a transfer only matters before then):
+    minimise   sum transfer_cost[i,j] * x[i,j] + margin * short[j] + holding_cost * excess[j]
+    subject to out[i] <= max(on_hand[i] - keep[i], 0)        a source keeps its target level (or a looser level)
+               short[j] >= tangents of E[(D_j - s_j)+]       expected units not served, D_j ~ N(mean, sigma) of
+                                                             lead-time demand, s_j = position + in - out
+               excess[j] >= s_j - target[j]                  units above the target level
+               s_j <= capacity[j]                            room at the destination
+               x[i,j] = 0 where the lane is slower than the interval; x integer (whole units)
+The expected shortage is convex, so the maximum of its tangents is a safe piecewise-linear stand-in: a unit is
+sent while its chance of selling times the margin beats its transfer cost. Capacity is a warehouse's, shared by
+its products: each gets the free room in proportion to its target level, which makes products separable (solved
+apart, in parallel). Bad data (a negative stock, a warehouse with no lanes or no capacity) is reported by product
+and warehouse, and the other products still solve.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import math
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 import pulp
 from scipy.stats import norm
@@ -30,6 +34,8 @@ TRANSFER_COLUMNS = [
 
 
 TANGENT_POINTS = (-3.0, -2.0, -1.5, -1.0, -0.5, 0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0)
+# For the standard normal at each point: P(Z > z) and the expected shortage E[(Z - z)+].
+STANDARD_TANGENTS = [(z, float(norm.sf(z)), float(norm.pdf(z) - z * norm.sf(z))) for z in TANGENT_POINTS]
 
 
 @dataclass(frozen=True)
@@ -38,9 +44,11 @@ class SolverOptions:
     time_limit_seconds: float = 10.0  # per product
     gap: float = 0.001  # relative optimality gap
     horizon_days: int = 14  # the protection interval where sites carry no lead_time_days of their own
-    # What a source never gives away, counted on its stock plus what lands within its lead time: "reorder_point"
-    # (its own lead-time demand at the service level: a transfer never makes the source short before its own
-    # order could land), "target_level" (stricter) or "safety_stock" (looser).
+    # What a source keeps on hand: "reorder_point" (its own lead-time demand at the service level: it can still
+    # serve its customers until an order it places today lands), "target_level" (stricter: only stock above a full
+    # order cycle moves) or "safety_stock" (the loosest the brief allows). On the sample hold-out the reorder point
+    # cut stock-outs most; counting inbound stock as kept, as an earlier version did, sent stock away that was
+    # needed before the inbound landed.
     source_keeps: str = "reorder_point"
     workers: int = 2
 
@@ -59,11 +67,7 @@ def shortage_tangents(mean: float, sigma: float) -> list[tuple[float, float, flo
     spread, one line: shortage = mean - stock."""
     if not sigma > 0:
         return [(float(mean), -1.0, 0.0)]
-    tangents = []
-    for z in TANGENT_POINTS:
-        loss = sigma * (norm.pdf(z) - z * norm.sf(z))
-        tangents.append((float(mean + z * sigma), -float(norm.sf(z)), float(loss)))
-    return tangents
+    return [(float(mean + z * sigma), -tail, float(sigma * loss)) for z, tail, loss in STANDARD_TANGENTS]
 
 
 def _solver(options: SolverOptions):
@@ -88,10 +92,31 @@ def check_product(product_id: str, sites: pd.DataFrame, lanes: pd.DataFrame) -> 
     return problems
 
 
+def _worth_considering(lanes: pd.DataFrame, sites: pd.DataFrame, options: SolverOptions) -> pd.DataFrame:
+    """Lanes from a site with stock to give into a site where even the first unit pays: margin times the chance
+    it sells, plus the holding it saves, beats the lane's cost (both fall with each unit, so if the first does
+    not pay, none does).
+    Most products need no model at all, which is what makes 10,000 products solve in minutes."""
+    spare = sites["on_hand_qty"] - sites[options.source_keeps] >= 1
+    spread = sites["protected_sigma"] if "protected_sigma" in sites else pd.Series(0.0, index=sites.index)
+    gap = sites["protected_demand"] - sites["inventory_position"]
+    chance = pd.Series(
+        np.where(spread > 0, norm.sf(-gap / spread.where(spread > 0, 1.0)), (gap >= 1).astype(float)),
+        index=sites.index,
+    )
+    # A unit landing below the target also saves its source's holding cost (at most the dearest source's).
+    below_target = sites["inventory_position"] < sites["target_level"]
+    value = sites["unit_margin"] * chance + below_target * sites["holding_cost"].max()
+    helps = value.reindex(lanes["to_warehouse_id"]).to_numpy() > lanes["transfer_cost_per_unit"].to_numpy()
+    gives = spare.reindex(lanes["from_warehouse_id"]).to_numpy()
+    return lanes[helps & gives]
+
+
 def plan_product(product_id: str, sites: pd.DataFrame, lanes: pd.DataFrame, options: SolverOptions) -> ProductPlan:
     """sites: warehouse_id, on_hand_qty, inventory_position, protected_demand (forecast demand over the
     protection interval), safety_stock, target_level, capacity_units, unit_margin, holding_cost and optionally
-    lead_time_days (the site's replenishment lead time, which sets its protection interval); lanes: from/to warehouse, transfer_cost_per_unit, lead_time_days."""
+    lead_time_days (the site's replenishment lead time, which sets its protection interval) and protected_sigma
+    (the spread of protected_demand); lanes: from/to warehouse, transfer_cost_per_unit, lead_time_days."""
     problems = check_product(product_id, sites, lanes)
     bad = {p.split(" at ")[1].split(":")[0] for p in problems}
     sites = sites[~sites["warehouse_id"].isin(bad)].set_index("warehouse_id")
@@ -101,6 +126,7 @@ def plan_product(product_id: str, sites: pd.DataFrame, lanes: pd.DataFrame, opti
     )
     usable = lanes[lanes["from_warehouse_id"].isin(sites.index) & lanes["to_warehouse_id"].isin(sites.index)]
     usable = usable[usable["lead_time_days"].to_numpy() < protection.reindex(usable["to_warehouse_id"]).to_numpy()]
+    usable = _worth_considering(usable, sites, options)
     if len(sites) < 2 or usable.empty:
         return ProductPlan(product_id, [], "nothing to move", problems)
 

@@ -23,7 +23,7 @@ Replan = Callable[[int, pd.DataFrame], pd.DataFrame]
 
 @dataclass
 class SimulationResult:
-    daily: pd.DataFrame  # product_id, warehouse_id, day, demand, sold, lost, on_hand_end, received, ordered, over_target
+    daily: pd.DataFrame  # per site and day: demand, sold, lost, on_hand_end, received, ordered, over_target
     summary: dict
     transfers: pd.DataFrame  # the moves made, with the day each left
 

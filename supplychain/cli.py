@@ -5,7 +5,8 @@ supplychain ingest [--only sales,shipments] [--run-date D] [--full-refresh]  raw
 supplychain load [--target local|postgres|redshift]                        processed/ -> the target's processed schema
 supplychain build [--target T] [-- dbt build flags]                         load, then dbt build (models + tests)
 supplychain forecast [--target T] [--input history.csv --output f.parquet]  weekly forecasts, backtested
-supplychain run                                                             every stage that exists, in order
+supplychain optimize [--target T] [--service-level 0.95] [--evaluate]          policy, transfer plan (PuLP), simulation
+supplychain run                                                             every stage, in order
 supplychain docs [--port N] [--no-serve]                                    dbt docs site, served on 127.0.0.1
 supplychain report [--target T] [--output reports/planning_report.html]    self-contained HTML planning report
 """
@@ -13,12 +14,13 @@ supplychain report [--target T] [--output reports/planning_report.html]    self-
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 
+from orchestration.cli import add_aws_commands, run_aws_command
 from supplychain.analyst.commands import add_analyst_commands
 from supplychain.config import Settings, parse_date, parse_rate
 
@@ -35,6 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("-v", "--verbose", action="store_true")
     commands = parser.add_subparsers(dest="command", required=True)
+    add_aws_commands(commands)  # supplychain aws bootstrap|deploy|upload-data|start|status (orchestration/cli.py)
 
     gen = commands.add_parser("generate", help="write realistic sample ERP drops into the raw zone")
     _generator_flags(gen)
@@ -59,12 +62,33 @@ def main(argv: list[str] | None = None) -> int:
     _forecast_flags(forecast)
     forecast.add_argument("--input", type=Path, help="weekly history (unique_id, ds, y) as CSV or Parquet")
     forecast.add_argument("--output", type=Path, help="with --input: where to write the forecasts")
+    _skip_marts_flag(forecast)
 
-    run = commands.add_parser("run", help="generate sample data if the lake has none, then run every stage")
-    _ingest_flags(run, settings)
+    optimize = commands.add_parser("optimize", help="inventory policy and stock reallocation plan from the forecasts")
+    _target_flags(optimize)
+    _optimize_flags(optimize)
+    _skip_marts_flag(optimize)
+    optimize.add_argument(
+        "--evaluate", action="store_true", help="also replay the held-out weeks of actual demand under each policy"
+    )
+    optimize.add_argument(
+        "--holdout-weeks", type=int, default=8, help="with --evaluate: weeks of actual demand to replay (default 8)"
+    )
+    optimize.add_argument(
+        "--evaluate-service-levels", type=_levels, default=None, metavar="L1,L2",
+        help="with --evaluate: service levels to compare (default: --service-level)",
+    )  # fmt: skip
+
+    run = commands.add_parser("run", help="the whole pipeline, step by step, with a run record (see `runs`)")
+    _ingest_flags(run, settings, sources=False)
+    _pipeline_flags(run)
     _generator_flags(run)
     _target_flags(run)
     _forecast_flags(run)
+    _optimize_flags(run)
+
+    runs = commands.add_parser("runs", help="list the pipeline's run records, newest first")
+    runs.add_argument("--runs-dir", type=Path, default=_default_runs_dir())
 
     analyst_commands = add_analyst_commands(commands)  # docs, report
 
@@ -78,12 +102,15 @@ def main(argv: list[str] | None = None) -> int:
         logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
         commands_by_name = {
+            "aws": run_aws_command,
             "generate": _generate,
             "ingest": _ingest,
             "load": _load,
             "build": _build,
             "forecast": _forecast,
+            "optimize": _optimize,
             "run": _run,
+            "runs": _runs,
             **analyst_commands,
         }
         return commands_by_name[args.command](args, settings)
@@ -107,13 +134,13 @@ def _generator_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--force", action="store_true", help="replace raw data already in the lake")
 
 
-def _ingest_flags(parser: argparse.ArgumentParser, settings: Settings) -> None:
-    parser.add_argument(
-        "--only",
-        type=lambda s: [x.strip() for x in s.split(",") if x.strip()],
-        default=None,
-        help="comma-separated sources (default: all, masters first)",
-    )
+def _names(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def _ingest_flags(parser: argparse.ArgumentParser, settings: Settings, sources: bool = True) -> None:
+    if sources:
+        parser.add_argument("--only", type=_names, default=None, help="comma-separated sources (default: all)")
     parser.add_argument("--run-date", type=parse_date, default=settings.run_date)
     parser.add_argument("--full-refresh", action="store_true", help="ignore bookmarks and re-read every drop")
     parser.add_argument("--max-quarantine-rate", type=parse_rate, default=settings.max_quarantine_rate)
@@ -137,6 +164,41 @@ def _forecast_flags(parser: argparse.ArgumentParser) -> None:
         default="local",
         help="where statsforecast runs: this machine's cores, or Spark through Fugue (Glue/EMR at scale)",
     )
+
+
+def _skip_marts_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--skip-marts", action="store_true",
+        help="write and load the outputs but leave building their marts to the pipeline's next (dbt) step",
+    )  # fmt: skip
+
+
+def _levels(text: str) -> list[float]:
+    return [float(part) for part in text.split(",") if part.strip()]
+
+
+def _optimize_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--service-level", type=float, default=0.95, help="cycle service level for every category (default %(default)s)"
+    )
+    parser.add_argument(
+        "--default-lead-time-days", type=int, default=14,
+        help="supplier lead time for a series with none measured (default %(default)s)",
+    )  # fmt: skip
+    parser.add_argument("--solver", choices=("cbc", "highs"), default="cbc", help="MILP solver (default %(default)s)")
+    parser.add_argument("--time-limit", type=float, default=10.0, help="seconds per product (default %(default)s)")
+    parser.add_argument("--gap", type=float, default=0.001, help="relative optimality gap (default %(default)s)")
+    parser.add_argument("--workers", type=int, default=2, help="products solved in parallel (default %(default)s)")
+
+
+def _optimize(args, settings: Settings) -> int:
+    from optimization.run import optimize_command
+
+    if not 0.5 <= args.service_level < 1:
+        raise ValueError(f"--service-level {args.service_level} must be in [0.5, 1)")
+    args.evaluate = getattr(args, "evaluate", False)
+    args.evaluate_service_levels = getattr(args, "evaluate_service_levels", None)
+    return optimize_command(args)
 
 
 def _forecast(args, settings: Settings) -> int:
@@ -208,22 +270,48 @@ def _ingest(args, settings: Settings) -> int:
     return 1 if failed else 0
 
 
+def _default_runs_dir() -> Path:
+    from supplychain.warehouse.contract import PROJECT_DIR
+
+    return Path(os.environ.get("SUPPLYCHAIN_RUNS_DIR", PROJECT_DIR / "runs"))
+
+
+def _pipeline_flags(parser: argparse.ArgumentParser) -> None:
+    chosen = parser.add_mutually_exclusive_group()
+    chosen.add_argument("--from", dest="from_step", metavar="STEP", help="start at this step (see `--list-steps`)")
+    chosen.add_argument("--only", dest="only_steps", type=_names, metavar="STEP[,STEP]", help="run just these steps")
+    chosen.add_argument(
+        "--resume", action="store_true", help="resume the latest failed or killed run at its failed step"
+    )
+    parser.add_argument("--list-steps", action="store_true", help="print the pipeline's steps and exit")
+    parser.add_argument("--runs-dir", type=Path, default=_default_runs_dir(), help="where run records go")
+
+
 def _run(args, settings: Settings) -> int:
-    raw = Path(args.lake_root) / "raw"
-    if args.lake_root.startswith("s3://") or (raw.exists() and any(raw.iterdir())):
-        log.info("raw zone already holds data; skipping sample generation")
-    else:
-        log.info("no raw data under %s: generating the default sample", raw)
-        _generate(args, settings)
-    started = dt.datetime.now()
-    status = _ingest(args, settings)
-    if status == 0:
-        status = _build(args, settings)
-    if status == 0:
-        args.input = args.output = None
-        status = _forecast(args, settings)
-    log.info("pipeline finished in %.1fs", (dt.datetime.now() - started).total_seconds())
-    return status
+    from orchestration.local_runner import new_run_id, plan, run_pipeline
+    from orchestration.pipeline import steps_for
+    from orchestration.run_records import new_record
+    from orchestration.step_actions import RunContext
+
+    if args.list_steps:
+        for step in steps_for("local"):
+            print(f"{step.name:<24}{' '.join(step.command):<70}{step.description}")
+        return 0
+    if not 0.5 <= args.service_level < 1:
+        raise ValueError(f"--service-level {args.service_level} must be in [0.5, 1)")
+    steps, resumes = plan(args)
+    run_id = new_run_id()
+    target = args.target or os.environ.get("SUPPLYCHAIN_TARGET", "local")
+    record = new_record(args.runs_dir, run_id, target, [s.name for s in steps], resumes)
+    log.info("run %s: %d steps on %s%s", run_id, len(steps), target, f", resuming {resumes}" if resumes else "")
+    return run_pipeline(RunContext(args, settings, record.folder), steps, record)
+
+
+def _runs(args, settings: Settings) -> int:
+    from orchestration.run_records import all_runs, format_runs
+
+    print(format_runs(all_runs(args.runs_dir)))
+    return 0
 
 
 if __name__ == "__main__":

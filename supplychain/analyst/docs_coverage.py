@@ -36,6 +36,9 @@ def coverage_gaps(manifest: dict, catalog: dict) -> list[str]:
 def _described(unique_id: str, node: dict, catalog_entry: dict | None) -> list[str]:
     """The node's own description, and every column's: declared in YAML or present in the relation."""
     gaps = [] if node["description"].strip() else [f"{unique_id}: no description"]
+    # A built relation missing from the catalog would hide its columns from the check.
+    if catalog_entry is None and node.get("config", {}).get("materialized") not in ("ephemeral", None):
+        gaps.append(f"{unique_id}: not in the warehouse's catalog (build it before `dbt docs generate`)")
     described = {name.lower() for name, column in node["columns"].items() if column["description"].strip()}
     declared = {name.lower() for name in node["columns"]}
     in_warehouse = {name.lower() for name in (catalog_entry or {}).get("columns", {})}

@@ -116,8 +116,12 @@ def redshift_load_sql(processed_uri: str, iam_role: str, tables: list[str] | Non
 
 def build(lake: Lake, options: WarehouseOptions, dbt_args: list[str] | None = None) -> float:
     """Load, then `dbt build` (seeds, models, snapshots, tests); returns the seconds taken."""
+    return run_dbt_step(lake, options, ["build", *(dbt_args or [])])
+
+
+def run_dbt_step(lake: Lake, options: WarehouseOptions, args: list[str]) -> float:
+    """Load, then one dbt command (`build ...`, `snapshot`); on DuckDB write-audit-publish. Returns seconds."""
     started = time.perf_counter()
-    args = ["build", *(dbt_args or [])]
     if options.target != "local":
         load(lake, options)
         _raise_on_failure(run_dbt(args, options.target))

@@ -107,21 +107,21 @@ def add_synthetic_plan(connection, plan_date: dt.date = dt.date(2024, 5, 1)) -> 
             "expected_stockout_units_avoided", "expected_excess_units_reduced", "expected_value", "problems",
         ],
     )
-    baseline = {"policy": "current replenishment", "replenishment": "(s, S)", "transfers": False}
-    planned = {"policy": "policy + transfers", "replenishment": "order-up-to", "transfers": True}
+    # Two policies at two service levels, as `supplychain optimize --evaluate --evaluate-service-levels` writes.
     simulation = pd.DataFrame(
         [
-            {**baseline, "stockout_units": 420.0, "lost_sales_value": 8400.0, "fill_rate": 0.91,
-             "avg_on_hand_units": 60.0, "avg_overstock_units": 35.0, "peak_overstock_units": 80.0,
-             "transfer_units": 0.0, "transfer_cost": 0.0, "stockout_units_change": 0.0,
-             "avg_overstock_units_change": 0.0, "is_baseline": True},
-            {**planned, "stockout_units": 250.0, "lost_sales_value": 5000.0, "fill_rate": 0.95,
-             "avg_on_hand_units": 52.0, "avg_overstock_units": 20.0, "peak_overstock_units": 55.0,
-             "transfer_units": 215.0, "transfer_cost": 537.5, "stockout_units_change": -170.0,
-             "avg_overstock_units_change": -15.0, "is_baseline": False},
+            {"policy": policy, "service_level": level, "replenishment": replenishment, "transfers": transfers,
+             "stockout_units": stockouts * scale, "lost_sales_value": stockouts * scale * 20, "fill_rate": fill,
+             "avg_on_hand_units": 60.0, "avg_overstock_units": overstock / scale, "peak_overstock_units": 80.0,
+             "transfer_units": moved, "transfer_cost": moved * 2.5, "stockout_units_change": 0.0,
+             "avg_overstock_units_change": 0.0, "is_baseline": policy == "no_reallocation"}
+            for level, scale in [(0.95, 1.0), (0.99, 0.8)]
+            for policy, replenishment, transfers, stockouts, overstock, fill, moved in [
+                ("no_reallocation", "erp", False, 420.0, 35.0, 0.91, 0.0),
+                ("optimised", "reorder_policy", True, 250.0, 20.0, 0.95, 215.0),
+            ]
         ]
     )
-    simulation.insert(1, "service_level", 0.95)
     for name, frame in [
         ("fct_inventory_policy", policy),
         ("fct_transfer_plan", transfers),

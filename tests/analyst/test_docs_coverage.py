@@ -100,6 +100,19 @@ def test_every_kind_of_gap_is_named():
     ]
 
 
+def test_a_built_model_missing_from_the_catalog_is_named():
+    """Its columns could not be checked otherwise; an ephemeral model is never in the catalog."""
+    manifest = _manifest(**{
+        "nodes/model.shop.weekly/config": {"materialized": "table"},
+        "nodes/model.shop.orders/config": {"materialized": "ephemeral"},
+    })
+    catalog = _catalog()
+    del catalog["nodes"]["model.shop.orders"]
+    assert coverage_gaps(manifest, catalog) == [
+        "model.shop.weekly: not in the warehouse's catalog (build it before `dbt docs generate`)"
+    ]
+
+
 def test_a_model_needs_unique_and_not_null_on_the_same_column_or_a_grain_test():
     manifest = _manifest()
     del manifest["nodes"]["test.shop.not_null_order_id"]
@@ -139,7 +152,12 @@ def test_lineage_runs_from_the_sources_to_every_exposure(docs_site):
     manifest = json.loads((docs_site / "manifest.json").read_text())
     parents = manifest["parent_map"]
     exposures = {e["name"]: unique_id for unique_id, e in manifest["exposures"].items()}
-    assert set(exposures) >= {"supply_planning_dashboard", "demand_forecasting", "inventory_optimization"}
+    assert set(exposures) >= {
+        "supply_planning_dashboard",
+        "demand_forecasting",
+        "inventory_optimization",
+        "stock_reallocation_plan",
+    }
     for name, unique_id in exposures.items():
         ancestors, frontier = set(), list(parents[unique_id])
         while frontier:

@@ -56,19 +56,38 @@ def test_report_data_matches_the_marts(planning_warehouse):
 def test_before_forecast_and_optimize_the_report_says_which_command_to_run(built_warehouse, tmp_path):
     page = build_report(built_warehouse, tmp_path / "report.html").read_text()
     assert "No forecasts yet — run <code>supplychain forecast</code>" in page
-    assert page.count("No plan yet — run <code>supplychain optimize</code>") == 3
-    assert "analytics.fct_transfer_plan" in page
+    assert page.count("No plan yet — run <code>supplychain optimize</code>") == 2
+    assert "No simulation yet — run <code>supplychain optimize --evaluate</code>" in page
+    assert "analytics.fct_inventory_policy" in page and "analytics.policy_simulation" in page
     # The demand history is charted all the same.
     assert CHART_DIV.findall(page) == ["chart-1", "chart-2"]
 
 
-def test_empty_plan_tables_count_as_no_plan(planning_warehouse, tmp_path):
+def _with(planning_warehouse, tmp_path, statement: str) -> str:
+    """The report over a copy of the planning warehouse changed by one SQL statement."""
     database = tmp_path / "warehouse.duckdb"
     shutil.copyfile(planning_warehouse, database)
     with duckdb.connect(str(database)) as connection:
-        connection.execute("delete from analytics.fct_transfer_plan")
-    page = build_report(database, tmp_path / "report.html").read_text()
-    assert "No plan yet" in page and "missing or empty: analytics.fct_transfer_plan)" in page
+        connection.execute(statement)
+    return build_report(database, tmp_path / "report.html").read_text()
+
+
+def test_an_empty_policy_counts_as_no_plan(planning_warehouse, tmp_path):
+    page = _with(planning_warehouse, tmp_path, "delete from analytics.fct_inventory_policy")
+    assert page.count("No plan yet") == 2 and "missing or empty: analytics.fct_inventory_policy)" in page
+    assert CHART_DIV.findall(page) == ["chart-1", "chart-2", "chart-3", "chart-6"]
+
+
+def test_a_plan_that_moves_nothing_says_so(planning_warehouse, tmp_path):
+    page = _with(planning_warehouse, tmp_path, "delete from analytics.fct_transfer_plan")
+    assert "The latest plan moves no stock" in page and "No plan yet" not in page
+    assert CHART_DIV.findall(page) == ["chart-1", "chart-2", "chart-3", "chart-4", "chart-6"]
+
+
+def test_a_plan_without_an_evaluation_asks_for_one(planning_warehouse, tmp_path):
+    page = _with(planning_warehouse, tmp_path, "drop table analytics.policy_simulation")
+    assert "No simulation yet — run <code>supplychain optimize --evaluate</code>" in page
+    assert CHART_DIV.findall(page) == [f"chart-{n}" for n in range(1, 6)]
 
 
 def test_a_missing_warehouse_names_the_command_that_builds_it(tmp_path):

@@ -11,11 +11,11 @@ from optimization.reallocation import SolverOptions, plan_product, plan_realloca
 OPTIONS = SolverOptions(workers=1)
 
 
-def site(warehouse, on_hand, demand, target, safety=5, capacity=1000, product="P1"):
+def site(warehouse, on_hand, demand, target, safety=5, capacity=1000, product="P1", reorder=None):
     return {
         "product_id": product, "warehouse_id": warehouse, "on_hand_qty": on_hand, "inventory_position": on_hand,
         "protected_demand": demand, "safety_stock": safety, "target_level": target, "capacity_units": capacity,
-        "unit_margin": 10.0, "holding_cost": 0.5,
+        "reorder_point": target if reorder is None else reorder, "unit_margin": 10.0, "holding_cost": 0.5,
     }  # fmt: skip
 
 
@@ -37,6 +37,10 @@ def test_a_lane_too_slow_to_beat_replenishment_moves_nothing():
     sites = pd.DataFrame([site("W1", on_hand=100, demand=20, target=30), site("W2", on_hand=0, demand=40, target=50)])
     plan = plan_product("P1", sites, lanes(lead_time_days=30), SolverOptions(workers=1, horizon_days=21))
     assert plan.transfers == []
+    # A site's own lead time sets the interval: a 5-day lane cannot beat a 4-day supplier.
+    sites["lead_time_days"] = 4
+    plan = plan_product("P1", sites, lanes(lead_time_days=5), OPTIONS)
+    assert plan.transfers == []
 
 
 def test_a_full_destination_takes_only_what_fits():
@@ -47,12 +51,25 @@ def test_a_full_destination_takes_only_what_fits():
     assert [t["units"] for t in plan.transfers] == [25]
 
 
-def test_a_source_keeps_its_safety_stock():
-    sites = pd.DataFrame(
-        [site("W1", on_hand=30, demand=0, target=10, safety=20), site("W2", on_hand=0, demand=40, target=50)]
-    )
-    plan = plan_product("P1", sites, lanes(), OPTIONS)
-    assert sum(t["units"] for t in plan.transfers) == 10
+def test_a_source_keeps_its_reorder_point_on_hand_or_what_it_is_told_to():
+    sites = pd.DataFrame([
+        site("W1", on_hand=30, demand=0, target=25, safety=10, reorder=18),
+        site("W2", on_hand=0, demand=40, target=50),
+    ])  # fmt: skip
+    sent = {}
+    for keep in ("reorder_point", "target_level", "safety_stock"):
+        plan = plan_product("P1", sites, lanes(), SolverOptions(workers=1, source_keeps=keep))
+        sent[keep] = sum(t["units"] for t in plan.transfers)
+    assert sent == {"reorder_point": 12, "target_level": 5, "safety_stock": 20}
+
+
+def test_uncertain_demand_is_covered_up_to_where_a_unit_stops_paying():
+    # Margin 10, transfer cost 1: a unit is worth sending while the chance it sells, P(D > stock), exceeds 0.1,
+    # i.e. up to about mean + 1.28 sigma. The tangents bracket it between the points at z = 1 and z = 1.5.
+    sites = pd.DataFrame([site("W1", on_hand=500, demand=0, target=0), site("W2", on_hand=0, demand=40, target=0)])
+    sites["protected_sigma"] = [0.0, 10.0]
+    units = sum(t["units"] for t in plan_product("P1", sites, lanes(), OPTIONS).transfers)
+    assert 40 + 1.0 * 10 <= units <= 40 + 1.5 * 10
 
 
 def test_transfers_cost_more_than_they_save_are_not_made():
@@ -84,7 +101,8 @@ def test_random_plans_never_break_a_constraint(seed):
         on_hand = int(rng.integers(0, 200))
         demand, target, safety = int(rng.integers(0, 120)), int(rng.integers(20, 90)), int(rng.integers(0, 30))
         capacity = int(rng.integers(on_hand, on_hand + 150))
-        rows.append(site(w, on_hand, demand=demand, target=target, safety=safety, capacity=capacity))
+        reorder = int(rng.integers(safety, target + 1))
+        rows.append(site(w, on_hand, demand=demand, target=target, safety=safety, capacity=capacity, reorder=reorder))
     sites = pd.DataFrame(rows)
     all_lanes = pd.DataFrame(
         [{"from_warehouse_id": a, "to_warehouse_id": b, "transfer_cost_per_unit": float(rng.uniform(0.5, 4)),
@@ -94,11 +112,11 @@ def test_random_plans_never_break_a_constraint(seed):
     if plan.empty:
         return
     lead = all_lanes.set_index(["from_warehouse_id", "to_warehouse_id"])["lead_time_days"]
-    assert all(lead[(r.from_warehouse_id, r.to_warehouse_id)] < 21 for r in plan.itertuples())
+    assert all(lead[(r.from_warehouse_id, r.to_warehouse_id)] < OPTIONS.horizon_days for r in plan.itertuples())
     out = plan.groupby("from_warehouse_id")["units"].sum()
     inn = plan.groupby("to_warehouse_id")["units"].sum()
     for row in sites.itertuples():
-        assert out.get(row.warehouse_id, 0) <= max(row.on_hand_qty - row.safety_stock, 0)
+        assert out.get(row.warehouse_id, 0) <= max(row.on_hand_qty - row.reorder_point, 0)
         after = row.inventory_position + inn.get(row.warehouse_id, 0) - out.get(row.warehouse_id, 0)
         assert after <= max(row.capacity_units, row.inventory_position)
 

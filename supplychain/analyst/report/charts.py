@@ -161,22 +161,27 @@ def transfer_flows(transfers: pd.DataFrame) -> go.Figure:
 
 
 def simulation_outcomes(simulation: pd.DataFrame) -> go.Figure:
-    """Simulated stock-outs and overstock for each policy, the baseline (no plan) first."""
-    ordered = simulation.sort_values("is_baseline", ascending=False, kind="stable")
-    label = ordered["policy"].astype(str) + ordered["is_baseline"].map({True: " (baseline)", False: ""})
+    """Simulated stock-outs and overstock per policy, the baseline (no plan) first, one bar per service level."""
+    ordered = simulation.sort_values(["is_baseline", "service_level"], ascending=[False, True], kind="stable")
+    suffix = ordered["is_baseline"].astype(bool).map({True: " (baseline)", False: ""})
+    ordered = ordered.assign(label=ordered["policy"].astype(str) + suffix)
     figure = make_subplots(rows=1, cols=2, subplot_titles=["stock-out units", "average overstock units"])
-    colors = ordered["is_baseline"].map({True: BASELINE, False: CHOSEN}).tolist()
-    for col, measure in enumerate(["stockout_units", "avg_overstock_units"], start=1):
-        figure.add_trace(
-            go.Bar(
-                x=label, y=ordered[measure].astype(float), marker_color=colors, showlegend=False,
-                text=[f"{v:,.0f}" for v in ordered[measure].astype(float)], textposition="outside",
-            ),
-            row=1,
-            col=col,
-        )
+    levels = sorted(ordered["service_level"].unique())
+    shades = ["#2a7f62", "#6fb59b", "#b5dccd", "#1b4f3e"]
+    for position, level in enumerate(levels):
+        rows = ordered[ordered["service_level"] == level]
+        for col, measure in enumerate(["stockout_units", "avg_overstock_units"], start=1):
+            figure.add_trace(
+                go.Bar(
+                    x=rows["label"], y=rows[measure], name=f"{level:.1%} service level", legendgroup=str(level),
+                    showlegend=col == 1, marker_color=shades[position % len(shades)],
+                    text=[f"{v:,.0f}" for v in rows[measure]], textposition="outside",
+                ),
+                row=1,
+                col=col,
+            )
     figure.update_layout(
         title="Simulated on held-out demand: stock-outs and overstock with and without the plan",
-        template="plotly_white", height=420,
+        template="plotly_white", height=460, barmode="group",
     )
     return figure

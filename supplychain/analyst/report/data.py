@@ -1,7 +1,8 @@
 """What the planning report shows, read from the marts: demand history, forecasts, accuracy and the latest plan.
 
-Forecasts and plans are optional: a warehouse built before `supplychain forecast` or `supplychain optimize` ran
-still gets a report, with a panel saying which command fills the empty section.
+Forecasts, plans and the plan's simulation are optional: a warehouse built before `supplychain forecast`,
+`supplychain optimize` or `supplychain optimize --evaluate` ran still gets a report, with a panel saying which
+command fills the empty section.
 """
 
 from __future__ import annotations
@@ -14,8 +15,10 @@ from supplychain.analyst.report.warehouse import MART_SCHEMA, existing_tables, q
 
 TOP_PRODUCTS = 6
 HISTORY_WEEKS = 52
+# Marts each section needs with rows in them. fct_transfer_plan only has to exist: a plan may move nothing.
 FORECAST_TABLES = ("fct_demand_forecast", "forecast_accuracy")
-PLAN_TABLES = ("fct_inventory_policy", "fct_transfer_plan", "optimization_run_summary", "policy_simulation")
+PLAN_TABLES = ("fct_inventory_policy", "optimization_run_summary")
+SIMULATION_TABLES = ("policy_simulation",)
 INTERVAL_COLUMNS = ["forecast_units", "lower_80_units", "upper_80_units", "lower_95_units", "upper_95_units"]
 
 
@@ -30,7 +33,7 @@ class PlanningData:
     transfers: pd.DataFrame  # from_warehouse_id, to_warehouse_id, units, transfer_cost, transfers
     run_summary: pd.DataFrame  # the latest plan's optimization_run_summary row
     simulation: pd.DataFrame  # policy_simulation as written
-    missing: dict[str, list[str]] = field(default_factory=dict)  # "forecasts" / "plan" -> tables missing or empty
+    missing: dict[str, list[str]] = field(default_factory=dict)  # section -> its marts that are missing or empty
 
     @property
     def has_forecasts(self) -> bool:
@@ -40,6 +43,10 @@ class PlanningData:
     def has_plan(self) -> bool:
         return not self.missing.get("plan")
 
+    @property
+    def has_simulation(self) -> bool:
+        return not self.missing.get("simulation")
+
 
 def read_planning_data(connection, schema: str = MART_SCHEMA) -> PlanningData:
     tables = existing_tables(connection, schema)
@@ -47,7 +54,9 @@ def read_planning_data(connection, schema: str = MART_SCHEMA) -> PlanningData:
         raise FileNotFoundError(f"{schema}.demand_features_weekly is missing — run `supplychain build` first")
     missing = {
         "forecasts": _missing_or_empty(connection, schema, tables, FORECAST_TABLES),
-        "plan": _missing_or_empty(connection, schema, tables, PLAN_TABLES),
+        "plan": _missing_or_empty(connection, schema, tables, PLAN_TABLES)
+        + ([] if "fct_transfer_plan" in tables else [f"{schema}.fct_transfer_plan"]),
+        "simulation": _missing_or_empty(connection, schema, tables, SIMULATION_TABLES),
     }
     history = _history(connection, schema)
     last_actual_week = history["week_start"].max()
@@ -66,7 +75,7 @@ def read_planning_data(connection, schema: str = MART_SCHEMA) -> PlanningData:
         inventory=_inventory(connection, schema) if plan else pd.DataFrame(),
         transfers=_transfers(connection, schema) if plan else pd.DataFrame(),
         run_summary=_latest(connection, schema, "optimization_run_summary") if plan else pd.DataFrame(),
-        simulation=query(connection, f"select * from {schema}.policy_simulation") if plan else pd.DataFrame(),
+        simulation=_simulation(connection, schema) if not missing["simulation"] else pd.DataFrame(),
         missing=missing,
     )
 
@@ -177,3 +186,13 @@ def _transfers(connection, schema: str) -> pd.DataFrame:
         units=("units", "sum"), transfer_cost=("transfer_cost", "sum"), transfers=("transfer_id", "count")
     )
     return flows.sort_values("units", ascending=False)
+
+
+def _simulation(connection, schema: str) -> pd.DataFrame:
+    """The latest evaluation: every policy at every service level it was run at."""
+    frame = query(connection, f"select * from {schema}.policy_simulation")
+    if "evaluated_at" in frame.columns:
+        frame = frame[frame["evaluated_at"] == frame["evaluated_at"].max()]
+    measures = ["service_level", "stockout_units", "avg_overstock_units"]
+    frame[measures] = frame[measures].astype(float)
+    return frame.reset_index(drop=True)

@@ -12,11 +12,16 @@ from supplychain.analyst.report.page import Section
 
 NO_FORECAST = "No forecasts yet — run <code>supplychain forecast</code> (missing or empty: {tables})."
 NO_PLAN = "No plan yet — run <code>supplychain optimize</code> (missing or empty: {tables})."
+NO_SIMULATION = (
+    "No simulation yet — run <code>supplychain optimize --evaluate</code> to replay held-out demand under each policy "
+    "(missing or empty: {tables})."
+)
 
 
 def planning_sections(data: PlanningData) -> list[Section]:
     no_forecast = NO_FORECAST.format(tables=html.escape(", ".join(data.missing.get("forecasts", []))))
     no_plan = NO_PLAN.format(tables=html.escape(", ".join(data.missing.get("plan", []))))
+    no_simulation = NO_SIMULATION.format(tables=html.escape(", ".join(data.missing.get("simulation", []))))
     return [
         Section(
             "Top products: actual vs forecast",
@@ -59,10 +64,10 @@ def planning_sections(data: PlanningData) -> list[Section]:
         ),
         Section(
             "Stock-outs and overstock with and without the plan",
-            "Each policy replayed day by day on demand it was not fitted on; the baseline is today's replenishment "
-            "with no transfers.",
-            charts.simulation_outcomes(data.simulation) if data.has_plan else None,
-            no_plan,
+            "Each policy replayed day by day on held-out weeks of actual demand it was not fitted on; the baseline "
+            "replays the ERP's own replenishment with no transfers.",
+            charts.simulation_outcomes(data.simulation) if data.has_simulation else None,
+            no_simulation,
         ),
     ]
 

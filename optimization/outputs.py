@@ -1,0 +1,32 @@
+"""The optimiser's outputs as the dbt sources declare them (processed/optimization/<table>)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+
+from optimization.holdout import HoldoutResult
+from optimization.plan import Plan
+
+
+def plan_tables(plan: Plan, planned_at: dt.datetime) -> dict[str, pd.DataFrame]:
+    policy = plan.policy.assign(
+        plan_date=plan.plan_date,
+        days_of_cover=plan.policy["days_of_cover"].replace(np.inf, np.nan),
+    )
+    transfers = plan.transfers.assign(
+        plan_date=plan.plan_date,
+        arrival_date=[plan.plan_date + dt.timedelta(days=int(d)) for d in plan.transfers["lead_time_days"]],
+    )
+    summary = pd.DataFrame([{
+        **plan.summary, "planned_at": planned_at, "problem_messages": "\n".join(plan.problems[:200]) or None,
+    }])  # fmt: skip
+    return {"inventory_policy": policy, "transfer_plan": transfers, "optimization_run_summary": summary}
+
+
+def simulation_table(result: HoldoutResult, evaluated_at: dt.datetime) -> pd.DataFrame:
+    return result.table.assign(
+        holdout_start=result.first_day.date(), holdout_weeks=result.weeks, evaluated_at=evaluated_at
+    )

@@ -1,0 +1,84 @@
+"""Today's plan from the warehouse's inputs: the inventory policy per product x warehouse, the transfers that
+pay for themselves, and what the plan is expected to change (scored on the same model the optimiser solves)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy.stats import norm
+
+from optimization.policy import KEYS, PolicyOptions, inventory_policy, measured_lead_times
+from optimization.reallocation import SolverOptions, plan_reallocation
+from optimization.sites import build_sites
+from optimization.warehouse_io import PlanningInputs
+
+
+@dataclass
+class Plan:
+    plan_date: dt.date
+    policy: pd.DataFrame  # one row per product x warehouse (see policy.inventory_policy) with region_code
+    sites: pd.DataFrame
+    transfers: pd.DataFrame  # reallocation.TRANSFER_COLUMNS
+    problems: list[str]
+    summary: dict
+
+
+def expected_shortage(stock: np.ndarray, mean: np.ndarray, sigma: np.ndarray) -> np.ndarray:
+    """E[(D - stock)+] for D ~ Normal(mean, sigma), exact where sigma is 0."""
+    sigma = np.asarray(sigma, dtype=float)
+    spread = np.where(sigma > 0, sigma, 1.0)
+    z = (np.asarray(stock, dtype=float) - mean) / spread
+    normal = spread * (norm.pdf(z) - z * norm.sf(z))
+    return np.where(sigma > 0, normal, np.maximum(mean - stock, 0.0))
+
+
+def plan_effect(sites: pd.DataFrame, transfers: pd.DataFrame) -> dict:
+    """Expected stock-out units over the lead time and units above target, before and after the transfers."""
+    moved = pd.Series(0.0, index=pd.MultiIndex.from_frame(sites[KEYS]))
+    for column, sign in (("to_warehouse_id", 1.0), ("from_warehouse_id", -1.0)):
+        flows = transfers.groupby(["product_id", column])["units"].sum() * sign
+        flows.index.names = KEYS
+        moved = moved.add(flows, fill_value=0).reindex(moved.index)
+    before = sites["inventory_position"].to_numpy(dtype=float)
+    after = before + moved.to_numpy()
+    mean, sigma = sites["protected_demand"].to_numpy(dtype=float), sites["protected_sigma"].to_numpy(dtype=float)
+    avoided = expected_shortage(before, mean, sigma) - expected_shortage(after, mean, sigma)
+    excess = np.maximum(before - sites["target_level"], 0) - np.maximum(after - sites["target_level"], 0)
+    value = (avoided * sites["unit_margin"]).sum() + (excess * sites["holding_cost"]).sum()
+    cost = float(transfers["transfer_cost"].sum()) if not transfers.empty else 0.0
+    return {
+        "expected_stockout_units_avoided": round(float(avoided.sum()), 2),
+        "expected_excess_units_reduced": round(float(excess.sum()), 2),
+        "expected_value": round(float(value) - cost, 2),
+    }
+
+
+def make_plan(inputs: PlanningInputs, policy_options: PolicyOptions, solver_options: SolverOptions) -> Plan:
+    series = inputs.forecasts[KEYS].drop_duplicates()
+    lead = series.assign(lead_time_days=measured_lead_times(series, inputs.lead_times, policy_options))
+    forecasts = inputs.forecasts.merge(lead, on=KEYS)
+    policy = inventory_policy(forecasts, inputs.positions, policy_options)
+    regions = forecasts[[*KEYS, "region_code"]].drop_duplicates(KEYS)
+    policy = policy.merge(regions, on=KEYS, how="left")
+    sites = build_sites(policy, inputs.warehouses, inputs.products)
+    lanes = inputs.lanes[
+        inputs.lanes["from_warehouse_id"].isin(inputs.warehouses["warehouse_id"])
+        & inputs.lanes["to_warehouse_id"].isin(inputs.warehouses["warehouse_id"])
+    ]
+    transfers, problems = plan_reallocation(sites, lanes, solver_options)
+    summary = {
+        "plan_date": inputs.plan_date,
+        "service_level": policy_options.service_level,
+        "solver": solver_options.solver,
+        "products_planned": int(sites["product_id"].nunique()),
+        "sites": len(sites),
+        "transfers": len(transfers),
+        "units_moved": int(transfers["units"].sum()) if not transfers.empty else 0,
+        "transfer_cost": round(float(transfers["transfer_cost"].sum()), 2) if not transfers.empty else 0.0,
+        **plan_effect(sites, transfers),
+        "problems": len(problems),
+    }
+    return Plan(inputs.plan_date, policy, sites, transfers, problems, summary)

@@ -1,0 +1,27 @@
+"""The optimiser's and the simulator's view of each product x warehouse: its policy levels, stock, room, margin
+and the cost of holding excess."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from optimization.policy import protect_lead_time
+
+HOLDING_RATE_PER_YEAR = 0.25  # of unit cost: capital, space, shrinkage
+HOLDING_SPAN_DAYS = 28  # how long excess is held before it sells down, for pricing it in the transfer model
+
+
+def build_sites(policy: pd.DataFrame, warehouses: pd.DataFrame, products: pd.DataFrame) -> pd.DataFrame:
+    """policy (see policy.inventory_policy) joined to warehouse capacity and product price and cost."""
+    sites = policy.merge(warehouses[["warehouse_id", "capacity_units"]], on="warehouse_id").merge(
+        products, on="product_id"
+    )
+    # A warehouse's room is shared by its products: each gets a share in proportion to its target level, which
+    # keeps products separable for the optimiser.
+    total_target = sites.groupby("warehouse_id")["target_level"].transform("sum")
+    share = (sites["target_level"] / total_target.where(total_target > 0)).fillna(0)
+    sites["capacity_units"] = (sites["capacity_units"] * share).clip(lower=sites["inventory_position"])
+    sites["unit_margin"] = (sites["unit_price"] - sites["unit_cost"]).clip(lower=0.01)
+    # Excess costs the same to hold wherever it sits: one common span, else moving it would look like a saving.
+    sites["holding_cost"] = sites["unit_cost"] * HOLDING_RATE_PER_YEAR * HOLDING_SPAN_DAYS / 365
+    return protect_lead_time(sites)

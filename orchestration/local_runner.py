@@ -1,0 +1,117 @@
+"""`supplychain run`: the pipeline definition walked on this machine, wave by wave, with a live progress line per
+step, retries for transient failures, a clear stop on the first real one, and a run record for each run.
+
+Every step is safe to repeat (ingestion keeps bookmarks and publishes atomically, DuckDB builds are
+write-audit-publish, outputs replace whole files), so a killed or failed run resumed from its failed step ends
+with the same warehouse as a run that was never interrupted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from orchestration.pipeline import Step, select_steps, waves
+from orchestration.run_records import RunRecord, latest_failed_run
+from orchestration.step_actions import RunContext, StepFailedError, run_ingest, run_step
+
+# Failures worth another try: the machine or a connection hiccuped, not the data or the code.
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (ConnectionError, TimeoutError, InterruptedError)
+RETRY_DELAYS_SECONDS = (2.0, 8.0)
+
+
+@dataclass
+class Actions:
+    """How steps run; tests swap in their own."""
+
+    ingest: Callable[[list[Step], RunContext], dict[str, dict]] = run_ingest
+    step: Callable[[Step, RunContext], dict] = run_step
+
+
+def plan(runtime_args) -> tuple[tuple[Step, ...], str | None]:
+    """The steps this invocation runs and, with --resume, the run it resumes."""
+    resumes = None
+    from_step, only = runtime_args.from_step, runtime_args.only_steps
+    if runtime_args.resume:
+        failed = latest_failed_run(runtime_args.runs_dir)
+        if failed is None:
+            raise ValueError(f"--resume: no failed run under {runtime_args.runs_dir} to resume")
+        resumes, from_step = failed.run_id, failed.failed_step
+    return select_steps("local", from_step=from_step, only=only), resumes
+
+
+def run_pipeline(context: RunContext, steps: tuple[Step, ...], record: RunRecord, actions: Actions | None = None,
+                 out=sys.stderr) -> int:  # fmt: skip
+    """Runs the steps; returns 0, or 1 after the first real failure (named, with the fix, in the record)."""
+    actions = actions or Actions()
+    started = time.perf_counter()
+    record.save()
+    for wave in waves(steps):
+        ingest = [s for s in wave if s.stage == "ingest"]
+        groups = [ingest] if ingest else []
+        groups += [[s] for s in wave if s.stage != "ingest"]
+        for group in groups:
+            if not _run_group(group, context, record, actions, out):
+                record.finish("failed", time.perf_counter() - started)
+                return 1
+    record.finish("succeeded", time.perf_counter() - started)
+    print(f"pipeline succeeded in {record.seconds:.1f}s; run record {record.path}", file=out, flush=True)
+    return 0
+
+
+def _run_group(group: list[Step], context: RunContext, record: RunRecord, actions: Actions, out) -> bool:
+    label = ", ".join(step.name for step in group)
+    retryable = all(step.retryable for step in group)
+    for attempt in range(len(RETRY_DELAYS_SECONDS) + 1):
+        for step in group:
+            record.start_step(step.name, attempt + 1)
+        print(f"▶ {label}{f' (attempt {attempt + 1})' if attempt else ''}", file=out, flush=True)
+        began = time.perf_counter()
+        try:
+            if group[0].stage == "ingest":
+                figures = actions.ingest(group, context)
+            else:
+                figures = {group[0].name: actions.step(group[0], context)}
+        except TRANSIENT_ERRORS as failure:
+            if retryable and attempt < len(RETRY_DELAYS_SECONDS):
+                delay = RETRY_DELAYS_SECONDS[attempt]
+                print(f"  ↻ {label}: {failure!r}; retrying in {delay:.0f}s", file=out, flush=True)
+                time.sleep(delay)
+                continue
+            return _stop(group, record, failure, began, out)
+        except (StepFailedError, ValueError, FileNotFoundError, RuntimeError) as failure:
+            return _stop(group, record, failure, began, out)
+        seconds = time.perf_counter() - began
+        for step in group:
+            record.end_step(step.name, "succeeded", seconds, figures.get(step.name, {}))
+        print(f"✔ {label} in {seconds:.1f}s {_brief(figures)}", file=out, flush=True)
+        return True
+    return False
+
+
+def _stop(group: list[Step], record: RunRecord, failure: BaseException, began: float, out) -> bool:
+    seconds = time.perf_counter() - began
+    name = group[0].name
+    fix = (
+        f"fix the cause, then `supplychain run --resume` (or `--from {name}`); the warehouse still holds the last "
+        "good build"
+    )
+    for step in group:
+        record.end_step(step.name, "failed", seconds, {}, error=str(failure), fix=fix)
+    record.detail = "".join(traceback.format_exception(failure))[-4000:]
+    print(f"✘ step {name} failed after {seconds:.1f}s: {failure}\n  {fix}", file=out, flush=True)
+    return False
+
+
+def _brief(figures: dict[str, dict]) -> str:
+    flat = {k: v for step in figures.values() for k, v in step.items() if isinstance(v, int | float | str)}
+    return "(" + ", ".join(f"{k} {v}" for k, v in list(flat.items())[:5]) + ")" if flat else ""
+
+
+def new_run_id() -> str:
+    now = dt.datetime.now(dt.timezone.utc)
+    return f"{now:%Y%m%dT%H%M%S}Z-{now.microsecond:06d}"

@@ -1,0 +1,93 @@
+"""The pipeline definition: order, runtimes, selections and its agreement with the ingestion package."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ingestion.sources import WAVES
+from orchestration.pipeline import INGEST_WAVES, STEPS, Platform, UnknownStepError, select_steps, steps_for, waves
+
+REPOSITORY = Path(__file__).resolve().parents[2]
+
+
+def names(steps):
+    return [s.name for s in steps]
+
+
+def test_the_ingest_steps_are_the_ingestion_jobs_in_their_waves():
+    assert INGEST_WAVES == WAVES
+    jobs = {p.stem for p in (REPOSITORY / "ingestion" / "jobs").glob("*.py")} - {"__init__"}
+    assert {s.ingestion_job for s in STEPS if s.stage == "ingest"} == jobs
+
+
+def test_runtimes_skip_their_own_steps_and_drop_dependencies_on_them():
+    local, aws = steps_for("local"), steps_for("aws")
+    assert names(local)[0] == "generate-sample" and "crawl-raw" not in names(local)
+    assert names(aws)[0] == "crawl-raw" and "generate-sample" not in names(aws)
+    assert next(s for s in local if s.name == "ingest-products").after == ("generate-sample",)
+    assert next(s for s in aws if s.name == "ingest-products").after == ("crawl-raw",)
+    assert names(local)[1:] == names(aws)[1:]  # the same steps after the first
+    with pytest.raises(ValueError, match="unknown runtime"):
+        steps_for("cloud")
+
+
+def test_the_order_after_ingestion():
+    assert names(steps_for("aws"))[-8:] == [
+        "load",
+        "build-warehouse",
+        "snapshot",
+        "forecast",
+        "build-forecast-marts",
+        "optimize",
+        "build-plan-marts",
+        "docs-generate",
+    ]
+
+
+def test_waves_run_independent_steps_together_and_keep_the_rest_in_line():
+    grouped = [names(group) for group in waves(steps_for("aws"))]
+    assert grouped[:3] == [
+        ["crawl-raw"],
+        ["ingest-products", "ingest-warehouses"],
+        ["ingest-inventory", "ingest-sales", "ingest-shipments", "ingest-transfer-lanes", "ingest-order-events"],
+    ]
+    assert all(len(group) == 1 for group in grouped[3:])
+
+
+def test_commands_say_what_runs():
+    by_name = {s.name: s for s in STEPS}
+    assert by_name["ingest-sales"].command == ("supplychain", "ingest", "--only", "sales")
+    assert by_name["build-forecast-marts"].command == ("dbt", "build", "--select", "source:forecasts+")
+    assert by_name["build-warehouse"].is_dbt and "source:forecasts+" in by_name["build-warehouse"].command
+    assert by_name["forecast"].stage == "forecast" and not by_name["forecast"].retryable
+    assert by_name["crawl-raw"].platform is Platform.GLUE_CRAWLER and by_name["crawl-raw"].command == ()
+    assert all(s.timeout_seconds > 0 for s in STEPS)
+
+
+def test_from_and_only_select_steps_in_pipeline_order():
+    assert names(select_steps("local", from_step="forecast")) == [
+        "forecast",
+        "build-forecast-marts",
+        "optimize",
+        "build-plan-marts",
+        "docs-generate",
+    ]
+    assert names(select_steps("local", only=["snapshot", "load"])) == ["load", "snapshot"]
+    assert names(select_steps("aws")) == names(steps_for("aws"))
+
+
+def test_unknown_steps_are_named_with_the_choices():
+    with pytest.raises(UnknownStepError, match=r"unknown step\(s\) forcast; the local pipeline's steps are: "):
+        select_steps("local", from_step="forcast")
+    with pytest.raises(UnknownStepError, match="crawl-raw does not run locally"):
+        select_steps("local", only=["crawl-raw"])
+    with pytest.raises(ValueError, match="not both"):
+        select_steps("local", from_step="load", only=["load"])
+
+
+def test_a_step_waiting_for_a_later_one_is_refused():
+    steps = steps_for("aws")
+    with pytest.raises(ValueError, match="must come before it"):
+        waves((steps[-1], *steps[:-1]))

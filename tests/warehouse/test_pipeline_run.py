@@ -1,0 +1,73 @@
+"""`supplychain run` on the small lake, from the load onwards: every step on the real engines (DuckDB, dbt,
+statsforecast, PuLP), a run record with each dbt step's artifacts, and a re-run from the forecast that leaves
+the same warehouse and plan (what resuming a killed run relies on)."""
+
+from __future__ import annotations
+
+import json
+import os
+from unittest import mock
+
+import duckdb
+import pytest
+
+from orchestration.run_records import all_runs
+from supplychain.cli import main
+
+pytestmark = pytest.mark.e2e
+
+PLAN_COLUMNS = "product_id, warehouse_id, reorder_point, target_level, safety_stock, on_hand_qty"
+
+
+def plan_tables(database) -> tuple[list, list]:
+    with duckdb.connect(str(database), read_only=True) as connection:
+        policy = connection.execute(f"select {PLAN_COLUMNS} from analytics.fct_inventory_policy order by 1, 2")
+        moves = connection.execute(
+            "select product_id, from_warehouse_id, to_warehouse_id, units from analytics.fct_transfer_plan "
+            "order by 1, 2, 3"
+        )
+        return policy.fetchall(), moves.fetchall()
+
+
+def test_the_pipeline_runs_from_the_load_and_a_rerun_changes_nothing(lake_copy, tmp_path):
+    database, runs = tmp_path / "warehouse.duckdb", tmp_path / "runs"
+    arguments = ["--lake-root", str(lake_copy), "run", "--runs-dir", str(runs), "--horizon", "2", "--windows", "3"]
+    with mock.patch.dict(os.environ, {"SUPPLYCHAIN_DUCKDB_PATH": str(database)}):
+        assert main([*arguments, "--from", "load"]) == 0
+        first = plan_tables(database)
+        assert main([*arguments, "--from", "forecast"]) == 0
+        again = plan_tables(database)
+
+    assert first[0] and first == again
+    latest, earlier = all_runs(runs)
+    assert (latest.status, earlier.status) == ("succeeded", "succeeded")
+    assert [s.name for s in earlier.steps] == [
+        "load", "build-warehouse", "snapshot", "forecast", "build-forecast-marts", "optimize", "build-plan-marts",
+        "docs-generate",
+    ]  # fmt: skip
+    build = next(s for s in earlier.steps if s.name == "build-warehouse")
+    assert build.figures["success"] > 10 and build.figures.get("error", 0) == 0
+    assert (earlier.folder / "build-warehouse" / "manifest.json").is_file()
+    results = json.loads((earlier.folder / "build-plan-marts" / "run_results.json").read_text())["results"]
+    assert any(r["unique_id"].endswith("fct_transfer_plan") for r in results)
+    assert next(s for s in earlier.steps if s.name == "optimize").figures["sites"] > 0
+
+
+def test_optimize_evaluate_scores_every_policy_on_held_out_demand(lake_copy, tmp_path):
+    """`supplychain optimize --evaluate` on the small lake: forecasts and plan from the marts, the hold-out replay
+    of six policies at two service levels, and the simulation mart with its balance and baseline."""
+    database = tmp_path / "warehouse.duckdb"
+    with mock.patch.dict(os.environ, {"SUPPLYCHAIN_DUCKDB_PATH": str(database)}):
+        lake = ["--lake-root", str(lake_copy)]
+        assert main([*lake, "build"]) == 0
+        assert main([*lake, "forecast", "--horizon", "2", "--windows", "3"]) == 0
+        assert main([*lake, "optimize", "--evaluate", "--holdout-weeks", "2",
+                     "--evaluate-service-levels", "0.95,0.99"]) == 0  # fmt: skip
+    with duckdb.connect(str(database), read_only=True) as connection:
+        rows = connection.execute(
+            "select service_level, policy, is_baseline, units_in, units_out, stockout_units_change "
+            "from analytics.policy_simulation order by 1, 2"
+        ).fetchall()
+    assert len(rows) == 12 and {r[0] for r in rows} == {0.95, 0.99}
+    assert all(abs(units_in - units_out) < 1e-6 for _, _, _, units_in, units_out, _ in rows)
+    assert [(r[1], r[5]) for r in rows if r[2]] == [("no_reallocation", 0.0)] * 2
