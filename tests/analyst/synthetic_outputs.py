@@ -86,8 +86,17 @@ def add_synthetic_plan(connection, plan_date: dt.date = dt.date(2024, 5, 1)) -> 
     policy["deficit_units"] = (policy["reorder_point"] - policy["inventory_position"]).clip(lower=0)
     policy["days_of_cover"] = (policy["on_hand_qty"] / (policy["lead_time_demand"] / 7)).round(1)
     policy["plan_date"] = plan_date
+    policy.insert(0, "inventory_policy_id", policy["product_id"] + "|" + policy["warehouse_id"])
+    policy["on_order_qty"] = policy["inventory_position"] - policy["on_hand_qty"]
+    policy["in_transit_qty"] = 0
+    policy["lead_time_sigma"] = (policy["lead_time_demand"] * 0.3).round(1)
+    policy["cover_demand"] = policy["lead_time_demand"] * 2
+    policy["weekly_demand"] = policy["lead_time_demand"]
+    policy["is_below_reorder_point"] = policy["deficit_units"] > 0
+    policy["is_overstocked"] = policy["overstock_units"] > 0
     ids = warehouses["warehouse_id"].tolist()
     moves = [(ids[i], ids[(i + 1) % len(ids)]) for i in range(len(ids))] + [(ids[0], ids[-1])]
+    regions = dict(zip(warehouses["warehouse_id"], warehouses["region_code"], strict=True))
     transfers = pd.DataFrame(
         [
             (f"T{n:04d}", products["product_id"].iloc[n % len(products)], source, destination, 10 + 5 * n,
@@ -99,26 +108,33 @@ def add_synthetic_plan(connection, plan_date: dt.date = dt.date(2024, 5, 1)) -> 
             "lead_time_days", "arrival_date", "reason", "plan_date",
         ],
     )
+    transfers["from_region_code"] = transfers["from_warehouse_id"].map(regions)
+    transfers["to_region_code"] = transfers["to_warehouse_id"].map(regions)
     summary = pd.DataFrame(
         [(plan_date, len(products), len(transfers), transfers["units"].sum(), transfers["transfer_cost"].sum(),
-          140.0, 95.0, 1830.5, "")],
+          140.0, 95.0, 1830.5, 0, "cbc", "", len(policy), 0.95, dt.datetime(2024, 5, 1, 6))],
         columns=[
             "plan_date", "products_planned", "transfers", "units_moved", "transfer_cost",
             "expected_stockout_units_avoided", "expected_excess_units_reduced", "expected_value", "problems",
+            "solver", "problem_messages", "sites_planned", "service_level", "planned_at",
         ],
     )
     # Two policies at two service levels, as `supplychain optimize --evaluate --evaluate-service-levels` writes.
     simulation = pd.DataFrame(
         [
-            {"policy": policy, "service_level": level, "replenishment": replenishment, "transfers": transfers,
-             "stockout_units": stockouts * scale, "lost_sales_value": stockouts * scale * 20, "fill_rate": fill,
-             "avg_on_hand_units": 60.0, "avg_overstock_units": overstock / scale, "peak_overstock_units": 80.0,
-             "transfer_units": moved, "transfer_cost": moved * 2.5, "stockout_units_change": 0.0,
-             "avg_overstock_units_change": 0.0, "is_baseline": policy == "no_reallocation"}
+            {"policy_simulation_id": f"{level}|{policy}", "policy": policy, "service_level": level,
+             "replenishment": replenishment, "transfers": transfers, "demand_units": 5000.0,
+             "sold_units": 5000.0 - stockouts * scale, "stockout_units": stockouts * scale,
+             "lost_sales_value": stockouts * scale * 20, "fill_rate": fill, "avg_on_hand_units": 60.0,
+             "avg_overstock_units": overstock / scale, "peak_overstock_units": 80.0, "transfer_units": moved,
+             "transfer_cost": moved * 2.5, "units_in": 900.0, "units_out": moved, "stockout_units_change": 0.0,
+             "avg_overstock_units_change": 0.0, "peak_overstock_units_change": 0.0, "lost_sales_value_change": 0.0,
+             "holdout_weeks": 8, "is_baseline": policy == "no_reallocation", "meets_targets": False,
+             "holdout_start": dt.date(2024, 3, 4), "evaluated_at": dt.datetime(2024, 5, 1, 6)}
             for level, scale in [(0.95, 1.0), (0.99, 0.8)]
             for policy, replenishment, transfers, stockouts, overstock, fill, moved in [
-                ("no_reallocation", "erp", False, 420.0, 35.0, 0.91, 0.0),
-                ("optimised", "reorder_policy", True, 250.0, 20.0, 0.95, 215.0),
+                ("no_reallocation", "erp_receipts", "none", 420.0, 35.0, 0.91, 0.0),
+                ("optimised", "reorder_policy", "weekly_pulp", 250.0, 20.0, 0.95, 215.0),
             ]
         ]
     )
