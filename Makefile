@@ -13,7 +13,7 @@ export PYSPARK_DRIVER_PYTHON := $(abspath $(BIN)/python)
 # dbt finds the project's profiles (DuckDB by default; PostgreSQL/Redshift from SUPPLYCHAIN_* variables).
 export DBT_PROFILES_DIR := $(abspath profiles)
 
-.PHONY: setup run test lint lint-sql docs report bench clean
+.PHONY: setup run test lint lint-sql docs report bench evaluate clean
 
 setup: $(STAMP)
 
@@ -58,6 +58,11 @@ report: setup
 bench: setup
 	$(BIN)/python benchmarks/ingest_benchmark.py --scales 1,10
 	$(BIN)/python benchmarks/warehouse_benchmark.py --scales 1,10
+	$(BIN)/python benchmarks/optimize_benchmark.py --products 1000,10000
+
+## The hold-out proof of the inventory policy and the transfer plan (after `make run`; a few minutes).
+evaluate: setup
+	$(BIN)/supplychain --lake-root $(LAKE) optimize --evaluate --evaluate-service-levels 0.95,0.99,0.995
 
 clean:
-	rm -rf $(LAKE) data target reports test-artifacts .pytest_cache .ruff_cache orchestration/node_modules
+	rm -rf $(LAKE) data target runs reports test-artifacts .pytest_cache .ruff_cache orchestration/node_modules

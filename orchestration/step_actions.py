@@ -74,7 +74,7 @@ def run_step(step: Step, context: RunContext) -> dict:
         return {"tables": len(checked), "rows": sum(t.rows for t in checked)}
     if step.stage == "forecast":
         cli._forecast(context.stage_args(input=None, output=None, skip_marts=True), context.settings)
-        return _report_figures(args.lake_root, "forecast", ("series", "chosen_models"))
+        return _report_figures(args.lake_root, "forecast", ("series",))
     if step.stage == "optimize":
         cli._optimize(context.stage_args(skip_marts=True, evaluate=False), context.settings)
         return _report_figures(args.lake_root, "optimize", ("sites", "transfers", "units_moved", "transfer_cost"))
@@ -129,4 +129,11 @@ def _report_figures(lake_root: str, stage: str, keys: tuple[str, ...]) -> dict:
     if not path.is_file():
         return {}
     report = json.loads(path.read_text())
-    return {key: report[key] for key in keys if key in report}
+    figures = {}
+    for key in keys:
+        value = report.get(key)
+        if isinstance(value, dict):  # e.g. series: {modelled: 809, rejected: 0} -> series_modelled, ...
+            figures.update({f"{key}_{name}": count for name, count in value.items()})
+        elif value is not None:
+            figures[key] = value
+    return figures
