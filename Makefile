@@ -32,7 +32,6 @@ $(STAMP): pyproject.toml scripts/ensure_java.sh scripts/ensure_postgres.sh scrip
 ## Generate the sample data if the lake has none, then run every stage that exists.
 run: setup
 	$(BIN)/supplychain --lake-root $(LAKE) run
-	$(BIN)/supplychain report
 
 ## Every test, lint and check (dbt on DuckDB and PostgreSQL, the offline Redshift compile and SQL lint included).
 test: setup lint

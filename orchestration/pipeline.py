@@ -168,6 +168,13 @@ STEPS: tuple[Step, ...] = (
         timeout_seconds=900,
         description="the dbt docs site, kept with the run's artifacts",
     ),
+    Step(
+        "planning-report",
+        ("supplychain", "report"),
+        Platform.LOCAL_ONLY,
+        after=("docs-generate",),
+        description="the self-contained HTML planning report (reports/planning_report.html; laptops only)",
+    ),
 )
 
 

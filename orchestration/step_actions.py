@@ -78,6 +78,11 @@ def run_step(step: Step, context: RunContext) -> dict:
     if step.stage == "optimize":
         cli._optimize(context.stage_args(skip_marts=True, evaluate=False), context.settings)
         return _report_figures(args.lake_root, "optimize", ("sites", "transfers", "units_moved", "transfer_cost"))
+    if step.stage == "report":
+        from supplychain.analyst.commands import report_command
+
+        report_command(context.stage_args(output=args.report), context.settings)
+        return {"report": str(args.report)}
     if step.is_dbt:
         return _run_dbt(step, context)
     raise StepFailedError(f"step {step.name} has no local action")

@@ -285,6 +285,9 @@ def _pipeline_flags(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--list-steps", action="store_true", help="print the pipeline's steps and exit")
     parser.add_argument("--runs-dir", type=Path, default=_default_runs_dir(), help="where run records go")
+    parser.add_argument(
+        "--report", type=Path, default=Path("reports") / "planning_report.html", help="where the planning report goes"
+    )
 
 
 def _run(args, settings: Settings) -> int:

@@ -67,7 +67,7 @@ def test_every_step_runs_in_order_with_each_ingestion_wave_together(tmp_path):
     ]
     assert [c[0] for c in actions.calls[3:]] == [
         "load", "build-warehouse", "snapshot", "forecast", "build-forecast-marts", "optimize", "build-plan-marts",
-        "docs-generate",
+        "docs-generate", "planning-report",
     ]  # fmt: skip
     assert all(s.status == "succeeded" and s.seconds is not None for s in record.steps)
     assert next(s for s in record.steps if s.name == "ingest-sales").figures == {"rows_read": 10}

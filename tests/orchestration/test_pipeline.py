@@ -28,7 +28,8 @@ def test_runtimes_skip_their_own_steps_and_drop_dependencies_on_them():
     assert names(aws)[0] == "crawl-raw" and "generate-sample" not in names(aws)
     assert next(s for s in local if s.name == "ingest-products").after == ("generate-sample",)
     assert next(s for s in aws if s.name == "ingest-products").after == ("crawl-raw",)
-    assert names(local)[1:] == names(aws)[1:]  # the same steps after the first
+    # The same steps after the first, and locally the planning report at the end.
+    assert names(local)[1:] == [*names(aws)[1:], "planning-report"]
     with pytest.raises(ValueError, match="unknown runtime"):
         steps_for("cloud")
 
@@ -73,6 +74,7 @@ def test_from_and_only_select_steps_in_pipeline_order():
         "optimize",
         "build-plan-marts",
         "docs-generate",
+        "planning-report",
     ]
     assert names(select_steps("local", only=["snapshot", "load"])) == ["load", "snapshot"]
     assert names(select_steps("aws")) == names(steps_for("aws"))

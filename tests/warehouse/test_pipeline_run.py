@@ -31,7 +31,9 @@ def plan_tables(database) -> tuple[list, list]:
 
 def test_the_pipeline_runs_from_the_load_and_a_rerun_changes_nothing(lake_copy, tmp_path):
     database, runs = tmp_path / "warehouse.duckdb", tmp_path / "runs"
-    arguments = ["--lake-root", str(lake_copy), "run", "--runs-dir", str(runs), "--horizon", "2", "--windows", "3"]
+    report = tmp_path / "report.html"
+    arguments = ["--lake-root", str(lake_copy), "run", "--runs-dir", str(runs), "--horizon", "2", "--windows", "3",
+                 "--report", str(report)]  # fmt: skip
     with mock.patch.dict(os.environ, {"SUPPLYCHAIN_DUCKDB_PATH": str(database)}):
         assert main([*arguments, "--from", "load"]) == 0
         first = plan_tables(database)
@@ -43,8 +45,9 @@ def test_the_pipeline_runs_from_the_load_and_a_rerun_changes_nothing(lake_copy, 
     assert (latest.status, earlier.status) == ("succeeded", "succeeded")
     assert [s.name for s in earlier.steps] == [
         "load", "build-warehouse", "snapshot", "forecast", "build-forecast-marts", "optimize", "build-plan-marts",
-        "docs-generate",
+        "docs-generate", "planning-report",
     ]  # fmt: skip
+    assert report.stat().st_size > 100_000
     build = next(s for s in earlier.steps if s.name == "build-warehouse")
     assert build.figures["success"] > 10 and build.figures.get("error", 0) == 0
     assert (earlier.folder / "build-warehouse" / "manifest.json").is_file()
