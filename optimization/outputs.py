@@ -27,6 +27,6 @@ def plan_tables(plan: Plan, planned_at: dt.datetime) -> dict[str, pd.DataFrame]:
 
 
 def simulation_table(result: HoldoutResult, evaluated_at: dt.datetime) -> pd.DataFrame:
-    return result.table.assign(
+    return result.table.rename(columns={"policy": "policy_name"}).assign(
         holdout_start=result.first_day.date(), holdout_weeks=result.weeks, evaluated_at=evaluated_at
     )

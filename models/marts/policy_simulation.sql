@@ -8,8 +8,8 @@ simulations as (
 
 final as (
     select
-        {{ supplychain.surrogate_key(['service_level', 'policy']) }} as policy_simulation_id,
-        policy,
+        {{ supplychain.surrogate_key(['service_level', 'policy_name']) }} as policy_simulation_id,
+        policy_name,
         replenishment,
         transfers,
         service_level,

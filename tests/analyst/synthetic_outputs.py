@@ -122,7 +122,7 @@ def add_synthetic_plan(connection, plan_date: dt.date = dt.date(2024, 5, 1)) -> 
     # Two policies at two service levels, as `supplychain optimize --evaluate --evaluate-service-levels` writes.
     simulation = pd.DataFrame(
         [
-            {"policy_simulation_id": f"{level}|{policy}", "policy": policy, "service_level": level,
+            {"policy_simulation_id": f"{level}|{policy}", "policy_name": policy, "service_level": level,
              "replenishment": replenishment, "transfers": transfers, "demand_units": 5000.0,
              "sold_units": 5000.0 - stockouts * scale, "stockout_units": stockouts * scale,
              "lost_sales_value": stockouts * scale * 20, "fill_rate": fill, "avg_on_hand_units": 60.0,

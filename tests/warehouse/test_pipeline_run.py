@@ -68,7 +68,7 @@ def test_optimize_evaluate_scores_every_policy_on_held_out_demand(lake_copy, tmp
                      "--evaluate-service-levels", "0.95,0.99"]) == 0  # fmt: skip
     with duckdb.connect(str(database), read_only=True) as connection:
         rows = connection.execute(
-            "select service_level, policy, is_baseline, units_in, units_out, stockout_units_change "
+            "select service_level, policy_name, is_baseline, units_in, units_out, stockout_units_change "
             "from analytics.policy_simulation order by 1, 2"
         ).fetchall()
     assert len(rows) == 12 and {r[0] for r in rows} == {0.95, 0.99}

@@ -6,7 +6,7 @@ source_policy_simulation as (
 
 renamed as (
     select
-        cast(policy as varchar) as policy,
+        cast(policy_name as varchar) as policy_name,
         cast(replenishment as varchar) as replenishment,
         cast(transfers as varchar) as transfers,
         cast(service_level as double precision) as service_level,

@@ -164,7 +164,7 @@ def simulation_outcomes(simulation: pd.DataFrame) -> go.Figure:
     """Simulated stock-outs and overstock per policy, the baseline (no plan) first, one bar per service level."""
     ordered = simulation.sort_values(["is_baseline", "service_level"], ascending=[False, True], kind="stable")
     suffix = ordered["is_baseline"].astype(bool).map({True: " (baseline)", False: ""})
-    ordered = ordered.assign(label=ordered["policy"].astype(str) + suffix)
+    ordered = ordered.assign(label=ordered["policy_name"].astype(str) + suffix)
     figure = make_subplots(rows=1, cols=2, subplot_titles=["stock-out units", "average overstock units"])
     levels = sorted(ordered["service_level"].unique())
     shades = ["#2a7f62", "#6fb59b", "#b5dccd", "#1b4f3e"]

@@ -11,13 +11,20 @@ policies as (
 ),
 
 sent as (
-    select product_id, from_warehouse_id, plan_date, sum(units) as units_sent
+    select
+        product_id,
+        from_warehouse_id,
+        plan_date,
+        sum(units) as units_sent
     from transfers
     group by product_id, from_warehouse_id, plan_date
 ),
 
 overdrawn_sources as (
-    select sent.product_id, sent.from_warehouse_id as warehouse_id, 'source overdrawn' as broken_rule
+    select
+        sent.product_id,
+        sent.from_warehouse_id as warehouse_id,
+        'source overdrawn' as broken_rule
     from sent
     left join policies
         on
@@ -31,7 +38,10 @@ overdrawn_sources as (
 ),
 
 unplanned_destinations as (
-    select transfers.product_id, transfers.to_warehouse_id as warehouse_id, 'destination has no policy' as broken_rule
+    select
+        transfers.product_id,
+        transfers.to_warehouse_id as warehouse_id,
+        'destination has no policy' as broken_rule
     from transfers
     left join policies
         on
