@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 
 from forecasting.pipeline import ForecastResult
-from optimization.policy import PolicyOptions, measured_lead_times
+from optimization.policy import PolicyOptions, with_lead_times
 
 KEYS = ["product_id", "warehouse_id"]
 
@@ -24,6 +24,4 @@ def policy_forecasts(
         columns={"ds": "week_start", "forecast": "forecast_units"}
     )
     forecasts["backtest_mae"] = forecasts["unique_id"].map(mae).fillna(0.0)
-    series = forecasts[KEYS].drop_duplicates()
-    lead = series.assign(lead_time_days=measured_lead_times(series, lead_times, options))
-    return forecasts.merge(lead, on=KEYS)
+    return with_lead_times(forecasts, lead_times, options)

@@ -23,18 +23,23 @@ from optimization.forecast_inputs import policy_forecasts
 from optimization.policy import PolicyOptions, inventory_policy, phased_levels
 from optimization.reallocation import SolverOptions
 from optimization.sites import build_sites
-from optimization.warehouse_io import LANES_SQL, LEAD_TIMES_SQL, POSITIONS_SQL, PRODUCTS_SQL, WAREHOUSES_SQL
+from optimization.warehouse_io import (
+    LANES_SQL,
+    LEAD_TIMES_SQL,
+    POSITIONS_SQL,
+    PRODUCTS_SQL,
+    RECEIVED_QTY_SQL,
+    WAREHOUSES_SQL,
+)
 
 log = logging.getLogger(__name__)
 
-# Each day's sales, stock-out flag and receipts (what on hand grew by plus what sold; a negative day from a gap
-# in the snapshots counts as none), numbered from the first held-out day.
+# Each day's sales, stock-out flag and receipts (a negative day counts as none), numbered from the first held-out
+# day.
 DAYS_SQL = f"""
 with days as (
     select
-        product_id, warehouse_id, snapshot_date, units_sold, is_stockout,
-        on_hand_qty - lag(on_hand_qty) over (partition by product_id, warehouse_id order by snapshot_date)
-            + units_sold as received
+        product_id, warehouse_id, snapshot_date, units_sold, is_stockout, {RECEIVED_QTY_SQL} as received
     from {MART_SCHEMA}.fct_inventory_daily
     where snapshot_date >= date '{{cutoff}}'
 )

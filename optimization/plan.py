@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
-from optimization.policy import KEYS, PolicyOptions, inventory_policy, measured_lead_times
+from optimization.policy import KEYS, PolicyOptions, inventory_policy, with_lead_times
 from optimization.reallocation import SolverOptions, plan_reallocation
 from optimization.sites import build_sites
 from optimization.warehouse_io import PlanningInputs
@@ -57,9 +57,7 @@ def plan_effect(sites: pd.DataFrame, transfers: pd.DataFrame) -> dict:
 
 
 def make_plan(inputs: PlanningInputs, policy_options: PolicyOptions, solver_options: SolverOptions) -> Plan:
-    series = inputs.forecasts[KEYS].drop_duplicates()
-    lead = series.assign(lead_time_days=measured_lead_times(series, inputs.lead_times, policy_options))
-    forecasts = inputs.forecasts.merge(lead, on=KEYS)
+    forecasts = with_lead_times(inputs.forecasts, inputs.lead_times, policy_options)
     policy = inventory_policy(forecasts, inputs.positions, policy_options)
     regions = forecasts[[*KEYS, "region_code"]].drop_duplicates(KEYS)
     policy = policy.merge(regions, on=KEYS, how="left")

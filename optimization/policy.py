@@ -45,6 +45,12 @@ def measured_lead_times(series: pd.DataFrame, lead_times: pd.DataFrame, options:
     return days.round().clip(lower=1).fillna(options.lead_time_days).astype(int).set_axis(series.index)
 
 
+def with_lead_times(forecasts: pd.DataFrame, lead_times: pd.DataFrame, options: PolicyOptions) -> pd.DataFrame:
+    """forecasts with each series' lead_time_days (see measured_lead_times)."""
+    series = forecasts[KEYS].drop_duplicates()
+    return forecasts.merge(series.assign(lead_time_days=measured_lead_times(series, lead_times, options)), on=KEYS)
+
+
 def demand_quantile(mean: np.ndarray, sd: np.ndarray, level: np.ndarray) -> np.ndarray:
     """Whole units covering `level` of demand with this mean and spread: negative binomial when the spread
     exceeds Poisson's, else Poisson."""

@@ -40,15 +40,18 @@ from {MART_SCHEMA}.fct_inventory_daily
 where snapshot_date = date '{{plan_date}}'
 """
 
+# A day's receipts are not a column of their own: they are what on hand grew by plus what sold that day. Days
+# missing from the snapshots or corrected later make a few negative, which count as none.
+RECEIVED_QTY_SQL = (
+    "on_hand_qty - lag(on_hand_qty) over (partition by product_id, warehouse_id order by snapshot_date) + units_sold"
+)
+
 # Little's law: the average quantity on its way is the receipt rate times the lead time, so the lead time is one
-# over the other. A day's receipts are what on hand grew by plus what sold; days missing from the snapshots or
-# corrected later make a few negative, which count as none.
+# over the other.
 LEAD_TIMES_SQL = f"""
 with days as (
     select
-        product_id, warehouse_id, on_order_qty + in_transit_qty as pipeline_qty,
-        on_hand_qty - lag(on_hand_qty) over (partition by product_id, warehouse_id order by snapshot_date)
-            + units_sold as received_qty
+        product_id, warehouse_id, on_order_qty + in_transit_qty as pipeline_qty, {RECEIVED_QTY_SQL} as received_qty
     from {MART_SCHEMA}.fct_inventory_daily
     where snapshot_date between date '{{plan_date}}' - 182 and date '{{plan_date}}'
 )

@@ -191,11 +191,16 @@ def _optimize_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--workers", type=int, default=2, help="products solved in parallel (default %(default)s)")
 
 
+def _check_service_level(level: float) -> None:
+    """Checked before any work starts, so a pipeline run does not fail at the optimisation step."""
+    if not 0.5 <= level < 1:
+        raise ValueError(f"--service-level {level} must be in [0.5, 1)")
+
+
 def _optimize(args, settings: Settings) -> int:
     from optimization.run import optimize_command
 
-    if not 0.5 <= args.service_level < 1:
-        raise ValueError(f"--service-level {args.service_level} must be in [0.5, 1)")
+    _check_service_level(args.service_level)
     args.evaluate = getattr(args, "evaluate", False)
     args.evaluate_service_levels = getattr(args, "evaluate_service_levels", None)
     return optimize_command(args)
@@ -300,8 +305,7 @@ def _run(args, settings: Settings) -> int:
         for step in steps_for("local"):
             print(f"{step.name:<24}{' '.join(step.command):<70}{step.description}")
         return 0
-    if not 0.5 <= args.service_level < 1:
-        raise ValueError(f"--service-level {args.service_level} must be in [0.5, 1)")
+    _check_service_level(args.service_level)
     steps, resumes = plan(args)
     run_id = new_run_id()
     target = args.target or os.environ.get("SUPPLYCHAIN_TARGET", "local")
