@@ -30,7 +30,7 @@ select
     series_id as unique_id,
     product_id,
     warehouse_id,
-    region_code,
+    current_region_code as region_code,
     category,
     week_start as ds,
     units_sold as y,

@@ -17,8 +17,8 @@ def add_synthetic_forecasts(connection) -> None:
     """A forecast per series from its last eight weeks (mean, with normal intervals) and an accuracy table in
     which the chosen method beats both baselines at the lower levels."""
     history = connection.execute(
-        f"select series_id, product_id, warehouse_id, region_code, category, week_start, units_sold "
-        f"from {SCHEMA}.demand_features_weekly"
+        "select series_id, product_id, warehouse_id, current_region_code as region_code, category, week_start, "
+        f"units_sold from {SCHEMA}.demand_features_weekly"
     ).df()
     last_week = pd.Timestamp(history["week_start"].max())
     recent = history[pd.to_datetime(history["week_start"]) > last_week - pd.Timedelta(weeks=8)]

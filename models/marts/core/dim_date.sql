@@ -29,6 +29,15 @@ parts as (
     from calendar_days
 ),
 
+-- The ISO year is the calendar year of the week's Thursday (29 Dec 2025 belongs to 2026-W01). Computed, not
+-- extract(isoyear), which Redshift lacks.
+with_iso_year as (
+    select
+        parts.*,
+        cast(extract(year from {{ dbt.dateadd('day', '4 - iso_day_of_week', 'date_day') }}) as integer) as iso_year
+    from parts
+),
+
 flagged as (
     select
         cast(calendar_year * 10000 + calendar_month * 100 + day_of_month as integer) as date_key,
@@ -52,15 +61,16 @@ flagged as (
         calendar_month,
         day_of_month,
         iso_day_of_week,
+        iso_year,
         iso_week,
         iso_day_of_week >= 6 as is_weekend,
-        (calendar_month = 12 and day_of_month between 10 and 23)
-        or (calendar_month = 11 and day_of_month >= 24)
-        or (calendar_month = 12 and day_of_month <= 6) as is_peak_season,
+        -- One unbroken season, 24 November to 23 December.
+        (calendar_month = 11 and day_of_month >= 24)
+        or (calendar_month = 12 and day_of_month <= 23) as is_peak_season,
         date_day,
         {{ supplychain.week_start('date_day') }} as week_start,
         cast({{ dbt.date_trunc('month', 'date_day') }} as date) as month_start
-    from parts
+    from with_iso_year
 ),
 
 final as (
@@ -73,6 +83,7 @@ final as (
         calendar_month,
         day_of_month,
         iso_day_of_week,
+        iso_year,
         iso_week,
         is_weekend,
         is_peak_season,

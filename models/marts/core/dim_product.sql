@@ -32,10 +32,10 @@ final as (
         is_active,
         launch_date,
         updated_at
+    -- Every run merges every product the master holds, not only those newer than the latest timestamp loaded:
+    -- a filter on max(updated_at) skips records that arrive out of order or share that timestamp, and the
+    -- table would then differ from a --full-refresh. The master is small; the merge costs nothing.
     from products
-    {% if is_incremental() %}
-        where updated_at > (select max(loaded.updated_at) from {{ this }} as loaded)
-    {% endif %}
 )
 
 select * from final

@@ -29,10 +29,9 @@ final as (
         opened_date,
         first_seen_at,
         last_changed_at
+    -- Every run merges every warehouse the feed holds (see dim_product: a max-timestamp filter skips records
+    -- that arrive out of order or share the latest timestamp).
     from warehouses
-    {% if is_incremental() %}
-        where last_changed_at > (select max(loaded.last_changed_at) from {{ this }} as loaded)
-    {% endif %}
 )
 
 select * from final

@@ -1,7 +1,9 @@
 {{ config(dist='product_id', sort=['week_start', 'product_id']) }}
 
 -- The curated, ML-ready weekly demand per product x warehouse: the target (units_sold), whether stock-outs
--- censored it, lags and trailing means that use only past weeks, and calendar and promotion features.
+-- censored it, lags and trailing means that use only past weeks, and calendar features known in advance.
+-- Columns named same_week_* describe the target's own week (revenue, promotions, stock): they are known only
+-- once the week is over, so a model that used them as predictors would learn the answer. Lag them first.
 with
 
 demand_weeks as (
@@ -20,12 +22,15 @@ calendar_days as (
     select * from {{ ref('dim_date') }}
 ),
 
+-- A week's labels are those of its Monday (a week from 29 Dec 2025 is ISO 2026-W01 but month 12, Q4);
+-- min() over the week's days would give 1 / Q1 to every week that crosses New Year.
 calendar_weeks as (
     select
         week_start,
-        min(iso_week) as iso_week,
-        min(calendar_month) as calendar_month,
-        min(calendar_quarter) as calendar_quarter,
+        max(case when date_day = week_start then iso_year end) as iso_year,
+        max(case when date_day = week_start then iso_week end) as iso_week,
+        max(case when date_day = week_start then calendar_month end) as calendar_month,
+        max(case when date_day = week_start then calendar_quarter end) as calendar_quarter,
         sum(case when is_retail_event then 1 else 0 end) as retail_event_days,
         sum(case when is_peak_season then 1 else 0 end) as peak_season_days
     from calendar_days
@@ -62,21 +67,24 @@ final as (
         cast(with_lags.product_id || '|' || with_lags.warehouse_id as varchar) as series_id,
         with_lags.product_id,
         with_lags.warehouse_id,
-        warehouses.region_code,
+        -- Planning attribution: the warehouse's region now, for the whole series, so a series never splits across
+        -- regions in the forecast hierarchy. BI history books each day to the region then in force
+        -- (fct_sales, weekly_sales_mv); tests/dbt/marts/regions_reconcile_through_warehouse_history.sql ties the two.
+        warehouses.region_code as current_region_code,
         products.category,
         products.subcategory,
         cast(with_lags.units_sold as integer) as units_sold,
-        cast(with_lags.net_revenue as numeric(16, 2)) as net_revenue,
-        cast(with_lags.order_lines as integer) as order_lines,
+        cast(with_lags.net_revenue as numeric(16, 2)) as same_week_net_revenue,
+        cast(with_lags.order_lines as integer) as same_week_order_lines,
         cast(with_lags.stockout_days as integer) as stockout_days,
         cast(with_lags.days_observed as integer) as days_observed,
-        cast(with_lags.avg_on_hand_qty as double precision) as avg_on_hand_qty,
+        cast(with_lags.avg_on_hand_qty as double precision) as same_week_avg_on_hand_qty,
         cast(case
             when with_lags.order_lines > 0 then 1.0 * with_lags.discounted_lines / with_lags.order_lines else 0
-        end as double precision) as promo_line_share,
+        end as double precision) as same_week_promo_line_share,
         cast(case
             when with_lags.units_sold > 0 then with_lags.discount_pct_units / with_lags.units_sold else 0
-        end as double precision) as avg_discount_pct,
+        end as double precision) as same_week_avg_discount_pct,
         cast(with_lags.units_sold_lag_1 as integer) as units_sold_lag_1,
         cast(with_lags.units_sold_lag_2 as integer) as units_sold_lag_2,
         cast(with_lags.units_sold_lag_4 as integer) as units_sold_lag_4,
@@ -84,12 +92,13 @@ final as (
         cast(with_lags.units_sold_mean_4 as double precision) as units_sold_mean_4,
         cast(with_lags.units_sold_mean_13 as double precision) as units_sold_mean_13,
         cast(with_lags.series_week_number as integer) as series_week_number,
+        cast(calendar_weeks.iso_year as integer) as iso_year,
         cast(calendar_weeks.iso_week as integer) as iso_week,
         cast(calendar_weeks.calendar_month as integer) as calendar_month,
         cast(calendar_weeks.calendar_quarter as integer) as calendar_quarter,
         -- A stock-out day means sales show only what was on the shelf: the forecast must not learn from it.
         with_lags.stockout_days > 0 as is_censored,
-        with_lags.discounted_lines > 0 as has_promotion,
+        with_lags.discounted_lines > 0 as has_same_week_promotion,
         coalesce(calendar_weeks.retail_event_days > 0, false) as has_retail_event,
         coalesce(calendar_weeks.peak_season_days > 0, false) as is_peak_season,
         with_lags.days_observed < 7 as is_partial_week,

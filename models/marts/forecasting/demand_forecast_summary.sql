@@ -1,7 +1,9 @@
 {{ config(dist='all') }}
 
--- The planner's table from the design brief, per region and product: units sold in the last four full weeks,
--- units forecast for the next four, and the growth between them.
+-- The planner's table from the design brief, per region and product over the active warehouses: units sold in
+-- the last four complete weeks of actuals, units forecast for the four weeks right after them, and the growth
+-- between the two. Regions are the warehouses' current regions (planning attribution, as in the forecasts).
+-- Every region x product with sales in those four weeks or a forecast for the next four has a row.
 with
 
 demand_weeks as (
@@ -16,26 +18,37 @@ products as (
     select * from {{ ref('dim_product') }}
 ),
 
-last_full_week as (
-    select max(week_start) as week_start
+warehouses as (
+    select * from {{ ref('dim_warehouse') }}
+),
+
+active_demand_weeks as (
+    select demand_weeks.*
     from demand_weeks
+    inner join warehouses
+        on demand_weeks.warehouse_id = warehouses.warehouse_id
+    where warehouses.is_active
+),
+
+-- The last week every active series has complete: a week still being filled would read as a drop.
+last_complete_week as (
+    select max(week_start) as week_start
+    from active_demand_weeks
     where not is_partial_week
 ),
 
 recent_sales as (
     select
-        demand_weeks.region_code,
-        demand_weeks.product_id,
-        sum(demand_weeks.units_sold) as recent_units
-    from demand_weeks
-    cross join last_full_week
-    where demand_weeks.week_start > {{ dbt.dateadd('day', -28, 'last_full_week.week_start') }}
-        and demand_weeks.week_start <= last_full_week.week_start
-    group by demand_weeks.region_code, demand_weeks.product_id
-),
-
-first_forecast_week as (
-    select min(week_start) as week_start from forecasts
+        active_demand_weeks.current_region_code as region_code,
+        active_demand_weeks.product_id,
+        sum(active_demand_weeks.units_sold) as recent_units
+    from active_demand_weeks
+    cross join last_complete_week
+    where
+        active_demand_weeks.week_start > {{ dbt.dateadd('day', -28, 'last_complete_week.week_start') }}
+        and active_demand_weeks.week_start <= last_complete_week.week_start
+    group by active_demand_weeks.current_region_code, active_demand_weeks.product_id
+    having sum(active_demand_weeks.units_sold) > 0
 ),
 
 upcoming_forecast as (
@@ -44,29 +57,49 @@ upcoming_forecast as (
         forecasts.product_id,
         sum(forecasts.forecast_units) as forecast_units
     from forecasts
-    cross join first_forecast_week
-    where forecasts.week_start < {{ dbt.dateadd('day', 28, 'first_forecast_week.week_start') }}
+    inner join warehouses
+        on forecasts.warehouse_id = warehouses.warehouse_id
+    cross join last_complete_week
+    where
+        warehouses.is_active
+        and forecasts.week_start > last_complete_week.week_start
+        and forecasts.week_start <= {{ dbt.dateadd('day', 28, 'last_complete_week.week_start') }}
     group by forecasts.region_code, forecasts.product_id
+),
+
+region_products as (
+    select
+        coalesce(recent_sales.region_code, upcoming_forecast.region_code) as region_code,
+        coalesce(recent_sales.product_id, upcoming_forecast.product_id) as product_id,
+        recent_sales.recent_units,
+        upcoming_forecast.forecast_units,
+        -- Null when nothing sold: growth from zero has no rate.
+        coalesce(upcoming_forecast.forecast_units, 0) / nullif(recent_sales.recent_units, 0) - 1 as growth
+    from recent_sales
+    full outer join upcoming_forecast
+        on
+            recent_sales.region_code = upcoming_forecast.region_code
+            and recent_sales.product_id = upcoming_forecast.product_id
 ),
 
 final as (
     select
-        upcoming_forecast.region_code,
-        upcoming_forecast.product_id,
+        region_products.region_code,
+        region_products.product_id,
         products.category_path as category,
-        cast(coalesce(recent_sales.recent_units, 0) as integer) as last_4_weeks_units,
-        cast(round(cast(upcoming_forecast.forecast_units as numeric(14, 2)), 0) as integer) as next_4_weeks_units,
-        cast(case
-            when recent_sales.recent_units > 0
-                then round(cast(upcoming_forecast.forecast_units / recent_sales.recent_units - 1 as numeric(14, 4)), 3)
-        end as double precision) as growth_rate
-    from upcoming_forecast
-    inner join products
-        on upcoming_forecast.product_id = products.product_id
-    left join recent_sales
-        on
-            upcoming_forecast.region_code = recent_sales.region_code
-            and upcoming_forecast.product_id = recent_sales.product_id
+        cast(coalesce(region_products.recent_units, 0) as integer) as last_4_weeks_units,
+        cast(round(cast(coalesce(region_products.forecast_units, 0) as numeric(14, 2)), 0) as integer)
+            as next_4_weeks_units,
+        cast(round(cast(region_products.growth as numeric(14, 4)), 3) as double precision) as growth_rate,
+        region_products.forecast_units is not null as has_forecast,
+        cast({{ dbt.dateadd('day', -21, 'last_complete_week.week_start') }} as date) as actuals_from_week_start,
+        last_complete_week.week_start as actuals_to_week_start,
+        cast({{ dbt.dateadd('day', 7, 'last_complete_week.week_start') }} as date) as forecast_from_week_start,
+        cast({{ dbt.dateadd('day', 28, 'last_complete_week.week_start') }} as date) as forecast_to_week_start
+    from region_products
+    cross join last_complete_week
+    left join products
+        on region_products.product_id = products.product_id
 )
 
 select * from final

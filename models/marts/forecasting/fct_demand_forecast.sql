@@ -1,6 +1,8 @@
 {{ config(dist='product_id', sort=['week_start', 'product_id']) }}
 
--- One row per forecast series and future week: the point forecast and its 80% and 95% intervals.
+-- One row per forecast series and future week: the point forecast and its 80% and 95% intervals. Only series of
+-- warehouses active now: a closed warehouse sells nothing more, and its forecast would date from its closing.
+-- region_code is the warehouse's current region (planning attribution, as in demand_features_weekly).
 with
 
 forecasts as (
@@ -9,6 +11,10 @@ forecasts as (
 
 selections as (
     select * from {{ ref('stg_forecasts__model_selections') }}
+),
+
+warehouses as (
+    select * from {{ ref('dim_warehouse') }}
 ),
 
 final as (
@@ -30,8 +36,11 @@ final as (
         forecasts.week_start,
         forecasts.forecast_run_at
     from forecasts
+    inner join warehouses
+        on forecasts.warehouse_id = warehouses.warehouse_id
     left join selections
         on forecasts.series_id = selections.series_id
+    where warehouses.is_active
 )
 
 select * from final

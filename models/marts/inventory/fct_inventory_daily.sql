@@ -1,23 +1,74 @@
 {{ config(dist='product_id', sort=['snapshot_date', 'product_id']) }}
 
 -- One row per product x warehouse x day with an ERP snapshot: the stock position and how long it lasts at the
--- recent sales rate (days of cover over the trailing var cover_window_days days).
+-- recent sales rate. The rate is the units sold over the trailing var cover_window_days calendar days (sales on
+-- days without a snapshot count too) divided by those days, or by the days since the series began when it is
+-- younger than the window.
 with
 
 inventory_days as (
     select * from {{ ref('int_inventory_days_joined') }}
+),
+
+snapshot_days as (
+    select * from inventory_days
     where has_snapshot
+),
+
+sale_days as (
+    select
+        product_id,
+        warehouse_id,
+        calendar_date,
+        units_sold
+    from inventory_days
+    where units_sold > 0
+),
+
+series_starts as (
+    select
+        product_id,
+        warehouse_id,
+        min(calendar_date) as first_date
+    from inventory_days
+    group by product_id, warehouse_id
+),
+
+window_sales as (
+    select
+        snapshot_days.product_id,
+        snapshot_days.warehouse_id,
+        snapshot_days.calendar_date,
+        sum(sale_days.units_sold) as window_units
+    from snapshot_days
+    inner join sale_days
+        on
+            snapshot_days.product_id = sale_days.product_id
+            and snapshot_days.warehouse_id = sale_days.warehouse_id
+            and snapshot_days.calendar_date >= sale_days.calendar_date
+            and snapshot_days.calendar_date
+            < {{ dbt.dateadd('day', var('cover_window_days'), 'sale_days.calendar_date') }}
+    group by snapshot_days.product_id, snapshot_days.warehouse_id, snapshot_days.calendar_date
 ),
 
 with_trailing_demand as (
     select
-        inventory_days.*,
-        avg(cast(inventory_days.units_sold as double precision)) over (
-            partition by inventory_days.product_id, inventory_days.warehouse_id
-            order by inventory_days.calendar_date
-            rows between {{ var('cover_window_days') - 1 }} preceding and current row
+        snapshot_days.*,
+        cast(coalesce(window_sales.window_units, 0) as double precision)
+        / least(
+            {{ var('cover_window_days') }},
+            {{ dbt.datediff('series_starts.first_date', 'snapshot_days.calendar_date', 'day') }} + 1  -- noqa: LT05
         ) as avg_daily_units_sold
-    from inventory_days
+    from snapshot_days
+    inner join series_starts
+        on
+            snapshot_days.product_id = series_starts.product_id
+            and snapshot_days.warehouse_id = series_starts.warehouse_id
+    left join window_sales
+        on
+            snapshot_days.product_id = window_sales.product_id
+            and snapshot_days.warehouse_id = window_sales.warehouse_id
+            and snapshot_days.calendar_date = window_sales.calendar_date
 ),
 
 final as (

@@ -102,7 +102,7 @@ def _history(connection, schema: str) -> pd.DataFrame:
                 max(week_start) over (partition by series_id) as last_week_start
             from {schema}.demand_features_weekly
         )
-        select product_id, category, region_code, week_start, units_sold
+        select product_id, category, current_region_code as region_code, week_start, units_sold
         from weeks
         where not (is_partial_week and (series_week_number = 1 or week_start = last_week_start))
         """,

@@ -34,7 +34,11 @@ mismatches as (
     from processed_counts
     full outer join fact_counts
         on processed_counts.order_line_id = fact_counts.order_line_id
-    where coalesce(fact_counts.fact_rows, 0) <> 1
+    -- A line missing from the fact (fact_rows 0) and a fact line the processed zone does not hold (processed_rows
+    -- 0) both fail; the processed zone may hold a line twice (the fact keeps its latest version once).
+    where
+        coalesce(fact_counts.fact_rows, 0) <> 1
+        or coalesce(processed_counts.processed_rows, 0) = 0
 )
 
 select * from mismatches
