@@ -67,6 +67,8 @@ INGEST_WAVES: tuple[tuple[str, ...], ...] = (
 # Marts built from the forecast and plan outputs are built after those stages, not with the warehouse.
 FORECAST_MARTS = "source:forecasts+"
 PLAN_MARTS = "source:optimization+"
+# The input feeds whose freshness gates the build (forecast and plan outputs are written later in the run).
+INPUT_SOURCES = ("source:erp", "source:wms", "source:events")
 
 
 def _ingest_steps() -> tuple[Step, ...]:
@@ -114,10 +116,18 @@ STEPS: tuple[Step, ...] = (
         description="check processed/ against the contract and load it into the warehouse",
     ),
     Step(
+        "source-freshness",
+        ("dbt", "source", "freshness", "--select", *INPUT_SOURCES),
+        Platform.ECS_TASK,
+        after=("load",),
+        timeout_seconds=600,
+        description="stop when an input feed is stale (thresholds in models/staging/*/_*__sources.yml)",
+    ),
+    Step(
         "build-warehouse",
         ("dbt", "build", "--exclude", FORECAST_MARTS, PLAN_MARTS, "resource_type:snapshot"),
         Platform.ECS_TASK,
-        after=("load",),
+        after=("source-freshness",),
         timeout_seconds=3600,
         description="staging, intermediate and marts with every test (snapshots are their own step)",
     ),

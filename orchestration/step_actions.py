@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -100,6 +101,8 @@ def _run_dbt(step: Step, context: RunContext) -> dict:
             result = run_dbt(dbt_args, options.target)
             if not result.ok:
                 raise StepFailedError("dbt docs generate failed: " + "; ".join(result.failures or ["see output"]))
+        elif dbt_args[:2] == ["source", "freshness"]:
+            return _run_freshness(dbt_args, options.target, context.artifacts / step.name)
         else:
             run_dbt_step(Lake(context.args.lake_root), options, dbt_args)
     except BuildFailedError as failure:
@@ -107,6 +110,31 @@ def _run_dbt(step: Step, context: RunContext) -> dict:
     finally:
         kept = _keep_artifacts(Path(target_folder()), context.artifacts / step.name)
     return {**_dbt_figures(context.artifacts / step.name / "run_results.json"), "artifacts": kept}
+
+
+def _run_freshness(dbt_args: list[str], target: str, folder: Path) -> dict:
+    """`dbt source freshness`; stops the run on a stale input. On a laptop the drops are often replayed or the
+    generated sample, dated in the past, so freshness is measured against the latest landed drop unless
+    SUPPLYCHAIN_FRESHNESS_CLOCK says otherwise (`now` for live feeds; see macros/freshness/)."""
+    from supplychain.warehouse.dbt_runner import run_dbt, target_folder
+
+    clock = os.environ.get("SUPPLYCHAIN_FRESHNESS_CLOCK", "latest_drop")
+    result = run_dbt([*dbt_args, "--vars", json.dumps({"freshness_clock": clock})], target)
+    sources = Path(target_folder()) / "sources.json"
+    folder.mkdir(parents=True, exist_ok=True)
+    results = json.loads(sources.read_text())["results"] if sources.is_file() else []
+    if sources.is_file():
+        shutil.copyfile(sources, folder / "sources.json")
+    stale = [f"{r['unique_id']}: {r['status']} ({r.get('max_loaded_at_time_ago_in_s', 0) / 3600:.1f} h old)"
+             for r in results if r["status"] in ("error", "runtime error")]  # fmt: skip
+    if not result.ok or stale:
+        raise StepFailedError(
+            f"dbt source freshness (clock {clock}) failed: " + "; ".join(stale or result.failures or ["see output"])
+        )
+    statuses: dict[str, int] = {}
+    for entry in results:
+        statuses[entry["status"]] = statuses.get(entry["status"], 0) + 1
+    return {"clock": clock, "sources": len(results), **statuses, "artifacts": ["sources.json"]}
 
 
 def _keep_artifacts(target: Path, folder: Path) -> list[str]:

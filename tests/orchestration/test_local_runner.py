@@ -66,8 +66,8 @@ def test_every_step_runs_in_order_with_each_ingestion_wave_together(tmp_path):
         ["ingest-inventory", "ingest-sales", "ingest-shipments", "ingest-transfer-lanes", "ingest-order-events"],
     ]
     assert [c[0] for c in actions.calls[3:]] == [
-        "load", "build-warehouse", "snapshot", "forecast", "build-forecast-marts", "optimize", "build-plan-marts",
-        "docs-generate", "planning-report",
+        "load", "source-freshness", "build-warehouse", "snapshot", "forecast", "build-forecast-marts", "optimize",
+        "build-plan-marts", "docs-generate", "planning-report",
     ]  # fmt: skip
     assert all(s.status == "succeeded" and s.seconds is not None for s in record.steps)
     assert next(s for s in record.steps if s.name == "ingest-sales").figures == {"rows_read": 10}

@@ -35,8 +35,9 @@ def test_runtimes_skip_their_own_steps_and_drop_dependencies_on_them():
 
 
 def test_the_order_after_ingestion():
-    assert names(steps_for("aws"))[-8:] == [
+    assert names(steps_for("aws"))[-9:] == [
         "load",
+        "source-freshness",
         "build-warehouse",
         "snapshot",
         "forecast",
@@ -61,6 +62,10 @@ def test_commands_say_what_runs():
     by_name = {s.name: s for s in STEPS}
     assert by_name["ingest-sales"].command == ("supplychain", "ingest", "--only", "sales")
     assert by_name["build-forecast-marts"].command == ("dbt", "build", "--select", "source:forecasts+")
+    assert by_name["source-freshness"].command == (
+        "dbt", "source", "freshness", "--select", "source:erp", "source:wms", "source:events",
+    )  # fmt: skip
+    assert by_name["build-warehouse"].after == ("source-freshness",)
     assert by_name["build-warehouse"].is_dbt and "source:forecasts+" in by_name["build-warehouse"].command
     assert by_name["forecast"].stage == "forecast" and not by_name["forecast"].retryable
     assert by_name["crawl-raw"].platform is Platform.GLUE_CRAWLER and by_name["crawl-raw"].command == ()
