@@ -88,7 +88,7 @@ final as (
         region_products.product_id,
         products.category_path as category,
         cast(coalesce(region_products.recent_units, 0) as integer) as last_4_weeks_units,
-        cast(round(cast(coalesce(region_products.forecast_units, 0) as numeric(14, 2)), 0) as integer)
+        cast(round(cast(coalesce(region_products.forecast_units, 0) as numeric(16, 4)), 0) as integer)
             as next_4_weeks_units,
         cast(round(cast(region_products.growth as numeric(14, 4)), 3) as double precision) as growth_rate,
         region_products.forecast_units is not null as has_forecast,
