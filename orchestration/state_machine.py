@@ -259,7 +259,10 @@ class _Builder:
             raise ValueError(f"step {step.name}: no AWS task for platform {step.platform.value}")
         retry = [self._retry(transient, self.timing.transient_retry_seconds, self.timing.transient_attempts)]
         if step.retryable:
-            retry.append(self._retry(STEP_FAILURE, self.timing.step_retry_seconds, self.timing.step_attempts))
+            # A failed Glue job run is the job's own verdict (the quality gate, an unreadable drop): running it
+            # again gives the same answer. Only its time-out is worth another attempt.
+            errors = ("States.Timeout",) if step.platform is Platform.GLUE_JOB else STEP_FAILURE
+            retry.append(self._retry(errors, self.timing.step_retry_seconds, self.timing.step_attempts))
         return {
             "Type": "Task",
             "Comment": step.description,

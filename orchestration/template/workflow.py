@@ -90,6 +90,13 @@ def workflow(definition: dict[str, Any] | None) -> dict[str, Any]:
                             ),
                             **{"ArnEquals": {"ecs:cluster": arn("EcsCluster")}},
                         ),
+                        # PropagateTags copies the task definition's tags to the task: RunTask then needs
+                        # ecs:TagResource on the task it creates, or ECS refuses to start it.
+                        allow(
+                            ["ecs:TagResource"],
+                            sub("arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:task/${EcsCluster}/*"),
+                            **{"StringEquals": {"ecs:CreateAction": "RunTask"}},
+                        ),
                         allow(
                             ["ecs:StopTask", "ecs:DescribeTasks"],
                             sub("arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:task/${EcsCluster}/*"),
