@@ -12,6 +12,7 @@ from typing import Any
 from orchestration.pipeline import steps_for
 from orchestration.template.containers import container
 from orchestration.template.glue import glue
+from orchestration.template.network import network
 from orchestration.template.parameters import conditions, outputs, parameters, rules
 from orchestration.template.storage import storage
 from orchestration.template.workflow import workflow
@@ -27,7 +28,7 @@ def template(definition: dict[str, Any] | None = None) -> dict[str, Any]:
         "Parameters": parameters(),
         "Rules": rules(),
         "Conditions": conditions(),
-        "Resources": {**storage(), **glue(), **container(), **workflow(definition)},
+        "Resources": {**storage(), **network(), **glue(), **container(), **workflow(definition)},
         "Outputs": outputs(),
     }
 

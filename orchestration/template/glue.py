@@ -20,7 +20,6 @@ from orchestration.template.cfn import (
     sub,
 )
 
-
 # What the ingestion package needs beyond Glue 5.0's own modules: pyarrow.fs (ingestion/io/lake.py), pinned to the
 # version the Glue-runtime tests run (ci/glue5-requirements.txt; a test keeps the two equal), since the version
 # Glue bundles is not one the tests have seen.

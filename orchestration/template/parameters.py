@@ -41,6 +41,17 @@ def parameters() -> dict[str, Any]:
             "Type": "List<AWS::EC2::SecurityGroup::Id>",
             "Description": "Security groups for the Fargate tasks (egress to Redshift, S3 and ECR)",
         },
+        "VpcId": {
+            "Type": "String",
+            "Default": "",
+            "Description": "The subnets' VPC, to create VPC endpoints for ECR, S3, Logs, Secrets Manager and "
+            "CloudWatch (empty: the subnets reach them through a NAT gateway)",
+        },
+        "PrivateRouteTableIds": {
+            "Type": "CommaDelimitedList",
+            "Default": "",
+            "Description": "The subnets' route tables, for the S3 gateway endpoint (with VpcId)",
+        },
         "ImageTag": {"Type": "String", "Default": "0.1.0", "Description": "Pipeline image tag in the ECR repository"},
         "TaskCpu": {"Type": "String", "Default": "2048", "AllowedValues": list(FARGATE_MEMORY)},
         "TaskMemory": {
@@ -114,6 +125,7 @@ def conditions() -> dict[str, Any]:
         "HasAlertEmail": {"Fn::Not": [{"Fn::Equals": [ref("AlertEmail"), ""]}]},
         "HasCopyRole": {"Fn::Not": [{"Fn::Equals": [ref("RedshiftCopyRoleArn"), ""]}]},
         "CreateCopyRole": {"Fn::Equals": [ref("RedshiftCopyRoleArn"), ""]},
+        "CreateVpcEndpoints": {"Fn::Not": [{"Fn::Equals": [ref("VpcId"), ""]}]},
     }
 
 

@@ -6,7 +6,6 @@ from typing import Any
 
 from orchestration.template.cfn import arn, ref, skip, sub
 
-
 # Data outlives the stack: removing the stack leaves the key, the buckets and what they hold.
 RETAIN = {"DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain"}
 
