@@ -92,9 +92,22 @@ def test_the_secret_holds_the_users_given_password_never_a_generated_one(built):
     password = built["Parameters"]["RedshiftPassword"]
     assert password["NoEcho"] is True and "Default" not in password
     pattern = re.compile(password["AllowedPattern"])
-    assert pattern.match("Str0ng!Passw0rd#")
     for refused in ('has"quote1A', "has space1A", "back\\slash1A", "at@sign1A", "short1A"):
         assert not pattern.match(refused), refused  # would break the secret's JSON or Redshift refuses it
+    # Every character the pattern admits, through CloudFormation's substitution: the secret the tasks read is valid
+    # JSON holding exactly the password the user has in Redshift.
+    admitted = "".join(c for c in map(chr, range(33, 127)) if pattern.match(c * 8))
+    given = {"RedshiftHost": "h.example", "RedshiftPort": "5439", "RedshiftDatabase": "supplychain"}
+    given |= {"RedshiftUser": "supplychain", "RedshiftPassword": admitted[:64]}
+    text = re.sub(r"\$\{(\w+)\}", lambda m: given[m.group(1)], secret["SecretString"]["Fn::Sub"])
+    assert json.loads(text) == {
+        "host": "h.example",
+        "port": "5439",
+        "dbname": "supplychain",
+        "username": "supplychain",
+        "password": admitted[:64],
+    }
+    assert len(admitted) == 94 - 5  # printable ASCII but ' " / \\ @
 
 
 def test_the_image_user_can_write_the_scratch_volume_under_a_read_only_root(built):
