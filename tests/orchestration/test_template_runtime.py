@@ -193,3 +193,22 @@ def _dockerfile_instructions(text: str) -> list[tuple[str, str]]:
             op, _, arg = line.strip().partition(" ")
             pairs.append((op.upper(), " ".join(arg.split())))
     return pairs
+
+
+def test_private_subnets_get_every_endpoint_the_task_needs_when_there_is_no_nat(built):
+    """AssignPublicIp is DISABLED: with VpcId given, the stack creates a route to each service the task calls."""
+    assert all(
+        s["Parameters"]["NetworkConfiguration"]["AwsvpcConfiguration"]["AssignPublicIp"] == "DISABLED"
+        for s in state_machine.definition()["States"].values()
+        if s.get("Resource") == "arn:aws:states:::ecs:runTask.sync"
+    )
+    endpoints = [r for r in built["Resources"].values() if r["Type"] == "AWS::EC2::VPCEndpoint"]
+    prefix = "com.amazonaws.${AWS::Region}."
+    services = {r["Properties"]["ServiceName"]["Fn::Sub"].removeprefix(prefix) for r in endpoints}
+    # image pull (ECR api + dkr, layers from S3), the secret, the logs, the quarantine metric, the lake (S3)
+    assert services == {"ecr.api", "ecr.dkr", "s3", "logs", "secretsmanager", "monitoring"}
+    assert all(r["Condition"] == "CreateVpcEndpoints" for r in endpoints)
+    assert built["Conditions"]["CreateVpcEndpoints"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "VpcId"}, ""]}]}
+    interface = [r["Properties"] for r in endpoints if r["Properties"]["VpcEndpointType"] == "Interface"]
+    assert len(interface) == 5
+    assert all(p["PrivateDnsEnabled"] and p["SubnetIds"] == {"Ref": "SubnetIds"} for p in interface)
