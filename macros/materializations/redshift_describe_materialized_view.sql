@@ -60,12 +60,12 @@
 {#- The describe row for a materialized view svv_table_info does not list (it holds no rows). -#}
 {% macro empty_materialized_view_sql(relation) %}
     select
-        mv.database_name as database,
-        mv.schema_name as schema,
-        mv.name as table,
+        mv.database_name as "database",
+        mv.schema_name as "schema",
+        mv.name as "table",
         cast(null as varchar) as diststyle,
         cast(null as varchar) as sortkey1,
-        mv.autorefresh
+        mv.autorefresh as autorefresh
     from svv_mv_info mv
     where mv.name ilike '{{ relation.identifier }}'
     and mv.schema_name ilike '{{ relation.schema }}'
