@@ -114,6 +114,14 @@ def workflow(definition: dict[str, Any] | None) -> dict[str, Any]:
                                 "StepFunctionsGetEventsForECSTaskRule"
                             ),
                         ),
+                        # The queue at the start: which executions of this state machine are still running.
+                        allow(
+                            ["states:ListExecutions"],
+                            sub(
+                                "arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:stateMachine:"
+                                "supplychain-${EnvironmentName}-pipeline"
+                            ),
+                        ),
                         allow(["sns:Publish"], ref("AlertTopic")),
                         allow(["kms:GenerateDataKey", "kms:Decrypt"], arn("DataKey")),
                         # Log delivery and X-Ray have no resource-level permissions.

@@ -212,3 +212,27 @@ def test_private_subnets_get_every_endpoint_the_task_needs_when_there_is_no_nat(
     interface = [r["Properties"] for r in endpoints if r["Properties"]["VpcEndpointType"] == "Interface"]
     assert len(interface) == 5
     assert all(p["PrivateDnsEnabled"] and p["SubnetIds"] == {"Ref": "SubnetIds"} for p in interface)
+
+
+def test_a_run_started_during_another_waits_for_it_instead_of_colliding(built):
+    """The schedule and an upload can start executions minutes apart; with one Glue run per job, the later one
+    used to fail after its retries. Now every execution first waits until it is the oldest one running."""
+    states = state_machine.definition()["States"]
+    assert states[state_machine.PREPARE]["Next"] == state_machine.QUEUE_LIST
+    assert states[state_machine.PREPARE]["Parameters"]["execution.$"] == "$$.Execution.Id"
+    listing = states[state_machine.QUEUE_LIST]
+    assert listing["Resource"] == "arn:aws:states:::aws-sdk:sfn:listExecutions"
+    assert listing["Parameters"]["StateMachineArn.$"] == "$$.StateMachine.Id"
+    assert listing["Parameters"]["StatusFilter"] == "RUNNING"
+    # ListExecutions returns the newest first: the last one is the oldest still running.
+    assert listing["ResultSelector"] == {"oldest.$": "$.Executions[-1:].ExecutionArn"}
+    check = states[listing["Next"]]
+    first_step = next(s.name for s in STEPS if s.platform is not Platform.LOCAL_ONLY)
+    assert [c["Next"] for c in check["Choices"]] == [first_step, first_step]
+    assert check["Choices"][1]["StringEqualsPath"] == "$.execution"
+    assert states[check["Default"]]["Type"] == "Wait" and states[check["Default"]]["Next"] == state_machine.QUEUE_LIST
+    statements = built["Resources"]["StateMachineRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+    [listing_allowed] = [s for s in statements if s["Action"] == ["states:ListExecutions"]]
+    assert listing_allowed["Resource"]["Fn::Sub"].endswith(":stateMachine:supplychain-${EnvironmentName}-pipeline")
+    machine_name = built["Resources"]["PipelineStateMachine"]["Properties"]["StateMachineName"]
+    assert machine_name == {"Fn::Sub": "supplychain-${EnvironmentName}-pipeline"}
