@@ -74,7 +74,6 @@ def apply_project_settings(spark: SparkSession) -> SparkSession:
     """Sets the project's session settings on a session someone else built (Glue's) or on the local one."""
     for key, value in SESSION_SETTINGS.items():
         spark.conf.set(key, value)
-    spark.sparkContext.setLogLevel("ERROR")
     return spark
 
 
@@ -99,7 +98,9 @@ def spark_session(app_name: str, settings: Settings | None = None) -> SparkSessi
         .config("spark.hadoop.fs.file.impl", "org.apache.hadoop.fs.RawLocalFileSystem")
         .config("spark.hadoop.mapreduce.fileoutputcommitter.marksuccessfuljobs", "false")
     )
-    return apply_project_settings(builder.getOrCreate())
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel("ERROR")  # locally only: on Glue, its own log settings stand
+    return apply_project_settings(spark)
 
 
 def run_job(job_name: str) -> int:
