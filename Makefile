@@ -8,6 +8,8 @@ STAMP := $(VENV)/.installed
 # checkov pins boto3 and packaging below what dbt and pytest need: it gets an environment of its own.
 CHECKOV_VERSION := 3.3.30
 CHECKOV_VENV := $(VENV)/tools/checkov
+# Glue 5.0's Spark (3.5.4) beside the project's 4.x: the `glue` tests run the ingestion suite in it.
+GLUE5_VENV := $(VENV)/tools/glue5
 export PYSPARK_PYTHON := $(abspath $(BIN)/python)
 export PYSPARK_DRIVER_PYTHON := $(abspath $(BIN)/python)
 # dbt finds the project's profiles (DuckDB by default; PostgreSQL/Redshift from SUPPLYCHAIN_* variables).
@@ -17,7 +19,7 @@ export DBT_PROFILES_DIR := $(abspath profiles)
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml scripts/ensure_java.sh scripts/ensure_postgres.sh scripts/ensure_node_tools.sh scripts/ensure_chromium.sh orchestration/package-lock.json
+$(STAMP): pyproject.toml ci/glue5-requirements.txt scripts/ensure_java.sh scripts/ensure_postgres.sh scripts/ensure_node_tools.sh scripts/ensure_chromium.sh orchestration/package-lock.json
 	./scripts/ensure_java.sh
 	./scripts/ensure_postgres.sh
 	./scripts/ensure_node_tools.sh
@@ -27,6 +29,8 @@ $(STAMP): pyproject.toml scripts/ensure_java.sh scripts/ensure_postgres.sh scrip
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
 	$(CHECKOV_VENV)/bin/python -m pip install --quiet "checkov==$(CHECKOV_VERSION)"
+	test -x $(GLUE5_VENV)/bin/python || $(PYTHON) -m venv $(GLUE5_VENV)
+	$(GLUE5_VENV)/bin/python -m pip install --quiet -r ci/glue5-requirements.txt
 	touch $(STAMP)
 
 ## Generate the sample data if the lake has none, then run every stage that exists.

@@ -24,6 +24,9 @@ FAILURE = "Notify failure"
 FAILED = "Pipeline failed"
 SUCCEEDED = "Pipeline succeeded"
 PREPARE = "Prepare run"
+# One execution at a time: a run started while another is running (the schedule and an upload, or two uploads)
+# waits until every earlier one has finished, rather than colliding with it on the Glue jobs' one-run limit.
+QUEUE_LIST, QUEUE_CHECK, QUEUE_WAIT = "Earlier runs: list", "Earlier runs: any?", "Earlier runs: wait"
 SUMMARY = "Summarise run"
 NOTIFY_SUCCESS = "Notify success"
 
@@ -49,15 +52,28 @@ class Timing:
     step_retry_seconds: int = 120
     step_attempts: int = 1
     backoff_rate: float = 2.0
+    queue_wait_seconds: int = 300
 
 
 PRODUCTION = Timing()
 # The moto variant: the same retries, seconds apart instead of minutes.
-QUICK = Timing(crawler_poll_seconds=1, transient_retry_seconds=1, step_retry_seconds=1, backoff_rate=1.0)
+QUICK = Timing(
+    crawler_poll_seconds=1, transient_retry_seconds=1, step_retry_seconds=1, backoff_rate=1.0, queue_wait_seconds=1
+)
 
 
 class Integrations:
     """How a Glue job or ECS step is called: the real `.sync` integrations."""
+
+    def running_executions(self) -> dict[str, Any]:
+        """The oldest RUNNING execution of this state machine, as a one-item list in `oldest` (newest come first)."""
+        return {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::aws-sdk:sfn:listExecutions",
+            "Parameters": {"StateMachineArn.$": "$$.StateMachine.Id", "StatusFilter": "RUNNING", "MaxResults": 1000},
+            "ResultSelector": {"oldest.$": "$.Executions[-1:].ExecutionArn"},
+            "TimeoutSeconds": 60,
+        }
 
     def glue_job(self, step: Step) -> dict[str, Any]:
         return {
@@ -110,6 +126,10 @@ class MotoIntegrations(Integrations):
 
     def __init__(self, exit_codes: dict[str, int] | None = None):
         self.exit_codes = exit_codes or {}
+
+    def running_executions(self) -> dict[str, Any]:
+        # moto's executor has no aws-sdk:sfn integration: this execution is the only one running.
+        return {"Type": "Pass", "Parameters": {"oldest.$": "States.Array($.execution)"}}
 
     def glue_job(self, step: Step) -> dict[str, Any]:
         task = super().glue_job(step)
@@ -180,9 +200,11 @@ class _Builder:
                     "subnets.$": f"States.StringSplit('{_placeholder(names.SUBNETS)}', ',')",
                     "security_groups.$": f"States.StringSplit('{_placeholder(names.SECURITY_GROUPS)}', ',')",
                 },
+                "execution.$": "$$.Execution.Id",
             },
-            "Next": entries[0],
+            "Next": QUEUE_LIST,
         }
+        self._add_queue(entries[0])
         for index, group in enumerate(groups):
             following = entries[index + 1] if index + 1 < len(groups) else SUMMARY
             if len(group) == 1:
@@ -259,7 +281,10 @@ class _Builder:
             raise ValueError(f"step {step.name}: no AWS task for platform {step.platform.value}")
         retry = [self._retry(transient, self.timing.transient_retry_seconds, self.timing.transient_attempts)]
         if step.retryable:
-            retry.append(self._retry(STEP_FAILURE, self.timing.step_retry_seconds, self.timing.step_attempts))
+            # A failed Glue job run is the job's own verdict (the quality gate, an unreadable drop): running it
+            # again gives the same answer. Only its time-out is worth another attempt.
+            errors = ("States.Timeout",) if step.platform is Platform.GLUE_JOB else STEP_FAILURE
+            retry.append(self._retry(errors, self.timing.step_retry_seconds, self.timing.step_attempts))
         return {
             "Type": "Task",
             "Comment": step.description,
@@ -330,6 +355,26 @@ class _Builder:
             "ResultPath": "$.error",
             "Next": f"{step.name} failed",
         }
+
+    def _add_queue(self, first: str) -> None:
+        """Wait while an earlier execution is still running; the oldest running one goes on."""
+        self.states[QUEUE_LIST] = {
+            **self.integrations.running_executions(),
+            "ResultPath": "$.queue",
+            "Next": QUEUE_CHECK,
+        }
+        if self.states[QUEUE_LIST]["Type"] == "Task":
+            self.states[QUEUE_LIST]["Retry"] = [self._retry(("States.TaskFailed",), 30, 3)]
+            self.states[QUEUE_LIST]["Catch"] = self._catch(QUEUE_LIST)
+        self.states[QUEUE_CHECK] = {
+            "Type": "Choice",
+            "Choices": [
+                {"Variable": "$.queue.oldest[0]", "IsPresent": False, "Next": first},
+                {"Variable": "$.queue.oldest[0]", "StringEqualsPath": "$.execution", "Next": first},
+            ],
+            "Default": QUEUE_WAIT,
+        }
+        self.states[QUEUE_WAIT] = {"Type": "Wait", "Seconds": self.timing.queue_wait_seconds, "Next": QUEUE_LIST}
 
     def _retry(self, errors: tuple[str, ...], interval: int, attempts: int) -> dict[str, Any]:
         return {

@@ -17,6 +17,20 @@ def spark():
     from ingestion.glue import spark_session
     from supplychain.config import Settings
 
-    session = spark_session("supplychain-tests", Settings(spark_master="local[2]", spark_memory="2g"))
+    if os.environ.get("SUPPLYCHAIN_TEST_SESSION") == "glue":
+        session = glue_like_session()
+    else:
+        session = spark_session("supplychain-tests", Settings(spark_master="local[2]", spark_memory="2g"))
     yield session
     session.stop()
+
+
+def glue_like_session():
+    """A session built the way a Glue job gets one: Spark's own defaults (nothing of the project's local builder),
+    then the project's settings applied by the job itself, through the function the Glue jobs call."""
+    from pyspark.sql import SparkSession
+
+    from ingestion.glue import apply_project_settings
+
+    plain = SparkSession.builder.master("local[2]").config("spark.driver.memory", "2g").getOrCreate()
+    return apply_project_settings(plain)

@@ -12,7 +12,8 @@ from typing import Any
 from orchestration.pipeline import steps_for
 from orchestration.template.containers import container
 from orchestration.template.glue import glue
-from orchestration.template.parameters import conditions, outputs, parameters
+from orchestration.template.network import network
+from orchestration.template.parameters import conditions, outputs, parameters, rules
 from orchestration.template.storage import storage
 from orchestration.template.workflow import workflow
 
@@ -25,8 +26,9 @@ def template(definition: dict[str, Any] | None = None) -> dict[str, Any]:
         "Description": "supplychain pipeline: data lake, Glue ingestion, dbt/forecast/optimise on Fargate, "
         "Step Functions (" + ", ".join(aws_steps) + ")",
         "Parameters": parameters(),
+        "Rules": rules(),
         "Conditions": conditions(),
-        "Resources": {**storage(), **glue(), **container(), **workflow(definition)},
+        "Resources": {**storage(), **network(), **glue(), **container(), **workflow(definition)},
         "Outputs": outputs(),
     }
 

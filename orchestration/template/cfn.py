@@ -15,6 +15,8 @@ REDSHIFT_SECRET_KEYS = (
     ("USER", "username"),
     ("PASSWORD", "password"),
 )
+# The role Redshift assumes for COPY: the one given, or the one the stack creates.
+COPY_ROLE_ARN = {"Fn::If": ["HasCopyRole", {"Ref": "RedshiftCopyRoleArn"}, {"Fn::GetAtt": ["RedshiftCopyRole", "Arn"]}]}
 # Where the container keeps dbt's scratch files: the root file system is read-only.
 SCRATCH = "/tmp"
 

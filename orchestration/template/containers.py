@@ -7,6 +7,7 @@ from typing import Any
 
 from orchestration import names
 from orchestration.template.cfn import (
+    COPY_ROLE_ARN,
     KMS_USE,
     LAKE_ARN,
     REDSHIFT_SECRET_KEYS,
@@ -19,6 +20,7 @@ from orchestration.template.cfn import (
     role,
     sub,
 )
+from orchestration.template.storage import RETAIN
 
 
 def container() -> dict[str, Any]:
@@ -68,22 +70,38 @@ def container() -> dict[str, Any]:
         },
         "RedshiftSecret": {
             "Type": "AWS::SecretsManager::Secret",
-            # No rotation here: the Redshift cluster lives outside this stack, and rotation needs a function bound
-            # to that cluster; configure it where the cluster is managed.
+            # Kept when the stack goes: it holds a live database credential someone may still need.
+            **RETAIN,
+            # The password is the existing Redshift user's, given at deploy time (NoEcho): a password generated
+            # here would be one no database knows. No rotation here: the cluster lives outside this stack, and
+            # rotation needs a function bound to that cluster; configure it where the cluster is managed.
             "Properties": {
                 "Name": sub("supplychain/${EnvironmentName}/redshift"),
-                "Description": "Redshift connection for dbt and the load step; the password is generated here",
+                "Description": "Redshift connection for dbt and the load step (the user's existing password)",
                 "KmsKeyId": ref("DataKey"),
-                "GenerateSecretString": {
-                    "SecretStringTemplate": sub(
-                        '{"host": "${RedshiftHost}", "port": "${RedshiftPort}", "dbname": "${RedshiftDatabase}", '
-                        '"username": "${RedshiftUser}"}'
-                    ),
-                    "GenerateStringKey": "password",
-                    "PasswordLength": 32,
-                    "ExcludeCharacters": "\"'@/\\ ",
-                },
+                "SecretString": sub(
+                    '{"host": "${RedshiftHost}", "port": "${RedshiftPort}", "dbname": "${RedshiftDatabase}", '
+                    '"username": "${RedshiftUser}", "password": "${RedshiftPassword}"}'
+                ),
             },
+        },
+        "RedshiftCopyRole": {
+            **role(
+                "redshift.amazonaws.com",
+                [
+                    policy(
+                        "copy-from-processed",
+                        [
+                            allow(["s3:GetObject"], lake_objects("processed/*")),
+                            allow(["s3:ListBucket"], LAKE_ARN),
+                            # The lake is SSE-KMS: COPY cannot read an object without decrypting its data key.
+                            allow(["kms:Decrypt"], arn("DataKey")),
+                        ],
+                    )
+                ],
+                "Redshift COPY from the lake's processed/ tables (attach it to the cluster)",
+            ),
+            "Condition": "CreateCopyRole",
         },
         "TaskExecutionRole": role(
             "ecs-tasks.amazonaws.com",
@@ -134,7 +152,7 @@ def container() -> dict[str, Any]:
                 "Memory": ref("TaskMemory"),
                 "ExecutionRoleArn": arn("TaskExecutionRole"),
                 "TaskRoleArn": arn("TaskRole"),
-                "RuntimePlatform": {"CpuArchitecture": "X86_64", "OperatingSystemFamily": "LINUX"},
+                "RuntimePlatform": {"CpuArchitecture": ref("CpuArchitecture"), "OperatingSystemFamily": "LINUX"},
                 "Volumes": [{"Name": "scratch"}],
                 "ContainerDefinitions": [
                     {
@@ -152,13 +170,7 @@ def container() -> dict[str, Any]:
                                 "Name": "SUPPLYCHAIN_REDSHIFT_PROCESSED_URI",
                                 "Value": sub("s3://${DataLakeBucket}/processed"),
                             },
-                            {
-                                "Fn::If": [
-                                    "HasCopyRole",
-                                    {"Name": "SUPPLYCHAIN_REDSHIFT_IAM_ROLE", "Value": ref("RedshiftCopyRoleArn")},
-                                    ref("AWS::NoValue"),
-                                ]
-                            },
+                            {"Name": "SUPPLYCHAIN_REDSHIFT_IAM_ROLE", "Value": COPY_ROLE_ARN},
                             {"Name": "DBT_TARGET_PATH", "Value": f"{SCRATCH}/dbt/target"},
                             {"Name": "DBT_LOG_PATH", "Value": f"{SCRATCH}/dbt/logs"},
                             {"Name": "HOME", "Value": SCRATCH},

@@ -20,6 +20,11 @@ from orchestration.template.cfn import (
     sub,
 )
 
+# What the ingestion package needs beyond Glue 5.0's own modules: pyarrow.fs (ingestion/io/lake.py), pinned to the
+# version the Glue-runtime tests run (ci/glue5-requirements.txt; a test keeps the two equal), since the version
+# Glue bundles is not one the tests have seen.
+GLUE_PYTHON_MODULES = ("pyarrow==26.0.1",)
+
 
 def glue() -> dict[str, Any]:
     code_objects = sub("arn:${AWS::Partition}:s3:::${DeploymentBucket}/" + CODE_PREFIX + "/*")
@@ -147,6 +152,7 @@ def glue() -> dict[str, Any]:
                 "DefaultArguments": {
                     "--lake_root": sub("s3://${DataLakeBucket}"),
                     "--extra-py-files": sub(f"s3://${{DeploymentBucket}}/{CODE_PREFIX}/supplychain.zip"),
+                    "--additional-python-modules": ",".join(GLUE_PYTHON_MODULES),
                     "--job-bookmark-option": "job-bookmark-enable",
                     "--enable-metrics": "true",
                     "--enable-continuous-cloudwatch-log": "true",

@@ -6,11 +6,17 @@ from typing import Any
 
 from orchestration.template.cfn import arn, ref, skip, sub
 
+# Data outlives the stack: removing the stack leaves the key, the buckets and what they hold.
+RETAIN = {"DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain"}
+
 
 def storage() -> dict[str, Any]:
     return {
         "DataKey": {
             "Type": "AWS::KMS::Key",
+            # Retained with the buckets and the secret it encrypts: deleting the stack must not schedule the
+            # deletion of the only key that reads the lake (which survives it).
+            **RETAIN,
             "Properties": {
                 "Description": sub("supplychain ${EnvironmentName}: lake, logs, secrets, alerts"),
                 "EnableKeyRotation": True,
@@ -64,6 +70,7 @@ def storage() -> dict[str, Any]:
         },
         "LogBucket": {
             "Type": "AWS::S3::Bucket",
+            **RETAIN,
             "Metadata": skip(
                 ("CKV_AWS_18", "This is the access-log bucket: logging it into itself would loop."),
             ),
@@ -110,6 +117,7 @@ def storage() -> dict[str, Any]:
         },
         "DataLakeBucket": {
             "Type": "AWS::S3::Bucket",
+            **RETAIN,
             "Properties": {
                 "BucketName": sub("supplychain-${EnvironmentName}-lake-${AWS::AccountId}-${AWS::Region}"),
                 "BucketEncryption": {

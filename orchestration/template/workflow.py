@@ -90,6 +90,13 @@ def workflow(definition: dict[str, Any] | None) -> dict[str, Any]:
                             ),
                             **{"ArnEquals": {"ecs:cluster": arn("EcsCluster")}},
                         ),
+                        # PropagateTags copies the task definition's tags to the task: RunTask then needs
+                        # ecs:TagResource on the task it creates, or ECS refuses to start it.
+                        allow(
+                            ["ecs:TagResource"],
+                            sub("arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:task/${EcsCluster}/*"),
+                            **{"StringEquals": {"ecs:CreateAction": "RunTask"}},
+                        ),
                         allow(
                             ["ecs:StopTask", "ecs:DescribeTasks"],
                             sub("arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:task/${EcsCluster}/*"),
@@ -105,6 +112,14 @@ def workflow(definition: dict[str, Any] | None) -> dict[str, Any]:
                             sub(
                                 "arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:rule/"
                                 "StepFunctionsGetEventsForECSTaskRule"
+                            ),
+                        ),
+                        # The queue at the start: which executions of this state machine are still running.
+                        allow(
+                            ["states:ListExecutions"],
+                            sub(
+                                "arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:stateMachine:"
+                                "supplychain-${EnvironmentName}-pipeline"
                             ),
                         ),
                         allow(["sns:Publish"], ref("AlertTopic")),

@@ -20,6 +20,8 @@ STACK_PARAMETERS = {
     "SubnetIds": "subnet-12345678,subnet-87654321",
     "SecurityGroupIds": "sg-12345678",
     "RedshiftHost": "example.redshift.invalid",
+    # A test value, not a credential: the secret must carry exactly what the deployer gave.
+    "RedshiftPassword": "Test-Only-Pass1",
 }
 
 
@@ -79,6 +81,12 @@ def test_deploy_creates_the_stack_and_a_run_succeeds(aws, environment, capsys):
     repository = f"supplychain-{environment.environment}-pipeline"
     [described] = aws("ecr").describe_repositories(repositoryNames=[repository])["repositories"]
     assert described["imageTagMutability"] == "IMMUTABLE"
+    # With no RedshiftCopyRoleArn given, the stack's own COPY role is created and named in the outputs. (moto's
+    # CloudFormation skips Secrets Manager secrets: test_template_runtime.py resolves the secret's text instead.)
+    copy_role = deploy.stack_outputs(environment)["RedshiftCopyRoleArnUsed"]
+    assert copy_role.startswith("arn:aws:iam::123456789012:role/")
+    trust = aws("iam").get_role(RoleName=copy_role.rsplit("/", 1)[1])["Role"]["AssumeRolePolicyDocument"]
+    assert trust["Statement"][0]["Principal"] == {"Service": "redshift.amazonaws.com"}
 
     # moto's executor keeps its own store, apart from the machines its CloudFormation makes: register the same
     # definition under the same name there, so the stack's StateMachineArn output resolves to it.

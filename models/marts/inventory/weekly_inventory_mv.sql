@@ -1,5 +1,5 @@
 {{ config(
-    materialized=supplychain.bi_materialization(),
+    materialized=supplychain.bi_materialization(over_rebuilt_table=true),
     auto_refresh=true,
     dist='product_id',
     sort='week_start',

@@ -1,0 +1,131 @@
+"""The ingestion suite and the edge-value rules under the Spark Glue 5.0 ships (3.5.4), in .venv/tools/glue5.
+
+The session there is built the way Glue builds one (Spark's defaults, then the job's own apply_project_settings:
+tests/conftest.py, SUPPLYCHAIN_TEST_SESSION=glue). The edge-value outcomes it writes must equal the ones the
+project's Spark gives here, value for value and rule for rule. A job script runs under Glue 5.0's spark-submit on a
+drop holding a date 3.5's parser used to crash on.
+
+The whole-lake runs (marker e2e, about five minutes more on 2 cores) are left out unless SUPPLYCHAIN_GLUE_FULL=1:
+they exercise the same rules and session as the tests that do run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pyspark
+import pytest
+
+from tests.glue.edge_values import outcomes
+
+REPOSITORY = Path(__file__).resolve().parents[2]
+GLUE5_PYTHON = REPOSITORY / ".venv" / "tools" / "glue5" / "bin" / "python"
+GLUE5_SPARK = "3.5.4"
+
+pytestmark = [
+    pytest.mark.glue,
+    pytest.mark.skipif(pyspark.__version__.startswith("3."), reason="this is the outer run: it starts the Glue one"),
+]
+
+
+@pytest.fixture(scope="module")
+def glue_run(tmp_path_factory):
+    if not GLUE5_PYTHON.exists():
+        pytest.fail(f"{GLUE5_PYTHON} is missing: run `make setup`")
+    folder = tmp_path_factory.mktemp("glue5")
+    edge_outcomes = folder / "edge_outcomes.json"
+    env = glue_environment()
+    env["SUPPLYCHAIN_EDGE_OUTCOMES"] = str(edge_outcomes)
+    command = [
+        str(GLUE5_PYTHON),
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "tests/ingestion",
+        "tests/glue/test_edge_values.py",
+        *([] if os.environ.get("SUPPLYCHAIN_GLUE_FULL") == "1" else ["-m", "not e2e"]),
+    ]
+    finished = subprocess.run(command, cwd=REPOSITORY, env=env, capture_output=True, text=True)
+    return finished, edge_outcomes
+
+
+def glue_environment() -> dict[str, str]:
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(REPOSITORY),
+        "PYSPARK_PYTHON": str(GLUE5_PYTHON),
+        "PYSPARK_DRIVER_PYTHON": str(GLUE5_PYTHON),
+        "SUPPLYCHAIN_TEST_SESSION": "glue",
+    }
+    env.pop("SPARK_HOME", None)
+    return env
+
+
+def test_the_glue_runtime_is_spark_3_5_4():
+    version = subprocess.run(
+        [str(GLUE5_PYTHON), "-c", "import pyspark; print(pyspark.__version__)"], capture_output=True, text=True
+    )
+    assert version.stdout.strip() == GLUE5_SPARK
+
+
+def test_the_ingestion_suite_passes_under_glue_5(glue_run):
+    finished, _ = glue_run
+    assert finished.returncode == 0, finished.stdout[-4000:] + finished.stderr[-2000:]
+    assert " passed" in finished.stdout and " failed" not in finished.stdout
+
+
+def test_the_rules_give_the_same_outcome_on_both_runtimes(glue_run, spark):
+    _, edge_outcomes = glue_run
+    assert edge_outcomes.exists(), "the Glue run wrote no edge-value outcomes"
+    on_glue = json.loads(edge_outcomes.read_text())
+    here = outcomes(spark)
+    differing = [(a, b) for a, b in zip(on_glue, here, strict=True) if a != b]
+    assert not differing, f"{len(differing)} of {len(here)} edge values differ (Glue 5.0, project): {differing}"
+
+
+def test_a_job_quarantines_a_lenient_date_under_glue_5_instead_of_failing_the_batch(tmp_path):
+    """The issue's finding, run for real: under 3.5's defaults `2024-1-2` raised SparkUpgradeException, the job
+    exited 1 with no report and its bookmark never moved. The job now sets the parser policy on its own session."""
+    drop = tmp_path / "lake" / "raw" / "product_master" / "year=2024" / "month=01" / "day=02"
+    drop.mkdir(parents=True)
+    records = [
+        {"product_id": "P1", "launch_date": "2024-01-02"},
+        {"product_id": "P2", "launch_date": "2024-1-2"},
+    ]
+    lines = [
+        json.dumps(
+            {
+                "product_name": "Kettle",
+                "category": "kitchen",
+                "unit_price": "19.90",
+                "updated_at": "2024-01-02 08:00:00",
+                **record,
+            }
+        )
+        for record in records
+    ]
+    (drop / "product_master_20240102.jsonl").write_text("\n".join(lines) + "\n")
+    env = glue_environment()
+    env.pop("SUPPLYCHAIN_TEST_SESSION")  # spark-submit runs the job's own session factory
+    submit = GLUE5_PYTHON.with_name("spark-submit")
+    args = ["--lake-root", str(tmp_path / "lake"), "--run-date", "2024-01-02", "--max-quarantine-rate", "0.9"]
+    done = subprocess.run(
+        [str(submit), "--master", "local[1]", "ingestion/jobs/products.py", *args],
+        cwd=REPOSITORY,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, (done.stdout + done.stderr)[-4000:]
+    report = json.loads((tmp_path / "lake" / "processed" / "_reports" / "products" / "latest.json").read_text())
+    assert (report["status"], report["rows_written"], report["quarantined_by_rule"]) == (
+        "succeeded",
+        1,
+        {"invalid_date": 1},
+    )
