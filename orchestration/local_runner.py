@@ -84,7 +84,7 @@ def _run_group(group: list[Step], context: RunContext, record: RunRecord, action
                 time.sleep(delay)
                 continue
             return _stop(group, record, failure, began, out)
-        except Exception as failure:  # noqa: BLE001 — any other failure ends the run "failed", never stuck "running"
+        except Exception as failure:  # any other failure ends the run "failed", never stuck "running"
             return _stop(group, record, failure, began, out)
         seconds = time.perf_counter() - began
         for step in group:

@@ -123,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         log.error("interrupted; the lake and warehouse keep their last published state (run the command again)")
         return 130
-    except Exception as failure:  # noqa: BLE001 — the last resort: one line, the trace only with -v
+    except Exception as failure:  # the last resort: one line, the trace only with -v
         log.error("%s failed: %s: %s", args.command, type(failure).__name__, _first_line(failure))
         log.debug("the failure in full", exc_info=failure)
         if not args.verbose:

@@ -167,5 +167,6 @@ def _read_holder(path: Path) -> dict | None:
         # Created but not yet written by its holder, or torn by a crash: treat as held by an unknown live process
         # unless it is old enough that the writer is surely gone.
         age = dt.datetime.now().timestamp() - path.stat().st_mtime
-        return {"pid": 0, "host": socket.gethostname(), "command": "unknown"} if age > 10 else {
-            "pid": os.getpid(), "host": socket.gethostname(), "command": "a starting run", "started_at": "just now"}
+        if age > 10:
+            return {"pid": 0, "host": socket.gethostname(), "command": "unknown"}
+        return {"pid": os.getpid(), "host": socket.gethostname(), "command": "a starting run", "started_at": "now"}

@@ -8,6 +8,7 @@ stops the models downstream of it.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -153,10 +154,8 @@ class WarehouseNotWritableError(PermissionError):
 
 
 def _check_writable(folder: Path) -> None:
-    try:
+    with contextlib.suppress(PermissionError):  # judged just below, in one sentence
         folder.mkdir(parents=True, exist_ok=True)
-    except PermissionError:
-        pass
     if not os.access(folder, os.W_OK | os.X_OK):
         raise WarehouseNotWritableError(
             f"cannot write the warehouse in {folder}: permission denied for this user; fix the folder's permissions "

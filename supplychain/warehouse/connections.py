@@ -74,8 +74,10 @@ def connect_postgres(dsn: str | None = None, environ: dict[str, str] | None = No
 
     settings = postgres_settings(environ)
     dsn = dsn or postgres_dsn(environ)
-    what = f"PostgreSQL at {settings['host']}:{settings['port']} (database {settings['dbname']}, user {settings['user']})"
-    hint = "SUPPLYCHAIN_PG_HOST, SUPPLYCHAIN_PG_PORT, SUPPLYCHAIN_PG_USER, SUPPLYCHAIN_PG_PASSWORD and that the server runs"
+    what = (
+        f"PostgreSQL at {settings['host']}:{settings['port']} (database {settings['dbname']}, user {settings['user']})"
+    )
+    hint = "SUPPLYCHAIN_PG_HOST, _PORT, _USER, _PASSWORD, _DATABASE and that the server is running"
     return with_retries(lambda: psycopg.connect(dsn), what, hint, (psycopg.OperationalError,))
 
 
@@ -90,7 +92,7 @@ def connect_redshift(environ: dict[str, str] | None = None):
     database = env.get("SUPPLYCHAIN_REDSHIFT_DATABASE", "supplychain")
     user = env.get("SUPPLYCHAIN_REDSHIFT_USER", "supplychain")
     what = f"Redshift at {host}:{port} (database {database}, user {user})"
-    hint = "SUPPLYCHAIN_REDSHIFT_HOST, SUPPLYCHAIN_REDSHIFT_PORT, SUPPLYCHAIN_REDSHIFT_USER, SUPPLYCHAIN_REDSHIFT_PASSWORD"
+    hint = "SUPPLYCHAIN_REDSHIFT_HOST, _PORT, _USER, _PASSWORD, _DATABASE and the cluster's network access"
 
     def connect():
         return redshift_connector.connect(
@@ -98,4 +100,5 @@ def connect_redshift(environ: dict[str, str] | None = None):
             password=env.get("SUPPLYCHAIN_REDSHIFT_PASSWORD", ""),
         )  # fmt: skip
 
-    return with_retries(connect, what, hint, (redshift_connector.InterfaceError, redshift_connector.OperationalError, OSError))
+    retryable = (redshift_connector.InterfaceError, redshift_connector.OperationalError, OSError)
+    return with_retries(connect, what, hint, retryable)
