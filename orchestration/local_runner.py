@@ -80,7 +80,7 @@ def _run_group(group: list[Step], context: RunContext, record: RunRecord, action
         except TRANSIENT_ERRORS as failure:
             if retryable and attempt < len(RETRY_DELAYS_SECONDS):
                 delay = RETRY_DELAYS_SECONDS[attempt]
-                print(f"  ↻ {label}: {failure!r}; retrying in {delay:.0f}s", file=out, flush=True)
+                print(f"  ↻ {label}: {one_line(failure)}; retrying in {delay:.0f}s", file=out, flush=True)
                 time.sleep(delay)
                 continue
             return _stop(group, record, failure, began, out)

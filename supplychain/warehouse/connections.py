@@ -19,7 +19,11 @@ CONNECT_TIMEOUT_SECONDS = 10
 
 
 class WarehouseUnreachableError(ConnectionError):
-    """The warehouse server could not be reached or refused the login (a ConnectionError: `run` may retry)."""
+    """The warehouse server could not be reached (a ConnectionError: `run` retries the step)."""
+
+
+class WarehouseLoginError(PermissionError):
+    """The server refused the credentials: retrying will not help."""
 
 
 def postgres_settings(environ: dict[str, str] | None = None) -> dict[str, str]:
@@ -62,7 +66,8 @@ def with_retries(connect: Callable, what: str, settings_hint: str, retryable: tu
                 log.warning("cannot reach %s (%s); retrying in %.0fs", what, reason, delay)
                 time.sleep(delay)
                 continue
-            raise WarehouseUnreachableError(
+            error = WarehouseLoginError if "authentication" in reason else WarehouseUnreachableError
+            raise error(
                 f"cannot connect to {what} after {attempt + 1} attempt(s): {reason}; check {settings_hint}"
             ) from None
     raise AssertionError("unreachable")
