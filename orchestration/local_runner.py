@@ -41,7 +41,9 @@ def plan(runtime_args) -> tuple[tuple[Step, ...], str | None]:
         failed = latest_failed_run(runtime_args.runs_dir)
         if failed is None:
             raise ValueError(f"--resume: no failed run under {runtime_args.runs_dir} to resume")
-        resumes, from_step = failed.run_id, failed.failed_step
+        # The rest of that run's own steps: a run of `--only A,B` resumes within A,B, not the whole pipeline.
+        names = [s.name for s in failed.steps]
+        resumes, from_step, only = failed.run_id, None, names[names.index(failed.failed_step) :]
     return select_steps("local", from_step=from_step, only=only), resumes
 
 

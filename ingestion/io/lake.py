@@ -184,6 +184,7 @@ class Lake:
                 os.replace(data, origin.read_text())
                 restored.append(origin.read_text())
             shutil.rmtree(retired, ignore_errors=True)
+        shutil.rmtree(retired_root, ignore_errors=True)
         processed = Path(self._full("processed"))
         for legacy in sorted(processed.glob("**/*.retired-*")) if processed.is_dir() else []:
             live = Path(str(legacy).split(".retired-")[0])

@@ -35,12 +35,14 @@ def _clean_stop(result, *phrases: str) -> bool:
 
 
 def second_run_on_one_lake(folder: Path) -> FaultOutcome:
-    """Case 10 and the stale lock: `ingest` B starts while A runs; A is then killed -9; C takes the lock over."""
+    """Case 10, the stale lock and kill -9 of ingest: `ingest` B starts while A runs and is refused; A is killed -9
+    as it starts ingesting; C takes the stale lock over and is killed -9 mid-publish; D completes. The processed
+    zone must hold exactly what one uninterrupted ingest publishes."""
     lake = copy_raw(folder)
     refused = {}
 
     def second_is_refused_then_kill(output: str) -> bool:
-        if "ingesting" not in output:  # A holds the lock and is publishing
+        if "ingesting" not in output:  # A holds the lock and has started on the drops
             return False
         if not refused:
             refused["b"] = run_cli(lake, folder, "ingest")
@@ -48,18 +50,19 @@ def second_run_on_one_lake(folder: Path) -> FaultOutcome:
 
     kill_when(lake, folder, ("ingest",), second_is_refused_then_kill)
     second = refused["b"]
-    holder = json.loads((lake / "_lake.lock").read_text())  # left by the killed run
-    third = run_cli(lake, folder, "ingest")
-    lost = rows_lost(lake)
+    holder = json.loads((lake / "_lake.lock").read_text())  # left behind by the killed run
+    taken_over = kill_when(lake, folder, ("ingest",), lambda out: "merged and published processed/ tables" in out)
+    last = run_cli(lake, folder, "ingest")
     refused_clearly = _clean_stop(second, "is in use by")
     return FaultOutcome(
-        rows_lost=lost,
-        wedged=third.returncode != 0 or (lake / "_lake.lock").exists(),
-        raw_traceback=second.traceback or third.traceback or not refused_clearly,
+        rows_lost=rows_lost(lake),
+        wedged=last.returncode != 0 or (lake / "_lake.lock").exists() or "taking over" not in taken_over.output,
+        raw_traceback=second.traceback or last.traceback or not refused_clearly,
         secret_printed=False,
         detail=(
-            f"second ingest exit {second.returncode} ({'refused: lake in use' if refused_clearly else 'NOT refused'}); "
-            f"holder pid {holder['pid']} killed -9; rerun took the lock over and exited {third.returncode}"
+            f"second ingest exit {second.returncode} ({'refused: lake in use' if refused_clearly else 'NOT refused'})"
+            f"; holder pid {holder['pid']} killed -9 as it started; the next took the lock over, was killed -9 "
+            f"mid-publish; the last exited {last.returncode}"
         ),
     )
 
@@ -102,22 +105,22 @@ def crash_between_renames(folder: Path) -> FaultOutcome:
     """Case 2: a publish killed after the old partition moved out (and, again, after the new one moved in)."""
     lake = copy_built(folder)
     table, partition = "processed/sales", sorted(p.name for p in (lake / "processed" / "sales").iterdir())[-1]
-    codes = [_crash_publish(lake, table, partition, die_after=1)]
+    # Renames: 1 the retired folder's origin note, 2 the live partition out, 3 the new partition in.
+    codes = [_crash_publish(lake, table, partition, die_after=2)]
     missing_after_crash = not (lake / table / partition).exists()
     load = run_cli(lake, folder, "load")  # takes the lake lock, which puts the retired folder back first
-    codes.append(_crash_publish(lake, table, partition, die_after=2))
-    build = run_cli(lake, folder, "build")
+    codes.append(_crash_publish(lake, table, partition, die_after=3))
+    again = run_cli(lake, folder, "load")
     leftovers = [str(p) for p in (lake / "processed").rglob("*retired*")]
-    differ = marts_differ(folder / "warehouse.duckdb")
     return FaultOutcome(
         rows_lost=rows_lost(lake),
-        wedged=load.returncode != 0 or build.returncode != 0 or bool(leftovers) or bool(differ),
-        raw_traceback=load.traceback or build.traceback,
+        wedged=load.returncode != 0 or again.returncode != 0 or bool(leftovers),
+        raw_traceback=load.traceback or again.traceback,
         secret_printed=False,
         detail=(
-            f"publish killed -9 after rename 1 (partition gone: {missing_after_crash}) and after rename 2 "
-            f"(exits {codes}); load {load.returncode}, build {build.returncode}, retired left {len(leftovers)}, "
-            f"marts differing {differ or 'none'}"
+            f"publish killed -9 with the live partition moved out (gone: {missing_after_crash}), then with the new "
+            "one in "
+            f"(exits {codes}); load after each: {load.returncode}, {again.returncode}; retired left {len(leftovers)}"
         ),
     )
 
@@ -140,9 +143,12 @@ def legacy_retired_folder(folder: Path) -> FaultOutcome:
 
 
 def killed_build_leaves_wal(folder: Path) -> FaultOutcome:
-    """Case 7: `build` killed -9 while DuckDB's write-ahead log exists; the next build and a resumed run."""
+    """Case 7 and kill -9 of build: killed as dbt starts, then again while DuckDB's write-ahead log exists; the
+    next build must publish the same marts as an uninterrupted one."""
     lake = copy_built(folder)
+    (folder / "warehouse.duckdb").unlink()  # built from nothing, as the uninterrupted build was
     work = folder / "warehouse.building.duckdb"
+    kill_when(lake, folder, ("build",), lambda out: "running build" in out)
     kill_when(lake, folder, ("build",), lambda _: Path(f"{work}.wal").exists())
     left_wal = Path(f"{work}.wal").exists()
     rebuild = run_cli(lake, folder, "build")
@@ -152,8 +158,8 @@ def killed_build_leaves_wal(folder: Path) -> FaultOutcome:
         wedged=rebuild.returncode != 0 or bool(differ),
         raw_traceback=rebuild.traceback,
         secret_printed=False,
-        detail=f"killed with the WAL present ({left_wal}); rebuild exit {rebuild.returncode}, marts differing "
-        f"{differ or 'none'}",
+        detail=f"killed as dbt started, then with the WAL present (left: {left_wal}); rebuild exit "
+        f"{rebuild.returncode}, marts differing {differ or 'none'}",
     )
 
 
@@ -273,7 +279,7 @@ def password_with_space(folder: Path) -> FaultOutcome:
         base = {**server.env}
         failing = run_cli(lake, folder, "run", "--only", "load", "--target", "postgres",
                           env=environment(folder, **{**base, "SUPPLYCHAIN_PG_PASSWORD": wrong}))  # fmt: skip
-        passing = run_cli(lake, folder, "run", "--only", "load,build-warehouse", "--target", "postgres",
+        passing = run_cli(lake, folder, "run", "--only", "load,snapshot", "--target", "postgres",
                           env=environment(folder, **{**base, "SUPPLYCHAIN_PG_PASSWORD": SECRET}))  # fmt: skip
     finally:
         server.stop()
@@ -286,7 +292,7 @@ def password_with_space(folder: Path) -> FaultOutcome:
         raw_traceback=failing.traceback or passing.traceback or "password authentication failed" not in failing.output,
         secret_printed=secret_in(texts, SECRET) or secret_in(texts, wrong),
         detail=f"wrong password: exit {failing.returncode} (authentication failed, said once); right password: "
-        f"load and build exit {passing.returncode}; {len(texts)} outputs and artifacts searched",
+        f"load and dbt snapshot exit {passing.returncode}; {len(texts)} outputs and artifacts searched",
     )
 
 
