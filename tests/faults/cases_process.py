@@ -53,16 +53,22 @@ def second_run_on_one_lake(folder: Path) -> FaultOutcome:
     holder = json.loads((lake / "_lake.lock").read_text())  # left behind by the killed run
     taken_over = kill_when(lake, folder, ("ingest",), lambda out: "merged and published processed/ tables" in out)
     last = run_cli(lake, folder, "ingest")
+    build = run_cli(lake, folder, "build")
+    differ = marts_differ(folder / "warehouse.duckdb")
     refused_clearly = _clean_stop(second, "is in use by")
     return FaultOutcome(
         rows_lost=rows_lost(lake),
-        wedged=last.returncode != 0 or (lake / "_lake.lock").exists() or "taking over" not in taken_over.output,
+        wedged=last.returncode != 0
+        or (lake / "_lake.lock").exists()
+        or "taking over" not in taken_over.output
+        or build.returncode != 0
+        or bool(differ),
         raw_traceback=second.traceback or last.traceback or not refused_clearly,
         secret_printed=False,
         detail=(
             f"second ingest exit {second.returncode} ({'refused: lake in use' if refused_clearly else 'NOT refused'})"
             f"; holder pid {holder['pid']} killed -9 as it started; the next took the lock over, was killed -9 "
-            f"mid-publish; the last exited {last.returncode}"
+            f"mid-publish; the last exited {last.returncode}; marts differing after the build: {differ or 'none'}"
         ),
     )
 
