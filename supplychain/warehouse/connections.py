@@ -48,6 +48,9 @@ def postgres_dsn(environ: dict[str, str] | None = None) -> str:
 
 def _one_sentence(failure: BaseException) -> str:
     """The driver's reason without its stack or multi-line detail, credentials masked."""
+    nested = [arg for arg in failure.args if isinstance(arg, OSError)]  # redshift_connector: (text, OSError)
+    if nested and nested[0].strerror:
+        return redact(nested[0].strerror)
     lines = [line.strip() for line in str(failure).splitlines() if line.strip()]
     # libpq: 'connection failed: connection to server at "h", port p failed: <reason>' then hints on later lines.
     reason = lines[0].rsplit("failed: ", 1)[-1] if lines else type(failure).__name__

@@ -148,14 +148,17 @@ def legacy_retired_folder(folder: Path) -> FaultOutcome:
     )
 
 
+TABLE_BUILT = "OK created sql table model"
+
+
 def killed_build_leaves_wal(folder: Path) -> FaultOutcome:
     """Case 7 and kill -9 of build: killed as dbt starts, then again while DuckDB's write-ahead log exists; the
     next build must publish the same marts as an uninterrupted one."""
-    lake = copy_built(folder)
-    (folder / "warehouse.duckdb").unlink()  # built from nothing, as the uninterrupted build was
+    lake = copy_built(folder)  # with its live warehouse: the build copies it aside, and a stale WAL met the copy
     work = folder / "warehouse.building.duckdb"
     kill_when(lake, folder, ("build",), lambda out: "running build" in out)
-    kill_when(lake, folder, ("build",), lambda _: Path(f"{work}.wal").exists())
+    # Three tables in, the WAL has moved past the live file's checkpoint: replayed onto a fresh copy it fails.
+    kill_when(lake, folder, ("build",), lambda out: Path(f"{work}.wal").exists() and out.count(TABLE_BUILT) >= 3)
     left_wal = Path(f"{work}.wal").exists()
     rebuild = run_cli(lake, folder, "build")
     differ = marts_differ(folder / "warehouse.duckdb")
@@ -164,7 +167,7 @@ def killed_build_leaves_wal(folder: Path) -> FaultOutcome:
         wedged=rebuild.returncode != 0 or bool(differ),
         raw_traceback=rebuild.traceback,
         secret_printed=False,
-        detail=f"killed as dbt started, then with the WAL present (left: {left_wal}); rebuild exit "
+        detail=f"killed as dbt started, then three tables in (WAL left: {left_wal}); rebuild exit "
         f"{rebuild.returncode}, marts differing {differ or 'none'}",
     )
 
