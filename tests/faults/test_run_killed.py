@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from orchestration.run_records import all_runs
+from tests.faults.cases_process import TABLE_BUILT
 from tests.faults.process_support import built_lake, copy_raw, kill_when, run_cli
 from tests.faults.warehouse_fingerprint import mart_fingerprint
 
@@ -21,7 +22,7 @@ def test_a_run_killed_twice_resumes_to_the_same_warehouse(tmp_path):
     lake = copy_raw(tmp_path)
     work_wal = tmp_path / "warehouse.building.duckdb.wal"
     kill_when(lake, tmp_path, ("run", "--only", STEPS), lambda out: "sales: ingesting" in out)
-    kill_when(lake, tmp_path, ("run", "--resume"), lambda _: work_wal.exists())
+    kill_when(lake, tmp_path, ("run", "--resume"), lambda out: work_wal.exists() and out.count(TABLE_BUILT) >= 3)
     resumed = run_cli(lake, tmp_path, "run", "--resume")
     assert resumed.returncode == 0, resumed.output
     assert not resumed.traceback
