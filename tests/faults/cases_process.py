@@ -12,8 +12,10 @@ import sys
 import textwrap
 from pathlib import Path
 
+from orchestration.run_records import all_runs
 from tests.faults.fault_case import FaultCase, FaultOutcome
 from tests.faults.process_support import (
+    built_lake,
     copy_built,
     copy_raw,
     environment,
@@ -25,6 +27,7 @@ from tests.faults.process_support import (
     secret_in,
     without_dac_override,
 )
+from tests.faults.warehouse_fingerprint import mart_fingerprint
 
 SECRET = "Tiger lily 4711 sesame"  # recognisable, with spaces: what case 13 printed a part of
 
@@ -169,6 +172,41 @@ def killed_build_leaves_wal(folder: Path) -> FaultOutcome:
         secret_printed=False,
         detail=f"killed as dbt started, then three tables in (WAL left: {left_wal}); rebuild exit "
         f"{rebuild.returncode}, marts differing {differ or 'none'}",
+    )
+
+
+RUN_STEPS = ("ingest-products,ingest-warehouses,ingest-inventory,ingest-sales,ingest-shipments,"
+             "ingest-transfer-lanes,ingest-order-events,load,build-warehouse")  # fmt: skip
+CORE_MARTS = {"dim_product", "dim_warehouse", "fct_sales", "fct_shipment", "fct_inventory_daily", "weekly_sales_mv"}
+
+
+def run_killed_twice(folder: Path) -> FaultOutcome:
+    """kill -9 of `supplychain run` during ingestion, then of its `--resume` during the warehouse build (three
+    tables in), then `run --resume` to the end: every mart it built must equal the uninterrupted build's, and the
+    run records must say killed, killed, succeeded (each resuming the one before, within the run's own steps)."""
+    lake = copy_raw(folder)
+    work_wal = folder / "warehouse.building.duckdb.wal"
+    kill_when(lake, folder, ("run", "--only", RUN_STEPS), lambda out: "sales: ingesting" in out)
+    kill_when(lake, folder, ("run", "--resume"), lambda out: work_wal.exists() and out.count(TABLE_BUILT) >= 3)
+    resumed = run_cli(lake, folder, "run", "--resume")
+    built = mart_fingerprint(folder / "warehouse.duckdb") if resumed.returncode == 0 else {}
+    expected = built_lake()[2]
+    differ = sorted(t for t in built if built[t] != expected.get(t)) + sorted(CORE_MARTS - set(built))
+    runs = all_runs(folder / "runs")
+    story = [r.status for r in reversed(runs)]
+    chained = len(runs) == 3 and runs[0].resumes == runs[1].run_id and runs[1].resumes == runs[2].run_id
+    own_steps = bool(runs) and runs[0].steps[-1].name == "build-warehouse"
+    return FaultOutcome(
+        rows_lost=rows_lost(lake),
+        wedged=resumed.returncode != 0
+        or bool(differ)
+        or story != ["running", "running", "succeeded"]
+        or not chained
+        or not own_steps,
+        raw_traceback=resumed.traceback,
+        secret_printed=False,
+        detail=f"run records {story} (killed, killed, resumed), resumes chained: {chained}; {len(built)} marts, "
+        f"differing from the uninterrupted build: {differ or 'none'}",
     )
 
 
@@ -323,7 +361,8 @@ def _require_password(server, role: str, password: str) -> None:
 
 def _last_line(output: str) -> str:
     lines = [line for line in output.splitlines() if " ERROR " in line or line.startswith("✘")]
-    return (lines[-1] if lines else output.strip().splitlines()[-1] if output.strip() else "")[:300]
+    line = lines[-1] if lines else output.strip().splitlines()[-1] if output.strip() else ""
+    return line.split(" ERROR supplychain: ", 1)[-1][:300]  # without the log line's time
 
 
 CASES = [
@@ -331,6 +370,7 @@ CASES = [
     FaultCase("crash between the two renames of a publish", "process", crash_between_renames),
     FaultCase("retired folder left by the old publish", "process", legacy_retired_folder),
     FaultCase("build killed -9 with the DuckDB WAL present", "process", killed_build_leaves_wal),
+    FaultCase("run killed -9 twice, then resumed", "process", run_killed_twice),
     FaultCase("processed/ not writable", "process", unwritable_processed),
     FaultCase("warehouse folder not writable", "process", unwritable_warehouse),
     FaultCase("PostgreSQL unreachable (load, forecast, run)", "process", postgres_unreachable),
