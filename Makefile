@@ -15,7 +15,7 @@ export PYSPARK_DRIVER_PYTHON := $(abspath $(BIN)/python)
 # dbt finds the project's profiles (DuckDB by default; PostgreSQL/Redshift from SUPPLYCHAIN_* variables).
 export DBT_PROFILES_DIR := $(abspath profiles)
 
-.PHONY: setup run test lint lint-sql docs report bench evaluate clean
+.PHONY: setup run test lint lint-sql docs report bench evaluate faults clean
 
 setup: $(STAMP)
 
@@ -66,6 +66,10 @@ bench: setup
 ## The hold-out proof of the inventory policy and the transfer plan (after `make run`; a few minutes).
 evaluate: setup
 	$(BIN)/supplychain --lake-root $(LAKE) optimize --evaluate --evaluate-service-levels 0.95,0.99,0.995
+
+## The fault report: every fault case (bad input, kills, locks, permissions, servers, secrets) on a tiny lake.
+faults: setup
+	$(BIN)/python scripts/fault_report.py
 
 clean:
 	rm -rf $(LAKE) data target runs reports test-artifacts .pytest_cache .ruff_cache orchestration/node_modules

@@ -52,22 +52,14 @@ def read_sql(target: str, duckdb_path: Path, sql: str) -> pd.DataFrame:
         with duckdb.connect(str(duckdb_path), read_only=True) as connection:
             return connection.execute(sql).df()
     if target == "postgres":
-        import psycopg
+        from supplychain.warehouse.connections import connect_postgres
 
-        from supplychain.warehouse.load_postgres import postgres_dsn
-
-        with psycopg.connect(postgres_dsn()) as connection, connection.cursor() as cursor:
+        with connect_postgres() as connection, connection.cursor() as cursor:
             cursor.execute(sql)
             return pd.DataFrame(cursor.fetchall(), columns=[c.name for c in cursor.description])
-    import redshift_connector
+    from supplychain.warehouse.connections import connect_redshift
 
-    with redshift_connector.connect(
-        host=os.environ["SUPPLYCHAIN_REDSHIFT_HOST"],
-        port=int(os.environ.get("SUPPLYCHAIN_REDSHIFT_PORT", "5439")),
-        database=os.environ.get("SUPPLYCHAIN_REDSHIFT_DATABASE", "supplychain"),
-        user=os.environ["SUPPLYCHAIN_REDSHIFT_USER"],
-        password=os.environ.get("SUPPLYCHAIN_REDSHIFT_PASSWORD", ""),
-    ) as connection:
+    with connect_redshift() as connection:
         return connection.cursor().execute(sql).fetch_dataframe()
 
 

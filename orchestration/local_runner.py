@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from orchestration.pipeline import Step, select_steps, waves
 from orchestration.run_records import RunRecord, latest_failed_run
 from orchestration.step_actions import RunContext, StepFailedError, run_ingest, run_step
+from supplychain.redaction import redact
 
 # Failures worth another try: the machine or a connection hiccuped, not the data or the code.
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (ConnectionError, TimeoutError, InterruptedError)
@@ -40,7 +41,9 @@ def plan(runtime_args) -> tuple[tuple[Step, ...], str | None]:
         failed = latest_failed_run(runtime_args.runs_dir)
         if failed is None:
             raise ValueError(f"--resume: no failed run under {runtime_args.runs_dir} to resume")
-        resumes, from_step = failed.run_id, failed.failed_step
+        # The rest of that run's own steps: a run of `--only A,B` resumes within A,B, not the whole pipeline.
+        names = [s.name for s in failed.steps]
+        resumes, from_step, only = failed.run_id, None, names[names.index(failed.failed_step) :]
     return select_steps("local", from_step=from_step, only=only), resumes
 
 
@@ -79,11 +82,11 @@ def _run_group(group: list[Step], context: RunContext, record: RunRecord, action
         except TRANSIENT_ERRORS as failure:
             if retryable and attempt < len(RETRY_DELAYS_SECONDS):
                 delay = RETRY_DELAYS_SECONDS[attempt]
-                print(f"  ↻ {label}: {failure!r}; retrying in {delay:.0f}s", file=out, flush=True)
+                print(f"  ↻ {label}: {one_line(failure)}; retrying in {delay:.0f}s", file=out, flush=True)
                 time.sleep(delay)
                 continue
             return _stop(group, record, failure, began, out)
-        except (StepFailedError, ValueError, FileNotFoundError, RuntimeError) as failure:
+        except Exception as failure:  # any other failure ends the run "failed", never stuck "running"
             return _stop(group, record, failure, began, out)
         seconds = time.perf_counter() - began
         for step in group:
@@ -100,11 +103,27 @@ def _stop(group: list[Step], record: RunRecord, failure: BaseException, began: f
         f"fix the cause, then `supplychain run --resume` (or `--from {name}`); the warehouse still holds the last "
         "good build"
     )
+    message = one_line(failure)
     for step in group:
-        record.end_step(step.name, "failed", seconds, {}, error=str(failure), fix=fix)
-    record.detail = "".join(traceback.format_exception(failure))[-4000:]
-    print(f"✘ step {name} failed after {seconds:.1f}s: {failure}\n  {fix}", file=out, flush=True)
+        record.end_step(step.name, "failed", seconds, {}, error=message, fix=fix)
+    record.detail = "".join(traceback.format_exception(failure))[-4000:]  # redacted when the record is saved
+    print(f"✘ step {name} failed after {seconds:.1f}s: {message}\n  {fix}", file=out, flush=True)
     return False
+
+
+def one_line(failure: BaseException) -> str:
+    """The failure for a person: our own errors are already sentences; a foreign one (a Py4J or DuckDB error) is
+    cut to its first telling line, its type named."""
+    if isinstance(failure, StepFailedError | ValueError | OSError | RuntimeError) and not _is_foreign(failure):
+        return redact(str(failure))
+    lines = [line.strip(" :") for line in str(failure).splitlines() if line.strip() and not line.startswith("\t")]
+    telling = [line for line in lines if "Exception: " in line or "Error: " in line]
+    return redact(f"{type(failure).__name__}: {(telling or lines or [''])[0]}"[:500])
+
+
+def _is_foreign(failure: BaseException) -> bool:
+    return not type(failure).__module__.startswith(("builtins", "ingestion", "supplychain", "orchestration",
+                                                     "forecasting", "optimization"))  # fmt: skip
 
 
 def _brief(figures: dict[str, dict]) -> str:

@@ -9,6 +9,8 @@ import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from supplychain.redaction import redact
+
 
 def _now() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
@@ -71,7 +73,7 @@ class RunRecord:
         self.folder.mkdir(parents=True, exist_ok=True)
         payload = {k: v for k, v in asdict(self).items() if k != "folder"}
         staged = self.path.with_suffix(".json.tmp")
-        staged.write_text(json.dumps(payload, indent=2, default=str) + "\n")
+        staged.write_text(redact(json.dumps(payload, indent=2, default=str)) + "\n")  # no credential on disk
         os.replace(staged, self.path)
 
     @classmethod

@@ -23,6 +23,7 @@ from pathlib import Path
 from orchestration.cli import add_aws_commands, run_aws_command
 from supplychain.analyst.commands import add_analyst_commands
 from supplychain.config import Settings, parse_date, parse_rate
+from supplychain.redaction import install_log_redaction, redact
 
 log = logging.getLogger("supplychain")
 
@@ -100,6 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     for noisy in ("py4j", "pyspark"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    install_log_redaction()
     try:
         commands_by_name = {
             "aws": run_aws_command,
@@ -113,10 +115,42 @@ def main(argv: list[str] | None = None) -> int:
             "runs": _runs,
             **analyst_commands,
         }
-        return commands_by_name[args.command](args, settings)
-    except (ValueError, FileExistsError, FileNotFoundError, RuntimeError) as failure:
+        with _lake_held(args):
+            return commands_by_name[args.command](args, settings)
+    except (ValueError, OSError, RuntimeError) as failure:  # OSError: permissions, unreachable servers
         log.error("%s", failure)
         return 2
+    except KeyboardInterrupt:
+        log.error("interrupted; the lake and warehouse keep their last published state (run the command again)")
+        return 130
+    except Exception as failure:  # the last resort: one line, the trace only with -v
+        log.error("%s failed: %s: %s", args.command, type(failure).__name__, _first_line(failure))
+        log.debug("the failure in full", exc_info=failure)
+        if not args.verbose:
+            log.error("run again with -v for the full traceback")
+        return 2
+
+
+# Commands that read or write the lake's processed zone hold the lake lock for their whole run.
+LAKE_COMMANDS = ("generate", "ingest", "load", "build", "forecast", "optimize", "run")
+
+
+def _lake_held(args):
+    import contextlib
+
+    if args.command not in LAKE_COMMANDS or getattr(args, "list_steps", False) or getattr(args, "input", None):
+        return contextlib.nullcontext()
+    from ingestion.io.lake import Lake
+    from ingestion.io.lake_lock import lake_lock
+
+    return lake_lock(Lake(args.lake_root), f"supplychain {args.command}")
+
+
+def _first_line(failure: BaseException) -> str:
+    """A Py4J error's first line is the Java exception and its message; the JVM stack follows."""
+    lines = [line.strip(" :") for line in str(failure).splitlines() if line.strip() and not line.startswith("\t")]
+    telling = [line for line in lines if "Exception: " in line or "Error: " in line]
+    return redact((telling or lines or [repr(failure)])[0])[:500]
 
 
 def _generator_flags(parser: argparse.ArgumentParser) -> None:

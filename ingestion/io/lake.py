@@ -10,6 +10,7 @@ import datetime as dt
 import json
 import os
 import re
+import shutil
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,10 @@ from pathlib import Path
 from pyarrow import fs
 
 PARTITION_DATE = re.compile(r"year=(\d{4})/month=(\d{2})/day=(\d{2})")
+# Underscore folders: Spark, the contract check and DuckDB views never read them as table data.
+STAGING = "processed/_staging"
+RETIRED = "processed/_retired"
+ORIGIN = "origin"  # a retired folder's note of the table folder it left
 
 
 class MissingInputError(FileNotFoundError):
@@ -101,13 +106,14 @@ class Lake:
             self.fs.move(target, full)
 
     def staging_area(self, entity: str) -> str:
-        return f"processed/_staging/{entity}-{uuid.uuid4().hex}"
+        return f"{STAGING}/{entity}-{uuid.uuid4().hex}"
 
     def publish(self, staged: str, target: str, partitions: list[str] | None) -> None:
         """Swap staged output into place: whole partitions (or the whole table) are replaced at once.
 
         A crash between partitions leaves a mix of old and new partitions, never a half-written one; the bookmark
-        is only advanced after publishing, so the re-run converges to the same result.
+        is only advanced after publishing, so the re-run converges to the same result. A crash inside one swap is
+        repaired by `recover()`, which the lake lock runs before the next run reads or publishes anything.
         """
         units = [f"/{p}" for p in partitions] if partitions is not None else [""]
         for unit in units:
@@ -122,8 +128,12 @@ class Lake:
         exists = self.fs.get_file_info(destination).type != fs.FileType.NotFound
         if self.is_local:
             if exists:
-                retired = destination.rstrip("/") + f".retired-{uuid.uuid4().hex}"
-                self.fs.move(destination, retired)
+                # The old folder leaves the table for processed/_retired/ (where no reader looks), with a note of
+                # where it came from, so a crash before the new folder moves in can put it back.
+                retired = self._full(f"{RETIRED}/{uuid.uuid4().hex}")
+                self.fs.create_dir(retired, recursive=True)
+                self._write_local(f"{retired}/{ORIGIN}", destination.encode())
+                self.fs.move(destination, f"{retired}/data")
                 self.fs.move(source, destination)
                 self.fs.delete_dir(retired)
             else:
@@ -147,6 +157,44 @@ class Lake:
             self.fs.copy_file(source + name, destination + name)
         for name in sorted(old - new):
             self.fs.delete_file(destination + name)
+
+    def _write_local(self, full: str, data: bytes) -> None:
+        staged = f"{full}.{uuid.uuid4().hex}.tmp"
+        with self.fs.open_output_stream(staged) as stream:
+            stream.write(data)
+        self.fs.move(staged, full)
+
+    def recover(self) -> list[str]:
+        """Finish what a killed publish left half done; returns the folders it put back.
+
+        A retired folder whose table folder is missing was moved out just before the crash: it goes back (the
+        bookmark never moved, so the re-run publishes the batch again). One whose table folder is present was
+        already replaced: it is deleted. Staged output of a dead run is deleted. Folders the old layout retired
+        beside the table (`<partition>.retired-<id>`) are handled the same way. Callers hold the lake lock, so
+        nothing here belongs to a live run.
+        """
+        if not self.is_local:
+            return []
+        restored = []
+        retired_root = Path(self._full(RETIRED))
+        for retired in sorted(retired_root.glob("*")) if retired_root.is_dir() else []:
+            origin, data = retired / ORIGIN, retired / "data"
+            if origin.is_file() and data.is_dir() and not Path(origin.read_text()).exists():
+                Path(origin.read_text()).parent.mkdir(parents=True, exist_ok=True)
+                os.replace(data, origin.read_text())
+                restored.append(origin.read_text())
+            shutil.rmtree(retired, ignore_errors=True)
+        shutil.rmtree(retired_root, ignore_errors=True)
+        processed = Path(self._full("processed"))
+        for legacy in sorted(processed.glob("**/*.retired-*")) if processed.is_dir() else []:
+            live = Path(str(legacy).split(".retired-")[0])
+            if legacy.is_dir() and not live.exists():
+                os.replace(legacy, live)
+                restored.append(str(live))
+            elif legacy.exists():
+                shutil.rmtree(legacy, ignore_errors=True)
+        shutil.rmtree(self._full(STAGING), ignore_errors=True)
+        return restored
 
     def delete_dir(self, relative: str) -> None:
         if self.exists(relative):

@@ -8,6 +8,7 @@ stops the models downstream of it.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -129,19 +130,43 @@ def run_dbt_step(lake: Lake, options: WarehouseOptions, args: list[str]) -> floa
     live = options.duckdb_path
     work = live.with_name(live.stem + ".building.duckdb")
     failed = live.with_name(live.stem + ".failed.duckdb")
-    live.parent.mkdir(parents=True, exist_ok=True)
-    work.unlink(missing_ok=True)
+    _check_writable(live.parent)
+    # A build killed mid-way leaves its work file and DuckDB's write-ahead log; a WAL left beside a fresh copy
+    # would be replayed into it (and fail), so both go before the copy.
+    _remove_database(work)
     if live.exists():
         shutil.copyfile(live, work)  # incremental models and snapshots carry on from the live state
     load(lake, options, duckdb_path=work)
     result = run_dbt(args, "local", env={"SUPPLYCHAIN_DUCKDB_PATH": str(work)})
     if not result.ok:
+        _remove_database(failed)
         os.replace(work, failed)
         _raise_on_failure(result, note=f"the live warehouse {live} is unchanged; the failed build is kept in {failed}")
+    Path(f"{live}.wal").unlink(missing_ok=True)  # only a killed writer leaves one; it belongs to the old file
     os.replace(work, live)
-    failed.unlink(missing_ok=True)
+    _remove_database(failed)
     log.info("published %s", live)
     return time.perf_counter() - started
+
+
+class WarehouseNotWritableError(PermissionError):
+    """The warehouse folder cannot be written by this user."""
+
+
+def _check_writable(folder: Path) -> None:
+    with contextlib.suppress(PermissionError):  # judged just below, in one sentence
+        folder.mkdir(parents=True, exist_ok=True)
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise WarehouseNotWritableError(
+            f"cannot write the warehouse in {folder}: permission denied for this user; fix the folder's permissions "
+            "or point SUPPLYCHAIN_DUCKDB_PATH at a writable place"
+        )
+
+
+def _remove_database(path: Path) -> None:
+    """A DuckDB file and its write-ahead log, if any."""
+    path.unlink(missing_ok=True)
+    Path(f"{path}.wal").unlink(missing_ok=True)
 
 
 def _raise_on_failure(result, note: str = "") -> None:

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import io
 import logging
-import os
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from ingestion.io.lake import Lake
+from supplychain.warehouse.connections import connect_postgres, postgres_dsn  # noqa: F401 (re-exported)
 from supplychain.warehouse.processed_zone import TableFiles
 
 log = logging.getLogger(__name__)
@@ -28,19 +28,6 @@ create table if not exists {schema}._load_log (
     loaded_at timestamp not null default (now() at time zone 'utc')
 )
 """
-
-
-def postgres_dsn(environ: dict[str, str] | None = None) -> str:
-    """The connection the dbt profile's postgres target uses, from the same environment variables."""
-    env = os.environ if environ is None else environ
-    parts = {
-        "host": env.get("SUPPLYCHAIN_PG_HOST", "127.0.0.1"),
-        "port": env.get("SUPPLYCHAIN_PG_PORT", "5432"),
-        "user": env.get("SUPPLYCHAIN_PG_USER", "supplychain"),
-        "password": env.get("SUPPLYCHAIN_PG_PASSWORD", ""),
-        "dbname": env.get("SUPPLYCHAIN_PG_DATABASE", "supplychain"),
-    }
-    return " ".join(f"{key}={value}" for key, value in parts.items() if value != "")
 
 
 def _csv_chunks(lake: Lake, checked: TableFiles):
@@ -69,10 +56,8 @@ def _current_columns(cursor, schema: str, table: str) -> list[str]:
 
 def load_postgres(dsn: str, lake: Lake, tables: list[TableFiles], source_schema: str) -> dict[str, str]:
     """Loads every table whose files changed; returns table -> 'loaded' or 'unchanged'."""
-    import psycopg
-
     outcome = {}
-    with psycopg.connect(dsn) as connection:
+    with connect_postgres(dsn) as connection:
         with connection.cursor() as cursor:
             cursor.execute(f'create schema if not exists "{source_schema}"')
             cursor.execute(LOAD_LOG_DDL.format(schema=f'"{source_schema}"'))

@@ -20,22 +20,14 @@ def connect(warehouse) -> Iterator:
         with open_duckdb(warehouse.duckdb_path) as connection:
             yield connection
     elif warehouse.target == "postgres":
-        import psycopg
+        from supplychain.warehouse.connections import connect_postgres
 
-        from supplychain.warehouse.load_postgres import postgres_dsn
-
-        with psycopg.connect(postgres_dsn()) as connection:
+        with connect_postgres() as connection:
             yield connection
     else:
-        import redshift_connector
+        from supplychain.warehouse.connections import connect_redshift
 
-        connection = redshift_connector.connect(
-            host=os.environ["SUPPLYCHAIN_REDSHIFT_HOST"],
-            port=int(os.environ.get("SUPPLYCHAIN_REDSHIFT_PORT", "5439")),
-            database=os.environ.get("SUPPLYCHAIN_REDSHIFT_DATABASE", "supplychain"),
-            user=os.environ["SUPPLYCHAIN_REDSHIFT_USER"],
-            password=os.environ.get("SUPPLYCHAIN_REDSHIFT_PASSWORD", ""),
-        )
+        connection = connect_redshift()
         try:
             yield connection
         finally:

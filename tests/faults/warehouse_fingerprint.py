@@ -1,0 +1,45 @@
+"""What "the identical warehouse" means in the fault tests: every mart's row count and a checksum of its rows.
+
+The checksum is order-free (the sum of each row's hash), so two builds that wrote the same rows in another order
+match, and any changed, lost or doubled row does not.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+MART_SCHEMA = "analytics"
+
+
+def mart_fingerprint(database: Path) -> dict[str, tuple[int, int]]:
+    """{mart: (rows, checksum)} for every table dbt built in the marts schema."""
+    with duckdb.connect(str(database), read_only=True) as connection:
+        tables = connection.execute(
+            "select table_name from information_schema.tables where table_schema = ? and table_type = 'BASE TABLE' "
+            "order by 1",
+            [MART_SCHEMA],
+        ).fetchall()
+        fingerprint = {}
+        for (table,) in tables:
+            rows, checksum = connection.execute(
+                f'select count(*), coalesce(sum(hash(t)::hugeint), 0) from "{MART_SCHEMA}"."{table}" as t'
+            ).fetchone()
+            fingerprint[table] = (rows, int(checksum))
+        return fingerprint
+
+
+def processed_rows(lake: Path) -> dict[str, int]:
+    """Rows per processed table (what ingestion published), read straight from the Parquet files."""
+    counts = {}
+    processed = lake / "processed"
+    for table in sorted(p for p in processed.iterdir() if p.is_dir() and not p.name.startswith(("_", "."))):
+        files = [f for f in table.rglob("*.parquet") if not any(part.startswith(("_", ".")) for part in
+                                                                  f.relative_to(table).parts)]  # fmt: skip
+        if files:
+            with duckdb.connect() as connection:
+                counts[table.name] = connection.execute(
+                    "select count(*) from read_parquet(?, hive_partitioning = false)", [[str(f) for f in files]]
+                ).fetchone()[0]
+    return counts
