@@ -48,7 +48,7 @@ def ingest_events(spark: SparkSession, lake: Lake, options: RunOptions, source: 
             source.entity, f"{total.run_id}-b{batch_id}", max_quarantine_rate=options.max_quarantine_rate
         )
         try:
-            ingest_records(spark, lake, source, records, report)
+            ingest_records(spark, lake, source, records, report, options)
         except QualityGateError as failure:
             gate_failures.append(failure)
             raise

@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 from collections import defaultdict
 
-from pyspark.sql import Column, DataFrame, SparkSession
+from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
 from ingestion.io.lake import Lake, RawFile
@@ -27,27 +27,79 @@ class RawFileError(ValueError):
         self.path = path
 
 
-def read_lines(spark: SparkSession, lake: Lake, files: list[RawFile]) -> DataFrame:
-    """One row per non-empty line: source_file (lake-relative), source_line (1-based) and the text."""
+def read_lines(spark: SparkSession, lake: Lake, files: list[RawFile], csv_records: bool = False) -> DataFrame:
+    """One row per non-empty record: source_file (lake-relative), source_line (1-based) and the text.
+
+    With csv_records, a quoted field that spans lines stays in one record (it is valid CSV).
+    """
     text = spark.read.text([lake.uri(f.path) for f in files], wholetext=True)
-    return number_lines(text.select("value", F.col("_metadata.file_path").alias("spark_path")), lake)
+    return number_lines(text.select("value", F.col("_metadata.file_path").alias("spark_path")), lake, csv_records)
 
 
-def number_lines(text: DataFrame, lake: Lake) -> DataFrame:
-    """Splits whole files (value, spark_path) into numbered lines.
+def number_lines(text: DataFrame, lake: Lake, csv_records: bool = False) -> DataFrame:
+    """Splits whole files (value, spark_path) into numbered records.
 
     Each drop is read whole, so a line's number is its position in the file: no shuffle, no reliance on task
     order. Daily drops are kilobytes to a few megabytes; a single file must fit in an executor's memory.
     """
-    lines = text.select("spark_path", F.posexplode(F.split("value", "\n")).alias("position", "line"))
-    # Spark writes local paths as file:/... or file:///...; cut everything up to the lake root either way.
-    base = lake.base + "/"
-    relative = F.expr(f"substring(spark_path, instr(spark_path, '{base}') + {len(base)})")
+    # An Excel export starts with a byte-order mark; it is not part of the first column's name or record.
+    text = text.select(F.regexp_replace("value", "^\ufeff", "").alias("value"), "spark_path")
+    if csv_records:
+        text = text.withColumn("_split_lines", F.exists(F.split("value", "\n"), _odd_quotes))
+    lines = text.select(
+        *(["_split_lines"] if csv_records else []),
+        source_file(F.col("spark_path"), lake).alias("source_file"),
+        F.posexplode(F.split("value", "\n")).alias("position", "line"),
+    )
+    lines = lines.withColumn("line", F.regexp_replace("line", "\r$", ""))
+    if csv_records:
+        # Files where every line has balanced quotes (nearly all) need no regrouping, hence no shuffle.
+        whole = lines.where(~F.col("_split_lines")).drop("_split_lines")
+        lines = whole.unionByName(_join_quoted_lines(lines.where("_split_lines").drop("_split_lines")))
     return lines.select(
-        relative.alias("source_file"),
+        "source_file",
         (F.col("position") + 1).cast("int").alias("source_line"),
-        F.regexp_replace("line", "\r$", "").alias("raw_record"),
+        F.col("line").alias("raw_record"),
     ).where(F.length(F.trim("raw_record")) > 0)
+
+
+def source_file(spark_path: Column, lake: Lake) -> Column:
+    """The lake-relative path of a file Spark reports in `_metadata.file_path`.
+
+    Spark reports a URI: a space is %20, a % is %25, non-ASCII stays as is and + stays +. Decoding it (with + kept
+    a plus sign) gives back the name the lake lists, so paths compare equal whatever characters they hold. The
+    root is passed as a literal, never spliced into SQL text, so quotes in it are harmless.
+    """
+    decoded = F.call_function("url_decode", F.replace(spark_path, F.lit("+"), F.lit("%2B")))
+    base = lake.base + "/"
+    return decoded.substr(F.instr(decoded, base) + len(base), F.lit(1 << 20))
+
+
+def _odd_quotes(line: Column) -> Column:
+    return (F.length(line) - F.length(F.replace(line, F.lit('"'), F.lit("")))) % 2 == 1
+
+
+def _join_quoted_lines(lines: DataFrame) -> DataFrame:
+    """Joins the lines of a record whose quoted field holds a line break into one record, at its first line.
+
+    A line with an odd number of quotes opens a quoted field or closes one; a line starts a record when the quotes
+    before it in its file are balanced. A quote that never closes (a record cut short, a stray inch mark) leaves
+    its lines as they were, each one a record of its own, so a good record is never swallowed into a bad one.
+    """
+    in_file = Window.partitionBy("source_file").orderBy("position")
+    odd = _odd_quotes(F.col("line")).cast("int")
+    opened = F.coalesce(F.sum(odd).over(in_file.rowsBetween(Window.unboundedPreceding, -1)), F.lit(0)) % 2 == 1
+    marked = lines.withColumn("_start", F.when(~opened, F.col("position"))).withColumn("_odd", odd)
+    grouped = marked.withColumn("_record", F.max("_start").over(in_file.rowsBetween(Window.unboundedPreceding, 0)))
+    records = grouped.groupBy("source_file", "_record").agg(
+        F.sort_array(F.collect_list(F.struct("position", "line"))).alias("_lines"),
+        (F.sum("_odd") % 2 == 0).alias("_closed"),
+    )
+    joined = F.array(
+        F.struct(F.col("_record").alias("position"), F.concat_ws("\n", F.col("_lines.line")).alias("line"))
+    )
+    exploded = records.select("source_file", F.explode(F.when(F.col("_closed"), joined).otherwise(F.col("_lines"))).alias("r"))
+    return exploded.select("source_file", "r.position", "r.line")
 
 
 def read_headers(lake: Lake, files: list[RawFile]) -> dict[str, str]:
@@ -59,7 +111,8 @@ def read_headers(lake: Lake, files: list[RawFile]) -> dict[str, str]:
         if not head.strip():
             raise RawFileError(raw.path, "file is empty: no header line (truncated or failed upload)")
         try:
-            headers[raw.path] = head.split(b"\n", 1)[0].decode("utf-8").rstrip("\r")
+            # utf-8-sig: a byte-order mark (any Excel export) is not part of the first column's name.
+            headers[raw.path] = head.split(b"\n", 1)[0].decode("utf-8-sig").rstrip("\r")
         except UnicodeDecodeError:
             raise RawFileError(raw.path, "header is not UTF-8 text (binary or wrongly encoded file)") from None
     return headers
@@ -74,9 +127,10 @@ def read_csv_drops(
     is_malformed) and the schema-drift findings: files whose header carries columns the job does not know.
     """
     by_header: dict[str, list[str]] = defaultdict(list)
-    for path, header in read_headers(lake, files).items():
+    headers = read_headers(lake, files)
+    for path, header in headers.items():
         by_header[header].append(path)
-    data = read_lines(spark, lake, files).where("source_line > 1")
+    data = read_lines(spark, lake, files, csv_records=True).where("source_line > 1")
     drift, parts = [], []
     for header, paths in sorted(by_header.items()):
         names = _header_names(header, paths[0])
@@ -93,6 +147,12 @@ def read_csv_drops(
         # The common case, one header for every file, needs no filter.
         group = data if len(by_header) == 1 else data.where(F.col("source_file").isin(paths))
         parts.append(_parse_csv(group, names, columns))
+    if len(by_header) > 1:
+        # source_file and the listed paths are spelled alike (see source_file); should a path ever still fail to
+        # match, its records are kept as malformed rather than filtered out unseen.
+        unmatched = data.where(~F.col("source_file").isin(list(headers)))
+        nulls = [F.lit(None).cast("string").alias(c) for c in columns]
+        parts.append(unmatched.select(*nulls, "source_file", "source_line", "raw_record", F.lit(True).alias("is_malformed")))
     records = parts[0]
     for part in parts[1:]:
         records = records.unionByName(part)
