@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -65,7 +67,8 @@ def ingest_events(spark: SparkSession, lake: Lake, options: RunOptions, source: 
         .start()
     )
     try:
-        query.awaitTermination()
+        with _quiet_gate_failures(spark, gate_failures):
+            query.awaitTermination()
     except Exception:
         # The stream wraps a micro-batch's failure; surface the gate's own message, as batch jobs do. The
         # checkpoint did not commit that micro-batch, so the next run retries it.
@@ -76,6 +79,41 @@ def ingest_events(spark: SparkSession, lake: Lake, options: RunOptions, source: 
     total.seconds = round(time.perf_counter() - began, 2)
     write_report(lake, total)
     return total
+
+
+@contextmanager
+def _quiet_gate_failures(spark, gate_failures: list[QualityGateError]) -> Iterator[None]:
+    """Keeps a failed gate to its one-line message, as in batch runs.
+
+    Raising in foreachBatch is what stops the checkpoint from committing the micro-batch, but py4j logs the
+    Python traceback and Spark's stream executor logs the Java one (about 100 lines). The failure itself still
+    reaches the caller through awaitTermination, so both logs are muted: py4j's only once the gate has failed,
+    the executor's for the query's life (its other errors surface through awaitTermination too).
+    """
+    py4j_log = logging.getLogger("py4j.clientserver")
+
+    def after_gate_failure(record: logging.LogRecord) -> bool:
+        return not gate_failures
+
+    py4j_log.addFilter(after_gate_failure)
+    restore = _mute_java_logger(spark, "org.apache.spark.sql.execution.streaming")
+    try:
+        yield
+    finally:
+        py4j_log.removeFilter(after_gate_failure)
+        restore()
+
+
+def _mute_java_logger(spark, name: str):
+    """Sets a log4j2 logger to OFF; returns how to put it back. Where log4j2 is not reachable, does nothing."""
+    try:
+        jvm = spark.sparkContext._jvm
+        configurator = jvm.org.apache.logging.log4j.core.config.Configurator
+        previous = jvm.org.apache.logging.log4j.LogManager.getLogger(name).getLevel()
+        configurator.setLevel(name, jvm.org.apache.logging.log4j.Level.OFF)
+    except Exception:  # noqa: BLE001 - muting is cosmetic; a missing logging backend must not fail a run
+        return lambda: None
+    return lambda: configurator.setLevel(name, previous)
 
 
 def _accumulate(total: QualityReport, batch: QualityReport) -> None:

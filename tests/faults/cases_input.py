@@ -239,7 +239,7 @@ def order_events_gate(folder: Path) -> FaultOutcome:
     gate_said = "broke the rules" in output and "nothing was published" in output
     # Nothing was published, and the checkpoint did not move: the next run reads the same events again.
     published = written(lake, "order_events", "event_id")
-    clean_failure = code == 1 and gate_said and report.get("status") == "failed" and not published
+    clean_failure = code == 2 and gate_said and report.get("status") == "failed" and not published
     detail = f"exit {code}; gate message {'printed' if gate_said else 'MISSING'}; report {report.get('status')}"
     return FaultOutcome(len(published), not clean_failure, has_raw_traceback(output), False, detail)
 
