@@ -31,7 +31,6 @@ from ingestion.transforms.rules import (
     quarantine_month,
     quarantined_records,
 )
-
 from supplychain.config import Settings, plausible_dates
 
 log = logging.getLogger(__name__)

@@ -98,7 +98,9 @@ def _join_quoted_lines(lines: DataFrame) -> DataFrame:
     joined = F.array(
         F.struct(F.col("_record").alias("position"), F.concat_ws("\n", F.col("_lines.line")).alias("line"))
     )
-    exploded = records.select("source_file", F.explode(F.when(F.col("_closed"), joined).otherwise(F.col("_lines"))).alias("r"))
+    exploded = records.select(
+        "source_file", F.explode(F.when(F.col("_closed"), joined).otherwise(F.col("_lines"))).alias("r")
+    )
     return exploded.select("source_file", "r.position", "r.line")
 
 
@@ -152,7 +154,9 @@ def read_csv_drops(
         # match, its records are kept as malformed rather than filtered out unseen.
         unmatched = data.where(~F.col("source_file").isin(list(headers)))
         nulls = [F.lit(None).cast("string").alias(c) for c in columns]
-        parts.append(unmatched.select(*nulls, "source_file", "source_line", "raw_record", F.lit(True).alias("is_malformed")))
+        parts.append(
+            unmatched.select(*nulls, "source_file", "source_line", "raw_record", F.lit(True).alias("is_malformed"))
+        )
     records = parts[0]
     for part in parts[1:]:
         records = records.unionByName(part)

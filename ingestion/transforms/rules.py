@@ -109,7 +109,9 @@ def check_records(
                 (raw.isNotNull() & value.isNull(), _bad_value(spec.name, raw, f"is not a valid {spec.type}"))
             )
         if spec.type in ("date", "timestamp") and dates is not None:
-            failures["implausible_date"].append((_implausible(spec, value, dates), _bad_value(spec.name, raw, _span(spec, dates))))
+            failures["implausible_date"].append(
+                (_implausible(spec, value, dates), _bad_value(spec.name, raw, _span(spec, dates)))
+            )
         if spec.type == "double":
             failures["non_finite_number"].append(
                 (

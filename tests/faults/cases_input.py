@@ -209,7 +209,9 @@ def implausible_dates(folder: Path) -> FaultOutcome:
     months = {r["order_month"] for r in table(shared_run().lake, "sales", ["order_month"])}
     odd = sorted(m for m in months if not m.startswith("2024-"))
     if odd:  # a partition like 1900-01 is what made `load` fail with a 16 MB message
-        return FaultOutcome(outcome.rows_lost, True, outcome.raw_traceback, False, f"partitions {odd}; {outcome.detail}")
+        return FaultOutcome(
+            outcome.rows_lost, True, outcome.raw_traceback, False, f"partitions {odd}; {outcome.detail}"
+        )
     return outcome
 
 
@@ -271,7 +273,9 @@ CASES = [
     FaultCase(
         "quoted field with an embedded line break",
         "input",
-        sales_case("sales_embedded_newline.csv", {"FAULT-NEWLINE": (2, "written"), "FAULT-NEWLINE-AFTER": (4, "written")}),
+        sales_case(
+            "sales_embedded_newline.csv", {"FAULT-NEWLINE": (2, "written"), "FAULT-NEWLINE-AFTER": (4, "written")}
+        ),
     ),
     FaultCase("order-events quality gate fails", "input", order_events_gate),
 ]
