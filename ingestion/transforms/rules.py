@@ -180,7 +180,8 @@ def check_records(
 
 def _implausible(spec: Field, value: Column, dates: DateBounds) -> Column:
     def bound(day: dt.date) -> Column:
-        return F.lit(day) if spec.type == "date" else F.lit(dt.datetime.combine(day, dt.time()))
+        # Cast from text, so midnight is taken in the session's time zone, not the Python process's.
+        return F.lit(day.isoformat()).cast(spec.type)
 
     too_late = value >= bound(dates.latest + dt.timedelta(days=1))
     return value.isNotNull() & (too_late if spec.history else (too_late | (value < bound(dates.earliest))))
