@@ -108,3 +108,17 @@ def test_file_names_and_lake_roots_with_spaces_quotes_or_accents_keep_every_row(
         (folder + "sales 2024 é+x%.csv", "O1", False),
         (folder + "sales 2024 é+x%.csv", "O2", False),
     ]
+
+
+def test_a_drop_that_cannot_be_read_leaves_a_failed_report(spark, tmp_path):
+    from ingestion.batch import RunOptions, ingest_source
+    from ingestion.sources import SALES
+
+    drop(tmp_path, "broken.csv", "order_i")  # header cut short: the whole source stops, and must say so
+    lake = Lake(str(tmp_path))
+    with pytest.raises(RawFileError):
+        ingest_source(spark, lake, SALES, RunOptions())
+    report = lake.read_json("processed/_reports/sales/latest.json")
+    assert report["status"] == "failed"
+    assert "broken.csv: header lacks required column(s)" in report["error"]
+    assert lake.read_json("processed/_bookmarks/sales.json") is None
