@@ -8,6 +8,7 @@ short by an interrupted upload is flagged instead of silently padded with nulls.
 from __future__ import annotations
 
 import csv
+import re
 from collections import defaultdict
 
 from pyspark.sql import Column, DataFrame, SparkSession, Window
@@ -17,6 +18,8 @@ from ingestion.io.lake import Lake, RawFile
 
 # Splits on commas outside double quotes, to count a CSV record's fields.
 FIELD_SEPARATOR = ',(?=(?:[^"]*"[^"]*")*[^"]*$)'
+# What Hadoop's glob syntax gives a meaning to; escaped with a backslash, each stands for itself.
+GLOB_CHARACTERS = re.compile(r"[\\\[\]{}*?]")
 
 
 class RawFileError(ValueError):
@@ -32,8 +35,13 @@ def read_lines(spark: SparkSession, lake: Lake, files: list[RawFile], csv_record
 
     With csv_records, a quoted field that spans lines stays in one record (it is valid CSV).
     """
-    text = spark.read.text([lake.uri(f.path) for f in files], wholetext=True)
+    text = spark.read.text([literal_path(lake.uri(f.path)) for f in files], wholetext=True)
     return number_lines(text.select("value", F.col("_metadata.file_path").alias("spark_path")), lake, csv_records)
+
+
+def literal_path(path: str) -> str:
+    """A path Spark must not read as a glob: `sales [1].csv` or `a{b}.csv` is one file, not a pattern."""
+    return GLOB_CHARACTERS.sub(r"\\\g<0>", path)
 
 
 def number_lines(text: DataFrame, lake: Lake, csv_records: bool = False) -> DataFrame:

@@ -30,9 +30,9 @@ PLACES = {
     "sales_latin1.csv": "raw/sales",
     "sales_tiny_price.csv": "raw/sales",
     "sales_implausible_dates.csv": "raw/sales",
-    "sales_bom.csv": "raw/sales",
+    "shipments_bom.csv": "raw/shipments",  # not in sales: on the old code it blocked its whole source
     "sales_embedded_newline.csv": "raw/sales",
-    "sales export é 2024.csv": "raw/sales",
+    "sales export é [2024] #1.csv": "raw/sales",
     "products_non_finite.jsonl": "raw/product_master",
     "warehouses_non_finite.csv": "raw/warehouse_master",
 }
@@ -163,11 +163,13 @@ def judge(run: Run, expected: dict[str, tuple[str, int, str]], entity: str, key:
     return FaultOutcome(lost, wedged, has_raw_traceback(run.output), False, detail)
 
 
-def sales_case(corpus_file: str, expected: dict[str, tuple[int, str]]):
+def drop_case(corpus_file: str, expected: dict[str, tuple[int, str]], entity: str = "sales", key: str = "order_id"):
+    """A case judged on one corpus file of the shared run: probe id -> (line, "written" or the expected rule)."""
+
     def reproduce(folder: Path) -> FaultOutcome:
         run = shared_run()
-        path = f"raw/sales/{DROP_DAY}/{corpus_file}"
-        outcome = judge(run, {k: (path, line, o) for k, (line, o) in expected.items()}, "sales", "order_id", "sales")
+        path = f"{PLACES[corpus_file]}/{DROP_DAY}/{corpus_file}"
+        outcome = judge(run, {k: (path, line, o) for k, (line, o) in expected.items()}, entity, key, entity)
         (folder / "outcome.txt").write_text(outcome.detail + "\n")
         return outcome
 
@@ -202,7 +204,7 @@ def non_finite(folder: Path) -> FaultOutcome:
 
 
 def implausible_dates(folder: Path) -> FaultOutcome:
-    outcome = sales_case(
+    outcome = drop_case(
         "sales_implausible_dates.csv",
         {"FAULT-1900": (2, "implausible_date"), "FAULT-9999": (3, "implausible_date"), "FAULT-DATE-OK": (4, "written")},
     )(folder)
@@ -217,7 +219,7 @@ def implausible_dates(folder: Path) -> FaultOutcome:
 
 def lake_root_with_space_and_quote(folder: Path) -> FaultOutcome:
     lake = fresh_lake(folder, "lake o'brien & co")
-    probe = land(lake, "sales export é 2024.csv", "raw/sales")
+    probe = land(lake, "sales export é [2024] #1.csv", "raw/sales")
     code, output = cli(lake, "ingest")
     run = Run(lake, {"ingest": code}, output)
     outcome = judge(run, {"FAULT-SPACE-1": (probe, 2, "written"), "FAULT-SPACE-2": (probe, 3, "written")}, "sales",
@@ -248,32 +250,37 @@ def order_events_gate(folder: Path) -> FaultOutcome:
 
 CASES = [
     FaultCase(
-        "file name with a space and an accent, second header shape",
+        "file name with a space, an accent and brackets, second header shape",
         "input",
-        sales_case("sales export é 2024.csv", {"FAULT-SPACE-1": (2, "written"), "FAULT-SPACE-2": (3, "written")}),
+        drop_case("sales export é [2024] #1.csv", {"FAULT-SPACE-1": (2, "written"), "FAULT-SPACE-2": (3, "written")}),
     ),
     FaultCase(
         "Latin-1 bytes in a field",
         "input",
-        sales_case("sales_latin1.csv", {"FAULT-LATIN1-OK": (2, "written"), "FAULT-LATIN1": (3, "invalid_encoding")}),
+        drop_case("sales_latin1.csv", {"FAULT-LATIN1-OK": (2, "written"), "FAULT-LATIN1": (3, "invalid_encoding")}),
     ),
     FaultCase("NaN and Infinity in double columns (products, warehouses)", "input", non_finite),
     FaultCase("lake root with a space, a quote and an ampersand", "input", lake_root_with_space_and_quote),
     FaultCase(
         "price of 1e-300 (rounds to 0.00)",
         "input",
-        sales_case("sales_tiny_price.csv", {"FAULT-TINY-OK": (2, "written"), "FAULT-TINY": (3, "rounds_to_zero")}),
+        drop_case("sales_tiny_price.csv", {"FAULT-TINY-OK": (2, "written"), "FAULT-TINY": (3, "rounds_to_zero")}),
     ),
     FaultCase("orders dated 1900-01-01 and 9999-12-31, then load", "input", implausible_dates),
     FaultCase(
         "byte-order mark at the start of a drop",
         "input",
-        sales_case("sales_bom.csv", {"FAULT-BOM-1": (2, "written"), "FAULT-BOM-2": (3, "written")}),
+        drop_case(
+            "shipments_bom.csv",
+            {"FAULT-BOM-1": (2, "written"), "FAULT-BOM-2": (3, "written")},
+            entity="shipments",
+            key="shipment_id",
+        ),
     ),
     FaultCase(
         "quoted field with an embedded line break",
         "input",
-        sales_case(
+        drop_case(
             "sales_embedded_newline.csv", {"FAULT-NEWLINE": (2, "written"), "FAULT-NEWLINE-AFTER": (4, "written")}
         ),
     ),
