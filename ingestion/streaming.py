@@ -17,7 +17,7 @@ from pyspark.sql import functions as F
 
 from ingestion.batch import RunOptions, ingest_records, new_run_id, write_report
 from ingestion.io.lake import Lake, MissingInputError
-from ingestion.io.raw_reader import number_lines, parse_json_records
+from ingestion.io.raw_reader import literal_path, number_lines, parse_json_records
 from ingestion.quality import QualityGateError, QualityReport
 from ingestion.sources import ORDER_EVENTS, Source
 
@@ -37,7 +37,7 @@ def ingest_events(spark: SparkSession, lake: Lake, options: RunOptions, source: 
         .option("recursiveFileLookup", "true")
         .option("pathGlobFilter", "*.json")
         .option("wholetext", "true")
-        .load(lake.uri(source.raw_folder))
+        .load(literal_path(lake.uri(source.raw_folder)))
         .select("value", F.col("_metadata.file_path").alias("spark_path"))
     )
 
