@@ -2,7 +2,8 @@
 
 Spark's CSV reader loses line numbers and rejects files whose header differs from the schema, so drops are read as
 text and parsed per header: a file with an extra column (schema drift) still maps by column name, and a record cut
-short by an interrupted upload is flagged instead of silently padded with nulls.
+short by an interrupted upload is flagged instead of silently padded with nulls. Whatever a drop's name holds
+(spaces, quotes, brackets, accents), its records keep the lake-relative name the lake lists it under.
 """
 
 from __future__ import annotations
@@ -47,8 +48,9 @@ def literal_path(path: str) -> str:
 def number_lines(text: DataFrame, lake: Lake, csv_records: bool = False) -> DataFrame:
     """Splits whole files (value, spark_path) into numbered records.
 
-    Each drop is read whole, so a line's number is its position in the file: no shuffle, no reliance on task
-    order. Daily drops are kilobytes to a few megabytes; a single file must fit in an executor's memory.
+    Each drop is read whole, so a line's number is its position in the file: no reliance on task order, and no
+    shuffle unless a file has a quoted field spanning lines. Daily drops are kilobytes to a few megabytes; a single
+    file must fit in an executor's memory. Bytes that are not UTF-8 arrive as U+FFFD; the rules quarantine them.
     """
     # An Excel export starts with a byte-order mark; it is not part of the first column's name or record.
     text = text.select(F.regexp_replace("value", "^\ufeff", "").alias("value"), "spark_path")
