@@ -143,7 +143,7 @@ def read_csv_drops(
     for path, header in headers.items():
         by_header[header].append(path)
     data = read_lines(spark, lake, files, csv_records=True).where("source_line > 1")
-    drift, parts = [], []
+    drift, shapes = [], []
     for header, paths in sorted(by_header.items()):
         names = _header_names(header, paths[0])
         missing = [c for c in required if c not in names]
@@ -156,38 +156,43 @@ def read_csv_drops(
         extra = [n for n in names if n not in columns]
         if extra:
             drift.extend({"file": p, "extra_columns": extra} for p in paths)
-        # The common case, one header for every file, needs no filter.
-        group = data if len(by_header) == 1 else data.where(F.col("source_file").isin(paths))
-        parts.append(_parse_csv(group, names, columns))
-    if len(by_header) > 1:
-        # source_file and the listed paths are spelled alike (see source_file); should a path ever still fail to
-        # match, its records are kept as malformed rather than filtered out unseen.
-        unmatched = data.where(~F.col("source_file").isin(list(headers)))
-        nulls = [F.lit(None).cast("string").alias(c) for c in columns]
-        parts.append(
-            unmatched.select(*nulls, "source_file", "source_line", "raw_record", F.lit(True).alias("is_malformed"))
-        )
-    records = parts[0]
-    for part in parts[1:]:
-        records = records.unionByName(part)
-    return records, drift
+        shapes.append((names, paths))
+    return _parse_csv(data, shapes, columns), drift
 
 
-def _parse_csv(lines: DataFrame, names: list[str], columns: list[str]) -> DataFrame:
-    ddl = ", ".join(f"`c{i}` string" for i in range(len(names)))
-    parsed = lines.withColumn("_fields", F.from_csv("raw_record", ddl, {"mode": "PERMISSIVE"}))
-    selected: list[Column] = [
-        F.col(f"_fields.c{names.index(c)}").alias(c) if c in names else F.lit(None).cast("string").alias(c)
-        for c in columns
+def _parse_csv(lines: DataFrame, shapes: list[tuple[list[str], list[str]]], columns: list[str]) -> DataFrame:
+    """Parses each record by its own file's header (shapes: header names and the files that have them).
+
+    One pass for every shape: a record's shape is looked up by its file's name, never filtered by it, so a name
+    that failed to match would leave its records malformed (and quarantined), not dropped unseen.
+    """
+    if len(shapes) == 1:
+        shape = F.lit(0)
+    else:
+        by_file = [F.lit(x) for i, (_, paths) in enumerate(shapes) for path in paths for x in (path, i)]
+        shape = F.create_map(*by_file)[F.col("source_file")]
+    lines = lines.withColumn("_shape", shape)
+    fields = [
+        F.when(F.col("_shape") == i, F.from_csv("raw_record", _ddl(names), {"mode": "PERMISSIVE"})).alias(f"_f{i}")
+        for i, (names, _) in enumerate(shapes)
     ]
+    parsed = lines.select("*", *fields)
+    selected: list[Column] = []
+    for column in columns:
+        found = [F.col(f"_f{i}.c{names.index(column)}") for i, (names, _) in enumerate(shapes) if column in names]
+        selected.append((F.coalesce(*found) if found else F.lit(None).cast("string")).alias(column))
+    expected = F.coalesce(*[F.when(F.col("_shape") == i, F.lit(len(names))) for i, (names, _) in enumerate(shapes)])
     # Counting commas is cheap; only records with quotes need the quote-aware split.
     commas = F.length("raw_record") - F.length(F.regexp_replace("raw_record", ",", "")) + 1
     field_count = F.when(F.instr("raw_record", '"') == 0, commas).otherwise(
         F.size(F.split("raw_record", FIELD_SEPARATOR))
     )
-    return parsed.select(
-        *selected, "source_file", "source_line", "raw_record", (field_count != len(names)).alias("is_malformed")
-    )
+    malformed = F.coalesce(field_count != expected, F.lit(True))
+    return parsed.select(*selected, "source_file", "source_line", "raw_record", malformed.alias("is_malformed"))
+
+
+def _ddl(names: list[str]) -> str:
+    return ", ".join(f"`c{i}` string" for i in range(len(names)))
 
 
 def _header_names(header: str, path: str) -> list[str]:
