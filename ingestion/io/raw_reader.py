@@ -53,12 +53,15 @@ def number_lines(text: DataFrame, lake: Lake, csv_records: bool = False) -> Data
     file must fit in an executor's memory. Bytes that are not UTF-8 arrive as U+FFFD; the rules quarantine them.
     """
     # An Excel export starts with a byte-order mark; it is not part of the first column's name or record.
-    text = text.select(F.regexp_replace("value", "^\ufeff", "").alias("value"), "spark_path")
+    text = text.select(
+        F.regexp_replace("value", "^\ufeff", "").alias("value"),
+        source_file(F.col("spark_path"), lake).alias("source_file"),  # once per file, not per line
+    )
     if csv_records:
         text = text.withColumn("_split_lines", F.exists(F.split("value", "\n"), _odd_quotes))
     lines = text.select(
         *(["_split_lines"] if csv_records else []),
-        source_file(F.col("spark_path"), lake).alias("source_file"),
+        "source_file",
         F.posexplode(F.split("value", "\n")).alias("position", "line"),
     )
     lines = lines.withColumn("line", F.regexp_replace("line", "\r$", ""))

@@ -110,7 +110,8 @@ def test_file_names_and_lake_roots_with_spaces_quotes_or_accents_keep_every_row(
     records, _ = read(spark, lake_root)
     got = sorted((r.source_file, r.order_id, r.is_malformed) for r in records.collect())
     folder = "raw/sales/year=2024/month=01/day=02/"
-    assert got == sorted([(folder + "plain.csv", "O3", False), (folder + name, "O1", False), (folder + name, "O2", False)])
+    expected = [(folder + "plain.csv", "O3", False), (folder + name, "O1", False), (folder + name, "O2", False)]
+    assert got == sorted(expected)
 
 
 def test_a_drop_that_cannot_be_read_leaves_a_failed_report(spark, tmp_path):
