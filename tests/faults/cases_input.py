@@ -9,6 +9,7 @@ rule is still judged on its own. The lake-root case and the order-events gate ne
 
 from __future__ import annotations
 
+import atexit
 import functools
 import json
 import os
@@ -61,10 +62,17 @@ def cli(lake: Path, *args: str, env: dict[str, str] | None = None) -> tuple[int,
     return done.returncode, done.stdout + done.stderr
 
 
+def scratch(prefix: str) -> Path:
+    """A folder shared by the cases of this process, removed when it exits."""
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
+    atexit.register(shutil.rmtree, folder, True)
+    return folder
+
+
 @functools.cache
 def generated_raw_zone() -> Path:
     """One generated raw zone per process; every case copies it."""
-    root = Path(tempfile.mkdtemp(prefix="fault-input-base-"))
+    root = scratch("fault-input-base-")
     code, output = cli(root, "generate", *GENERATE)
     if code != 0:
         raise RuntimeError(f"generating the base lake failed:\n{output}")
@@ -87,7 +95,7 @@ def land(lake: Path, corpus_file: str, folder: str, day: str = DROP_DAY, name: s
 @functools.cache
 def shared_run() -> Run:
     """Every shared defect landed in one lake: ingest, re-ingest sales from scratch, then load the warehouse."""
-    folder = Path(tempfile.mkdtemp(prefix="fault-input-shared-"))
+    folder = scratch("fault-input-shared-")
     lake = fresh_lake(folder)
     for name, place in PLACES.items():
         land(lake, name, place)
