@@ -11,25 +11,27 @@ import logging
 import time
 import uuid
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from ingestion.io.lake import Lake, MissingInputError, RawFile
-from ingestion.io.raw_reader import read_csv_drops, read_json_drops
+from ingestion.io.raw_reader import RawFileError, read_csv_drops, read_json_drops
 from ingestion.quality import QualityGateError, QualityReport
 from ingestion.sources import Source
 from ingestion.tables import Table, merge_batch, read_table, replace_partitions
 from ingestion.transforms.cdc import change_history, current_state
 from ingestion.transforms.conform import fill_region_from_warehouse
 from ingestion.transforms.rules import (
+    DateBounds,
     References,
     check_records,
     good_records,
     quarantine_month,
     quarantined_records,
 )
+from supplychain.config import Settings, plausible_dates
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +53,7 @@ class RunOptions:
     run_date: dt.date | None = None  # only drops in partitions up to this date; None means all that landed
     full_refresh: bool = False  # ignore the bookmark and re-read every drop (the result is the same)
     max_quarantine_rate: float = 0.05
+    dates: DateBounds = field(default_factory=lambda: DateBounds(*plausible_dates(Settings.from_env())))
 
 
 def quarantine_table(entity: str) -> Table:
@@ -103,12 +106,18 @@ def ingest_source(spark: SparkSession, lake: Lake, source: Source, options: RunO
         write_report(lake, report)
         return report
     log.info("%s: ingesting %d new drop(s)", source.entity, len(files))
-    if source.format == "csv":
-        records, drift = read_csv_drops(spark, lake, files, source.columns, source.required)
-    else:
-        records, drift = read_json_drops(spark, lake, files, source.columns), []
     report.files = [f.path for f in files]
     report.files_read = len(files)
+    try:
+        if source.format == "csv":
+            records, drift = read_csv_drops(spark, lake, files, source.columns, source.required)
+        else:
+            records, drift = read_json_drops(spark, lake, files, source.columns), []
+    except RawFileError as failure:
+        # The report must say so: a latest.json still reading "succeeded" would hide a blocked source.
+        report.status, report.error = "failed", str(failure)
+        write_report(lake, report)
+        raise
     report.schema_drift = drift
     for finding in drift:
         log.warning(
@@ -117,17 +126,19 @@ def ingest_source(spark: SparkSession, lake: Lake, source: Source, options: RunO
             finding["file"],
             ", ".join(finding["extra_columns"]),
         )
-    ingest_records(spark, lake, source, records, report)
+    ingest_records(spark, lake, source, records, report, options)
     save_bookmark(lake, source.entity, files)
     report.seconds = round(time.perf_counter() - began, 2)
     write_report(lake, report)
     return report
 
 
-def ingest_records(spark: SparkSession, lake: Lake, source: Source, records: DataFrame, report: QualityReport) -> None:
+def ingest_records(
+    spark: SparkSession, lake: Lake, source: Source, records: DataFrame, report: QualityReport, options: RunOptions
+) -> None:
     """Checks, gates, merges and publishes one batch of parsed records (used by batch and streaming runs)."""
     references = load_references(spark, lake, source)
-    checked = check_records(records, source.fields, references)
+    checked = check_records(records, source.fields, references, options.dates)
     if source.partition:
         checked = checked.withColumn(source.partition[0], F.expr(source.partition[1]))
     checked = checked.persist()

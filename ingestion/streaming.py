@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from ingestion.batch import RunOptions, ingest_records, new_run_id, write_report
 from ingestion.io.lake import Lake, MissingInputError
-from ingestion.io.raw_reader import number_lines, parse_json_records
+from ingestion.io.raw_reader import literal_path, number_lines, parse_json_records
 from ingestion.quality import QualityGateError, QualityReport
 from ingestion.sources import ORDER_EVENTS, Source
 
@@ -35,7 +37,7 @@ def ingest_events(spark: SparkSession, lake: Lake, options: RunOptions, source: 
         .option("recursiveFileLookup", "true")
         .option("pathGlobFilter", "*.json")
         .option("wholetext", "true")
-        .load(lake.uri(source.raw_folder))
+        .load(literal_path(lake.uri(source.raw_folder)))
         .select("value", F.col("_metadata.file_path").alias("spark_path"))
     )
 
@@ -48,7 +50,7 @@ def ingest_events(spark: SparkSession, lake: Lake, options: RunOptions, source: 
             source.entity, f"{total.run_id}-b{batch_id}", max_quarantine_rate=options.max_quarantine_rate
         )
         try:
-            ingest_records(spark, lake, source, records, report)
+            ingest_records(spark, lake, source, records, report, options)
         except QualityGateError as failure:
             gate_failures.append(failure)
             raise
@@ -65,7 +67,8 @@ def ingest_events(spark: SparkSession, lake: Lake, options: RunOptions, source: 
         .start()
     )
     try:
-        query.awaitTermination()
+        with _quiet_gate_failures(spark, gate_failures):
+            query.awaitTermination()
     except Exception:
         # The stream wraps a micro-batch's failure; surface the gate's own message, as batch jobs do. The
         # checkpoint did not commit that micro-batch, so the next run retries it.
@@ -76,6 +79,41 @@ def ingest_events(spark: SparkSession, lake: Lake, options: RunOptions, source: 
     total.seconds = round(time.perf_counter() - began, 2)
     write_report(lake, total)
     return total
+
+
+@contextmanager
+def _quiet_gate_failures(spark, gate_failures: list[QualityGateError]) -> Iterator[None]:
+    """Keeps a failed gate to its one-line message, as in batch runs.
+
+    Raising in foreachBatch is what stops the checkpoint from committing the micro-batch, but py4j logs the
+    Python traceback and Spark's stream executor logs the Java one (about 100 lines). The failure itself still
+    reaches the caller through awaitTermination, so both logs are muted: py4j's only once the gate has failed,
+    the executor's for the query's life (its other errors surface through awaitTermination too).
+    """
+    py4j_log = logging.getLogger("py4j.clientserver")
+
+    def after_gate_failure(record: logging.LogRecord) -> bool:
+        return not gate_failures
+
+    py4j_log.addFilter(after_gate_failure)
+    restore = _mute_java_logger(spark, "org.apache.spark.sql.execution.streaming")
+    try:
+        yield
+    finally:
+        py4j_log.removeFilter(after_gate_failure)
+        restore()
+
+
+def _mute_java_logger(spark, name: str):
+    """Sets a log4j2 logger to OFF; returns how to put it back. Where log4j2 is not reachable, does nothing."""
+    try:
+        jvm = spark.sparkContext._jvm
+        configurator = jvm.org.apache.logging.log4j.core.config.Configurator
+        previous = jvm.org.apache.logging.log4j.LogManager.getLogger(name).getLevel()
+        configurator.setLevel(name, jvm.org.apache.logging.log4j.Level.OFF)
+    except Exception:
+        return lambda: None
+    return lambda: configurator.setLevel(name, previous)
 
 
 def _accumulate(total: QualityReport, batch: QualityReport) -> None:

@@ -5,6 +5,8 @@
 | SUPPLYCHAIN_LAKE_ROOT           | ./lake    | data lake root: a folder, or s3://bucket/prefix on AWS    |
 | SUPPLYCHAIN_RUN_DATE            | (none)    | ingest drops up to this date (YYYY-MM-DD); none means all |
 | SUPPLYCHAIN_MAX_QUARANTINE_RATE | 0.05      | fail a run when more than this share of records is bad    |
+| SUPPLYCHAIN_EARLIEST_YEAR       | 2000      | business dates before this year are quarantined           |
+| SUPPLYCHAIN_FUTURE_MARGIN_DAYS  | 366       | ... and so are those more than this many days after today |
 | SUPPLYCHAIN_SPARK_MASTER        | local[*]  | Spark master for local runs (Glue supplies its own)       |
 | SUPPLYCHAIN_SPARK_MEMORY        | 2g        | driver memory for local runs                              |
 """
@@ -21,6 +23,8 @@ class Settings:
     lake_root: str = "lake"
     run_date: dt.date | None = None
     max_quarantine_rate: float = 0.05
+    earliest_year: int = 2000
+    future_margin_days: int = 366
     spark_master: str = "local[*]"
     spark_memory: str = "2g"
 
@@ -32,9 +36,27 @@ class Settings:
             lake_root=env.get("SUPPLYCHAIN_LAKE_ROOT", cls.lake_root),
             run_date=parse_date(run_date, "SUPPLYCHAIN_RUN_DATE") if run_date else None,
             max_quarantine_rate=parse_rate(env.get("SUPPLYCHAIN_MAX_QUARANTINE_RATE", str(cls.max_quarantine_rate))),
+            earliest_year=_parse_int(env, "SUPPLYCHAIN_EARLIEST_YEAR", cls.earliest_year),
+            future_margin_days=_parse_int(env, "SUPPLYCHAIN_FUTURE_MARGIN_DAYS", cls.future_margin_days),
             spark_master=env.get("SUPPLYCHAIN_SPARK_MASTER", cls.spark_master),
             spark_memory=env.get("SUPPLYCHAIN_SPARK_MEMORY", cls.spark_memory),
         )
+
+
+def _parse_int(env, name: str, default: int) -> int:
+    text = env.get(name)
+    if text is None:
+        return default
+    try:
+        return int(text)
+    except ValueError:
+        raise ValueError(f"{name} {text!r} is not a whole number") from None
+
+
+def plausible_dates(settings: Settings, today: dt.date | None = None) -> tuple[dt.date, dt.date]:
+    """The business dates ingestion accepts: from the earliest year to a margin after today (forward orders)."""
+    today = today or dt.datetime.now(dt.timezone.utc).date()
+    return dt.date(settings.earliest_year, 1, 1), today + dt.timedelta(days=settings.future_margin_days)
 
 
 def parse_date(text: str, name: str = "date") -> dt.date:

@@ -2,21 +2,25 @@
 
 Spark's CSV reader loses line numbers and rejects files whose header differs from the schema, so drops are read as
 text and parsed per header: a file with an extra column (schema drift) still maps by column name, and a record cut
-short by an interrupted upload is flagged instead of silently padded with nulls.
+short by an interrupted upload is flagged instead of silently padded with nulls. Whatever a drop's name holds
+(spaces, quotes, brackets, accents), its records keep the lake-relative name the lake lists it under.
 """
 
 from __future__ import annotations
 
 import csv
+import re
 from collections import defaultdict
 
-from pyspark.sql import Column, DataFrame, SparkSession
+from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
 from ingestion.io.lake import Lake, RawFile
 
 # Splits on commas outside double quotes, to count a CSV record's fields.
 FIELD_SEPARATOR = ',(?=(?:[^"]*"[^"]*")*[^"]*$)'
+# What Hadoop's glob syntax gives a meaning to; escaped with a backslash, each stands for itself.
+GLOB_CHARACTERS = re.compile(r"[\\\[\]{}*?]")
 
 
 class RawFileError(ValueError):
@@ -27,27 +31,90 @@ class RawFileError(ValueError):
         self.path = path
 
 
-def read_lines(spark: SparkSession, lake: Lake, files: list[RawFile]) -> DataFrame:
-    """One row per non-empty line: source_file (lake-relative), source_line (1-based) and the text."""
-    text = spark.read.text([lake.uri(f.path) for f in files], wholetext=True)
-    return number_lines(text.select("value", F.col("_metadata.file_path").alias("spark_path")), lake)
+def read_lines(spark: SparkSession, lake: Lake, files: list[RawFile], csv_records: bool = False) -> DataFrame:
+    """One row per non-empty record: source_file (lake-relative), source_line (1-based) and the text.
 
-
-def number_lines(text: DataFrame, lake: Lake) -> DataFrame:
-    """Splits whole files (value, spark_path) into numbered lines.
-
-    Each drop is read whole, so a line's number is its position in the file: no shuffle, no reliance on task
-    order. Daily drops are kilobytes to a few megabytes; a single file must fit in an executor's memory.
+    With csv_records, a quoted field that spans lines stays in one record (it is valid CSV).
     """
-    lines = text.select("spark_path", F.posexplode(F.split("value", "\n")).alias("position", "line"))
-    # Spark writes local paths as file:/... or file:///...; cut everything up to the lake root either way.
-    base = lake.base + "/"
-    relative = F.expr(f"substring(spark_path, instr(spark_path, '{base}') + {len(base)})")
+    text = spark.read.text([literal_path(lake.uri(f.path)) for f in files], wholetext=True)
+    return number_lines(text.select("value", F.col("_metadata.file_path").alias("spark_path")), lake, csv_records)
+
+
+def literal_path(path: str) -> str:
+    """A path Spark must not read as a glob: `sales [1].csv` or `a{b}.csv` is one file, not a pattern."""
+    return GLOB_CHARACTERS.sub(r"\\\g<0>", path)
+
+
+def number_lines(text: DataFrame, lake: Lake, csv_records: bool = False) -> DataFrame:
+    """Splits whole files (value, spark_path) into numbered records.
+
+    Each drop is read whole, so a line's number is its position in the file: no reliance on task order, and no
+    shuffle unless a file has a quoted field spanning lines. Daily drops are kilobytes to a few megabytes; a single
+    file must fit in an executor's memory. Bytes that are not UTF-8 arrive as U+FFFD; the rules quarantine them.
+    """
+    # An Excel export starts with a byte-order mark; it is not part of the first column's name or record.
+    text = text.select(
+        F.regexp_replace("value", "^\ufeff", "").alias("value"),
+        source_file(F.col("spark_path"), lake).alias("source_file"),  # once per file, not per line
+    )
+    if csv_records:
+        text = text.withColumn("_split_lines", F.exists(F.split("value", "\n"), _odd_quotes))
+    lines = text.select(
+        *(["_split_lines"] if csv_records else []),
+        "source_file",
+        F.posexplode(F.split("value", "\n")).alias("position", "line"),
+    )
+    lines = lines.withColumn("line", F.regexp_replace("line", "\r$", ""))
+    if csv_records:
+        # Files where every line has balanced quotes (nearly all) need no regrouping, hence no shuffle.
+        whole = lines.where(~F.col("_split_lines")).drop("_split_lines")
+        lines = whole.unionByName(_join_quoted_lines(lines.where("_split_lines").drop("_split_lines")))
     return lines.select(
-        relative.alias("source_file"),
+        "source_file",
         (F.col("position") + 1).cast("int").alias("source_line"),
-        F.regexp_replace("line", "\r$", "").alias("raw_record"),
+        F.col("line").alias("raw_record"),
     ).where(F.length(F.trim("raw_record")) > 0)
+
+
+def source_file(spark_path: Column, lake: Lake) -> Column:
+    """The lake-relative path of a file Spark reports in `_metadata.file_path`.
+
+    Spark reports a URI: a space is %20, a % is %25, non-ASCII stays as is and + stays +. Decoding it (with + kept
+    a plus sign) gives back the name the lake lists, so paths compare equal whatever characters they hold. The
+    root is passed as a literal, never spliced into SQL text, so quotes in it are harmless.
+    """
+    decoded = F.call_function("url_decode", F.replace(spark_path, F.lit("+"), F.lit("%2B")))
+    base = lake.base + "/"
+    return decoded.substr(F.instr(decoded, base) + len(base), F.lit(1 << 20))
+
+
+def _odd_quotes(line: Column) -> Column:
+    return (F.length(line) - F.length(F.replace(line, F.lit('"'), F.lit("")))) % 2 == 1
+
+
+def _join_quoted_lines(lines: DataFrame) -> DataFrame:
+    """Joins the lines of a record whose quoted field holds a line break into one record, at its first line.
+
+    A line with an odd number of quotes opens a quoted field or closes one; a line starts a record when the quotes
+    before it in its file are balanced. A quote that never closes (a record cut short, a stray inch mark) leaves
+    its lines as they were, each one a record of its own, so a good record is never swallowed into a bad one.
+    """
+    in_file = Window.partitionBy("source_file").orderBy("position")
+    odd = _odd_quotes(F.col("line")).cast("int")
+    opened = F.coalesce(F.sum(odd).over(in_file.rowsBetween(Window.unboundedPreceding, -1)), F.lit(0)) % 2 == 1
+    marked = lines.withColumn("_start", F.when(~opened, F.col("position"))).withColumn("_odd", odd)
+    grouped = marked.withColumn("_record", F.max("_start").over(in_file.rowsBetween(Window.unboundedPreceding, 0)))
+    records = grouped.groupBy("source_file", "_record").agg(
+        F.sort_array(F.collect_list(F.struct("position", "line"))).alias("_lines"),
+        (F.sum("_odd") % 2 == 0).alias("_closed"),
+    )
+    joined = F.array(
+        F.struct(F.col("_record").alias("position"), F.concat_ws("\n", F.col("_lines.line")).alias("line"))
+    )
+    exploded = records.select(
+        "source_file", F.explode(F.when(F.col("_closed"), joined).otherwise(F.col("_lines"))).alias("r")
+    )
+    return exploded.select("source_file", "r.position", "r.line")
 
 
 def read_headers(lake: Lake, files: list[RawFile]) -> dict[str, str]:
@@ -59,7 +126,8 @@ def read_headers(lake: Lake, files: list[RawFile]) -> dict[str, str]:
         if not head.strip():
             raise RawFileError(raw.path, "file is empty: no header line (truncated or failed upload)")
         try:
-            headers[raw.path] = head.split(b"\n", 1)[0].decode("utf-8").rstrip("\r")
+            # utf-8-sig: a byte-order mark (any Excel export) is not part of the first column's name.
+            headers[raw.path] = head.split(b"\n", 1)[0].decode("utf-8-sig").rstrip("\r")
         except UnicodeDecodeError:
             raise RawFileError(raw.path, "header is not UTF-8 text (binary or wrongly encoded file)") from None
     return headers
@@ -74,10 +142,11 @@ def read_csv_drops(
     is_malformed) and the schema-drift findings: files whose header carries columns the job does not know.
     """
     by_header: dict[str, list[str]] = defaultdict(list)
-    for path, header in read_headers(lake, files).items():
+    headers = read_headers(lake, files)
+    for path, header in headers.items():
         by_header[header].append(path)
-    data = read_lines(spark, lake, files).where("source_line > 1")
-    drift, parts = [], []
+    data = read_lines(spark, lake, files, csv_records=True).where("source_line > 1")
+    drift, shapes = [], []
     for header, paths in sorted(by_header.items()):
         names = _header_names(header, paths[0])
         missing = [c for c in required if c not in names]
@@ -90,30 +159,43 @@ def read_csv_drops(
         extra = [n for n in names if n not in columns]
         if extra:
             drift.extend({"file": p, "extra_columns": extra} for p in paths)
-        # The common case, one header for every file, needs no filter.
-        group = data if len(by_header) == 1 else data.where(F.col("source_file").isin(paths))
-        parts.append(_parse_csv(group, names, columns))
-    records = parts[0]
-    for part in parts[1:]:
-        records = records.unionByName(part)
-    return records, drift
+        shapes.append((names, paths))
+    return _parse_csv(data, shapes, columns), drift
 
 
-def _parse_csv(lines: DataFrame, names: list[str], columns: list[str]) -> DataFrame:
-    ddl = ", ".join(f"`c{i}` string" for i in range(len(names)))
-    parsed = lines.withColumn("_fields", F.from_csv("raw_record", ddl, {"mode": "PERMISSIVE"}))
-    selected: list[Column] = [
-        F.col(f"_fields.c{names.index(c)}").alias(c) if c in names else F.lit(None).cast("string").alias(c)
-        for c in columns
+def _parse_csv(lines: DataFrame, shapes: list[tuple[list[str], list[str]]], columns: list[str]) -> DataFrame:
+    """Parses each record by its own file's header (shapes: header names and the files that have them).
+
+    One pass for every shape: a record's shape is looked up by its file's name, never filtered by it, so a name
+    that failed to match would leave its records malformed (and quarantined), not dropped unseen.
+    """
+    if len(shapes) == 1:
+        shape = F.lit(0)
+    else:
+        by_file = [F.lit(x) for i, (_, paths) in enumerate(shapes) for path in paths for x in (path, i)]
+        shape = F.create_map(*by_file)[F.col("source_file")]
+    lines = lines.withColumn("_shape", shape)
+    fields = [
+        F.when(F.col("_shape") == i, F.from_csv("raw_record", _ddl(names), {"mode": "PERMISSIVE"})).alias(f"_f{i}")
+        for i, (names, _) in enumerate(shapes)
     ]
+    parsed = lines.select("*", *fields)
+    selected: list[Column] = []
+    for column in columns:
+        found = [F.col(f"_f{i}.c{names.index(column)}") for i, (names, _) in enumerate(shapes) if column in names]
+        selected.append((F.coalesce(*found) if found else F.lit(None).cast("string")).alias(column))
+    expected = F.coalesce(*[F.when(F.col("_shape") == i, F.lit(len(names))) for i, (names, _) in enumerate(shapes)])
     # Counting commas is cheap; only records with quotes need the quote-aware split.
     commas = F.length("raw_record") - F.length(F.regexp_replace("raw_record", ",", "")) + 1
     field_count = F.when(F.instr("raw_record", '"') == 0, commas).otherwise(
         F.size(F.split("raw_record", FIELD_SEPARATOR))
     )
-    return parsed.select(
-        *selected, "source_file", "source_line", "raw_record", (field_count != len(names)).alias("is_malformed")
-    )
+    malformed = F.coalesce(field_count != expected, F.lit(True))
+    return parsed.select(*selected, "source_file", "source_line", "raw_record", malformed.alias("is_malformed"))
+
+
+def _ddl(names: list[str]) -> str:
+    return ", ".join(f"`c{i}` string" for i in range(len(names)))
 
 
 def _header_names(header: str, path: str) -> list[str]:

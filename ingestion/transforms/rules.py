@@ -6,6 +6,7 @@ Pure DataFrame -> DataFrame functions. A checked frame keeps every input record;
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -14,10 +15,14 @@ from pyspark.sql import functions as F
 
 # Rule names, in the order they are checked; the first one a record breaks is the one it is quarantined under.
 RULE_ORDER = (
+    "invalid_encoding",
     "malformed_record",
     "null_required",
     "invalid_date",
+    "implausible_date",
     "invalid_number",
+    "non_finite_number",
+    "rounds_to_zero",
     "invalid_quantity",
     "invalid_value",
     "unknown_product",
@@ -36,6 +41,15 @@ class Field:
     allowed: tuple[str, ...] = ()
     range: tuple[float, float] | None = None  # breaking it is invalid_quantity
     default: object = None  # fill for a null in an optional column
+    history: bool = False  # a date that may predate the business (a warehouse opened in 1985): no lower bound
+
+
+@dataclass(frozen=True)
+class DateBounds:
+    """Business dates outside [earliest, latest] are typing accidents (1900-01-01, 9999-12-31), not history."""
+
+    earliest: dt.date
+    latest: dt.date
 
 
 @dataclass(frozen=True)
@@ -57,7 +71,12 @@ def typed(name: str, type_name: str) -> Column:
     return F.expr(f"try_cast(`{name}` as {type_name})")
 
 
-def check_records(records: DataFrame, fields: Iterable[Field], references: References | None = None) -> DataFrame:
+def check_records(
+    records: DataFrame,
+    fields: Iterable[Field],
+    references: References | None = None,
+    dates: DateBounds | None = None,
+) -> DataFrame:
     """Types and checks every record; adds quarantine_rule and quarantine_error (null when the record is good)."""
     fields = list(fields)
     # Stage the work in narrow selects (trimmed text, then typed values) so each rule is a cheap column test:
@@ -70,6 +89,13 @@ def check_records(records: DataFrame, fields: Iterable[Field], references: Refer
     df = df.select("*", *[typed(f"_raw_{s.name}", s.type).alias(f"_typed_{s.name}") for s in fields])
 
     failures: dict[str, list[tuple[Column, Column]]] = {rule: [] for rule in RULE_ORDER}
+    # Spark decodes text as UTF-8 and puts U+FFFD where bytes are not: a Latin-1 export would land garbled.
+    failures["invalid_encoding"].append(
+        (
+            F.instr("raw_record", "\ufffd") > 0,
+            F.lit("record holds bytes that are not UTF-8 (a Latin-1 or Windows export?): re-export it as UTF-8"),
+        )
+    )
     failures["malformed_record"].append(
         (F.col("is_malformed"), F.lit("record does not have the header's number of fields (cut short or misquoted)"))
     )
@@ -81,6 +107,25 @@ def check_records(records: DataFrame, fields: Iterable[Field], references: Refer
             rule = "invalid_date" if spec.type in ("date", "timestamp") else "invalid_number"
             failures[rule].append(
                 (raw.isNotNull() & value.isNull(), _bad_value(spec.name, raw, f"is not a valid {spec.type}"))
+            )
+        if spec.type in ("date", "timestamp") and dates is not None:
+            failures["implausible_date"].append(
+                (_implausible(spec, value, dates), _bad_value(spec.name, raw, _span(spec, dates)))
+            )
+        if spec.type == "double":
+            failures["non_finite_number"].append(
+                (
+                    value.isNotNull() & (F.isnan(value) | (F.abs(value) == F.lit(float("inf")))),
+                    _bad_value(spec.name, raw, "is not a finite number"),
+                )
+            )
+        if spec.type.startswith("decimal"):
+            # try_cast rounds to the scale: 1e-300 would become 0.00, a price nobody entered.
+            failures["rounds_to_zero"].append(
+                (
+                    (value == 0) & (typed(f"_raw_{spec.name}", "double") != 0),
+                    _bad_value(spec.name, raw, f"is not zero but rounds to zero as {spec.type}"),
+                )
             )
         if spec.range is not None:
             low, high = spec.range
@@ -131,6 +176,21 @@ def check_records(records: DataFrame, fields: Iterable[Field], references: Refer
         rule.alias("quarantine_rule"),
         error.alias("quarantine_error"),
     )
+
+
+def _implausible(spec: Field, value: Column, dates: DateBounds) -> Column:
+    def bound(day: dt.date) -> Column:
+        # Cast from text, so midnight is taken in the session's time zone, not the Python process's.
+        return F.lit(day.isoformat()).cast(spec.type)
+
+    too_late = value >= bound(dates.latest + dt.timedelta(days=1))
+    return value.isNotNull() & (too_late if spec.history else (too_late | (value < bound(dates.earliest))))
+
+
+def _span(spec: Field, dates: DateBounds) -> str:
+    if spec.history:
+        return f"is after {dates.latest} (the latest plausible date)"
+    return f"is outside the plausible dates {dates.earliest} to {dates.latest}"
 
 
 def _bad_value(column: str, raw: Column, problem: str) -> Column:

@@ -76,3 +76,53 @@ def test_json_lines_keep_line_numbers_and_flag_broken_json(spark, tmp_path):
     records = read_json_drops(spark, lake, lake.list_raw("raw/sales", (".json",)), COLUMNS)
     got = sorted((r.source_line, r.order_id, r.qty, r.is_malformed) for r in records.collect())
     assert got == [(1, "O1", "3", False), (2, None, None, True)]
+
+
+def test_quoted_field_with_a_line_break_is_one_record_at_its_first_line(spark, tmp_path):
+    drop(tmp_path, "a.csv", 'order_id,qty,note\r\nO1,1,"two\r\nlines"\r\nO2,2,n\r\nO3,3,"cut short\r\n')
+    records, _ = read(spark, tmp_path)
+    got = sorted((r.source_line, r.order_id, r.note, r.is_malformed) for r in records.collect())
+    assert got == [(2, "O1", "two\nlines", False), (4, "O2", "n", False), (5, "O3", "cut short", True)]
+
+
+def test_byte_order_mark_is_not_part_of_the_header_or_the_first_record(spark, tmp_path):
+    drop(tmp_path, "a.csv", "\ufefforder_id,qty,note\nO1,1,n\n".encode())
+    records, _ = read(spark, tmp_path)
+    assert [(r.source_line, r.order_id, r.is_malformed) for r in records.collect()] == [(2, "O1", False)]
+    drop(tmp_path, "p.json", '\ufeff{"order_id": "O1", "qty": 3}\n'.encode())
+    lake = Lake(str(tmp_path))
+    json_records = read_json_drops(spark, lake, lake.list_raw("raw/sales", (".json",)), COLUMNS).collect()
+    assert [(r.order_id, r.is_malformed) for r in json_records] == [("O1", False)]
+
+
+@pytest.mark.parametrize(
+    ("root", "name"),
+    [
+        ("lake with space", "sales 2024 é+x%.csv"),
+        ("lake o'brien", "sales (copy) [1] {a}.csv"),
+        ("lake%20+é [x]", "a*b?c\\d.csv"),
+    ],
+)
+def test_file_names_and_lake_roots_with_spaces_quotes_or_accents_keep_every_row(spark, tmp_path, root, name):
+    lake_root = tmp_path / root
+    drop(lake_root, name, "order_id,qty,note\nO1,1,n\nO2,2,n\n")
+    drop(lake_root, "plain.csv", "qty,order_id\n5,O3\n")  # a second header shape: rows are grouped by file
+    records, _ = read(spark, lake_root)
+    got = sorted((r.source_file, r.order_id, r.is_malformed) for r in records.collect())
+    folder = "raw/sales/year=2024/month=01/day=02/"
+    expected = [(folder + "plain.csv", "O3", False), (folder + name, "O1", False), (folder + name, "O2", False)]
+    assert got == sorted(expected)
+
+
+def test_a_drop_that_cannot_be_read_leaves_a_failed_report(spark, tmp_path):
+    from ingestion.batch import RunOptions, ingest_source
+    from ingestion.sources import SALES
+
+    drop(tmp_path, "broken.csv", "order_i")  # header cut short: the whole source stops, and must say so
+    lake = Lake(str(tmp_path))
+    with pytest.raises(RawFileError):
+        ingest_source(spark, lake, SALES, RunOptions())
+    report = lake.read_json("processed/_reports/sales/latest.json")
+    assert report["status"] == "failed"
+    assert "broken.csv: header lacks required column(s)" in report["error"]
+    assert lake.read_json("processed/_bookmarks/sales.json") is None

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from ingestion.transforms.rules import Field, References, check_records, good_records
+from ingestion.transforms.rules import DateBounds, Field, References, check_records, good_records
 
 pytestmark = pytest.mark.spark
 
@@ -97,3 +97,40 @@ def test_good_records_drop_rule_columns_and_keep_lineage(spark):
     good = good_records(frame)
     assert good.columns == [f.name for f in FIELDS] + ["source_file", "source_line"]
     assert good.count() == 1
+
+
+BOUNDS = DateBounds(dt.date(2000, 1, 1), dt.date(2030, 12, 31))
+MEASURES = (
+    Field("order_id", required=True),
+    Field("order_date", "date"),
+    Field("opened_date", "date", history=True),
+    Field("updated_at", "timestamp"),
+    Field("weight", "double"),
+    Field("price", "decimal(12,2)"),
+)
+
+
+@pytest.mark.parametrize(
+    ("values", "raw_record", "rule", "error_part"),
+    [
+        (("O1", "1900-01-01", None, None, None, None), None, "implausible_date", "order_date '1900-01-01' is outside"),
+        (("O1", "9999-12-31", None, None, None, None), None, "implausible_date", "2000-01-01 to 2030-12-31"),
+        (("O1", None, "2031-01-01", None, None, None), None, "implausible_date", "opened_date '2031-01-01' is after"),
+        (("O1", None, None, "9999-12-31T00:00:00Z", None, None), None, "implausible_date", "updated_at"),
+        (("O1", None, None, None, "NaN", None), None, "non_finite_number", "weight 'NaN' is not a finite number"),
+        (("O1", None, None, None, "-Infinity", None), None, "non_finite_number", "weight '-Infinity'"),
+        (("O1", None, None, None, None, "1e-300"), None, "rounds_to_zero", "price '1e-300' is not zero but rounds"),
+        (("O1", None, None, None, None, None), "O1,M\ufffdller", "invalid_encoding", "not UTF-8"),
+        # The good neighbours of each rule: an old opening date, an exact zero, a tiny non-zero that keeps a cent.
+        (("O1", "2000-01-01", "1985-06-01", "2030-12-31T23:59:59Z", "0.5", "0"), None, None, None),
+        (("O1", "2024-01-02", None, None, "1e-300", "0.005"), None, None, None),
+    ],
+)
+def test_implausible_dates_non_finite_numbers_rounding_and_encoding(spark, values, raw_record, rule, error_part):
+    schema = ", ".join(f"{f.name} string" for f in MEASURES)
+    schema += ", source_file string, source_line int, raw_record string, is_malformed boolean"
+    frame = spark.createDataFrame([(*values, "raw/x.csv", 2, raw_record or ",".join(map(str, values)), False)], schema)
+    (row,) = check_records(frame, MEASURES, dates=BOUNDS).collect()
+    assert row["quarantine_rule"] == rule
+    if error_part:
+        assert error_part in row["quarantine_error"]
