@@ -61,7 +61,7 @@ bench: setup
 
 ## The hold-out proof of the inventory policy and the transfer plan (after `make run`; a few minutes).
 evaluate: setup
-	$(BIN)/supplychain --lake-root $(LAKE) optimize --evaluate --evaluate-service-levels 0.95,0.99,0.995
+	$(BIN)/supplychain --lake-root $(LAKE) optimize --evaluate --evaluate-service-levels cost,0.95,0.99,0.995
 
 clean:
 	rm -rf $(LAKE) data target runs reports test-artifacts .pytest_cache .ruff_cache orchestration/node_modules
