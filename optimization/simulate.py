@@ -90,10 +90,10 @@ def simulate(
             np.add.at(arrivals, (day + lead, np.arange(n)), ordered[:, day])
         on_hand_end[:, day] = on_hand
     moved = pd.DataFrame(moves_made).drop(columns="Index", errors="ignore")
-    need, scored = hindsight_need(wanted, lead + cover_review_days)
+    need = hindsight_need(wanted, lead + cover_review_days)
     daily = _long(index, days, demand=wanted, sold=sold, lost=lost, on_hand_end=on_hand_end, received=received,
                   ordered=ordered, over_target=np.maximum(on_hand_end - targets, 0),
-                  overstock=np.maximum(on_hand_end - need, 0), is_scored=scored)  # fmt: skip
+                  overstock=np.maximum(on_hand_end - need, 0))  # fmt: skip
     summary = _summary(policy_name, daily, sites, moved)
     in_flight = shipped_out.sum() - transfer_arrivals[:days].sum()
     # Network accounting: opening stock plus replenishment equals what sold, what is left and what is still on
@@ -103,20 +103,17 @@ def simulate(
     return SimulationResult(daily, summary, moved)
 
 
-def hindsight_need(demand: np.ndarray, cover_days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def hindsight_need(demand: np.ndarray, cover_days: np.ndarray) -> np.ndarray:
     """What each site's stock at the end of each day was needed for, judged from the actual demand: the demand of
     the next cover_days days (lead time plus review period: stock beyond it could have been ordered later). The
-    same for every policy, so no policy sets its own yardstick. Returns the need (sites x days) and which days are
-    scored: those whose window lies inside the replay, or, for a site whose window never does, every day (its need
-    then being the rest of the replay's demand)."""
+    same for every policy, so no policy sets its own yardstick. Near the replay's end, where the next days are
+    not known, the window slides back to the replay's last cover_days days (the latest actual rate), so every day
+    is scored; a site whose window outlasts the replay needs all of its demand."""
     sites, days = demand.shape
     running = np.concatenate([np.zeros((sites, 1)), demand.cumsum(axis=1)], axis=1)
-    start = np.arange(days)[None, :] + 1
-    end = np.minimum(start + cover_days[:, None], days)
-    need = np.take_along_axis(running, end, axis=1) - np.take_along_axis(running, np.minimum(start, days), axis=1)
-    complete = start + cover_days[:, None] <= days
-    scored = np.where(complete.any(axis=1)[:, None], complete, True)
-    return need, scored
+    cover = np.minimum(cover_days, days)[:, None]
+    start = np.minimum(np.arange(days)[None, :] + 1, days - cover)
+    return np.take_along_axis(running, start + cover, axis=1) - np.take_along_axis(running, start, axis=1)
 
 
 def _moves_for(day, transfers, replan, every, sites, on_hand, arrivals, lead) -> pd.DataFrame:
@@ -132,10 +129,7 @@ def _moves_for(day, transfers, replan, every, sites, on_hand, arrivals, lead) ->
 
 def _summary(policy_name: str, daily: pd.DataFrame, sites: pd.DataFrame, moved: pd.DataFrame) -> dict:
     price = sites.set_index(KEYS)["unit_price"].reindex(pd.MultiIndex.from_frame(daily[KEYS])).to_numpy(dtype=float)
-    # Overstock per site is its average over its scored days; the network's is the sum over sites (per day).
-    scored = daily[daily["is_scored"]]
-    over_by_site = scored.groupby(KEYS)["overstock"].mean()
-    over_by_day = scored.groupby("day")["overstock"].sum()
+    over_by_day = daily.groupby("day")["overstock"].sum()
     demand, sold = daily["demand"].sum(), daily["sold"].sum()
     return {
         "policy": policy_name,
@@ -145,7 +139,7 @@ def _summary(policy_name: str, daily: pd.DataFrame, sites: pd.DataFrame, moved: 
         "lost_sales_value": float((daily["lost"] * price).sum()),
         "fill_rate": float(sold / demand) if demand else 1.0,
         "avg_on_hand_units": float(daily.groupby("day")["on_hand_end"].sum().mean()),
-        "avg_overstock_units": float(over_by_site.sum()),
+        "avg_overstock_units": float(over_by_day.mean()),
         "peak_overstock_units": float(over_by_day.max()),
         "avg_over_target_units": float(daily.groupby("day")["over_target"].sum().mean()),
         "transfer_units": float(moved["units"].sum()) if not moved.empty else 0.0,

@@ -22,15 +22,13 @@ def one_site(on_hand, target_level, lead_time_days=2):
 
 def test_need_is_the_actual_demand_of_the_next_lead_time_plus_review():
     demand = np.array([[1.0, 2, 3, 4, 5, 6]])
-    need, scored = hindsight_need(demand, np.array([3]))
-    # End of day 0 needs days 1-3, day 1 needs 2-4, day 2 needs 3-5; later windows run past the replay.
-    assert need[0, :3].tolist() == [9, 12, 15]
-    assert scored[0].tolist() == [True, True, True, False, False, False]
+    # End of day 0 needs days 1-3, day 1 needs 2-4, day 2 needs 3-5; later windows would run past the replay and
+    # slide back to its last three days.
+    assert hindsight_need(demand, np.array([3]))[0].tolist() == [9, 12, 15, 15, 15, 15]
 
 
-def test_a_site_whose_window_never_fits_is_scored_on_every_day():
-    need, scored = hindsight_need(np.array([[1.0, 1, 1]]), np.array([10]))
-    assert need[0].tolist() == [2, 1, 0] and scored.all()
+def test_a_window_longer_than_the_replay_needs_all_of_its_demand():
+    assert hindsight_need(np.array([[1.0, 1, 1]]), np.array([10]))[0].tolist() == [3, 3, 3]
 
 
 def test_overstock_is_the_same_yardstick_whatever_the_policys_target():
@@ -38,8 +36,8 @@ def test_overstock_is_the_same_yardstick_whatever_the_policys_target():
     wanted = pd.DataFrame({"product_id": "P1", "warehouse_id": "W1", "day": range(10), "units": 2.0})
     low = simulate(one_site(40, target_level=5), wanted, NO_TRANSFERS, "low", reorder=False, cover_review_days=1)
     high = simulate(one_site(40, target_level=30), wanted, NO_TRANSFERS, "high", reorder=False, cover_review_days=1)
-    # End of day d holds 38 - 2d; scored days 0..6 (their 3-day window fits in 10 days): (38 - 2d) - 6.
-    expected = np.mean([38 - 2 * d - 6 for d in range(7)])
+    # End of day d holds 38 - 2d and needs the next 3 days' 6 units.
+    expected = np.mean([38 - 2 * d - 6 for d in range(10)])
     assert low.summary["avg_overstock_units"] == pytest.approx(expected)
     assert high.summary["avg_overstock_units"] == pytest.approx(expected)
     # The old measure, units above the policy's own target, moves with the target.
