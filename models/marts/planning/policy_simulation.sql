@@ -9,7 +9,9 @@ simulations as (
 
 final as (
     select
-        {{ supplychain.surrogate_key(['evaluation', 'level_rule', 'service_level', 'policy_name']) }} as policy_simulation_id,
+        {{ supplychain.surrogate_key(
+            ['evaluation', 'level_rule', 'service_level', 'policy_name']
+        ) }} as policy_simulation_id,
         policy_name,
         replenishment,
         transfers,
