@@ -64,3 +64,16 @@ def test_the_fixed_rule_ignores_costs_and_the_cost_rule_sets_one_level_per_serie
     assert "service_level" not in with_service_levels(forecasts, products, PolicyOptions(level_rule="fixed"))
     with pytest.raises(ValueError, match="level rule"):
         with_service_levels(forecasts, products, PolicyOptions(level_rule="guess"))
+
+
+def test_the_cli_defaults_to_the_cost_rule_and_a_level_fixes_it():
+    from types import SimpleNamespace
+
+    from optimization.run import options_from
+    from supplychain.cli import _levels
+
+    flags = {"default_lead_time_days": 14, "solver": "cbc", "time_limit": 10.0, "gap": 0.001, "workers": 2}
+    assert options_from(SimpleNamespace(service_level=None, **flags))[0].level_rule == "cost"
+    fixed = options_from(SimpleNamespace(service_level=0.97, **flags))[0]
+    assert (fixed.level_rule, fixed.service_level) == ("fixed", 0.97)
+    assert _levels("cost,0.99") == [None, 0.99]
