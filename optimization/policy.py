@@ -55,8 +55,8 @@ def with_lead_times(forecasts: pd.DataFrame, lead_times: pd.DataFrame, options: 
 
 
 def series_levels(series: pd.DataFrame, options: PolicyOptions) -> pd.Series:
-    """The service level per row: a service_level column (chosen by cost, see with_service_levels) where there is
-    one, else the options' level for the category."""
+    """The service level per row: a service_level column (chosen by cost, service_levels.with_service_levels)
+    where there is one, else the options' level for the category."""
     fixed = series["category"].map(options.level_for)
     return series["service_level"].fillna(fixed) if "service_level" in series else fixed
 
