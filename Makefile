@@ -65,7 +65,7 @@ bench: setup
 
 ## The hold-out proof of the inventory policy and the transfer plan (after `make run`; a few minutes).
 evaluate: setup
-	$(BIN)/supplychain --lake-root $(LAKE) optimize --evaluate --evaluate-service-levels 0.95,0.99,0.995
+	$(BIN)/supplychain --lake-root $(LAKE) optimize --evaluate --evaluate-service-levels cost,0.95,0.99,0.995
 
 ## The fault report: every fault case (bad input, kills, locks, permissions, servers, secrets) on a tiny lake.
 faults: setup

@@ -18,7 +18,9 @@ from optimization.policy import protect_lead_time
 from optimization.reallocation import SolverOptions, plan_reallocation
 from optimization.simulate import Replan, simulate
 
-CHANGE_METRICS = ("stockout_units", "avg_overstock_units", "peak_overstock_units", "lost_sales_value")
+CHANGE_METRICS = (
+    "stockout_units", "avg_overstock_units", "peak_overstock_units", "lost_sales_value", "avg_on_hand_units",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -53,12 +55,15 @@ def compare_policies(
     actual_receipts: pd.DataFrame | None = None,
     opening_receipts: pd.DataFrame | None = None,
     phased: pd.DataFrame | None = None,
+    names: tuple[str, ...] | None = None,
+    review_days: int = 7,
 ) -> tuple[pd.DataFrame, dict[str, pd.DataFrame], list[str]]:
     """Returns one row per policy (stock-outs, lost value, overstock, fill rate, transfer cost, and the change
     against no reallocation), the transfers of each plan, and the problems the optimiser reported.
     actual_receipts: every receipt in the held-out weeks; opening_receipts: the part of them that was already
     on order at the start (it still arrives under the computed policy); phased: the reorder points and targets
-    day by day (see policy.phased_levels)."""
+    day by day (see policy.phased_levels); names: the policies to run (None: all; the baseline always runs);
+    review_days: the order cycle the hindsight overstock allows beyond each lead time."""
     optimised, problems = plan_reallocation(sites, lanes, options)
     plans = {
         "none": optimised.iloc[0:0],
@@ -67,11 +72,13 @@ def compare_policies(
     }
     rows, moves = [], {}
     for policy in policies(actual_receipts is not None):
+        if names is not None and policy.name not in names and policy.name != "no_reallocation":
+            continue
         actual = policy.replenishment == "actual"
         result = simulate(
             sites, demand, plans[policy.transfers], policy.name,
             receipts=actual_receipts if actual else opening_receipts, reorder=not actual, phased=phased,
-            replan=weekly_review(policy.transfers, sites, lanes, phased, options),
+            replan=weekly_review(policy.transfers, sites, lanes, phased, options), cover_review_days=review_days,
         )  # fmt: skip
         rows.append({
             **result.summary, "transfers": policy.transfers, "replenishment": policy.replenishment,

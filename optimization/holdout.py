@@ -22,6 +22,7 @@ from optimization.evaluate import compare_policies
 from optimization.forecast_inputs import policy_forecasts
 from optimization.policy import PolicyOptions, inventory_policy, phased_levels
 from optimization.reallocation import SolverOptions
+from optimization.service_levels import with_service_levels
 from optimization.sites import build_sites
 from optimization.warehouse_io import (
     LANES_SQL,
@@ -50,19 +51,26 @@ where snapshot_date > date '{{cutoff}}'
 """
 
 
+class HistoryTooShort(ValueError):
+    """Too few weeks of demand to hold any out and still forecast from the rest."""
+
+
 @dataclass(frozen=True)
 class HoldoutOptions:
     holdout_weeks: int = 8
     horizon_weeks: int = 8  # each weekly forecast's horizon (levels look a lead time plus review ahead)
     backtest_windows: int = 3
-    service_levels: tuple[float, ...] = (0.95,)
+    # None is the cost rule (each site's critical ratio, see service_levels.py), a number one fixed level for all.
+    service_levels: tuple[float | None, ...] = (None,)
+    rolling: bool = True  # a fresh forecast each held-out week; False: one forecast from the cutoff (the daily replay)
     policy: PolicyOptions = field(default_factory=PolicyOptions)
+    policies: tuple[str, ...] | None = None  # which of evaluate.policies to run (None: all)
     solver: SolverOptions = field(default_factory=SolverOptions)
 
 
 @dataclass
 class HoldoutResult:
-    table: pd.DataFrame  # one row per service level and policy (see evaluate.compare_policies)
+    table: pd.DataFrame  # one row per level rule, service level and policy (see evaluate.compare_policies)
     moves: dict  # (service level, policy) -> the transfers it made
     problems: list[str]
     first_day: pd.Timestamp
@@ -97,8 +105,16 @@ def opening_receipts(receipts: pd.DataFrame, sites: pd.DataFrame) -> pd.DataFram
 
 
 def rolling_forecasts(history, attributes, first_week, lead_times, options: HoldoutOptions) -> list[pd.DataFrame]:
-    """One forecast per held-out week, each made from every week before it."""
+    """One forecast per held-out week, each made from every week before it (not rolling: one from the cutoff,
+    long enough to cover every held-out week)."""
     forecasts = []
+    if not options.rolling:
+        # Past its last week a forecast's levels carry that week forward (policy.phased_levels).
+        horizon = options.holdout_weeks
+        log.info("hold-out: one forecast from %s, %d weeks ahead", first_week.date(), horizon)
+        result = run_forecast(history[history["ds"] < first_week], attributes,
+                              ForecastOptions(horizon=horizon, n_windows=options.backtest_windows))  # fmt: skip
+        return [policy_forecasts(result, attributes, lead_times, options.policy)]
     for week in range(options.holdout_weeks):
         origin = first_week + pd.Timedelta(weeks=week)
         log.info("hold-out: forecasting from %s (%d of %d)", origin.date(), week + 1, options.holdout_weeks)
@@ -111,7 +127,10 @@ def rolling_forecasts(history, attributes, first_week, lead_times, options: Hold
 
 
 def rolling_levels(forecasts: list[pd.DataFrame], policy: PolicyOptions) -> pd.DataFrame:
-    """Day-by-day levels over the held-out span: week w's days take the levels of the forecast made at week w."""
+    """Day-by-day levels over the held-out span: week w's days take the levels of the forecast made at week w (one
+    forecast alone: its own levels, day by day)."""
+    if len(forecasts) == 1:
+        return phased_levels(forecasts[0], policy)
     levels = []
     for week, forecast in enumerate(forecasts):
         week_levels = phased_levels(forecast, policy).query("day < 7")
@@ -119,22 +138,27 @@ def rolling_levels(forecasts: list[pd.DataFrame], policy: PolicyOptions) -> pd.D
     return pd.concat(levels, ignore_index=True)
 
 
-def evaluate_holdout(duckdb_path: Path, options: HoldoutOptions | None = None) -> HoldoutResult:
+def evaluate_holdout(duckdb_path: Path, options: HoldoutOptions | None = None, target: str = "local") -> HoldoutResult:
     options = options or HoldoutOptions()
-    history, attributes = read_demand("local", duckdb_path)
+    history, attributes = read_demand(target, duckdb_path)
     weeks = sorted(history["ds"].unique())
+    if not options.rolling:
+        # The daily replay fits itself to a short history rather than fail the plan it proves.
+        fit = min(options.holdout_weeks, len(weeks) // (options.backtest_windows + 3))
+        options = replace(options, holdout_weeks=max(fit, 1), horizon_weeks=max(fit, 1))
     if len(weeks) < options.holdout_weeks + options.horizon_weeks * (options.backtest_windows + 2):
-        raise ValueError(f"{len(weeks)} weeks of history are too few to hold out {options.holdout_weeks}")
+        raise HistoryTooShort(f"{len(weeks)} weeks of history are too few to hold out {options.holdout_weeks}")
     first_week = pd.Timestamp(weeks[-options.holdout_weeks])
     cutoff = (first_week - pd.Timedelta(days=1)).date()
     def query(sql: str) -> pd.DataFrame:
-        return read_sql("local", duckdb_path, sql.format(plan_date=cutoff, cutoff=cutoff))
+        return read_sql(target, duckdb_path, sql.format(plan_date=cutoff, cutoff=cutoff))
 
     positions, warehouses, products = query(POSITIONS_SQL), query(WAREHOUSES_SQL), query(PRODUCTS_SQL)
     lanes, lead_times, days = query(LANES_SQL), query(LEAD_TIMES_SQL), query(DAYS_SQL)
     lanes = lanes[lanes["from_warehouse_id"].isin(warehouses["warehouse_id"])
                   & lanes["to_warehouse_id"].isin(warehouses["warehouse_id"])]  # fmt: skip
     forecasts = rolling_forecasts(history, attributes, first_week, lead_times, options)
+    cost_levels = [with_service_levels(forecast, products, options.policy) for forecast in forecasts]
 
     # Actual demand in the held-out weeks, stock-out weeks raised as the forecaster raises them.
     adjusted = prepare_history(history, min_weeks=1).history
@@ -146,15 +170,21 @@ def evaluate_holdout(duckdb_path: Path, options: HoldoutOptions | None = None) -
 
     tables, moves, problems = [], {}, []
     for level in options.service_levels:
-        policy_options = replace(options.policy, service_level=level)
-        sites = build_sites(inventory_policy(forecasts[0], positions, policy_options), warehouses, products)
-        log.info("hold-out: simulating %d sites at a %.1f%% service level", len(sites), 100 * level)
+        if level is None:
+            policy_options, leveled = replace(options.policy, level_rule="cost"), cost_levels
+        else:
+            policy_options, leveled = replace(options.policy, level_rule="fixed", service_level=level), forecasts
+        sites = build_sites(inventory_policy(leveled[0], positions, policy_options), warehouses, products)
+        label = "cost" if level is None else f"{100 * level:.1f}%"
+        log.info("hold-out: simulating %d sites, service level %s", len(sites), label)
         table, level_moves, level_problems = compare_policies(
             sites, lanes, demand, options.solver, actual_receipts=receipts,
-            opening_receipts=opening_receipts(receipts, sites), phased=rolling_levels(forecasts, policy_options),
+            opening_receipts=opening_receipts(receipts, sites), phased=rolling_levels(leveled, policy_options),
+            names=options.policies, review_days=policy_options.review_days,
         )  # fmt: skip
-        tables.append(table.assign(service_level=level))
-        moves.update({(level, name): frame for name, frame in level_moves.items()})
+        chosen = float(sites["service_level"].median())
+        tables.append(table.assign(level_rule=policy_options.level_rule, service_level=chosen))
+        moves.update({(label, name): frame for name, frame in level_moves.items()})
         problems += level_problems
     return HoldoutResult(pd.concat(tables, ignore_index=True), moves, sorted(set(problems)), first_week,
                          options.holdout_weeks)  # fmt: skip

@@ -26,7 +26,9 @@ def plan_tables(plan: Plan, planned_at: dt.datetime) -> dict[str, pd.DataFrame]:
     return {"inventory_policy": policy, "transfer_plan": transfers, "optimization_run_summary": summary}
 
 
-def simulation_table(result: HoldoutResult, evaluated_at: dt.datetime) -> pd.DataFrame:
+def simulation_table(result: HoldoutResult, evaluated_at: dt.datetime, evaluation: str) -> pd.DataFrame:
+    """evaluation: replay (the daily run's) or sweep (`--evaluate`)."""
     return result.table.rename(columns={"policy": "policy_name"}).assign(
-        holdout_start=result.first_day.date(), holdout_weeks=result.weeks, evaluated_at=evaluated_at
+        evaluation=evaluation, holdout_start=result.first_day.date(), holdout_weeks=result.weeks,
+        evaluated_at=evaluated_at,
     )

@@ -12,6 +12,7 @@ from scipy.stats import norm
 
 from optimization.policy import KEYS, PolicyOptions, inventory_policy, with_lead_times
 from optimization.reallocation import SolverOptions, plan_reallocation
+from optimization.service_levels import with_service_levels
 from optimization.sites import build_sites
 from optimization.warehouse_io import PlanningInputs
 
@@ -58,6 +59,7 @@ def plan_effect(sites: pd.DataFrame, transfers: pd.DataFrame) -> dict:
 
 def make_plan(inputs: PlanningInputs, policy_options: PolicyOptions, solver_options: SolverOptions) -> Plan:
     forecasts = with_lead_times(inputs.forecasts, inputs.lead_times, policy_options)
+    forecasts = with_service_levels(forecasts, inputs.products, policy_options)
     policy = inventory_policy(forecasts, inputs.positions, policy_options)
     regions = forecasts[[*KEYS, "region_code"]].drop_duplicates(KEYS)
     policy = policy.merge(regions, on=KEYS, how="left")
@@ -69,7 +71,7 @@ def make_plan(inputs: PlanningInputs, policy_options: PolicyOptions, solver_opti
     transfers, problems = plan_reallocation(sites, lanes, solver_options)
     summary = {
         "plan_date": inputs.plan_date,
-        "service_level": policy_options.service_level,
+        "service_level": float(sites["service_level"].median()) if len(sites) else policy_options.service_level,
         "solver": solver_options.solver,
         "products_planned": int(sites["product_id"].nunique()),
         "sites": len(sites),

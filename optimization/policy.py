@@ -24,7 +24,10 @@ KEYS = ["product_id", "warehouse_id"]
 
 @dataclass(frozen=True)
 class PolicyOptions:
-    service_level: float = 0.95  # cycle service level: chance a replenishment cycle sees no stock-out
+    # "cost": each product x warehouse's level is its critical ratio (optimization/service_levels.py); "fixed":
+    # service_level (or the category's) for every one.
+    level_rule: str = "cost"
+    service_level: float = 0.95  # cycle service level under the fixed rule: chance a cycle sees no stock-out
     service_level_by_category: dict[str, float] = field(default_factory=dict)
     lead_time_days: int = 14  # supplier lead time where a series has none measured
     review_days: int = 7  # the order cycle: an order brings the position up to cover this much beyond lead time
@@ -51,6 +54,13 @@ def with_lead_times(forecasts: pd.DataFrame, lead_times: pd.DataFrame, options: 
     return forecasts.merge(series.assign(lead_time_days=measured_lead_times(series, lead_times, options)), on=KEYS)
 
 
+def series_levels(series: pd.DataFrame, options: PolicyOptions) -> pd.Series:
+    """The service level per row: a service_level column (chosen by cost, service_levels.with_service_levels)
+    where there is one, else the options' level for the category."""
+    fixed = series["category"].map(options.level_for)
+    return series["service_level"].fillna(fixed) if "service_level" in series else fixed
+
+
 def demand_quantile(mean: np.ndarray, sd: np.ndarray, level: np.ndarray) -> np.ndarray:
     """Whole units covering `level` of demand with this mean and spread: negative binomial when the spread
     exceeds Poisson's, else Poisson."""
@@ -73,7 +83,7 @@ def daily_rates(forecasts: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray, np.n
     if weeks.nunique() != 1:
         raise ValueError("every product x warehouse needs the same number of forecast weeks")
     horizon = int(weeks.iloc[0])
-    extra = ["lead_time_days"] if "lead_time_days" in ordered else []
+    extra = [column for column in ("lead_time_days", "service_level") if column in ordered]
     series = ordered[[*KEYS, "category", *extra]].drop_duplicates(KEYS).reset_index(drop=True)
     sigma = ((ordered["hi_80"] - ordered["lo_80"]) / Z_80_TWO_SIDED).clip(lower=0)
     if "backtest_mae" in ordered:
@@ -104,7 +114,7 @@ def phased_levels(forecasts: pd.DataFrame, options: PolicyOptions) -> pd.DataFra
                                  axis=1)  # fmt: skip
         return np.take_along_axis(running, np.arange(days)[None, :] + length, axis=1) - running[:, :days]
 
-    level = series["category"].map(options.level_for).to_numpy()[:, None] * np.ones((1, days))
+    level = series_levels(series, options).to_numpy()[:, None] * np.ones((1, days))
     lead_demand, cover_demand = window_sums(mean, lead), window_sums(mean, cover)
     lead_sigma, cover_sigma = np.sqrt(window_sums(variance, lead)), np.sqrt(window_sums(variance, cover))
     target = demand_quantile(cover_demand, cover_sigma, level)
@@ -131,7 +141,7 @@ def inventory_policy(forecasts: pd.DataFrame, positions: pd.DataFrame, options: 
         horizon_demand=("forecast_units", "sum"), weekly_demand=("forecast_units", "mean")
     )
     policy = today.merge(whole.reset_index(), on=KEYS)
-    policy["service_level"] = policy["category"].map(options.level_for)
+    policy["service_level"] = series_levels(policy, options)
     stock = positions[[*KEYS, "on_hand_qty", "on_order_qty", "in_transit_qty"]]
     policy = policy.merge(stock, on=KEYS, how="left")
     policy[stock.columns[2:]] = policy[stock.columns[2:]].fillna(0)

@@ -38,11 +38,13 @@ def simulate(
     phased: pd.DataFrame | None = None,
     replan: Replan | None = None,
     review_every_days: int = 7,
+    cover_review_days: int = 7,
 ) -> SimulationResult:
     """sites: product_id, warehouse_id, on_hand_qty, lead_time_days, reorder_point, target_level, unit_price;
     demand and receipts: product_id, warehouse_id, day (0-based), units; transfers: product_id, from/to
     warehouse, units, lead_time_days, transfer_cost; phased: product_id, warehouse_id, day, reorder_point,
-    target_level (without it the sites' levels hold every day)."""
+    target_level (without it the sites' levels hold every day). cover_review_days: the order cycle the hindsight
+    overstock allows for beyond each site's lead time (see hindsight_need)."""
     days = int(demand["day"].max()) + 1
     index = pd.MultiIndex.from_frame(sites[KEYS])
     position = {key: i for i, key in enumerate(index)}
@@ -88,8 +90,10 @@ def simulate(
             np.add.at(arrivals, (day + lead, np.arange(n)), ordered[:, day])
         on_hand_end[:, day] = on_hand
     moved = pd.DataFrame(moves_made).drop(columns="Index", errors="ignore")
+    need = hindsight_need(wanted, lead + cover_review_days)
     daily = _long(index, days, demand=wanted, sold=sold, lost=lost, on_hand_end=on_hand_end, received=received,
-                  ordered=ordered, over_target=np.maximum(on_hand_end - targets, 0))  # fmt: skip
+                  ordered=ordered, over_target=np.maximum(on_hand_end - targets, 0),
+                  overstock=np.maximum(on_hand_end - need, 0))  # fmt: skip
     summary = _summary(policy_name, daily, sites, moved)
     in_flight = shipped_out.sum() - transfer_arrivals[:days].sum()
     # Network accounting: opening stock plus replenishment equals what sold, what is left and what is still on
@@ -97,6 +101,19 @@ def simulate(
     summary["units_in"] = float(opening + received.sum() - transfer_arrivals[:days].sum())
     summary["units_out"] = float(sold.sum() + on_hand.sum() + in_flight)
     return SimulationResult(daily, summary, moved)
+
+
+def hindsight_need(demand: np.ndarray, cover_days: np.ndarray) -> np.ndarray:
+    """What each site's stock at the end of each day was needed for, judged from the actual demand: the demand of
+    the next cover_days days (lead time plus review period: stock beyond it could have been ordered later). The
+    same for every policy, so no policy sets its own yardstick. Near the replay's end, where the next days are
+    not known, the window slides back to the replay's last cover_days days (the latest actual rate), so every day
+    is scored; a site whose window outlasts the replay needs all of its demand."""
+    sites, days = demand.shape
+    running = np.concatenate([np.zeros((sites, 1)), demand.cumsum(axis=1)], axis=1)
+    cover = np.minimum(cover_days, days)[:, None]
+    start = np.minimum(np.arange(days)[None, :] + 1, days - cover)
+    return np.take_along_axis(running, start + cover, axis=1) - np.take_along_axis(running, start, axis=1)
 
 
 def _moves_for(day, transfers, replan, every, sites, on_hand, arrivals, lead) -> pd.DataFrame:
@@ -112,7 +129,7 @@ def _moves_for(day, transfers, replan, every, sites, on_hand, arrivals, lead) ->
 
 def _summary(policy_name: str, daily: pd.DataFrame, sites: pd.DataFrame, moved: pd.DataFrame) -> dict:
     price = sites.set_index(KEYS)["unit_price"].reindex(pd.MultiIndex.from_frame(daily[KEYS])).to_numpy(dtype=float)
-    over_by_day = daily.groupby("day")["over_target"].sum()
+    over_by_day = daily.groupby("day")["overstock"].sum()
     demand, sold = daily["demand"].sum(), daily["sold"].sum()
     return {
         "policy": policy_name,
@@ -124,6 +141,7 @@ def _summary(policy_name: str, daily: pd.DataFrame, sites: pd.DataFrame, moved: 
         "avg_on_hand_units": float(daily.groupby("day")["on_hand_end"].sum().mean()),
         "avg_overstock_units": float(over_by_day.mean()),
         "peak_overstock_units": float(over_by_day.max()),
+        "avg_over_target_units": float(daily.groupby("day")["over_target"].sum().mean()),
         "transfer_units": float(moved["units"].sum()) if not moved.empty else 0.0,
         "transfer_cost": float((moved["transfer_cost"] / moved["planned_units"] * moved["units"]).sum())
         if not moved.empty

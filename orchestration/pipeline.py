@@ -161,7 +161,7 @@ STEPS: tuple[Step, ...] = (
         after=("build-forecast-marts",),
         retryable=False,
         timeout_seconds=3600,
-        description="inventory policy and stock transfers from the forecasts",
+        description="inventory policy and stock transfers from the forecasts, and the hold-out replay that proves them",
     ),
     Step(
         "build-plan-marts",

@@ -5,7 +5,7 @@ supplychain ingest [--only sales,shipments] [--run-date D] [--full-refresh]  raw
 supplychain load [--target local|postgres|redshift]                        processed/ -> the target's processed schema
 supplychain build [--target T] [-- dbt build flags]                         load, then dbt build (models + tests)
 supplychain forecast [--target T] [--input history.csv --output f.parquet]  weekly forecasts, backtested
-supplychain optimize [--target T] [--service-level 0.95] [--evaluate]          policy, transfer plan (PuLP), simulation
+supplychain optimize [--target T] [--service-level L] [--evaluate]           policy, transfer plan (PuLP), simulation
 supplychain run                                                             every stage, in order
 supplychain docs [--port N] [--no-serve]                                    dbt docs site, served on 127.0.0.1
 supplychain report [--target T] [--output reports/planning_report.html]    self-contained HTML planning report
@@ -77,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     optimize.add_argument(
         "--evaluate-service-levels", type=_levels, default=None, metavar="L1,L2",
-        help="with --evaluate: service levels to compare (default: --service-level)",
+        help="with --evaluate: service levels to compare, `cost` for the cost rule (default: the run's own rule)",
     )  # fmt: skip
 
     run = commands.add_parser("run", help="the whole pipeline, step by step, with a run record (see `runs`)")
@@ -207,14 +207,17 @@ def _skip_marts_flag(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
 
 
-def _levels(text: str) -> list[float]:
-    return [float(part) for part in text.split(",") if part.strip()]
+def _levels(text: str) -> list[float | None]:
+    """`cost,0.99` -> [None, 0.99]: None is the cost rule."""
+    return [None if part.strip() == "cost" else float(part) for part in text.split(",") if part.strip()]
 
 
 def _optimize_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--service-level", type=float, default=0.95, help="cycle service level for every category (default %(default)s)"
-    )
+        "--service-level", type=float, default=None,
+        help="one cycle service level for every product (default: each product x warehouse's level chosen by cost, "
+        "its margin against the cost of holding a unit one more review period)",
+    )  # fmt: skip
     parser.add_argument(
         "--default-lead-time-days", type=int, default=14,
         help="supplier lead time for a series with none measured (default %(default)s)",
@@ -225,9 +228,9 @@ def _optimize_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--workers", type=int, default=2, help="products solved in parallel (default %(default)s)")
 
 
-def _check_service_level(level: float) -> None:
+def _check_service_level(level: float | None) -> None:
     """Checked before any work starts, so a pipeline run does not fail at the optimisation step."""
-    if not 0.5 <= level < 1:
+    if level is not None and not 0.5 <= level < 1:
         raise ValueError(f"--service-level {level} must be in [0.5, 1)")
 
 

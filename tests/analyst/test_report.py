@@ -57,7 +57,7 @@ def test_before_forecast_and_optimize_the_report_says_which_command_to_run(built
     page = build_report(built_warehouse, tmp_path / "report.html").read_text()
     assert "No forecasts yet — run <code>supplychain forecast</code>" in page
     assert page.count("No plan yet — run <code>supplychain optimize</code>") == 2
-    assert "No simulation yet — run <code>supplychain optimize --evaluate</code>" in page
+    assert "No simulation yet — every <code>supplychain optimize</code> replays" in page
     assert "analytics.fct_inventory_policy" in page and "analytics.policy_simulation" in page
     # The demand history is charted all the same.
     assert CHART_DIV.findall(page) == ["chart-1", "chart-2"]
@@ -86,8 +86,19 @@ def test_a_plan_that_moves_nothing_says_so(planning_warehouse, tmp_path):
 
 def test_a_plan_without_an_evaluation_asks_for_one(planning_warehouse, tmp_path):
     page = _with(planning_warehouse, tmp_path, "drop table analytics.policy_simulation")
-    assert "No simulation yet — run <code>supplychain optimize --evaluate</code>" in page
+    assert "No simulation yet — every <code>supplychain optimize</code> replays" in page
     assert CHART_DIV.findall(page) == [f"chart-{n}" for n in range(1, 6)]
+
+
+def test_the_proof_panel_tabulates_every_simulated_policy(planning_warehouse, tmp_path):
+    page = build_report(planning_warehouse, tmp_path / "report.html").read_text()
+    proof = page[page.index('<table class="kpis proof">') :]
+    proof = proof[: proof.index("</table>")]
+    # A header and two policies at two service levels, each with its levels and whether it meets both targets.
+    assert proof.count("<tr>") == 5
+    assert proof.count("<td>optimised</td>") == 2 and proof.count("<td>no_reallocation</td>") == 2
+    assert "<td>95.0% for all</td>" in proof and "<td>99.0% for all</td>" in proof
+    assert proof.count("<td>no</td>") == 2  # the synthetic optimised rows do not meet the targets
 
 
 def test_a_missing_warehouse_names_the_command_that_builds_it(tmp_path):

@@ -160,20 +160,28 @@ def transfer_flows(transfers: pd.DataFrame) -> go.Figure:
     return figure
 
 
+def level_labels(simulation: pd.DataFrame) -> pd.Series:
+    """How each row's levels were set: "cost-chosen (median 99.1%)" or "99.0% for all"."""
+    rule = simulation["level_rule"] if "level_rule" in simulation else pd.Series("fixed", index=simulation.index)
+    level = simulation["service_level"].astype(float)
+    labels = [f"cost-chosen (median {v:.1%})" if r == "cost" else f"{v:.1%} for all"
+              for r, v in zip(rule, level, strict=True)]  # fmt: skip
+    return pd.Series(labels, index=simulation.index)
+
+
 def simulation_outcomes(simulation: pd.DataFrame) -> go.Figure:
-    """Simulated stock-outs and overstock per policy, the baseline (no plan) first, one bar per service level."""
+    """Simulated stock-outs and overstock per policy, the baseline (no plan) first, one bar per level setting."""
     ordered = simulation.sort_values(["is_baseline", "service_level"], ascending=[False, True], kind="stable")
     suffix = ordered["is_baseline"].astype(bool).map({True: " (baseline)", False: ""})
-    ordered = ordered.assign(label=ordered["policy_name"].astype(str) + suffix)
-    figure = make_subplots(rows=1, cols=2, subplot_titles=["stock-out units", "average overstock units"])
-    levels = sorted(ordered["service_level"].unique())
+    ordered = ordered.assign(label=ordered["policy_name"].astype(str) + suffix, levels=level_labels(ordered))
+    figure = make_subplots(rows=1, cols=2, subplot_titles=["stock-out units", "average overstock units (hindsight)"])
     shades = ["#2a7f62", "#6fb59b", "#b5dccd", "#1b4f3e"]
-    for position, level in enumerate(levels):
-        rows = ordered[ordered["service_level"] == level]
+    for position, level in enumerate(dict.fromkeys(ordered["levels"])):
+        rows = ordered[ordered["levels"] == level]
         for col, measure in enumerate(["stockout_units", "avg_overstock_units"], start=1):
             figure.add_trace(
                 go.Bar(
-                    x=rows["label"], y=rows[measure], name=f"{level:.1%} service level", legendgroup=str(level),
+                    x=rows["label"], y=rows[measure], name=level, legendgroup=level,
                     showlegend=col == 1, marker_color=shades[position % len(shades)],
                     text=[f"{v:,.0f}" for v in rows[measure]], textposition="outside",
                 ),

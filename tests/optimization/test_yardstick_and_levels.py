@@ -1,0 +1,79 @@
+"""One overstock yardstick no policy sets (stock beyond what the actual demand of the next lead time plus review
+period needed), and service levels chosen by each product's margin against its holding cost."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from optimization.policy import PolicyOptions
+from optimization.service_levels import HIGHEST_LEVEL, LOWEST_LEVEL, cost_service_levels, with_service_levels
+from optimization.simulate import hindsight_need, simulate
+
+NO_TRANSFERS = pd.DataFrame(columns=["product_id", "from_warehouse_id", "to_warehouse_id", "units", "lead_time_days",
+                                     "transfer_cost"])  # fmt: skip
+
+
+def one_site(on_hand, target_level, lead_time_days=2):
+    return pd.DataFrame([{"product_id": "P1", "warehouse_id": "W1", "on_hand_qty": on_hand, "lead_time_days":
+                          lead_time_days, "reorder_point": -1, "target_level": target_level, "unit_price": 1.0}])
+
+
+def test_need_is_the_actual_demand_of_the_next_lead_time_plus_review():
+    demand = np.array([[1.0, 2, 3, 4, 5, 6]])
+    # End of day 0 needs days 1-3, day 1 needs 2-4, day 2 needs 3-5; later windows would run past the replay and
+    # slide back to its last three days.
+    assert hindsight_need(demand, np.array([3]))[0].tolist() == [9, 12, 15, 15, 15, 15]
+
+
+def test_a_window_longer_than_the_replay_needs_all_of_its_demand():
+    assert hindsight_need(np.array([[1.0, 1, 1]]), np.array([10]))[0].tolist() == [3, 3, 3]
+
+
+def test_overstock_is_the_same_yardstick_whatever_the_policys_target():
+    # 40 on hand, 2 a day, lead 2 + review 1: each day needs 6; nothing is replenished.
+    wanted = pd.DataFrame({"product_id": "P1", "warehouse_id": "W1", "day": range(10), "units": 2.0})
+    low = simulate(one_site(40, target_level=5), wanted, NO_TRANSFERS, "low", reorder=False, cover_review_days=1)
+    high = simulate(one_site(40, target_level=30), wanted, NO_TRANSFERS, "high", reorder=False, cover_review_days=1)
+    # End of day d holds 38 - 2d and needs the next 3 days' 6 units.
+    expected = np.mean([38 - 2 * d - 6 for d in range(10)])
+    assert low.summary["avg_overstock_units"] == pytest.approx(expected)
+    assert high.summary["avg_overstock_units"] == pytest.approx(expected)
+    # The old measure, units above the policy's own target, moves with the target.
+    assert low.summary["avg_over_target_units"] > high.summary["avg_over_target_units"]
+
+
+def test_levels_rise_with_margin_and_fall_with_holding_cost():
+    series = pd.DataFrame({"product_id": ["thin", "fat", "dear"], "warehouse_id": "W1"})
+    products = pd.DataFrame({"product_id": ["thin", "fat", "dear"], "unit_price": [10.0, 10.0, 1000.0],
+                             "unit_cost": [9.9, 5.0, 999.0]})  # fmt: skip
+    levels = cost_service_levels(series, products, review_days=7).set_index("product_id")["service_level"]
+    assert levels["fat"] > levels["thin"]
+    assert levels["dear"] == LOWEST_LEVEL  # a 0.1% margin on a costly unit: the floor
+    assert levels.between(LOWEST_LEVEL, HIGHEST_LEVEL).all()
+
+
+def test_the_fixed_rule_ignores_costs_and_the_cost_rule_sets_one_level_per_series():
+    forecasts = pd.DataFrame({"product_id": ["P1", "P1", "P2"], "warehouse_id": ["W1", "W1", "W1"]})
+    products = pd.DataFrame({"product_id": ["P1", "P2"], "unit_price": [10.0, 10.0], "unit_cost": [5.0, 9.0]})
+    cost = with_service_levels(forecasts, products, PolicyOptions(level_rule="cost"))
+    assert cost.groupby("product_id")["service_level"].nunique().eq(1).all()
+    assert cost.loc[cost["product_id"] == "P1", "service_level"].iloc[0] > cost.loc[cost["product_id"] == "P2",
+                                                                                    "service_level"].iloc[0]
+    assert "service_level" not in with_service_levels(forecasts, products, PolicyOptions(level_rule="fixed"))
+    with pytest.raises(ValueError, match="level rule"):
+        with_service_levels(forecasts, products, PolicyOptions(level_rule="guess"))
+
+
+def test_the_cli_defaults_to_the_cost_rule_and_a_level_fixes_it():
+    from types import SimpleNamespace
+
+    from optimization.run import options_from
+    from supplychain.cli import _levels
+
+    flags = {"default_lead_time_days": 14, "solver": "cbc", "time_limit": 10.0, "gap": 0.001, "workers": 2}
+    assert options_from(SimpleNamespace(service_level=None, **flags))[0].level_rule == "cost"
+    fixed = options_from(SimpleNamespace(service_level=0.97, **flags))[0]
+    assert (fixed.level_rule, fixed.service_level) == ("fixed", 0.97)
+    assert _levels("cost,0.99") == [None, 0.99]
