@@ -17,9 +17,9 @@ from supplychain.cli import main
 pytestmark = pytest.mark.e2e
 
 PLAN_COLUMNS = "product_id, warehouse_id, reorder_point, target_level, safety_stock, on_hand_qty"
-# Marts behind an exposure that a plain `supplychain run` leaves empty, and why. policy_simulation is filled by
-# `supplychain optimize --evaluate`, not yet a pipeline step on this branch: once it is, this set is empty.
-EMPTY_AFTER_RUN = {"policy_simulation"}
+# Marts behind an exposure that a plain `supplychain run` may leave empty: none (the optimize step's hold-out replay
+# fills policy_simulation).
+EMPTY_AFTER_RUN: set[str] = set()
 
 
 def plan_tables(database) -> tuple[list, list]:
@@ -88,7 +88,7 @@ def test_the_pipeline_runs_from_the_load_and_a_rerun_changes_nothing(lake_copy, 
     freshness = next(s for s in earlier.steps if s.name == "source-freshness")
     assert freshness.figures["clock"] == "latest_drop" and freshness.figures["pass"] == freshness.figures["sources"]
 
-    # Every mart a dashboard, model or planner reads holds rows after the run (the known exception named above).
+    # Every mart a dashboard, model or planner reads holds rows after the run.
     manifest = json.loads((latest.folder / "docs-generate" / "manifest.json").read_text())
     counts = exposed_row_counts(manifest, database)
     assert len(counts) >= 15
