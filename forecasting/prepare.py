@@ -73,7 +73,10 @@ def infer_spacing(data: pd.DataFrame) -> str:
     typical = gaps.groupby(ordered.loc[gaps.index, "unique_id"]).min().median()
     if typical < 5:
         return "daily"
-    if typical >= 28:
+    # Monthly only when the dates are calendar months (one day of the month, or month ends): a sparse weekly series
+    # whose rows lie five weeks apart must not be read as monthly.
+    days = ordered["ds"].dt.day
+    if typical >= 28 and (days.nunique() == 1 or ordered["ds"].dt.is_month_end.all()):
         return "monthly"
     return "weekly"
 
