@@ -41,7 +41,8 @@ def histories(draw):
         if draw(st.booleans()):
             y[int(rng.integers(length))] = ""  # an empty cell: no sales that week
         defect = draw(st.sampled_from(DEFECTS))
-        series = [{"unique_id": uid, "ds": d.date().isoformat(), "y": v} for d, v, k in zip(weeks, y, keep, strict=True) if k]
+        dated = zip(weeks, y, keep, strict=True)
+        series = [{"unique_id": uid, "ds": d.date().isoformat(), "y": v} for d, v, k in dated if k]
         if defect == "duplicate":
             series.append(dict(series[-1]))
         elif defect == "negative":
