@@ -39,7 +39,7 @@ def accuracy_summary(result: ForecastResult) -> str:
                 cells.append(f"{'-':>30}")
                 continue
             row = by_level.loc[(level, model)]
-            name = f"{model[:9]} " if fixed is None else ""
+            name = f"{model[:11]:<11}" if fixed is None else ""
             cells.append(f"{name}{row['accuracy']:>7.1%} {row['mase']:>6.3f} {row['rmsse']:>6.3f}".rjust(30))
         lines.append(f"{label:<38}" + "".join(cells))
     return "\n".join(lines)
