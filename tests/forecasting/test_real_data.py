@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
-from forecast_real_data import benchmark  # noqa: E402
-from real_data import real_monthly_sales  # noqa: E402
+from forecast_real_data import benchmark
+from real_data import real_monthly_sales
 
 
 def test_the_series_are_the_published_ones():
