@@ -216,8 +216,11 @@ def prepare_history(frame: pd.DataFrame, min_weeks: int, freq: str | None = None
         raise ValueError(f"demand history lacks column(s) {sorted(missing)}; expected unique_id, ds, y")
     result = PreparedHistory(pd.DataFrame(), freq or "W-SUN", [], [], [])
     data = _parse(frame, result)
+    if data.empty:
+        result.history = pd.DataFrame(columns=["unique_id", "ds", "y", "y_observed", "is_censored", "is_filled"])
+        return result
     spacing = "weekly" if freq and freq.startswith("W-") else ("monthly" if freq == MONTHLY else None)
-    spacing = spacing or (infer_spacing(data) if not data.empty else "weekly")
+    spacing = spacing or infer_spacing(data)
     if spacing == "daily":
         data = _duplicates(data, result, "day")
         data = _to_weeks(data, result)
