@@ -102,6 +102,8 @@ def _forecast_group(history, models, choice, members, options, ml_wide=None) -> 
     pieces = []
     for model, ids in choice.groupby(choice).groups.items():
         rows = wide[wide["unique_id"].isin(ids)]
+        if model != ENSEMBLE and model not in rows:
+            continue  # a candidate that failed to forecast: _complete gives these series the recent-mean rule
         if model != ENSEMBLE:
             pieces.append(_interval_columns(rows, model, options.levels))
             continue
@@ -109,9 +111,11 @@ def _forecast_group(history, models, choice, members, options, ml_wide=None) -> 
         member_frames = [
             _interval_columns(rows[rows["unique_id"].isin(m_ids)], m, options.levels)
             for m, m_ids in members[members["unique_id"].isin(ids)].groupby("model")["unique_id"]
+            if m in rows
         ]
-        pooled = pd.concat(member_frames).groupby(["unique_id", "ds"], as_index=False).mean(numeric_only=True)
-        pieces.append(pooled.assign(model=ENSEMBLE))
+        if member_frames:
+            pooled = pd.concat(member_frames).groupby(["unique_id", "ds"], as_index=False).mean(numeric_only=True)
+            pieces.append(pooled.assign(model=ENSEMBLE))
     return pd.concat(pieces, ignore_index=True) if pieces else pd.DataFrame()
 
 
