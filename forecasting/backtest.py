@@ -11,7 +11,7 @@ import pandas as pd
 from statsforecast import StatsForecast
 
 from forecasting.engines import from_engine, to_engine
-from forecasting.models import BASELINES, fallback_model
+from forecasting.models import fallback_model
 
 ENSEMBLE = "Ensemble"
 ENSEMBLE_SIZE = 3
@@ -40,9 +40,11 @@ def with_actuals(backtest: pd.DataFrame, history: pd.DataFrame) -> pd.DataFrame:
 
 
 def _segment_errors(scored: pd.DataFrame, cutoffs: list, segments: pd.Series) -> pd.DataFrame:
-    """Absolute error and actuals per segment and non-baseline model on the given windows."""
+    """Absolute error and actuals per segment and model on the given windows.
+
+    The baselines are candidates too: where last year's same weeks forecast an aggregate best (the yearly peak at
+    the total), choosing them is what a planner would do; they still have to win on the earlier windows."""
     errors = series_errors(scored[scored["cutoff"].isin(cutoffs)])
-    errors = errors[~errors["model"].isin(BASELINES)]
     errors["segment"] = errors["unique_id"].map(segments)
     return errors.groupby(["segment", "model"], as_index=False)[["abs_error", "actual"]].sum()
 
@@ -54,7 +56,7 @@ def _per_series(table: pd.DataFrame, segments: pd.Series) -> pd.DataFrame:
 
 
 def add_ensembles(scored: pd.DataFrame, cutoffs: list, segments: pd.Series) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Adds, per series, the mean of its segment's ENSEMBLE_SIZE best non-baseline models on the given windows.
+    """Adds, per series, the mean of its segment's ENSEMBLE_SIZE best models on the given windows.
 
     Members are ranked over the whole segment (series of one demand pattern, or one aggregate level): one series'
     few backtest weeks rank models mostly by noise, a segment's many weeks by skill.
@@ -79,7 +81,7 @@ def series_errors(scored: pd.DataFrame) -> pd.DataFrame:
 
 
 def choose_models(scored: pd.DataFrame, cutoffs: list, segments: pd.Series) -> pd.Series:
-    """unique_id -> its segment's non-baseline model (ensemble included) with the least absolute error."""
+    """unique_id -> its segment's model (ensemble included) with the least absolute error."""
     errors = _segment_errors(scored, cutoffs, segments)
     # Ties go to the ensemble, then alphabetical, so the choice is deterministic.
     errors["tie_break"] = (errors["model"] != ENSEMBLE).astype(int)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
+import pandas as pd
+
 from forecasting.models import BASELINES
 from forecasting.outputs import file_forecasts, output_tables
 from forecasting.pipeline import ForecastOptions, ForecastResult, run_forecast
@@ -21,7 +23,7 @@ def accuracy_summary(result: ForecastResult) -> str:
     if accuracy.empty:
         return "accuracy: not measured (no series long enough to backtest; see the notes above)"
     chosen = accuracy.loc[accuracy["is_chosen"], "model"].iloc[0]
-    singles = accuracy[~accuracy["model"].str.startswith(("Selected", "Ensemble")) & ~accuracy["model"].isin(BASELINES)]
+    singles = single_models(accuracy)
     levels = [c for c in SUMMARY_LEVELS if c in set(accuracy["level"])]
     lines = [f"held-out window{'':<23}" + "".join(f"{level:>30}" for level in levels)]
     lines.append(f"{'model':<38}" + "".join(f"{'1-WAPE   MASE  RMSSE':>30}" for _ in levels))
@@ -42,7 +44,30 @@ def accuracy_summary(result: ForecastResult) -> str:
             name = f"{model[:11]:<11}" if fixed is None else ""
             cells.append(f"{name}{row['accuracy']:>7.1%} {row['mase']:>6.3f} {row['rmsse']:>6.3f}".rjust(30))
         lines.append(f"{label:<38}" + "".join(cells))
+    lines.append(verdict(accuracy, chosen))
     return "\n".join(lines)
+
+
+def single_models(accuracy: pd.DataFrame) -> pd.DataFrame:
+    """Rows of the single models that forecast every series of their level (a model run only on the steady
+    series, such as AutoETS, scores a different, easier set and is no fair comparison), baselines left out."""
+    singles = accuracy[~accuracy["model"].str.startswith(("Selected", "Ensemble")) & ~accuracy["model"].isin(BASELINES)]
+    full = accuracy.groupby("level")["series"].transform("max")
+    return singles[singles["series"] == full.loc[singles.index]]
+
+
+def verdict(accuracy: pd.DataFrame, chosen: str) -> str:
+    """Per level: does the chosen forecast beat the best full-coverage single model and both baselines?"""
+    rivals = pd.concat([single_models(accuracy), accuracy[accuracy["model"].isin(BASELINES)]])
+    parts = []
+    for level in [c for c in SUMMARY_LEVELS if c in set(accuracy["level"])]:
+        mine = accuracy[(accuracy["level"] == level) & (accuracy["model"] == chosen)]["accuracy"].iloc[0]
+        best = rivals[rivals["level"] == level].sort_values("accuracy", ascending=False).iloc[0]
+        if mine > best["accuracy"]:
+            parts.append(f"{level} yes")
+        else:
+            parts.append(f"{level} NO ({mine:.1%} vs {best['model']} {best['accuracy']:.1%})")
+    return "beats every single model and both baselines: " + ", ".join(parts)
 
 
 def forecast_command(args) -> int:
