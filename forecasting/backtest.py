@@ -30,7 +30,7 @@ def cross_validate(
     wide = wide.drop(columns=["y"])
     long = wide.melt(id_vars=KEYS, var_name="model", value_name="forecast")
     long["forecast"] = long["forecast"].clip(lower=0)
-    return long
+    return long.dropna(subset=["forecast"])  # a model that cannot forecast a week is not scored on it
 
 
 def with_actuals(backtest: pd.DataFrame, history: pd.DataFrame) -> pd.DataFrame:
@@ -46,7 +46,11 @@ def _segment_errors(scored: pd.DataFrame, cutoffs: list, segments: pd.Series) ->
     the total), choosing them is what a planner would do; they still have to win on the earlier windows."""
     errors = series_errors(scored[scored["cutoff"].isin(cutoffs)])
     errors["segment"] = errors["unique_id"].map(segments)
-    return errors.groupby(["segment", "model"], as_index=False)[["abs_error", "actual"]].sum()
+    totals = errors.groupby(["segment", "model"], as_index=False)[["abs_error", "actual", "weeks"]].sum()
+    # A model that could not forecast some weeks (too little history for its season) has fewer scored weeks and
+    # would look better for it: only models that forecast every week of the segment compete.
+    complete = totals["weeks"] == totals.groupby("segment")["weeks"].transform("max")
+    return totals[complete]
 
 
 def _per_series(table: pd.DataFrame, segments: pd.Series) -> pd.DataFrame:

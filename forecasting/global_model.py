@@ -62,7 +62,7 @@ def ml_cross_validate(history: pd.DataFrame, freq: str, season_length: int, h: i
         return pd.DataFrame(columns=["unique_id", "ds", "cutoff", "model", "forecast"])
     long = wide.drop(columns=["y"]).melt(id_vars=["unique_id", "ds", "cutoff"], var_name="model", value_name="forecast")
     long["forecast"] = long["forecast"].clip(lower=0)
-    return long
+    return long.dropna(subset=["forecast"])
 
 
 def ml_forecast(history: pd.DataFrame, freq: str, season_length: int, h: int, levels: tuple[int, ...]):

@@ -180,9 +180,21 @@ def _to_weeks(data: pd.DataFrame, result: PreparedHistory) -> pd.DataFrame:
     """Daily rows summed into weeks labelled by their Monday."""
     days = len(data)
     data = data.assign(ds=data["ds"] - pd.to_timedelta(data["ds"].dt.dayofweek, unit="D"))
-    data = data.groupby(["unique_id", "ds"], as_index=False).agg(y=("y", "sum"), is_censored=("is_censored", "any"))
+    data = data.groupby(["unique_id", "ds"], as_index=False).agg(
+        y=("y", "sum"), is_censored=("is_censored", "any"), days=("y", "size")
+    )
+    # A series' first or last week with fewer days than a week would read as a drop in demand: it is left out,
+    # unless it is all the series has.
+    first = data.groupby("unique_id")["ds"].transform("min")
+    last = data.groupby("unique_id")["ds"].transform("max")
+    weeks = data.groupby("unique_id")["ds"].transform("size")
+    partial = (data["days"] < 7) & ((data["ds"] == first) | (data["ds"] == last)) & (weeks > 2)
+    data = data[~partial].drop(columns="days")
     result.counts["daily_input"] += days
-    result.notes.append(f"daily input: {days} daily rows summed into {len(data)} weeks starting on Monday")
+    result.notes.append(
+        f"daily input: {days} daily rows summed into {len(data)} weeks starting on Monday"
+        + (f" ({int(partial.sum())} partial first or last week(s) left out)" if partial.any() else "")
+    )
     return data
 
 
