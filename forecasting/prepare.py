@@ -10,7 +10,8 @@ Rules, each counted in the run report:
 - duplicate_week:   a series with two rows for one period is rejected (which row is right is unknowable);
 - off_calendar:     a weekly series whose own rows fall on different weekdays is rejected;
 - missing_value:    an empty quantity is a week without sales, like a missing row;
-- gap_filled:       missing periods inside a series are filled with 0 and flagged (`is_filled`);
+- gap_filled:       missing periods inside a series are filled with 0 and flagged (`is_filled`); a series with such
+                    gaps (rows only when it sold) also runs with zeros to the file's last period;
 - own_weekday:      weekly series labelled on another weekday than most keep their own weekday (they are modelled
                     on the common calendar and shifted back);
 - daily_input:      daily rows are summed into weeks starting on Monday;
@@ -97,7 +98,12 @@ def _period_dates(index: np.ndarray, anchor: pd.Timestamp, freq: str) -> pd.Seri
 def _complete_periods(data: pd.DataFrame, freq: str) -> pd.DataFrame:
     """Every period from each series' first to last, missing ones filled with 0 and flagged is_filled."""
     data = data.assign(period=_period_index(data["ds"], freq))
-    bounds = data.groupby("unique_id")["period"].agg(["min", "max"])
+    bounds = data.groupby("unique_id")["period"].agg(["min", "max", "size"])
+    # A series with rows only in the periods it sold (gaps inside it) did not sell after its last row either: it
+    # runs to the file's last period, so its forecast starts where everyone's does. A gapless series keeps its end
+    # (competition files hold series that end on different dates).
+    sparse = bounds["size"] < bounds["max"] - bounds["min"] + 1
+    bounds["max"] = bounds["max"].where(~sparse, data["period"].max())
     counts = (bounds["max"] - bounds["min"] + 1).to_numpy()
     offsets = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
     grid = pd.DataFrame(

@@ -103,3 +103,13 @@ def test_missing_columns_are_named():
 def test_demand_patterns(values, pattern):
 
     assert demand_pattern(np.array(values, dtype=float)) == pattern
+
+
+def test_a_series_with_rows_only_when_it_sold_runs_with_zeros_to_the_files_last_week():
+    sparse = weekly("sparse", [4.0, 2.0, 5.0]).drop(index=1)  # weeks 1 and 3 of 12
+    gapless = weekly("gapless", [1.0, 2.0, 3.0])  # ends in week 3 too, but is complete: keeps its end
+    prepared = prepare_history(pd.concat([sparse, gapless, weekly("full", [1.0] * 12)]), min_weeks=10)
+    ends = prepared.history.groupby("unique_id")["ds"].max()
+    assert ends["sparse"] == ends["full"] == pd.Timestamp("2024-03-24")
+    assert ends["gapless"] == pd.Timestamp("2024-01-21")
+    assert prepared.history.loc[prepared.history["unique_id"] == "sparse", "y"].sum() == 9.0
