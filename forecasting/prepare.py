@@ -206,6 +206,8 @@ def _to_weeks(data: pd.DataFrame, result: PreparedHistory) -> pd.DataFrame:
 
 def _own_weekdays(data: pd.DataFrame, result: PreparedHistory, freq: str) -> pd.DataFrame:
     """Moves each series labelled on another weekday onto the common calendar, remembering how far."""
+    if data.empty:  # every series was rejected before
+        return data
     anchor = WEEKDAYS.index(freq.split("-")[1])
     weekdays = data.groupby("unique_id")["ds"].agg(lambda d: d.dt.dayofweek.nunique())
     mixed = data[data["unique_id"].isin(weekdays[weekdays > 1].index)]
@@ -241,7 +243,7 @@ def prepare_history(frame: pd.DataFrame, min_weeks: int, freq: str | None = None
     spacing = spacing or infer_spacing(data)
     if spacing == "daily":
         data = _duplicates(data, result, "day")
-        data = _to_weeks(data, result)
+        data = _to_weeks(data, result) if not data.empty else data
     if spacing == "monthly":
         result.freq = MONTHLY
         data = data.assign(ds=data["ds"].dt.to_period("M").dt.start_time)

@@ -113,3 +113,9 @@ def test_a_series_with_rows_only_when_it_sold_runs_with_zeros_to_the_files_last_
     assert ends["sparse"] == ends["full"] == pd.Timestamp("2024-03-24")
     assert ends["gapless"] == pd.Timestamp("2024-01-21")
     assert prepared.history.loc[prepared.history["unique_id"] == "sparse", "y"].sum() == 9.0
+
+
+def test_a_file_whose_only_series_is_duplicated_leaves_nothing_and_says_why():
+    frame = pd.DataFrame({"unique_id": ["S00", "S00"], "ds": ["2024-01-01", "2024-01-01"], "y": ["6.0", "6.0"]})
+    prepared = prepare_history(frame, min_weeks=10)  # found by the property test
+    assert prepared.history.empty and "duplicate_week" in prepared.rejected["S00"]
