@@ -20,7 +20,7 @@ def accuracy_summary(result: ForecastResult) -> str:
     """The chosen method, the best single model and both baselines per level, on the held-out window: accuracy
     (1 - WAPE), MASE and RMSSE, as a small text table."""
     accuracy = result.accuracy
-    if accuracy.empty:
+    if accuracy.empty or not accuracy["is_chosen"].any():
         return "accuracy: not measured (no series long enough to backtest; see the notes above)"
     chosen = accuracy.loc[accuracy["is_chosen"], "model"].iloc[0]
     singles = single_models(accuracy)
@@ -63,8 +63,12 @@ def verdict(accuracy: pd.DataFrame, chosen: str) -> str:
     rivals = pd.concat([single_models(accuracy), accuracy[accuracy["model"].isin(BASELINES)]])
     parts = []
     for level in [c for c in SUMMARY_LEVELS if c in set(accuracy["level"])]:
-        mine = accuracy[(accuracy["level"] == level) & (accuracy["model"] == chosen)]["accuracy"].iloc[0]
-        best = rivals[rivals["level"] == level].sort_values("accuracy", ascending=False).iloc[0]
+        mine = accuracy[(accuracy["level"] == level) & (accuracy["model"] == chosen)]["accuracy"]
+        ranked = rivals[rivals["level"] == level].sort_values("accuracy", ascending=False)
+        if mine.empty or ranked.empty:
+            parts.append(f"{level} not measured")
+            continue
+        mine, best = mine.iloc[0], ranked.iloc[0]
         if mine > best["accuracy"]:
             parts.append(f"{level} yes")
         else:
