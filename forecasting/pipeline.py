@@ -303,15 +303,16 @@ def run_forecast(
 
 
 def _choose_reconciliation(choosing, choice, methods, summing, tags, paths, attributes) -> str:
-    """The reconciliation with the best accuracy at the planning level on the choosing windows (never the held-out
-    one, so the held-out figures stay out of sample)."""
+    """The reconciliation with the best mean accuracy over the hierarchy's levels on the choosing windows (never the
+    held-out one, so the held-out figures stay out of sample): the forecast has to serve every level."""
     if len(methods) == 1:
         return methods[0]
     selected = selected_backtest(choosing, choice)
     frames = [_to_bottom(_reconciled(selected, summing, tags, m), paths).assign(model=m) for m in methods]
     accuracy = level_accuracy(pd.concat(frames, ignore_index=True), attributes)
-    ranked = accuracy[accuracy["level"] == "product_region"].sort_values("accuracy", ascending=False)
-    return ranked["model"].iloc[0]
+    mean_accuracy = accuracy.groupby("model")["accuracy"].mean().sort_values(ascending=False)
+    log.info("reconciliation on the choosing windows, mean 1 - WAPE over levels: %s", mean_accuracy.round(4).to_dict())
+    return mean_accuracy.index[0]
 
 
 def _report(prepared, run, nodes, method, bottom_choice, timings, notes) -> dict:

@@ -25,8 +25,8 @@ def accuracy_summary(result: ForecastResult) -> str:
     chosen = accuracy.loc[accuracy["is_chosen"], "model"].iloc[0]
     singles = single_models(accuracy)
     levels = [c for c in SUMMARY_LEVELS if c in set(accuracy["level"])]
-    lines = [f"held-out window{'':<23}" + "".join(f"{level:>30}" for level in levels)]
-    lines.append(f"{'model':<38}" + "".join(f"{'1-WAPE   MASE  RMSSE':>30}" for _ in levels))
+    lines = [f"held-out window{'':<23}" + "".join(f"{level:>34}" for level in levels)]
+    lines.append(f"{'model':<38}" + "".join(f"{'1-WAPE   MASE  RMSSE':>34}" for _ in levels))
     by_level = accuracy.set_index(["level", "model"])
     rows = [(f"chosen: {chosen}", chosen), ("best single model", None), *[(b, b) for b in BASELINES]]
     for label, fixed in rows:
@@ -38,11 +38,11 @@ def accuracy_summary(result: ForecastResult) -> str:
             else:
                 model = fixed
             if model is None or (level, model) not in by_level.index:
-                cells.append(f"{'-':>30}")
+                cells.append(f"{'-':>34}")
                 continue
             row = by_level.loc[(level, model)]
-            name = f"{model[:11]:<11}" if fixed is None else ""
-            cells.append(f"{name}{row['accuracy']:>7.1%} {row['mase']:>6.3f} {row['rmsse']:>6.3f}".rjust(30))
+            name = f"{model[:10]:>10} " if fixed is None else ""
+            cells.append(f"{name}{row['accuracy']:>7.1%} {row['mase']:>6.3f} {row['rmsse']:>6.3f}".rjust(34))
         lines.append(f"{label:<38}" + "".join(cells))
     lines.append(verdict(accuracy, chosen))
     return "\n".join(lines)
