@@ -208,7 +208,14 @@ def run_forecast(
     started = time.perf_counter()
     prepared = prepare_history(frame, options.min_weeks, freq=options.freq)
     if prepared.history.empty:
-        reasons = "; ".join(list(prepared.rejected.values())[:5]) or "the input holds no rows"
+        for message in prepared.rejected.values():
+            log.warning("rejected %s", message)
+        reasons = (
+            f"all {len(prepared.rejected)} series were rejected (each named above), e.g. "
+            + next(iter(prepared.rejected.values()))
+            if prepared.rejected
+            else "the input holds no rows"
+        )
         raise ValueError(f"no series can be forecast: {reasons}")
     if attributes is not None:
         attributes = attributes[attributes["unique_id"].isin(prepared.history["unique_id"].unique())]
