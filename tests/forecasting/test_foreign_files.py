@@ -56,7 +56,7 @@ def histories(draw):
     return [rows[i] for i in order], defects, weekdays, horizon
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(case=histories())
 def test_every_accepted_series_gets_a_forecast_with_intervals_and_every_rejected_one_is_named(case, tmp_path, caplog):
     rows, defects, weekdays, horizon = case
