@@ -1,4 +1,4 @@
-"""Rolling-origin backtests per model group, and the choice of model per series.
+"""Rolling-origin backtests per model group, and the choice of model per segment of series.
 
 The last backtest window is held out of the choice: models are chosen on the earlier windows and scored on the
 last one, so the accuracy reported for "Selected" is what selection achieves on weeks it did not see. The final
@@ -11,7 +11,7 @@ import pandas as pd
 from statsforecast import StatsForecast
 
 from forecasting.engines import from_engine, to_engine
-from forecasting.models import BASELINES, fallback_model
+from forecasting.models import fallback_model
 
 ENSEMBLE = "Ensemble"
 ENSEMBLE_SIZE = 3
@@ -30,7 +30,7 @@ def cross_validate(
     wide = wide.drop(columns=["y"])
     long = wide.melt(id_vars=KEYS, var_name="model", value_name="forecast")
     long["forecast"] = long["forecast"].clip(lower=0)
-    return long
+    return long.dropna(subset=["forecast"])  # a model that cannot forecast a week is not scored on it
 
 
 def with_actuals(backtest: pd.DataFrame, history: pd.DataFrame) -> pd.DataFrame:
@@ -39,11 +39,34 @@ def with_actuals(backtest: pd.DataFrame, history: pd.DataFrame) -> pd.DataFrame:
     return backtest.merge(actuals, on=["unique_id", "ds"], how="left")
 
 
-def add_ensembles(scored: pd.DataFrame, cutoffs: list) -> pd.DataFrame:
-    """Adds, per series, the mean of its ENSEMBLE_SIZE best non-baseline models on the given windows."""
+def _segment_errors(scored: pd.DataFrame, cutoffs: list, segments: pd.Series) -> pd.DataFrame:
+    """Absolute error and actuals per segment and model on the given windows.
+
+    The baselines are candidates too: where last year's same weeks forecast an aggregate best (the yearly peak at
+    the total), choosing them is what a planner would do; they still have to win on the earlier windows."""
     errors = series_errors(scored[scored["cutoff"].isin(cutoffs)])
-    errors = errors[~errors["model"].isin(BASELINES)].sort_values(["unique_id", "abs_error", "model"])
-    members = errors.groupby("unique_id").head(ENSEMBLE_SIZE)[["unique_id", "model"]]
+    errors["segment"] = errors["unique_id"].map(segments)
+    totals = errors.groupby(["segment", "model"], as_index=False)[["abs_error", "actual", "weeks"]].sum()
+    # A model that could not forecast some weeks (too little history for its season) has fewer scored weeks and
+    # would look better for it: only models that forecast every week of the segment compete.
+    complete = totals["weeks"] == totals.groupby("segment")["weeks"].transform("max")
+    return totals[complete]
+
+
+def _per_series(table: pd.DataFrame, segments: pd.Series) -> pd.DataFrame:
+    """A per-segment table (segment, model) spread to every series of the segment (unique_id, model)."""
+    series = segments.rename("segment").rename_axis("unique_id").reset_index()
+    return series.merge(table, on="segment")[["unique_id", "model"]]
+
+
+def add_ensembles(scored: pd.DataFrame, cutoffs: list, segments: pd.Series) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Adds, per series, the mean of its segment's ENSEMBLE_SIZE best models on the given windows.
+
+    Members are ranked over the whole segment (series of one demand pattern, or one aggregate level): one series'
+    few backtest weeks rank models mostly by noise, a segment's many weeks by skill.
+    """
+    errors = _segment_errors(scored, cutoffs, segments).sort_values(["segment", "abs_error", "model"])
+    members = _per_series(errors.groupby("segment").head(ENSEMBLE_SIZE), segments)
     pooled = scored.merge(members, on=["unique_id", "model"])
     ensemble = pooled.groupby(KEYS, as_index=False).agg(
         forecast=("forecast", "mean"), y_observed=("y_observed", "first"), is_censored=("is_censored", "first")
@@ -61,14 +84,13 @@ def series_errors(scored: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def choose_models(scored: pd.DataFrame, cutoffs: list) -> pd.Series:
-    """unique_id -> the non-baseline model (ensemble included) with the least absolute error on the windows."""
-    errors = series_errors(scored[scored["cutoff"].isin(cutoffs)])
-    errors = errors[~errors["model"].isin(BASELINES)]
+def choose_models(scored: pd.DataFrame, cutoffs: list, segments: pd.Series) -> pd.Series:
+    """unique_id -> its segment's model (ensemble included) with the least absolute error."""
+    errors = _segment_errors(scored, cutoffs, segments)
     # Ties go to the ensemble, then alphabetical, so the choice is deterministic.
     errors["tie_break"] = (errors["model"] != ENSEMBLE).astype(int)
-    best = errors.sort_values(["unique_id", "abs_error", "tie_break", "model"]).groupby("unique_id").head(1)
-    return best.set_index("unique_id")["model"]
+    best = errors.sort_values(["segment", "abs_error", "tie_break", "model"]).groupby("segment").head(1)
+    return _per_series(best, segments).set_index("unique_id")["model"]
 
 
 def selected_backtest(scored: pd.DataFrame, choice: pd.Series, name: str = "Selected") -> pd.DataFrame:

@@ -21,30 +21,30 @@ from statsforecast.models import (
     WindowAverage,
 )
 
-SEASON_WEEKS = 52
+SEASON_WEEKS = 52  # monthly input uses 12 (PreparedHistory.season_length)
 BASELINES = ("SeasonalNaive", "MovingAverage7d")
 CONTINUOUS_PATTERNS = ("smooth", "erratic")
 
 
-def baseline_models() -> list:
-    return [SeasonalNaive(season_length=SEASON_WEEKS), Naive(alias="MovingAverage7d")]
+def baseline_models(season_length: int = SEASON_WEEKS) -> list:
+    return [SeasonalNaive(season_length=season_length), Naive(alias="MovingAverage7d")]
 
 
-def continuous_models() -> list:
+def continuous_models(season_length: int = SEASON_WEEKS) -> list:
     """For series that sell most weeks: level, trend and yearly season."""
     return [
-        *baseline_models(),
+        *baseline_models(season_length),
         WindowAverage(window_size=4, alias="WindowAverage4"),
         AutoETS(season_length=1, alias="AutoETS"),
-        AutoTheta(season_length=SEASON_WEEKS, alias="AutoTheta"),
-        MSTL(season_length=SEASON_WEEKS, trend_forecaster=AutoETS(model="ZZN"), alias="MSTL"),
+        AutoTheta(season_length=season_length, alias="AutoTheta"),
+        MSTL(season_length=season_length, trend_forecaster=AutoETS(model="ZZN"), alias="MSTL"),
     ]
 
 
-def intermittent_models() -> list:
+def intermittent_models(season_length: int = SEASON_WEEKS) -> list:
     """For series with many zero weeks: size and interval forecast apart (Croston family) or aggregated."""
     return [
-        *baseline_models(),
+        *baseline_models(season_length),
         WindowAverage(window_size=4, alias="WindowAverage4"),
         CrostonOptimized(alias="CrostonOptimized"),
         ADIDA(alias="ADIDA"),

@@ -9,6 +9,14 @@ import pandas as pd
 from forecasting.models import BASELINES
 from forecasting.pipeline import ForecastResult
 
+FILE_COLUMNS = ["unique_id", "ds", "model", "forecast", "lo_80", "hi_80", "lo_95", "hi_95"]
+
+
+def file_forecasts(result: ForecastResult) -> pd.DataFrame:
+    """File mode answers in the input's own terms: unique_id and ds join back to the history it was given."""
+    forecasts = result.forecasts[FILE_COLUMNS].sort_values(["unique_id", "ds"]).reset_index(drop=True)
+    return forecasts.assign(ds=pd.to_datetime(forecasts["ds"]).dt.date)
+
 
 def output_tables(result: ForecastResult, attributes: pd.DataFrame | None, run_at: dt.datetime) -> dict:
     forecasts = result.forecasts.rename(
@@ -45,7 +53,9 @@ def output_tables(result: ForecastResult, attributes: pd.DataFrame | None, run_a
         is_baseline=result.accuracy["model"].isin(BASELINES),
         series=result.accuracy["series"].astype("int32"),
     )
-    accuracy = accuracy[["level", "model", "series", "wape", "accuracy", "bias", "is_baseline", "is_chosen"]]
+    accuracy = accuracy[
+        ["level", "model", "series", "wape", "accuracy", "bias", "mase", "rmsse", "is_baseline", "is_chosen"]
+    ]
     return {
         "demand_forecast": demand_forecast,
         "forecast_backtest": backtest,

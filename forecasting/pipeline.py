@@ -8,10 +8,9 @@ from dataclasses import dataclass, field, replace
 
 import pandas as pd
 from statsforecast import StatsForecast
-from statsforecast.models import Naive
 from statsforecast.utils import ConformalIntervals
 
-from forecasting.accuracy import level_accuracy, series_mase
+from forecasting.accuracy import ACCURACY_COLUMNS, level_accuracy, series_mase
 from forecasting.backtest import (
     ENSEMBLE,
     add_ensembles,
@@ -23,9 +22,12 @@ from forecasting.backtest import (
 )
 from forecasting.classify import classify
 from forecasting.engines import from_engine, to_engine
+from forecasting.global_model import ml_cross_validate, ml_forecast
 from forecasting.hierarchy import aggregate_history, hierarchy_paths, reconcile
 from forecasting.models import CONTINUOUS_PATTERNS, continuous_models, fallback_model, intermittent_models
 from forecasting.prepare import PreparedHistory, prepare_history
+from forecasting.simple import MODEL as RECENT_MEAN
+from forecasting.simple import recent_mean_forecasts, zero_forecasts
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +40,7 @@ class ForecastOptions:
     n_jobs: int = -1
     spark: object | None = None  # a SparkSession: statsforecast runs on Spark through Fugue
     freq: str | None = None  # pandas weekly frequency; inferred from the dates when not given
+    global_model: bool = True  # the LightGBM candidate trained across all series (forecasting.global_model)
 
     @property
     def min_weeks(self) -> int:
@@ -50,17 +53,26 @@ class ForecastResult:
     forecasts: pd.DataFrame  # unique_id, ds, model, forecast, lo_80, hi_80, lo_95, hi_95
     selection: pd.DataFrame  # unique_id, demand_pattern, treatment, model, history_weeks
     backtest_metrics: pd.DataFrame  # unique_id, model, abs_error, actual, weeks, wape, bias, mase
-    accuracy: pd.DataFrame  # level, model, series, wape, accuracy, bias (held-out window)
+    accuracy: pd.DataFrame  # level, model, series, wape, accuracy, bias, mase, rmsse, is_chosen (held-out window)
     report: dict = field(default_factory=dict)
 
 
 def _groups(prepared: PreparedHistory, patterns: pd.Series) -> list[tuple[str, list, pd.DataFrame]]:
     modelled = prepared.history[prepared.history["unique_id"].isin(prepared.modelled)]
     continuous = patterns[patterns.isin(CONTINUOUS_PATTERNS)].index
+    season = prepared.season_length
     return [
-        ("continuous", continuous_models(), modelled[modelled["unique_id"].isin(continuous)]),
-        ("intermittent", intermittent_models(), modelled[~modelled["unique_id"].isin(continuous)]),
+        ("continuous", continuous_models(season), modelled[modelled["unique_id"].isin(continuous)]),
+        ("intermittent", intermittent_models(season), modelled[~modelled["unique_id"].isin(continuous)]),
     ]
+
+
+def _segments(patterns: pd.Series, ids) -> pd.Series:
+    """unique_id -> segment the model is chosen for: its demand pattern, or its level for an aggregate node."""
+    segments = patterns.reindex(list(ids)).fillna("zero")
+    depth = segments.index.to_series().str.count("/")
+    is_aggregate = segments.index.str.contains("/") & (depth < 3)
+    return segments.where(~is_aggregate, "level_" + depth.astype(str))
 
 
 def _interval_columns(frame: pd.DataFrame, model: str, levels: tuple[int, ...]) -> pd.DataFrame:
@@ -76,7 +88,7 @@ def _interval_columns(frame: pd.DataFrame, model: str, levels: tuple[int, ...]) 
     return out.assign(model=model)
 
 
-def _forecast_group(history, models, choice, members, options) -> pd.DataFrame:
+def _forecast_group(history, models, choice, members, options, ml_wide=None) -> pd.DataFrame:
     engine = StatsForecast(models=models, freq=options.freq, n_jobs=options.n_jobs, fallback_model=fallback_model())
     wide = engine.forecast(
         df=to_engine(history[["unique_id", "ds", "y"]], options.spark),
@@ -85,9 +97,13 @@ def _forecast_group(history, models, choice, members, options) -> pd.DataFrame:
         prediction_intervals=ConformalIntervals(h=options.horizon, n_windows=2),
     )
     wide = from_engine(wide)
+    if ml_wide is not None:
+        wide = wide.merge(ml_wide, on=["unique_id", "ds"], how="left")
     pieces = []
     for model, ids in choice.groupby(choice).groups.items():
         rows = wide[wide["unique_id"].isin(ids)]
+        if model != ENSEMBLE and model not in rows:
+            continue  # a candidate that failed to forecast: _complete gives these series the recent-mean rule
         if model != ENSEMBLE:
             pieces.append(_interval_columns(rows, model, options.levels))
             continue
@@ -95,36 +111,56 @@ def _forecast_group(history, models, choice, members, options) -> pd.DataFrame:
         member_frames = [
             _interval_columns(rows[rows["unique_id"].isin(m_ids)], m, options.levels)
             for m, m_ids in members[members["unique_id"].isin(ids)].groupby("model")["unique_id"]
+            if m in rows
         ]
-        pooled = pd.concat(member_frames).groupby(["unique_id", "ds"], as_index=False).mean(numeric_only=True)
-        pieces.append(pooled.assign(model=ENSEMBLE))
+        if member_frames:
+            pooled = pd.concat(member_frames).groupby(["unique_id", "ds"], as_index=False).mean(numeric_only=True)
+            pieces.append(pooled.assign(model=ENSEMBLE))
     return pd.concat(pieces, ignore_index=True) if pieces else pd.DataFrame()
 
 
-def _simple_forecasts(prepared: PreparedHistory, options) -> pd.DataFrame:
-    """Short series: the fallback model with Naive's intervals; all-zero series: zero, no interval."""
-    pieces = []
-    short = prepared.history[prepared.history["unique_id"].isin(prepared.short)]
-    if not short.empty:
-        engine = StatsForecast(models=[fallback_model(), Naive()], freq=options.freq, n_jobs=1)
-        wide = engine.forecast(df=short[["unique_id", "ds", "y"]], h=options.horizon, level=list(options.levels))
-        point = wide[["unique_id", "ds", "WindowAverage4"]].rename(columns={"WindowAverage4": "forecast"})
-        spread = _interval_columns(wide, "Naive", options.levels)
-        for level in options.levels:
-            half = (spread[f"hi_{level}"] - spread[f"lo_{level}"]) / 2
-            point[f"lo_{level}"] = point["forecast"] - half.to_numpy()
-            point[f"hi_{level}"] = point["forecast"] + half.to_numpy()
-        pieces.append(point.assign(model="WindowAverage4"))
-    if prepared.all_zero:
-        last = prepared.history[prepared.history["unique_id"].isin(prepared.all_zero)].groupby("unique_id")["ds"].max()
-        for uid, end in last.items():
-            weeks = pd.date_range(end, periods=options.horizon + 1, freq=options.freq)[1:]
-            zero = pd.DataFrame({"unique_id": uid, "ds": weeks, "forecast": 0.0, "model": "Zero"})
-            for level in options.levels:
-                zero[f"lo_{level}"] = 0.0
-                zero[f"hi_{level}"] = 0.0
-            pieces.append(zero)
+def _simple_forecasts(prepared: PreparedHistory, options, ids=None) -> pd.DataFrame:
+    """Short series (or ids): the recent-mean rule with its own or a pooled error; all-zero series: zero."""
+    short_ids = prepared.short if ids is None else ids
+    short = prepared.history[prepared.history["unique_id"].isin(short_ids)]
+    pool = prepared.history[~prepared.history["unique_id"].isin(prepared.all_zero)]
+    pieces = [recent_mean_forecasts(short, options.horizon, options.levels, options.freq, pool=pool)]
+    if prepared.all_zero and ids is None:
+        zero = prepared.history[prepared.history["unique_id"].isin(prepared.all_zero)]
+        pieces.append(
+            zero_forecasts(zero.groupby("unique_id")["ds"].max(), options.horizon, options.levels, options.freq)
+        )
+    pieces = [p for p in pieces if not p.empty]
     return pd.concat(pieces, ignore_index=True) if pieces else pd.DataFrame()
+
+
+def _complete(forecasts: pd.DataFrame, prepared: PreparedHistory, options) -> pd.DataFrame:
+    """Every accepted series gets its horizon with both intervals around the point: a series a model left without
+    (a failed fit, a missing or non-finite value) gets the recent-mean rule instead."""
+    numbers = ["forecast", *[f"{side}_{level}" for level in options.levels for side in ("lo", "hi")]]
+    finite = forecasts[numbers].notna().all(axis=1) & (forecasts[numbers].abs() < float("inf")).all(axis=1)
+    rows = forecasts[finite].groupby("unique_id").size()
+    accepted = prepared.history["unique_id"].unique()
+    lacking = [uid for uid in accepted if rows.get(uid, 0) != options.horizon]
+    if lacking:
+        log.warning("%d series had no complete model forecast; the recent-mean rule forecasts them", len(lacking))
+        forecasts = pd.concat(
+            [forecasts[~forecasts["unique_id"].isin(lacking)], _simple_forecasts(prepared, options, lacking)],
+            ignore_index=True,
+        )
+    forecasts[numbers] = forecasts[numbers].clip(lower=0)
+    for level in options.levels:
+        forecasts[f"lo_{level}"] = forecasts[[f"lo_{level}", "forecast"]].min(axis=1)
+        forecasts[f"hi_{level}"] = forecasts[[f"hi_{level}", "forecast"]].max(axis=1)
+    return forecasts
+
+
+def _own_weekdays(forecasts: pd.DataFrame, offsets: dict[str, int]) -> pd.DataFrame:
+    """Series labelled on another weekday get their forecast weeks labelled on that weekday again."""
+    if not offsets:
+        return forecasts
+    shift = pd.to_timedelta(forecasts["unique_id"].map(offsets).fillna(0), unit="D")
+    return forecasts.assign(ds=forecasts["ds"] + shift)
 
 
 def _node_history(prepared: PreparedHistory, attributes: pd.DataFrame | None, options: ForecastOptions):
@@ -166,14 +202,27 @@ def run_forecast(
 ) -> ForecastResult:
     """frame: unique_id, ds, y (+ is_censored); attributes: unique_id -> product_id, region_code, category."""
     options = options or ForecastOptions()
+    if options.horizon < 1:
+        raise ValueError(f"--horizon {options.horizon} must be at least 1 week")
     timings = {}
     started = time.perf_counter()
     prepared = prepare_history(frame, options.min_weeks, freq=options.freq)
+    if prepared.history.empty:
+        for message in prepared.rejected.values():
+            log.warning("rejected %s", message)
+        reasons = (
+            f"all {len(prepared.rejected)} series were rejected (each named above), e.g. "
+            + next(iter(prepared.rejected.values()))
+            if prepared.rejected
+            else "the input holds no rows"
+        )
+        raise ValueError(f"no series can be forecast: {reasons}")
     if attributes is not None:
         attributes = attributes[attributes["unique_id"].isin(prepared.history["unique_id"].unique())]
     run = replace(options, freq=prepared.freq)
     nodes, summing, tags, paths = _node_history(prepared, attributes, run)
     patterns = classify(nodes.history)
+    segments = _segments(patterns, nodes.modelled)
     timings["prepare_seconds"] = time.perf_counter() - started
     log.info(
         "forecast: %d series modelled, %d short, %d all zero, %d rejected (%s); %d nodes with the hierarchy",
@@ -187,39 +236,61 @@ def run_forecast(
         cross_validate(h, models, run.freq, run.horizon, run.n_windows, run.n_jobs, run.spark)
         for _, models, h in groups
     ]
-    scored = with_actuals(pd.concat(backtests, ignore_index=True), nodes.history)
+    modelled_history = nodes.history[nodes.history["unique_id"].isin(nodes.modelled)]
+    if run.global_model:
+        backtests.append(ml_cross_validate(modelled_history, run.freq, nodes.season_length, run.horizon, run.n_windows))
+    backtests = [b for b in backtests if not b.empty]
+    scored = with_actuals(pd.concat(backtests, ignore_index=True), nodes.history) if backtests else pd.DataFrame()
     timings["backtest_seconds"] = time.perf_counter() - began
+    notes = list(prepared.notes)
 
     if scored.empty:
-        raise ValueError(
-            f"no series has the {run.min_weeks} weeks a {run.n_windows}-window backtest of {run.horizon} weeks needs; "
-            "shorten --horizon or --windows"
+        # Nothing long enough to backtest: every series gets the stated rule, and the report says so.
+        notes.append(
+            f"no series has the {run.min_weeks} {prepared.period}s a {run.n_windows}-window backtest of "
+            f"{run.horizon} needs: every series is forecast by the {RECENT_MEAN} rule and no accuracy is measured"
         )
-    # Choose on the earlier windows, score on the last: models, ensemble, and how to reconcile.
+        prepared.short, prepared.modelled = [*prepared.short, *prepared.modelled], []
+        began = time.perf_counter()
+        forecasts = _complete(_simple_forecasts(prepared, run), prepared, run)
+        timings["forecast_seconds"] = time.perf_counter() - began
+        timings["total_seconds"] = time.perf_counter() - started
+        accuracy = pd.DataFrame(columns=[*ACCURACY_COLUMNS, "is_chosen"])
+        metrics = pd.DataFrame(columns=["unique_id", "model", "abs_error", "actual", "weeks", "wape", "bias_units",
+                                        "mase"])  # fmt: skip
+        selection = _selection_table(prepared, classify(prepared.history), pd.Series(dtype=object), "BottomUp")
+        report = _report(prepared, run, nodes, "BottomUp", pd.Series(dtype=object), timings, notes)
+        forecasts = _own_weekdays(forecasts, prepared.offsets)
+        return ForecastResult(forecasts[_FORECAST_COLUMNS], selection, metrics, accuracy, report)
+
+    # Choose on the earlier windows, score on the last: models (per segment), ensemble, and how to reconcile.
     cutoffs = sorted(scored["cutoff"].unique())
     choosing, holdout = cutoffs[:-1], cutoffs[-1:]
-    with_ensemble, _ = add_ensembles(scored, choosing)
+    with_ensemble, _ = add_ensembles(scored, choosing, segments)
+    choice_early = choose_models(with_ensemble, choosing, segments)
     held_out = with_ensemble[with_ensemble["cutoff"].isin(holdout)]
-    selected = selected_backtest(held_out, choose_models(with_ensemble, choosing))
-    candidates = [_to_bottom(held_out, paths), _to_bottom(selected.assign(model="Selected"), paths)]
     methods = ("BottomUp", "TopDown", "MinTraceOLS") if summing is not None else ("BottomUp",)
-    for method in methods[1:]:
-        reconciled = _reconciled(selected, summing, tags, method)
-        candidates.append(_to_bottom(reconciled, paths).assign(model=f"Selected+{method}"))
-    accuracy = level_accuracy(pd.concat(candidates, ignore_index=True), attributes)
-    target_level = "product_region" if attributes is not None else "product_warehouse"
-    ranked = accuracy[(accuracy["level"] == target_level) & accuracy["model"].str.startswith("Selected")]
-    best = ranked.sort_values("accuracy", ascending=False)["model"].iloc[0]
-    method = best.split("+")[1] if "+" in best else "BottomUp"
+    method = _choose_reconciliation(with_ensemble[with_ensemble["cutoff"].isin(choosing)], choice_early, methods,
+                                    summing, tags, paths, attributes)  # fmt: skip
+    selected = selected_backtest(held_out, choice_early)
+    candidates = [_to_bottom(held_out, paths), _to_bottom(selected.assign(model="Selected"), paths)]
+    for other in methods[1:]:
+        reconciled = _reconciled(selected, summing, tags, other)
+        candidates.append(_to_bottom(reconciled, paths).assign(model=f"Selected+{other}"))
+    accuracy = level_accuracy(pd.concat(candidates, ignore_index=True), attributes, prepared.history)
+    best = "Selected" if method == "BottomUp" else f"Selected+{method}"
     accuracy["is_chosen"] = accuracy["model"] == best
 
-    final_scored, members = add_ensembles(scored, cutoffs)
-    choice = choose_models(final_scored, cutoffs)
+    final_scored, members = add_ensembles(scored, cutoffs, segments)
+    choice = choose_models(final_scored, cutoffs, segments)
     metrics = _series_metrics(final_scored, nodes.history, paths)
 
     began = time.perf_counter()
+    ml_wide = None
+    if (choice == "LightGBM").any() or members["model"].eq("LightGBM").any():
+        ml_wide = ml_forecast(modelled_history, run.freq, nodes.season_length, run.horizon, run.levels)
     pieces = [
-        _forecast_group(h, models, choice[choice.index.isin(h["unique_id"].unique())], members, run)
+        _forecast_group(h, models, choice[choice.index.isin(h["unique_id"].unique())], members, run, ml_wide)
         for _, models, h in groups
         if not h.empty
     ]
@@ -227,15 +298,32 @@ def run_forecast(
     forecasts = pd.concat([f for f in pieces if not f.empty], ignore_index=True)
     if method != "BottomUp":
         forecasts = _reconcile_forecasts(forecasts, summing, tags, method)
-    forecasts = _to_bottom(forecasts, paths)
-    bounds = [c for c in forecasts if c.startswith(("lo_", "hi_"))]
-    forecasts[["forecast", *bounds]] = forecasts[["forecast", *bounds]].clip(lower=0)
+    forecasts = _complete(_to_bottom(forecasts, paths), prepared, run)
+    forecasts = _own_weekdays(forecasts, prepared.offsets)
     timings["forecast_seconds"] = time.perf_counter() - began
     timings["total_seconds"] = time.perf_counter() - started
 
     bottom_choice = _to_bottom(choice.rename("model").reset_index(), paths).set_index("unique_id")["model"]
     selection = _selection_table(prepared, classify(prepared.history), bottom_choice, method)
-    report = {
+    report = _report(prepared, run, nodes, method, bottom_choice, timings, notes)
+    return ForecastResult(forecasts[_FORECAST_COLUMNS], selection, metrics, accuracy, report)
+
+
+def _choose_reconciliation(choosing, choice, methods, summing, tags, paths, attributes) -> str:
+    """The reconciliation with the best mean accuracy over the hierarchy's levels on the choosing windows (never the
+    held-out one, so the held-out figures stay out of sample): the forecast has to serve every level."""
+    if len(methods) == 1:
+        return methods[0]
+    selected = selected_backtest(choosing, choice)
+    frames = [_to_bottom(_reconciled(selected, summing, tags, m), paths).assign(model=m) for m in methods]
+    accuracy = level_accuracy(pd.concat(frames, ignore_index=True), attributes)
+    mean_accuracy = accuracy.groupby("model")["accuracy"].mean().sort_values(ascending=False)
+    log.info("reconciliation on the choosing windows, mean 1 - WAPE over levels: %s", mean_accuracy.round(4).to_dict())
+    return mean_accuracy.index[0]
+
+
+def _report(prepared, run, nodes, method, bottom_choice, timings, notes) -> dict:
+    return {
         "freq": prepared.freq,
         "horizon": run.horizon,
         "backtest_windows": run.n_windows,
@@ -248,11 +336,11 @@ def run_forecast(
             "hierarchy_nodes": int(nodes.history["unique_id"].nunique()),
         },
         "rules": dict(prepared.counts),
+        "notes": notes,
         "rejected": prepared.rejected,
         "chosen_models": bottom_choice.value_counts().to_dict(),
         "timings": {k: round(v, 2) for k, v in timings.items()},
     }
-    return ForecastResult(forecasts[_FORECAST_COLUMNS], selection, metrics, accuracy, report)
 
 
 def _reconcile_forecasts(forecasts: pd.DataFrame, summing, tags, method: str) -> pd.DataFrame:
@@ -287,11 +375,11 @@ def _selection_table(prepared: PreparedHistory, patterns: pd.Series, choice: pd.
     rows = []
     for uid in weeks.index:
         if uid in prepared.short:
-            treatment, model = "short_history", "WindowAverage4"
+            treatment, model = "short_history", RECENT_MEAN
         elif uid in prepared.all_zero:
             treatment, model = "all_zero", "Zero"
         else:
-            treatment, model = "backtested", choice.get(uid, "WindowAverage4")
+            treatment, model = "backtested", choice.get(uid, RECENT_MEAN)
         rows.append(
             {
                 "unique_id": uid,

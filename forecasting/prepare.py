@@ -1,14 +1,25 @@
-"""Weekly demand history -> clean statsforecast input (`unique_id`, `ds`, `y`), one rule per defect.
+"""Demand history -> clean statsforecast input (`unique_id`, `ds`, `y`), one rule per defect.
 
-Rules, each counted in the run report and never failing the whole run:
-- duplicate_week:   a series with two rows for one week is rejected (which row is right is unknowable);
+Whatever a file looks like, each series either gets a forecast or is rejected by name with the reason; nothing
+here fails the whole run except a file with no usable series at all.
+
+Rules, each counted in the run report:
+- bad_date:         a series with a date that does not parse is rejected;
+- non_numeric:      a series with a quantity that is not a number (text, inf) is rejected;
 - negative_value:   a series with a negative quantity is rejected;
-- off_calendar:     a series with a date off the inferred weekly calendar is rejected;
-- gap_filled:       missing weeks inside a series are filled with 0 and flagged (`is_filled`);
+- duplicate_week:   a series with two rows for one period is rejected (which row is right is unknowable);
+- off_calendar:     a weekly series whose own rows fall on different weekdays is rejected;
+- missing_value:    an empty quantity is a week without sales, like a missing row;
+- gap_filled:       missing periods inside a series are filled with 0 and flagged (`is_filled`); a series with such
+                    gaps (rows only when it sold) also runs with zeros to the file's last period;
+- own_weekday:      weekly series labelled on another weekday than most keep their own weekday (they are modelled
+                    on the common calendar and shifted back);
+- daily_input:      daily rows are summed into weeks starting on Monday;
 - all_zero:         a series that never sold gets a zero forecast, no model;
-- short_history:    a series shorter than the backtest needs is forecast by the fallback model, unselected;
+- short_history:    a series shorter than the backtest needs is forecast by the recent-mean rule (forecasting.simple);
 - censored:         a stock-out week's sales understate demand: the model sees max(sales, the mean of the
                     previous uncensored weeks) instead, and accuracy is measured on uncensored weeks only.
+Monthly input (one row per month) is modelled monthly with a 12-month season.
 """
 
 from __future__ import annotations
@@ -21,6 +32,7 @@ import pandas as pd
 
 WEEKDAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
 CENSOR_LOOKBACK_WEEKS = 8
+MONTHLY = "MS"
 
 
 @dataclass
@@ -28,10 +40,20 @@ class PreparedHistory:
     history: pd.DataFrame  # unique_id, ds, y (model input), y_observed, is_censored, is_filled
     freq: str
     modelled: list[str]  # series that get the backtest and selection
-    short: list[str]  # series forecast by the fallback model only
+    short: list[str]  # series forecast by the recent-mean rule only
     all_zero: list[str]  # series forecast as zero
     rejected: dict[str, str] = field(default_factory=dict)  # series -> message
-    counts: Counter = field(default_factory=Counter)  # rule -> series affected
+    counts: Counter = field(default_factory=Counter)  # rule -> series (or rows) affected
+    offsets: dict[str, int] = field(default_factory=dict)  # series -> days its own weekday lies after the calendar's
+    notes: list[str] = field(default_factory=list)  # what was done to the input, in sentences for the report
+
+    @property
+    def season_length(self) -> int:
+        return 12 if self.freq == MONTHLY else 52
+
+    @property
+    def period(self) -> str:
+        return "month" if self.freq == MONTHLY else "week"
 
 
 def infer_weekly_freq(ds: pd.Series) -> str:
@@ -42,22 +64,60 @@ def infer_weekly_freq(ds: pd.Series) -> str:
     return f"W-{WEEKDAYS[int(weekdays.idxmax())]}"
 
 
-def _complete_weeks(data: pd.DataFrame) -> pd.DataFrame:
-    """Every week from each series' first to last, missing ones filled with 0 and flagged is_filled."""
-    bounds = data.groupby("unique_id")["ds"].agg(["min", "max"])
-    counts = ((bounds["max"] - bounds["min"]).dt.days // 7 + 1).to_numpy()
+def infer_spacing(data: pd.DataFrame) -> str:
+    """daily, weekly or monthly, from the typical gap between a series' consecutive dates."""
+    ordered = data[["unique_id", "ds"]].drop_duplicates().sort_values(["unique_id", "ds"]).reset_index(drop=True)
+    gaps = ordered.groupby("unique_id")["ds"].diff().dt.days.dropna()
+    if gaps.empty:
+        return "weekly"  # one date per series: nothing to tell, weekly is this platform's grain
+    # The smallest gap each series shows (sparse weekly series skip weeks, never days), then the commonest.
+    typical = gaps.groupby(ordered.loc[gaps.index, "unique_id"]).min().median()
+    if typical < 5:
+        return "daily"
+    # Monthly only when the dates are calendar months (one day of the month, or month ends): a sparse weekly series
+    # whose rows lie five weeks apart must not be read as monthly.
+    days = ordered["ds"].dt.day
+    if typical >= 28 and (days.nunique() == 1 or ordered["ds"].dt.is_month_end.all()):
+        return "monthly"
+    return "weekly"
+
+
+def _period_index(ds: pd.Series, freq: str) -> np.ndarray:
+    if freq == MONTHLY:
+        return (ds.dt.year * 12 + ds.dt.month - 1).to_numpy()
+    return ((ds - pd.Timestamp("1970-01-05")).dt.days // 7).to_numpy()  # Monday-based week numbers
+
+
+def _period_dates(index: np.ndarray, anchor: pd.Timestamp, freq: str) -> pd.Series:
+    if freq == MONTHLY:
+        return pd.to_datetime(pd.DataFrame({"year": index // 12, "month": index % 12 + 1, "day": 1}))
+    base = (anchor - pd.Timestamp("1970-01-05")).days // 7
+    return pd.Series(anchor + pd.to_timedelta((index - base) * 7, unit="D"))
+
+
+def _complete_periods(data: pd.DataFrame, freq: str) -> pd.DataFrame:
+    """Every period from each series' first to last, missing ones filled with 0 and flagged is_filled."""
+    data = data.assign(period=_period_index(data["ds"], freq))
+    bounds = data.groupby("unique_id")["period"].agg(["min", "max", "size"])
+    # A series with rows only in the periods it sold (gaps inside it) did not sell after its last row either: it
+    # runs to the file's last period, so its forecast starts where everyone's does. A gapless series keeps its end
+    # (competition files hold series that end on different dates).
+    sparse = bounds["size"] < bounds["max"] - bounds["min"] + 1
+    bounds["max"] = bounds["max"].where(~sparse, data["period"].max())
+    counts = (bounds["max"] - bounds["min"] + 1).to_numpy()
     offsets = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
     grid = pd.DataFrame(
         {
             "unique_id": np.repeat(bounds.index.to_numpy(), counts),
-            "ds": np.repeat(bounds["min"].to_numpy(), counts) + pd.to_timedelta(offsets * 7, unit="D"),
+            "period": np.repeat(bounds["min"].to_numpy(), counts) + offsets,
         }
     )
-    grid = grid.merge(data[["unique_id", "ds", "y", "is_censored"]], on=["unique_id", "ds"], how="left")
+    grid["ds"] = _period_dates(grid["period"].to_numpy(), data["ds"].iloc[0], freq).to_numpy()
+    grid = grid.merge(data[["unique_id", "period", "y", "is_censored"]], on=["unique_id", "period"], how="left")
     grid["is_filled"] = grid["y"].isna()
     grid["y"] = grid["y"].fillna(0.0).astype(float)
     grid["is_censored"] = grid["is_censored"].astype("boolean").fillna(False).astype(bool)
-    return grid
+    return grid.drop(columns="period")
 
 
 def _censored_demand(grid: pd.DataFrame) -> pd.Series:
@@ -70,44 +130,141 @@ def _censored_demand(grid: pd.DataFrame) -> pd.Series:
     return grid["y"].where(~grid["is_censored"], raised)
 
 
+def _reject(result: PreparedHistory, rows: pd.DataFrame, rule: str, describe) -> None:
+    for uid, group in rows.groupby("unique_id"):
+        if uid not in result.rejected:
+            result.rejected[uid] = f"series {uid}: {describe(group)} ({rule})"
+            result.counts[rule] += 1
+
+
+def _parse(frame: pd.DataFrame, result: PreparedHistory) -> pd.DataFrame:
+    """Types every column; rows a series cannot be trusted with reject that series."""
+    data = frame.copy()
+    unnamed = data["unique_id"].isna() | data["unique_id"].astype(str).str.strip().eq("")
+    if unnamed.any():
+        result.counts["no_unique_id"] += int(unnamed.sum())
+        result.notes.append(f"{int(unnamed.sum())} row(s) without a unique_id were left out")
+        data = data[~unnamed]
+    data["unique_id"] = data["unique_id"].astype(str).str.strip()
+    raw_ds, raw_y = data["ds"], data["y"]
+    data["ds"] = pd.to_datetime(raw_ds, errors="coerce", format="mixed")
+    if getattr(data["ds"].dt, "tz", None) is not None:
+        data["ds"] = data["ds"].dt.tz_localize(None)
+    data["ds"] = data["ds"].dt.normalize()
+    data["y"] = pd.to_numeric(raw_y, errors="coerce")
+    _reject(result, data[data["ds"].isna()].assign(raw=raw_ds), "bad_date",
+            lambda g: f"date {str(g['raw'].iloc[0])!r} is not a date; write dates as YYYY-MM-DD")  # fmt: skip
+    blank = raw_y.isna() | raw_y.astype(str).str.strip().eq("")
+    text = data["y"].isna() & ~blank
+    infinite = np.isinf(data["y"].fillna(0).to_numpy(dtype=float))
+    _reject(result, data[text | infinite].assign(raw=raw_y), "non_numeric",
+            lambda g: f"quantity {str(g['raw'].iloc[0])!r} on {g['ds'].iloc[0]} is not a number; "
+                      "write plain numbers")  # fmt: skip
+    _reject(result, data[data["y"] < 0], "negative_value",
+            lambda g: f"negative quantity {g['y'].min()} in week {g['ds'].iloc[0].date()}; "
+                      "net returns out or set them to 0")  # fmt: skip
+    missing = data["y"].isna() & blank
+    if missing.any():
+        result.counts["missing_value"] += int(missing.sum())
+        result.notes.append(f"{int(missing.sum())} empty quantity cell(s) read as 0 sales")
+    data["y"] = data["y"].fillna(0.0)
+    if "is_censored" not in data:
+        data["is_censored"] = False
+    data["is_censored"] = data["is_censored"].astype("boolean").fillna(False).astype(bool)
+    return data[~data["unique_id"].isin(result.rejected)]
+
+
+def _duplicates(data: pd.DataFrame, result: PreparedHistory, period: str) -> pd.DataFrame:
+    dup = data[data.duplicated(["unique_id", "ds"], keep=False)]
+    _reject(result, dup, "duplicate_week",
+            lambda g: f"{len(g)} rows for {period}(s) {sorted(g['ds'].dt.date.astype(str).unique())[:3]}; "
+                      "keep one row per series and " + period)  # fmt: skip
+    return data[~data["unique_id"].isin(result.rejected)]
+
+
+def _to_weeks(data: pd.DataFrame, result: PreparedHistory) -> pd.DataFrame:
+    """Daily rows summed into weeks labelled by their Monday."""
+    days = len(data)
+    data = data.assign(ds=data["ds"] - pd.to_timedelta(data["ds"].dt.dayofweek, unit="D"))
+    data = data.groupby(["unique_id", "ds"], as_index=False).agg(
+        y=("y", "sum"), is_censored=("is_censored", "any"), days=("y", "size")
+    )
+    # A series' first or last week with fewer days than a week would read as a drop in demand: it is left out,
+    # unless it is all the series has.
+    first = data.groupby("unique_id")["ds"].transform("min")
+    last = data.groupby("unique_id")["ds"].transform("max")
+    weeks = data.groupby("unique_id")["ds"].transform("size")
+    partial = (data["days"] < 7) & ((data["ds"] == first) | (data["ds"] == last)) & (weeks > 2)
+    data = data[~partial].drop(columns="days")
+    result.counts["daily_input"] += days
+    result.notes.append(
+        f"daily input: {days} daily rows summed into {len(data)} weeks starting on Monday"
+        + (f" ({int(partial.sum())} partial first or last week(s) left out)" if partial.any() else "")
+    )
+    return data
+
+
+def _own_weekdays(data: pd.DataFrame, result: PreparedHistory, freq: str) -> pd.DataFrame:
+    """Moves each series labelled on another weekday onto the common calendar, remembering how far."""
+    if data.empty:  # every series was rejected before
+        return data
+    anchor = WEEKDAYS.index(freq.split("-")[1])
+    weekdays = data.groupby("unique_id")["ds"].agg(lambda d: d.dt.dayofweek.nunique())
+    mixed = data[data["unique_id"].isin(weekdays[weekdays > 1].index)]
+    _reject(result, mixed, "off_calendar",
+            lambda g: f"its weeks fall on {g['ds'].dt.day_name().nunique()} different weekdays "
+                      f"({', '.join(sorted(g['ds'].dt.day_name().unique()))}); label every week of a series "
+                      "on the same weekday")  # fmt: skip
+    data = data[~data["unique_id"].isin(result.rejected)]
+    own = data.groupby("unique_id")["ds"].first().dt.dayofweek
+    shift = ((own - anchor) % 7).astype(int)
+    result.offsets = {uid: int(days) for uid, days in shift.items() if days}
+    if result.offsets:
+        labels = own[shift > 0].map(lambda d: WEEKDAYS[d]).value_counts()
+        result.counts["own_weekday"] += len(result.offsets)
+        result.notes.append(
+            f"{len(result.offsets)} series labelled on another weekday than {WEEKDAYS[anchor]} "
+            f"({', '.join(f'{n} on {day}' for day, n in labels.items())}) keep their own weekday in the forecast"
+        )
+    return data.assign(ds=data["ds"] - pd.to_timedelta(data["unique_id"].map(shift).fillna(0), unit="D"))
+
+
 def prepare_history(frame: pd.DataFrame, min_weeks: int, freq: str | None = None) -> PreparedHistory:
-    """Checks and completes every series; min_weeks is the shortest history the backtest can use."""
+    """Checks and completes every series; min_weeks is the shortest history (in periods) the backtest can use."""
     missing = {"unique_id", "ds", "y"} - set(frame.columns)
     if missing:
         raise ValueError(f"demand history lacks column(s) {sorted(missing)}; expected unique_id, ds, y")
-    data = frame.copy()
-    data["unique_id"] = data["unique_id"].astype(str)
-    data["ds"] = pd.to_datetime(data["ds"])
-    data["y"] = pd.to_numeric(data["y"], errors="coerce")
-    if "is_censored" not in data:
-        data["is_censored"] = False
-    data["is_censored"] = data["is_censored"].fillna(False).astype(bool)
-    freq = freq or infer_weekly_freq(data["ds"])
-    anchor = WEEKDAYS.index(freq.split("-")[1])
-    result = PreparedHistory(pd.DataFrame(), freq, [], [], [])
-
-    duplicated = data[data.duplicated(["unique_id", "ds"], keep=False)]
-    for uid, rows in duplicated.groupby("unique_id"):
-        weeks = sorted(rows["ds"].dt.date.astype(str).unique())[:3]
-        result.rejected[uid] = f"series {uid}: {len(rows)} rows for week(s) {weeks} (duplicate_week)"
-        result.counts["duplicate_week"] += 1
-    for uid, rows in data[data["y"] < 0].groupby("unique_id"):
-        if uid not in result.rejected:
-            week = rows["ds"].iloc[0].date()
-            result.rejected[uid] = f"series {uid}: negative quantity {rows['y'].min()} in week {week} (negative_value)"
-            result.counts["negative_value"] += 1
-    for uid, rows in data[data["ds"].dt.dayofweek != anchor].groupby("unique_id"):
-        if uid not in result.rejected:
-            result.rejected[uid] = f"series {uid}: date {rows['ds'].iloc[0].date()} is not a {freq} week (off_calendar)"
-            result.counts["off_calendar"] += 1
-    data = data[~data["unique_id"].isin(result.rejected)]
+    result = PreparedHistory(pd.DataFrame(), freq or "W-SUN", [], [], [])
+    data = _parse(frame, result)
+    if data.empty:
+        result.history = pd.DataFrame(columns=["unique_id", "ds", "y", "y_observed", "is_censored", "is_filled"])
+        return result
+    spacing = "weekly" if freq and freq.startswith("W-") else ("monthly" if freq == MONTHLY else None)
+    spacing = spacing or infer_spacing(data)
+    if spacing == "daily":
+        data = _duplicates(data, result, "day")
+        data = _to_weeks(data, result) if not data.empty else data
+    if spacing == "monthly":
+        result.freq = MONTHLY
+        data = data.assign(ds=data["ds"].dt.to_period("M").dt.start_time)
+        data = _duplicates(data, result, "month")
+    else:
+        result.freq = freq or (infer_weekly_freq(data["ds"]) if not data.empty else "W-SUN")
+        data = _duplicates(data, result, "week")
+        data = _own_weekdays(data, result, result.freq)
 
     if data.empty:
         result.history = pd.DataFrame(columns=["unique_id", "ds", "y", "y_observed", "is_censored", "is_filled"])
         return result
-    grid = _complete_weeks(data)
+    grid = _complete_periods(data, result.freq)
     filled = grid.groupby("unique_id")["is_filled"].any()
     result.counts["gap_filled"] += int(filled.sum())
+    result.counts["filled_weeks"] += int(grid["is_filled"].sum())
+    if grid["is_filled"].any():
+        result.notes.append(
+            f"{int(grid['is_filled'].sum())} missing {result.period}(s) in {int(filled.sum())} series "
+            "filled with 0 sales"
+        )
     result.counts["censored"] += int(grid.groupby("unique_id")["is_censored"].any().sum())
     grid["y_observed"] = grid["y"]
     grid["y"] = _censored_demand(grid)

@@ -5,7 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from forecasting.outputs import output_tables
+import pandas as pd
+
+from forecasting.models import BASELINES
+from forecasting.outputs import file_forecasts, output_tables
 from forecasting.pipeline import ForecastOptions, ForecastResult, run_forecast
 from forecasting.warehouse_io import read_demand, read_history_file, report_json, write_file, write_outputs
 
@@ -14,16 +17,63 @@ SUMMARY_LEVELS = ("product_warehouse", "product_region", "category_region", "tot
 
 
 def accuracy_summary(result: ForecastResult) -> str:
-    """The chosen method next to both baselines, accuracy (1 - WAPE) per level, as a small text table."""
+    """The chosen method, the best single model and both baselines per level, on the held-out window: accuracy
+    (1 - WAPE), MASE and RMSSE, as a small text table."""
     accuracy = result.accuracy
+    if accuracy.empty or not accuracy["is_chosen"].any():
+        return "accuracy: not measured (no series long enough to backtest; see the notes above)"
     chosen = accuracy.loc[accuracy["is_chosen"], "model"].iloc[0]
-    rows = [chosen, "SeasonalNaive", "MovingAverage7d"]
-    table = accuracy[accuracy["model"].isin(rows)].pivot(index="model", columns="level", values="accuracy")
-    table = table.reindex(index=rows, columns=[c for c in SUMMARY_LEVELS if c in table.columns])
-    lines = [f"{'accuracy (1 - WAPE), held-out window':<38}" + "".join(f"{c:>19}" for c in table.columns)]
-    for model, values in table.iterrows():
-        lines.append(f"{model:<38}" + "".join(f"{v:>19.1%}" for v in values))
+    singles = single_models(accuracy)
+    levels = [c for c in SUMMARY_LEVELS if c in set(accuracy["level"])]
+    lines = [f"held-out window{'':<23}" + "".join(f"{level:>34}" for level in levels)]
+    lines.append(f"{'model':<38}" + "".join(f"{'1-WAPE   MASE  RMSSE':>34}" for _ in levels))
+    by_level = accuracy.set_index(["level", "model"])
+    rows = [(f"chosen: {chosen}", chosen), ("best single model", None), *[(b, b) for b in BASELINES]]
+    for label, fixed in rows:
+        cells = []
+        for level in levels:
+            if fixed is None:
+                candidates = singles[singles["level"] == level].sort_values("accuracy", ascending=False)
+                model = candidates["model"].iloc[0] if not candidates.empty else None
+            else:
+                model = fixed
+            if model is None or (level, model) not in by_level.index:
+                cells.append(f"{'-':>34}")
+                continue
+            row = by_level.loc[(level, model)]
+            name = f"{model[:10]:>10} " if fixed is None else ""
+            cells.append(f"{name}{row['accuracy']:>7.1%} {row['mase']:>6.3f} {row['rmsse']:>6.3f}".rjust(34))
+        lines.append(f"{label:<38}" + "".join(cells))
+    lines.append(verdict(accuracy, chosen))
     return "\n".join(lines)
+
+
+def single_models(accuracy: pd.DataFrame) -> pd.DataFrame:
+    """Rows of the single models that forecast every series of their level (a model run only on the steady
+    series, such as AutoETS, scores a different, easier set and is no fair comparison), baselines left out."""
+    singles = accuracy[~accuracy["model"].str.startswith(("Selected", "Ensemble")) & ~accuracy["model"].isin(BASELINES)]
+    # Coverage is read at the bottom level: at the total every model has "one series", whatever it summed.
+    bottom = accuracy[accuracy["level"] == "product_warehouse"].set_index("model")["series"]
+    covering = bottom[bottom == bottom.max()].index
+    return singles[singles["model"].isin(covering)]
+
+
+def verdict(accuracy: pd.DataFrame, chosen: str) -> str:
+    """Per level: does the chosen forecast beat the best full-coverage single model and both baselines?"""
+    rivals = pd.concat([single_models(accuracy), accuracy[accuracy["model"].isin(BASELINES)]])
+    parts = []
+    for level in [c for c in SUMMARY_LEVELS if c in set(accuracy["level"])]:
+        mine = accuracy[(accuracy["level"] == level) & (accuracy["model"] == chosen)]["accuracy"]
+        ranked = rivals[rivals["level"] == level].sort_values("accuracy", ascending=False)
+        if mine.empty or ranked.empty:
+            parts.append(f"{level} not measured")
+            continue
+        mine, best = mine.iloc[0], ranked.iloc[0]
+        if mine > best["accuracy"]:
+            parts.append(f"{level} yes")
+        else:
+            parts.append(f"{level} NO ({mine:.1%} vs {best['model']} {best['accuracy']:.1%})")
+    return "beats every single model and both baselines: " + ", ".join(parts)
 
 
 def forecast_command(args) -> int:
@@ -38,9 +88,10 @@ def forecast_command(args) -> int:
     if args.input is not None:
         if args.output is None:
             raise ValueError("--input needs --output: where to write the forecasts")
-        result = run_forecast(read_history_file(args.input), None, options)
-        write_file(args.output, output_tables(result, None, run_at)["demand_forecast"])
-        log.info("wrote %d forecast rows to %s", len(result.forecasts), args.output)
+        result = _forecast_file(args.input, options)
+        write_file(args.output, file_forecasts(result))
+        log.info("wrote %d forecast rows for %d series to %s", len(result.forecasts),
+                 result.forecasts["unique_id"].nunique(), args.output)  # fmt: skip
     else:
         from ingestion.io.lake import Lake
         from supplychain.warehouse.build import WarehouseOptions, build, load
@@ -55,7 +106,10 @@ def forecast_command(args) -> int:
         else:
             # Load the new outputs and build what reads them (published only if every test passes).
             build(lake, warehouse, ["--select", "source:forecasts+"])
-    for message in list(result.report["rejected"].values())[:20]:
+    for note in result.report.get("notes", []):
+        log.info("input: %s", note)
+    rejected = list(result.report["rejected"].values())
+    for message in rejected[: None if args.input is not None else 20]:
         log.warning("rejected %s", message)
     log.debug("%s", report_json(result.report))
     log.info(
@@ -65,3 +119,18 @@ def forecast_command(args) -> int:
     )  # fmt: skip
     print(accuracy_summary(result), flush=True)
     return 0
+
+
+def _forecast_file(path, options: ForecastOptions) -> ForecastResult:
+    """A planner's file, forecast; every failure becomes one sentence naming the file (no traceback)."""
+    history = read_history_file(path)
+    try:
+        return run_forecast(history, None, options)
+    except ValueError as failure:
+        raise ValueError(f"{path}: {failure}") from None
+    except Exception as failure:  # a user's file must never end in a traceback
+        log.debug("forecasting %s failed", path, exc_info=True)
+        raise RuntimeError(
+            f"{path}: forecasting stopped ({type(failure).__name__}: {failure}); check that the file holds one row "
+            "per series and week with unique_id, ds (a date) and y (a number), and rerun with --verbose for details"
+        ) from None

@@ -7,6 +7,7 @@ the rest of the processed zone and dbt models them (fct_demand_forecast, forecas
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import uuid
@@ -77,13 +78,27 @@ def read_demand(target: str, duckdb_path: Path) -> tuple[pd.DataFrame, pd.DataFr
 
 
 def read_history_file(path: Path) -> pd.DataFrame:
-    """A planner's own weekly history in long format (unique_id, ds, y), from CSV or Parquet."""
+    """A planner's own history in long format (unique_id, ds, y), from CSV or Parquet; ids are read as text so
+    leading zeros survive, quantities as they are written (prepare_history names the ones that are not numbers)."""
     if not path.exists():
         raise FileNotFoundError(f"{path} does not exist")
-    frame = pd.read_parquet(path) if path.suffix in (".parquet", ".pq") else pd.read_csv(path)
+    try:
+        if path.suffix in (".parquet", ".pq"):
+            frame = pd.read_parquet(path)
+        else:
+            frame = pd.read_csv(path, dtype={"unique_id": str, "ds": str}, sep=None, engine="python",
+                                encoding="utf-8-sig")  # fmt: skip
+    except (ValueError, OSError, UnicodeDecodeError, csv.Error, pd.errors.ParserError) as failure:
+        raise ValueError(f"{path}: not a readable CSV or Parquet file ({failure}); save it as UTF-8 CSV") from None
+    frame.columns = [str(c).strip() for c in frame.columns]
     missing = {"unique_id", "ds", "y"} - set(frame.columns)
     if missing:
-        raise ValueError(f"{path}: missing column(s) {sorted(missing)}; a history needs unique_id, ds and y")
+        raise ValueError(
+            f"{path}: missing column(s) {sorted(missing)} (found {list(frame.columns)[:8]}); a history needs "
+            "unique_id, ds and y: rename the columns"
+        )
+    if frame.empty:
+        raise ValueError(f"{path}: no rows under the header; a history needs one row per series and week")
     return frame
 
 

@@ -91,7 +91,8 @@ def test_forecast_command_reads_a_planners_csv_and_writes_parquet(tmp_path, caps
     assert code == 0
     written = pd.read_parquet(output)
     assert len(written) == 12 * 4
-    assert (pd.to_datetime(written["week_start"]).dt.dayofweek == 2).all()
+    assert list(written.columns) == ["unique_id", "ds", "model", "forecast", "lo_80", "hi_80", "lo_95", "hi_95"]
+    assert (pd.to_datetime(written["ds"]).dt.dayofweek == 2).all()
     printed = capsys.readouterr().out
     assert "SeasonalNaive" in printed and "MovingAverage7d" in printed
 

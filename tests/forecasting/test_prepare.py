@@ -43,10 +43,35 @@ def test_gaps_are_zero_filled_and_flagged():
     assert prepared.counts["gap_filled"] == 1
 
 
-def test_off_calendar_dates_reject_the_series():
-    frame = pd.concat([weekly("a", [1.0] * 12), pd.DataFrame({"unique_id": ["b"], "ds": ["2024-01-09"], "y": [1.0]})])
+def test_a_series_on_another_weekday_keeps_it_and_one_on_mixed_weekdays_is_rejected():
+    tuesday = pd.DataFrame({"unique_id": ["b"], "ds": ["2024-01-09"], "y": [1.0]})
+    mixed = pd.DataFrame({"unique_id": ["c", "c"], "ds": ["2024-01-07", "2024-01-16"], "y": [1.0, 2.0]})
+    prepared = prepare_history(pd.concat([weekly("a", [1.0] * 12), tuesday, mixed]), min_weeks=10)
+    assert prepared.offsets == {"b": 2}  # modelled on the Sunday calendar, two days later in the forecast
+    assert "b" in prepared.short
+    assert "different weekdays" in prepared.rejected["c"] and "off_calendar" in prepared.rejected["c"]
+    assert any("keep their own weekday" in note for note in prepared.notes)
+
+
+def test_daily_rows_are_summed_into_monday_weeks_and_monthly_rows_stay_monthly():
+    daily = pd.DataFrame({"unique_id": "d", "ds": pd.date_range("2024-01-01", periods=28, freq="D"), "y": 1.0})
+    prepared = prepare_history(daily, min_weeks=3)
+    assert prepared.freq == "W-MON" and prepared.history["y"].tolist() == [7.0] * 4
+    assert any("daily input" in note for note in prepared.notes)
+    monthly = pd.DataFrame({"unique_id": "m", "ds": pd.date_range("2020-01-31", periods=30, freq="ME"), "y": 5.0})
+    prepared = prepare_history(monthly, min_weeks=12)
+    assert prepared.freq == "MS" and prepared.season_length == 12 and len(prepared.history) == 30
+
+
+def test_text_and_empty_quantities_and_bad_dates():
+    frame = pd.DataFrame(
+        {"unique_id": ["t", "t", "e", "e", "e", "x"], "ds": ["2024-01-07", "2024-01-14", "2024-01-07", "2024-01-14",
+         "2024-01-21", "not a date"], "y": ["3", "abc", "2", "", "4", "1"]}
+    )  # fmt: skip
     prepared = prepare_history(frame, min_weeks=10)
-    assert "not a W-SUN week" in prepared.rejected["b"]
+    assert "'abc'" in prepared.rejected["t"] and "non_numeric" in prepared.rejected["t"]
+    assert "bad_date" in prepared.rejected["x"]
+    assert prepared.history.loc[prepared.history["unique_id"] == "e", "y"].tolist() == [2.0, 0.0, 4.0]
 
 
 def test_zero_and_short_series_get_their_own_treatment():
@@ -78,3 +103,19 @@ def test_missing_columns_are_named():
 def test_demand_patterns(values, pattern):
 
     assert demand_pattern(np.array(values, dtype=float)) == pattern
+
+
+def test_a_series_with_rows_only_when_it_sold_runs_with_zeros_to_the_files_last_week():
+    sparse = weekly("sparse", [4.0, 2.0, 5.0]).drop(index=1)  # weeks 1 and 3 of 12
+    gapless = weekly("gapless", [1.0, 2.0, 3.0])  # ends in week 3 too, but is complete: keeps its end
+    prepared = prepare_history(pd.concat([sparse, gapless, weekly("full", [1.0] * 12)]), min_weeks=10)
+    ends = prepared.history.groupby("unique_id")["ds"].max()
+    assert ends["sparse"] == ends["full"] == pd.Timestamp("2024-03-24")
+    assert ends["gapless"] == pd.Timestamp("2024-01-21")
+    assert prepared.history.loc[prepared.history["unique_id"] == "sparse", "y"].sum() == 9.0
+
+
+def test_a_file_whose_only_series_is_duplicated_leaves_nothing_and_says_why():
+    frame = pd.DataFrame({"unique_id": ["S00", "S00"], "ds": ["2024-01-01", "2024-01-01"], "y": ["6.0", "6.0"]})
+    prepared = prepare_history(frame, min_weeks=10)  # found by the property test
+    assert prepared.history.empty and "duplicate_week" in prepared.rejected["S00"]

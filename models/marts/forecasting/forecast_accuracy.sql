@@ -24,6 +24,8 @@ final as (
         accuracies.wape,
         accuracies.accuracy,
         accuracies.bias,
+        accuracies.mase,
+        accuracies.rmsse,
         baselines.best_baseline_accuracy,
         accuracies.is_baseline,
         accuracies.is_chosen,

@@ -12,6 +12,8 @@ renamed as (
         cast(wape as double precision) as wape,
         cast(accuracy as double precision) as accuracy,
         cast(bias as double precision) as bias,
+        cast(mase as double precision) as mase,
+        cast(rmsse as double precision) as rmsse,
         coalesce(is_baseline, false) as is_baseline,
         coalesce(is_chosen, false) as is_chosen
     from source_forecast_accuracy

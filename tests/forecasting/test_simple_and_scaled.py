@@ -1,0 +1,44 @@
+"""The stated rule for short series, and M5's scaled errors, on numbers worked out by hand."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.stats import norm
+
+from forecasting.accuracy import level_accuracy
+from forecasting.simple import POOLED_RATIO_DEFAULT, recent_mean_forecasts
+
+
+def frame(uid: str, values: list[float]) -> pd.DataFrame:
+    return pd.DataFrame({"unique_id": uid, "ds": pd.date_range("2024-01-07", periods=len(values), freq="7D"),
+                         "y": values})  # fmt: skip
+
+
+def test_recent_mean_uses_its_own_error_when_it_has_enough_history_and_a_pooled_one_otherwise():
+    long = frame("long", [10, 12, 8, 10, 14, 6, 10, 10])
+    history = pd.concat([long, frame("two", [4, 6])])
+    out = recent_mean_forecasts(history, 3, (80, 95), "W-SUN").set_index("unique_id")
+    assert out.loc["long", "forecast"].tolist() == [10.0] * 3  # mean of 14, 6, 10, 10
+    assert out.loc["two", "forecast"].tolist() == [5.0] * 3
+    values = np.array([10, 12, 8, 10, 14, 6, 10, 10], dtype=float)
+    errors = [values[t] - values[max(0, t - 4) : t].mean() for t in range(1, 8)]
+    own = np.sqrt(np.mean(np.square(errors)))
+    assert out.loc["long", "hi_95"].iloc[0] == pytest.approx(10 + norm.ppf(0.975) * own)
+    pooled = own / values[-12:].mean()  # the only series with enough history sets the pooled relative error
+    assert out.loc["two", "hi_80"].iloc[0] == pytest.approx(5 + norm.ppf(0.9) * pooled * 5)
+    alone = recent_mean_forecasts(frame("one", [8]), 2, (80,), "W-SUN")
+    assert alone["hi_80"].iloc[0] == pytest.approx(8 + norm.ppf(0.9) * POOLED_RATIO_DEFAULT * 8)
+    assert (alone["ds"] == pd.Timestamp("2024-01-14")).any()
+
+
+def test_mase_and_rmsse_scale_by_the_in_sample_naive_error():
+    history = frame("a", [2, 4, 2, 4, 3, 5]).assign(y_observed=lambda f: f["y"])  # naive steps 2,2,2,1,2 before
+    cutoff = pd.Timestamp("2024-01-28")  # the 4th week; scored weeks are the 5th and 6th
+    scored = pd.DataFrame({"unique_id": "a", "ds": history["ds"].iloc[4:], "cutoff": cutoff, "model": "M",
+                           "forecast": [4.0, 4.0], "y_observed": [3.0, 5.0], "is_censored": False})  # fmt: skip
+    row = level_accuracy(scored, None, history).set_index("level").loc["product_warehouse"]
+    assert row["mase"] == pytest.approx(1.0 / 2.0)  # MAE 1 over in-sample naive MAE 2 (weeks up to the cutoff)
+    assert row["rmsse"] == pytest.approx(np.sqrt(1.0 / 4.0))
+    assert row["accuracy"] == pytest.approx(1 - 2 / 8)
