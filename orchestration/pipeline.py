@@ -196,9 +196,23 @@ def steps_for(runtime: Runtime, steps: tuple[Step, ...] = STEPS) -> tuple[Step, 
     """The steps a runtime runs, in order, with dependencies on steps it skips dropped."""
     if runtime not in RUNTIMES:
         raise ValueError(f"unknown runtime {runtime!r}; expected one of {', '.join(RUNTIMES)}")
-    kept = [s for s in steps if s.runs_in(runtime)]
-    names = {s.name for s in kept}
-    return tuple(replace(s, after=tuple(a for a in s.after if a in names)) for s in kept)
+    return _kept_in_order([s for s in steps if s.runs_in(runtime)], steps)
+
+
+def _kept_in_order(kept: list[Step], steps: tuple[Step, ...]) -> tuple[Step, ...]:
+    """The kept steps, each waiting for its nearest kept ancestors: a step that waited for a skipped one now waits
+    for what the skipped one waited for, so leaving a step out never lets a later one start early."""
+    by_name, names = {s.name: s for s in steps}, {s.name for s in kept}
+
+    def kept_ancestors(name: str) -> tuple[str, ...]:
+        if name in names:
+            return (name,)
+        return tuple(a for parent in by_name[name].after if parent in by_name for a in kept_ancestors(parent))
+
+    def waits_for(step: Step) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(a for parent in step.after if parent in by_name for a in kept_ancestors(parent)))
+
+    return tuple(replace(s, after=waits_for(s)) for s in kept)
 
 
 def select_steps(
@@ -222,7 +236,7 @@ def select_steps(
     if from_step:
         return available[names.index(from_step) :]
     if only:
-        return tuple(s for s in available if s.name in only)
+        return _kept_in_order([s for s in available if s.name in only], available)
     return available
 
 

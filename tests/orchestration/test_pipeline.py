@@ -85,6 +85,15 @@ def test_from_and_only_select_steps_in_pipeline_order():
     assert names(select_steps("aws")) == names(steps_for("aws"))
 
 
+def test_only_keeps_the_order_through_the_steps_it_leaves_out():
+    """--only without source-freshness: the build still waits for the load, the load for every ingestion wave."""
+    ingest = [s.name for s in steps_for("local") if s.stage == "ingest"]
+    selected = waves(select_steps("local", only=[*ingest, "load", "build-warehouse"]))
+    assert [names(wave) for wave in selected[-2:]] == [["load"], ["build-warehouse"]]
+    assert len(selected) == len(INGEST_WAVES) + 2
+    assert [s.after for s in select_steps("local", only=["ingest-sales", "forecast"])] == [(), ("ingest-sales",)]
+
+
 def test_unknown_steps_are_named_with_the_choices():
     with pytest.raises(UnknownStepError, match=r"unknown step\(s\) forcast; the local pipeline's steps are: "):
         select_steps("local", from_step="forcast")
