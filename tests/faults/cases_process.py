@@ -29,7 +29,9 @@ from tests.faults.process_support import (
 )
 from tests.faults.warehouse_fingerprint import mart_fingerprint
 
-SECRET = "Tiger lily 4711 sesame"  # recognisable, with spaces: what case 13 printed a part of
+# Recognisable, with spaces (what case 13 printed a part of), and no word that a count, port, pid or timing could
+# spell by chance: the check looks for each word on its own.
+SECRET = "Quokka marzipan Pangolin sesame"
 
 
 def _clean_stop(result, *phrases: str) -> bool:
@@ -322,7 +324,7 @@ def password_with_space(folder: Path) -> FaultOutcome:
     server = start(folder / "pg")
     try:
         _require_password(server, ROLE, SECRET)
-        wrong = f"{SECRET} typo"
+        wrong = f"{SECRET} xylophone"
         base = {**server.env}
         failing = run_cli(lake, folder, "run", "--only", "load", "--target", "postgres",
                           env=environment(folder, **{**base, "SUPPLYCHAIN_PG_PASSWORD": wrong}))  # fmt: skip
