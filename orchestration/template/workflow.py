@@ -10,6 +10,14 @@ from orchestration.pipeline import INGEST_WAVES
 from orchestration.template.cfn import allow, arn, policy, ref, role, sub
 
 
+def in_stack_partition(text: str) -> dict[str, str]:
+    """The definition as an Fn::Sub that puts every service integration's ARN in the stack's own partition (aws,
+    aws-cn, aws-us-gov); the `${Name}` placeholders are escaped (`${!Name}`) so that the Fn::Sub hands them on
+    untouched to DefinitionSubstitutions."""
+    escaped = text.replace("${", "${!")
+    return {"Fn::Sub": escaped.replace('"arn:aws:states:::', '"arn:${AWS::Partition}:states:::')}
+
+
 def workflow(definition: dict[str, Any] | None) -> dict[str, Any]:
     text = json.dumps(definition or state_machine.definition(), indent=1)
     glue_job_arns = [
@@ -158,7 +166,7 @@ def workflow(definition: dict[str, Any] | None) -> dict[str, Any]:
                 "StateMachineName": sub("supplychain-${EnvironmentName}-pipeline"),
                 "StateMachineType": "STANDARD",
                 "RoleArn": arn("StateMachineRole"),
-                "DefinitionString": text,
+                "DefinitionString": in_stack_partition(text),
                 "DefinitionSubstitutions": substitutions,
                 "LoggingConfiguration": {
                     "Level": "ERROR",

@@ -84,12 +84,25 @@ def test_checkov_passes_and_every_suppression_is_used_and_explained(template_fil
 def test_every_resource_the_state_machine_names_is_in_the_template():
     built = template.template()
     machine = built["Resources"]["PipelineStateMachine"]["Properties"]
-    used = state_machine.placeholders(machine["DefinitionString"])
+    definition = machine["DefinitionString"]["Fn::Sub"]
+    used = state_machine.placeholders(definition.replace("${!", "${"))
     assert used == set(machine["DefinitionSubstitutions"])
     for key, value in machine["DefinitionSubstitutions"].items():
         referenced = [r for r in json.dumps(value).split('"') if r in built["Resources"] or r in built["Parameters"]]
         assert referenced, f"{key} is filled from nothing in the template: {value}"
     assert names.ECS_STAND_IN_QUEUE not in used  # the test-only placeholder stays out of production
+
+
+def test_every_service_integration_is_in_the_stacks_partition():
+    """No `arn:aws:` spelled out: GovCloud and China stacks get their own partition through the Fn::Sub."""
+    machine = template.template()["Resources"]["PipelineStateMachine"]["Properties"]
+    definition = machine["DefinitionString"]["Fn::Sub"]
+    tasks = [s for s in state_machine.definition()["States"].values() if s["Type"] == "Task"]
+    assert '"arn:aws:' not in definition
+    assert definition.count('"arn:${AWS::Partition}:states:::') >= len(tasks) > 0
+    # Filled in as CloudFormation does, the definition is the one the validators and moto check.
+    filled = definition.replace("${AWS::Partition}", "aws").replace("${!", "${")
+    assert json.loads(filled) == state_machine.definition()
 
 
 def test_every_aws_step_appears_in_the_state_machine():
