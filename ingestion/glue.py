@@ -91,8 +91,13 @@ def spark_session(app_name: str, settings: Settings | None = None) -> SparkSessi
         .config("spark.driver.memory", settings.spark_memory)
         .config("spark.ui.enabled", "false")
         # Ingestion runs are short: the quick C1 compiler alone warms up sooner than tiered C2 (measured: about 6 s
-        # less per run on 2 cores, with no loss on the largest source).
-        .config("spark.driver.extraJavaOptions", "-XX:TieredStopAtLevel=1 -XX:+UseParallelGC")
+        # less per run on 2 cores, with no loss on the largest source). A long-lived session (the test suite's, a
+        # large run) compiles many generated classes: the default code cache once filled and the JVM died
+        # ("Out of space in CodeCache for adapters"), so it gets more room (reserved address space, not memory).
+        .config(
+            "spark.driver.extraJavaOptions",
+            "-XX:TieredStopAtLevel=1 -XX:+UseParallelGC -XX:ReservedCodeCacheSize=768m",
+        )
         .config("spark.ui.showConsoleProgress", "false")
         # Plain local file system: no .crc side files to read or write.
         .config("spark.hadoop.fs.file.impl", "org.apache.hadoop.fs.RawLocalFileSystem")
