@@ -39,6 +39,17 @@ def _clean_stop(result, *phrases: str) -> bool:
     return result.returncode == 2 and any(p in result.output for p in phrases) and not result.traceback
 
 
+def _one_clean_stop(result, phrase: str) -> FaultOutcome:
+    """The outcome of a fault that one command must refuse in one sentence: nothing lost, nothing wedged."""
+    return FaultOutcome(
+        rows_lost=0,
+        wedged=False,
+        raw_traceback=result.traceback or not _clean_stop(result, phrase),
+        secret_printed=secret_in([result.output], SECRET),
+        detail=_last_line(result.output),
+    )
+
+
 def second_run_on_one_lake(folder: Path) -> FaultOutcome:
     """Case 10, the stale lock and kill -9 of ingest: `ingest` B starts while A runs and is refused; A is killed -9
     as it starts ingesting; C takes the stale lock over and is killed -9 mid-publish; D completes. The processed
@@ -221,13 +232,7 @@ def unwritable_processed(folder: Path) -> FaultOutcome:
         result = run_cli(lake, folder, "ingest", prefix=without_dac_override())
     finally:
         (lake / "processed").chmod(0o755)
-    return FaultOutcome(
-        rows_lost=0,
-        wedged=False,
-        raw_traceback=result.traceback or not _clean_stop(result, "cannot write to"),
-        secret_printed=False,
-        detail=_last_line(result.output),
-    )
+    return _one_clean_stop(result, "cannot write to")
 
 
 def unwritable_warehouse(folder: Path) -> FaultOutcome:
@@ -241,13 +246,7 @@ def unwritable_warehouse(folder: Path) -> FaultOutcome:
         result = run_cli(lake, folder, "build", env=env, prefix=without_dac_override())
     finally:
         shelf.chmod(0o755)
-    return FaultOutcome(
-        rows_lost=0,
-        wedged=False,
-        raw_traceback=result.traceback or not _clean_stop(result, "cannot write the warehouse"),
-        secret_printed=False,
-        detail=_last_line(result.output),
-    )
+    return _one_clean_stop(result, "cannot write the warehouse")
 
 
 def _closed_port() -> int:
@@ -288,13 +287,7 @@ def postgres_stopped(folder: Path) -> FaultOutcome:
     env = environment(folder, **{**server.env, "SUPPLYCHAIN_PG_PASSWORD": SECRET})
     result = run_cli(lake, folder, "load", "--target", "postgres", env=env)
     shutil.rmtree(folder / "pg", ignore_errors=True)
-    return FaultOutcome(
-        rows_lost=0,
-        wedged=False,
-        raw_traceback=result.traceback or not _clean_stop(result, "cannot connect to PostgreSQL"),
-        secret_printed=secret_in([result.output], SECRET),
-        detail=_last_line(result.output),
-    )
+    return _one_clean_stop(result, "cannot connect to PostgreSQL")
 
 
 def redshift_unreachable(folder: Path) -> FaultOutcome:
@@ -305,13 +298,7 @@ def redshift_unreachable(folder: Path) -> FaultOutcome:
         SUPPLYCHAIN_REDSHIFT_USER="planner", SUPPLYCHAIN_REDSHIFT_PASSWORD=SECRET,
     )  # fmt: skip
     result = run_cli(lake, folder, "forecast", "--target", "redshift", env=env)
-    return FaultOutcome(
-        rows_lost=0,
-        wedged=False,
-        raw_traceback=result.traceback or not _clean_stop(result, "cannot connect to Redshift"),
-        secret_printed=secret_in([result.output], SECRET),
-        detail=_last_line(result.output),
-    )
+    return _one_clean_stop(result, "cannot connect to Redshift")
 
 
 def password_with_space(folder: Path) -> FaultOutcome:
