@@ -28,10 +28,10 @@ INGEST_CHILD = textwrap.dedent(
     """
     import json, resource, sys, time
     from ingestion.batch import RunOptions
-    from ingestion.glue import spark_session
-    from ingestion.io.lake import Lake
+    from foundation.spark import spark_session
+    from foundation.lake import Lake
     from ingestion.runner import ingest_entity
-    from ingestion.sources import RUN_ORDER
+    from ingestion.sources import SOURCES
 
     def jvm_peak_mb(spark):
         pid = spark.sparkContext._jvm.java.lang.ProcessHandle.current().pid()
@@ -43,7 +43,7 @@ INGEST_CHILD = textwrap.dedent(
     spark = spark_session("benchmark")
     session_seconds = time.perf_counter() - began
     results = []
-    for entity in RUN_ORDER:
+    for entity in [s.entity for s in SOURCES]:
         start = time.perf_counter()
         report = ingest_entity(spark, Lake(sys.argv[1]), entity, RunOptions())
         seconds = time.perf_counter() - start

@@ -13,11 +13,11 @@ import json
 import sys
 import time
 
-from ingestion.glue import spark_session
-from ingestion.io.lake import Lake
+from foundation.lake import Lake
+from foundation.settings import Settings
+from foundation.spark import spark_session
 from ingestion.io.raw_reader import read_lines
 from ingestion.sources import BATCH_SOURCES
-from supplychain.config import Settings
 
 
 def main() -> None:

@@ -1,4 +1,5 @@
-"""`supplychain forecast`: from the warehouse (or a planner's file) to forecasts, scores and the warehouse again."""
+"""The forecast stage, `run(options, resources)`: from the warehouse (or a planner's file) to forecasts and scores,
+written to processed/forecasts/ for the next load."""
 
 from __future__ import annotations
 
@@ -7,10 +8,13 @@ import logging
 
 import pandas as pd
 
+from forecasting.files import read_history_file, report_json, write_file
 from forecasting.models import BASELINES
+from forecasting.options import ForecastStageOptions
 from forecasting.outputs import file_forecasts, output_tables
 from forecasting.pipeline import ForecastOptions, ForecastResult, run_forecast
-from forecasting.warehouse_io import read_demand, read_history_file, report_json, write_file, write_outputs
+from foundation.stage import Resources
+from foundation.warehouse.io import read_demand, write_outputs
 
 log = logging.getLogger(__name__)
 SUMMARY_LEVELS = ("product_warehouse", "product_region", "category_region", "total")
@@ -76,40 +80,28 @@ def verdict(accuracy: pd.DataFrame, chosen: str) -> str:
     return "beats every single model and both baselines: " + ", ".join(parts)
 
 
-def forecast_command(args) -> int:
-    spark = None
-    if getattr(args, "engine", "local") == "spark":
-        from ingestion.glue import spark_session
-        from supplychain.config import Settings
-
-        spark = spark_session("supplychain-forecast", Settings.from_env())
-    options = ForecastOptions(horizon=args.horizon, n_windows=args.windows, spark=spark)
+def run(options: ForecastStageOptions, resources: Resources) -> dict:
+    """Forecasts from the warehouse's weekly demand (or a planner's file) and writes the outputs to
+    processed/forecasts/; loading them and building their marts is the pipeline's (or the CLI's) next step.
+    Returns the run's figures (series modelled and rejected)."""
+    spark = resources.spark("supplychain-forecast") if options.engine == "spark" else None
+    forecast_options = ForecastOptions(horizon=options.horizon, n_windows=options.windows, spark=spark)
     run_at = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
-    if args.input is not None:
-        if args.output is None:
-            raise ValueError("--input needs --output: where to write the forecasts")
-        result = _forecast_file(args.input, options)
-        write_file(args.output, file_forecasts(result))
+    if options.input is not None:
+        result = _forecast_file(options.input, forecast_options)
+        write_file(options.output, file_forecasts(result))
         log.info("wrote %d forecast rows for %d series to %s", len(result.forecasts),
-                 result.forecasts["unique_id"].nunique(), args.output)  # fmt: skip
+                 result.forecasts["unique_id"].nunique(), options.output)  # fmt: skip
     else:
-        from ingestion.io.lake import Lake
-        from supplychain.warehouse.build import WarehouseOptions, build, load
-
-        warehouse = WarehouseOptions.from_env(args.target)
+        warehouse = resources.warehouse
         history, attributes = read_demand(warehouse.target, warehouse.duckdb_path)
-        result = run_forecast(history, attributes, options)
-        lake = Lake(args.lake_root)
-        write_outputs(lake, output_tables(result, attributes, run_at), result.report)
-        if getattr(args, "skip_marts", False):
-            load(lake, warehouse)  # the pipeline's next step builds the marts over them
-        else:
-            # Load the new outputs and build what reads them (published only if every test passes).
-            build(lake, warehouse, ["--select", "source:forecasts+"])
+        result = run_forecast(history, attributes, forecast_options)
+        tables = output_tables(result, attributes, run_at)
+        write_outputs(resources.lake, tables, result.report, source="forecasts", stage="forecast")
     for note in result.report.get("notes", []):
         log.info("input: %s", note)
     rejected = list(result.report["rejected"].values())
-    for message in rejected[: None if args.input is not None else 20]:
+    for message in rejected[: None if options.input is not None else 20]:
         log.warning("rejected %s", message)
     log.debug("%s", report_json(result.report))
     log.info(
@@ -118,7 +110,8 @@ def forecast_command(args) -> int:
         result.report["timings"]["total_seconds"],
     )  # fmt: skip
     print(accuracy_summary(result), flush=True)
-    return 0
+    series = result.report.get("series")
+    return {f"series_{k}": v for k, v in series.items()} if isinstance(series, dict) else {"series": series}
 
 
 def _forecast_file(path, options: ForecastOptions) -> ForecastResult:

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from ingestion.io.lake import Lake, MissingInputError, RawFile
+from foundation.lake import Lake, MissingInputError, RawFile
+from foundation.settings import Settings, plausible_dates
 from ingestion.io.raw_reader import RawFileError, read_csv_drops, read_json_drops
 from ingestion.quality import QualityGateError, QualityReport
 from ingestion.sources import Source
@@ -31,7 +32,6 @@ from ingestion.transforms.rules import (
     quarantine_month,
     quarantined_records,
 )
-from supplychain.config import Settings, plausible_dates
 
 log = logging.getLogger(__name__)
 
@@ -156,10 +156,10 @@ def ingest_records(
             write_report(lake, report)
             raise
         good = good_records(checked)
-        if "region" in source.columns and references is not None and references.warehouses is not None:
+        if source.fill_region and references is not None and references.warehouses is not None:
             good = fill_region_from_warehouse(good, references.warehouses)
         with phase(source.entity, "merged and published processed/ tables"):
-            if source.entity == "warehouses":
+            if source.merge == "cdc":
                 _publish_cdc(spark, lake, good, report)
             else:
                 _publish_latest(spark, lake, source, good, profile.partitions, report)

@@ -7,15 +7,8 @@ import logging
 import sys
 from dataclasses import dataclass
 
-from pyspark.sql import SparkSession
-
-from supplychain.config import Settings, parse_date, parse_rate
-
-try:  # present on Glue workers only
-    from awsglue.context import GlueContext
-    from awsglue.job import Job
-except ImportError:
-    GlueContext = Job = None
+from foundation.settings import Settings, parse_date, parse_rate
+from foundation.spark import Job, spark_session
 
 
 @dataclass(frozen=True)
@@ -44,74 +37,10 @@ def parse_job_arguments(argv: list[str], job_name: str) -> JobArguments:
     return JobArguments(known.lake_root, known.run_date, known.full_refresh, known.max_quarantine_rate, known.JOB_NAME)
 
 
-# The project's Spark settings that a running session accepts. Every job applies them to the session it is given,
-# Glue's own as well as the local one, so a Glue run and a local run write the same output. Glue 5.0 runs Spark
-# 3.5.4 and the project pins 4.x: where their defaults differ, the setting pins 4.x's behaviour.
-SESSION_SETTINGS = {
-    "spark.sql.session.timeZone": "UTC",
-    "spark.sql.shuffle.partitions": "4",
-    "spark.sql.adaptive.enabled": "true",
-    # Partition values such as 2024-03 stay strings instead of being guessed into dates.
-    "spark.sql.sources.partitionColumnTypeInference.enabled": "false",
-    # Daily drops are small and many: list them on the driver and pack many into one task.
-    "spark.sql.sources.parallelPartitionDiscovery.threshold": "100000",
-    "spark.sql.files.openCostInBytes": str(256 << 10),
-    "spark.sql.parquet.compression.codec": "snappy",
-    "spark.sql.streaming.forceDeleteTempCheckpointLocation": "true",
-    # No _SUCCESS markers under processed/: a Redshift COPY of the prefix would read them as data. Set as a session
-    # setting it reaches the Hadoop configuration of every write (Spark copies SQL settings into it).
-    "mapreduce.fileoutputcommitter.marksuccessfuljobs": "false",
-    # Spark 3.5 defaults to EXCEPTION: a date its new parser rejects but the old one read (2024-1-2) fails the
-    # whole batch with SparkUpgradeException. CORRECTED (4.x's default) returns null: quarantined as invalid_date.
-    "spark.sql.legacy.timeParserPolicy": "CORRECTED",
-    # 4.x's default; 3.5 defaults to false. The rules use try_* functions either way; this keeps every other
-    # expression (casts, arithmetic) failing or passing the same on both.
-    "spark.sql.ansi.enabled": "true",
-}
-
-
-def apply_project_settings(spark: SparkSession) -> SparkSession:
-    """Sets the project's session settings on a session someone else built (Glue's) or on the local one."""
-    for key, value in SESSION_SETTINGS.items():
-        spark.conf.set(key, value)
-    return spark
-
-
-def spark_session(app_name: str, settings: Settings | None = None) -> SparkSession:
-    """Glue's session on AWS, a tuned local session otherwise; the project's settings applied to either."""
-    if GlueContext is not None:
-        from pyspark.context import SparkContext
-
-        return apply_project_settings(GlueContext(SparkContext.getOrCreate()).spark_session)
-    settings = settings or Settings.from_env()
-    # Only what must be fixed before the JVM starts is set here; the rest is SESSION_SETTINGS.
-    builder = (
-        SparkSession.builder.appName(app_name)
-        .master(settings.spark_master)
-        .config("spark.driver.memory", settings.spark_memory)
-        .config("spark.ui.enabled", "false")
-        # Ingestion runs are short: the quick C1 compiler alone warms up sooner than tiered C2 (measured: about 6 s
-        # less per run on 2 cores, with no loss on the largest source). A long-lived session (the test suite's, a
-        # large run) compiles many generated classes: the default code cache once filled and the JVM died
-        # ("Out of space in CodeCache for adapters"), so it gets more room (reserved address space, not memory).
-        .config(
-            "spark.driver.extraJavaOptions",
-            "-XX:TieredStopAtLevel=1 -XX:+UseParallelGC -XX:ReservedCodeCacheSize=768m",
-        )
-        .config("spark.ui.showConsoleProgress", "false")
-        # Plain local file system: no .crc side files to read or write.
-        .config("spark.hadoop.fs.file.impl", "org.apache.hadoop.fs.RawLocalFileSystem")
-        .config("spark.hadoop.mapreduce.fileoutputcommitter.marksuccessfuljobs", "false")
-    )
-    spark = builder.getOrCreate()
-    spark.sparkContext.setLogLevel("ERROR")  # locally only: on Glue, its own log settings stand
-    return apply_project_settings(spark)
-
-
 def run_job(job_name: str) -> int:
     """Entry point for a job script: parse arguments, build the session, ingest, map errors to exit codes."""
+    from foundation.lake import Lake, MissingInputError
     from ingestion.batch import RunOptions
-    from ingestion.io.lake import Lake, MissingInputError
     from ingestion.io.raw_reader import RawFileError
     from ingestion.quality import QualityGateError
     from ingestion.runner import ingest_entity
@@ -121,6 +50,8 @@ def run_job(job_name: str) -> int:
     spark = spark_session(f"ingest-{job_name}")
     glue_job = None
     if Job is not None:
+        from foundation.spark import GlueContext
+
         glue_job = Job(GlueContext(spark.sparkContext))
         glue_job.init(args.job_name, {"JOB_NAME": args.job_name})
     try:

@@ -11,22 +11,24 @@ from concurrent.futures import ThreadPoolExecutor
 
 from pyspark.sql import SparkSession
 
+from foundation.lake import Lake
 from ingestion.batch import RunOptions, ingest_source
-from ingestion.io.lake import Lake
 from ingestion.quality import QualityReport
-from ingestion.sources import BATCH_SOURCES, RUN_ORDER, WAVES
+from ingestion.sources import SOURCES, Source, by_entity, waves
 from ingestion.streaming import ingest_events
 
 log = logging.getLogger(__name__)
 
 
-def ingest_entity(spark: SparkSession, lake: Lake, entity: str, options: RunOptions) -> QualityReport:
-    if entity == "order_events":
-        report = ingest_events(spark, lake, options)
-    elif entity in BATCH_SOURCES:
-        report = ingest_source(spark, lake, BATCH_SOURCES[entity], options)
+def ingest_entity(spark: SparkSession, lake: Lake, entity: str, options: RunOptions,
+                  sources: tuple[Source, ...] = SOURCES) -> QualityReport:  # fmt: skip
+    source = by_entity(sources).get(entity)
+    if source is None:
+        raise ValueError(f"unknown source {entity!r}; known: {', '.join(s.entity for s in sources)}")
+    if source.arrival == "stream":
+        report = ingest_events(spark, lake, options, source)
     else:
-        raise ValueError(f"unknown source {entity!r}; known: {', '.join(RUN_ORDER)}")
+        report = ingest_source(spark, lake, source, options)
     log.info(
         "%s: %s; read %d, written %d, deduplicated %d, quarantined %d (%.2f%%) in %.1fs",
         entity,
@@ -42,19 +44,21 @@ def ingest_entity(spark: SparkSession, lake: Lake, entity: str, options: RunOpti
 
 
 def ingest_all(
-    spark: SparkSession, lake: Lake, options: RunOptions, only: list[str] | None = None, parallel: int = 5
+    spark: SparkSession, lake: Lake, options: RunOptions, only: list[str] | None = None, parallel: int = 5,
+    sources: tuple[Source, ...] = SOURCES,
 ) -> list[QualityReport]:
     """Every source (or those in `only`), wave by wave; a failure stops later waves and is raised after its wave."""
-    unknown = set(only or ()) - set(RUN_ORDER)
+    order = [s.entity for s in sources]
+    unknown = set(only or ()) - set(order)
     if unknown:
-        raise ValueError(f"unknown source(s) {', '.join(sorted(unknown))}; known: {', '.join(RUN_ORDER)}")
+        raise ValueError(f"unknown source(s) {', '.join(sorted(unknown))}; known: {', '.join(order)}")
     reports: dict[str, QualityReport] = {}
-    for wave in WAVES:
+    for wave in waves(sources):
         entities = [e for e in wave if not only or e in only]
         with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
-            futures = {e: pool.submit(ingest_entity, spark, lake, e, options) for e in entities}
+            futures = {e: pool.submit(ingest_entity, spark, lake, e, options, sources) for e in entities}
         failures = [f.exception() for f in futures.values() if f.exception() is not None]
         if failures:
             raise failures[0]
         reports.update({e: f.result() for e, f in futures.items()})
-    return [reports[e] for e in RUN_ORDER if e in reports]
+    return [reports[e] for e in order if e in reports]

@@ -1,10 +1,15 @@
-"""What each raw source looks like and how it lands in processed/: columns, rules, key, version and partitioning."""
+"""What each raw source looks like and how it lands in processed/: columns, rules, key, version, partitioning, and
+its own behaviour (how it arrives, how it merges, whether a missing region is filled), declared here and nowhere
+else. Plain data with no Spark: orchestration reads the waves from here.
+
+Adding a source: its spec below (in SOURCES), the Glue job script ingestion/jobs/<entity>.py, the dbt source entry
+and staging model, and the generator's entity in supplychain/sample_data/."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ingestion.transforms.rules import Field
+from ingestion.fields import Field
 
 REGIONS = ("NORTH", "SOUTH", "EAST", "WEST", "CENTRAL")
 CHANNELS = ("WEB", "RETAIL", "B2B", "MARKETPLACE", "UNKNOWN")
@@ -23,6 +28,10 @@ class Source:
     partition: tuple[str, str] | None = None  # (column name, SQL expression over the typed record)
     references: dict[str, str] = field(default_factory=dict)  # column -> "products" | "warehouses"
     output: str = ""  # processed/<output>; defaults to the entity
+    wave: int = 1  # 0: masters, read by later waves' reference checks; sources within a wave run in parallel
+    arrival: str = "batch"  # "batch": daily drops, bookmarked; "stream": hourly event files, Structured Streaming
+    merge: str = "latest"  # "latest": latest version per key; "cdc": Op I/U/D applied into a history and current state
+    fill_region: bool = False  # a missing region is taken from the warehouse master
 
     @property
     def columns(self) -> list[str]:
@@ -60,6 +69,7 @@ PRODUCTS = Source(
     ),
     key=("product_id",),
     version=("updated_at",),
+    wave=0,
 )
 
 WAREHOUSE_CHANGES = Source(
@@ -81,6 +91,8 @@ WAREHOUSE_CHANGES = Source(
     ),
     key=("warehouse_id",),
     version=("commit_ts",),
+    wave=0,
+    merge="cdc",
 )
 
 TRANSFER_LANES = Source(
@@ -120,6 +132,7 @@ SALES = Source(
     version=("updated_at",),
     partition=("order_month", "date_format(order_date, 'yyyy-MM')"),
     references={"product_id": "products", "warehouse_id": "warehouses"},
+    fill_region=True,
 )
 
 SHIPMENTS = Source(
@@ -183,9 +196,22 @@ ORDER_EVENTS = Source(
     key=("event_id",),
     partition=("event_date", "date_format(event_at, 'yyyy-MM-dd')"),
     references={"warehouse_id": "warehouses"},
+    arrival="stream",
 )
 
-BATCH_SOURCES = {s.entity: s for s in (PRODUCTS, WAREHOUSE_CHANGES, TRANSFER_LANES, SALES, SHIPMENTS, INVENTORY)}
-# Masters first: facts and lanes are checked against them. Sources within a wave are independent.
-WAVES = (("products", "warehouses"), ("inventory", "sales", "shipments", "transfer_lanes", "order_events"))
-RUN_ORDER = ("products", "warehouses", "transfer_lanes", "sales", "shipments", "inventory", "order_events")
+# Every source, in the one order runs and reports follow (within a wave the largest first: it starts soonest).
+SOURCES: tuple[Source, ...] = (PRODUCTS, WAREHOUSE_CHANGES, INVENTORY, SALES, SHIPMENTS, TRANSFER_LANES, ORDER_EVENTS)
+
+
+def by_entity(sources: tuple[Source, ...] = SOURCES) -> dict[str, Source]:
+    return {s.entity: s for s in sources}
+
+
+def waves(sources: tuple[Source, ...] = SOURCES) -> tuple[tuple[str, ...], ...]:
+    """The entities grouped by wave, masters first: facts and lanes are checked against them."""
+    numbers = sorted({s.wave for s in sources})
+    return tuple(tuple(s.entity for s in sources if s.wave == number) for number in numbers)
+
+
+BATCH_SOURCES = {s.entity: s for s in SOURCES if s.arrival == "batch"}
+WAVES = waves()

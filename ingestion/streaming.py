@@ -15,8 +15,8 @@ from contextlib import contextmanager
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from foundation.lake import Lake, MissingInputError
 from ingestion.batch import RunOptions, ingest_records, new_run_id, write_report
-from ingestion.io.lake import Lake, MissingInputError
 from ingestion.io.raw_reader import literal_path, number_lines, parse_json_records
 from ingestion.quality import QualityGateError, QualityReport
 from ingestion.sources import ORDER_EVENTS, Source

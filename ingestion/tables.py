@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from ingestion.io.lake import Lake
+from foundation.lake import Lake
 from ingestion.transforms.dedupe import latest_per_key
 
 

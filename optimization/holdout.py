@@ -15,9 +15,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from forecasting.pipeline import ForecastOptions, run_forecast
-from forecasting.prepare import prepare_history
-from forecasting.warehouse_io import MART_SCHEMA, read_demand, read_sql
+from foundation.stage import Forecaster
+from foundation.warehouse.io import MART_SCHEMA, read_demand, read_sql
 from optimization.evaluate import compare_policies
 from optimization.forecast_inputs import policy_forecasts
 from optimization.policy import PolicyOptions, inventory_policy, phased_levels
@@ -104,7 +103,8 @@ def opening_receipts(receipts: pd.DataFrame, sites: pd.DataFrame) -> pd.DataFram
     return ordered.assign(units=units)[lambda frame: frame["units"] > 0]
 
 
-def rolling_forecasts(history, attributes, first_week, lead_times, options: HoldoutOptions) -> list[pd.DataFrame]:
+def rolling_forecasts(history, attributes, first_week, lead_times, options: HoldoutOptions,
+                      forecaster: Forecaster) -> list[pd.DataFrame]:  # fmt: skip
     """One forecast per held-out week, each made from every week before it (not rolling: one from the cutoff,
     long enough to cover every held-out week)."""
     forecasts = []
@@ -112,16 +112,15 @@ def rolling_forecasts(history, attributes, first_week, lead_times, options: Hold
         # Past its last week a forecast's levels carry that week forward (policy.phased_levels).
         horizon = options.holdout_weeks
         log.info("hold-out: one forecast from %s, %d weeks ahead", first_week.date(), horizon)
-        result = run_forecast(history[history["ds"] < first_week], attributes,
-                              ForecastOptions(horizon=horizon, n_windows=options.backtest_windows))  # fmt: skip
+        result = forecaster.forecast(history[history["ds"] < first_week], attributes, horizon,
+                                     options.backtest_windows)  # fmt: skip
         return [policy_forecasts(result, attributes, lead_times, options.policy)]
     for week in range(options.holdout_weeks):
         origin = first_week + pd.Timedelta(weeks=week)
         log.info("hold-out: forecasting from %s (%d of %d)", origin.date(), week + 1, options.holdout_weeks)
-        result = run_forecast(
-            history[history["ds"] < origin], attributes,
-            ForecastOptions(horizon=options.horizon_weeks, n_windows=options.backtest_windows),
-        )  # fmt: skip
+        result = forecaster.forecast(
+            history[history["ds"] < origin], attributes, options.horizon_weeks, options.backtest_windows
+        )
         forecasts.append(policy_forecasts(result, attributes, lead_times, options.policy))
     return forecasts
 
@@ -138,7 +137,11 @@ def rolling_levels(forecasts: list[pd.DataFrame], policy: PolicyOptions) -> pd.D
     return pd.concat(levels, ignore_index=True)
 
 
-def evaluate_holdout(duckdb_path: Path, options: HoldoutOptions | None = None, target: str = "local") -> HoldoutResult:
+def evaluate_holdout(duckdb_path: Path, options: HoldoutOptions | None = None, target: str = "local",
+                     forecaster: Forecaster | None = None) -> HoldoutResult:  # fmt: skip
+    """The replay; `forecaster` is the forecast stage's (foundation.stage.Forecaster), handed over by the caller."""
+    if forecaster is None:
+        raise ValueError("the hold-out replay re-forecasts each held-out week: pass the forecast stage's forecaster")
     options = options or HoldoutOptions()
     history, attributes = read_demand(target, duckdb_path)
     weeks = sorted(history["ds"].unique())
@@ -157,11 +160,11 @@ def evaluate_holdout(duckdb_path: Path, options: HoldoutOptions | None = None, t
     lanes, lead_times, days = query(LANES_SQL), query(LEAD_TIMES_SQL), query(DAYS_SQL)
     lanes = lanes[lanes["from_warehouse_id"].isin(warehouses["warehouse_id"])
                   & lanes["to_warehouse_id"].isin(warehouses["warehouse_id"])]  # fmt: skip
-    forecasts = rolling_forecasts(history, attributes, first_week, lead_times, options)
+    forecasts = rolling_forecasts(history, attributes, first_week, lead_times, options, forecaster)
     cost_levels = [with_service_levels(forecast, products, options.policy) for forecast in forecasts]
 
     # Actual demand in the held-out weeks, stock-out weeks raised as the forecaster raises them.
-    adjusted = prepare_history(history, min_weeks=1).history
+    adjusted = forecaster.demand_history(history)
     actual = adjusted[adjusted["ds"] >= first_week].merge(attributes, on="unique_id")
     actual = actual.assign(week=(actual["ds"] - first_week).dt.days // 7, units=actual["y"])
     days = days[days["day"] < 7 * options.holdout_weeks]

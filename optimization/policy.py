@@ -17,6 +17,8 @@ import numpy as np
 import pandas as pd
 from scipy.stats import nbinom, norm, poisson
 
+from optimization.options import check_service_level
+
 Z_80_TWO_SIDED = 2 * norm.ppf(0.9)
 MAE_TO_SIGMA = (np.pi / 2) ** 0.5
 KEYS = ["product_id", "warehouse_id"]
@@ -34,8 +36,7 @@ class PolicyOptions:
 
     def level_for(self, category: str | None) -> float:
         level = self.service_level_by_category.get(category or "", self.service_level)
-        if not 0.5 <= level < 1:
-            raise ValueError(f"service level {level} for category {category!r} must be in [0.5, 1)")
+        check_service_level(level, f"service level for category {category!r}")
         return level
 
 

@@ -1,15 +1,17 @@
-"""`supplychain optimize`: policy and transfer plan from the warehouse, written to the lake and modelled by dbt,
-with the proof beside them: every run replays the last held-out weeks of actual demand under the run's own policy,
-the heuristic and no reallocation (one forecast from the hold-out's start); --evaluate runs the full sweep instead
-(a fresh forecast each week, every policy, several service levels)."""
+"""The optimisation stage, `run(options, resources)`: policy and transfer plan from the warehouse, written to the
+lake for the next load and modelled by dbt, with the proof beside them: every run replays the last held-out weeks
+of actual demand under the run's own policy, the heuristic and no reallocation (one forecast from the hold-out's
+start); --evaluate runs the full sweep instead (a fresh forecast each week, every policy, several service levels)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
 
-from forecasting.warehouse_io import write_outputs
+from foundation.stage import Resources
+from foundation.warehouse.io import write_outputs
 from optimization.holdout import HistoryTooShort, HoldoutOptions, evaluate_holdout
+from optimization.options import OptimizeOptions
 from optimization.outputs import plan_tables, simulation_table
 from optimization.plan import make_plan
 from optimization.policy import PolicyOptions
@@ -28,22 +30,22 @@ REPLAY_POLICIES = ("no_reallocation", "reorder_policy_heuristic", "optimised")
 REPLAY_WEEKS = 8
 
 
-def options_from(args) -> tuple[PolicyOptions, SolverOptions]:
-    fixed = args.service_level is not None
+def options_from(options: OptimizeOptions) -> tuple[PolicyOptions, SolverOptions]:
+    fixed = options.service_level is not None
     policy = PolicyOptions(
-        level_rule="fixed" if fixed else "cost", service_level=args.service_level if fixed else 0.95,
-        lead_time_days=args.default_lead_time_days,
+        level_rule="fixed" if fixed else "cost", service_level=options.service_level if fixed else 0.95,
+        lead_time_days=options.default_lead_time_days,
     )  # fmt: skip
-    solver = SolverOptions(solver=args.solver, time_limit_seconds=args.time_limit, gap=args.gap, workers=args.workers)
+    solver = SolverOptions(solver=options.solver, time_limit_seconds=options.time_limit, gap=options.gap,
+                           workers=options.workers)  # fmt: skip
     return policy, solver
 
 
-def optimize_command(args) -> int:
-    from ingestion.io.lake import Lake
-    from supplychain.warehouse.build import WarehouseOptions, build, load
-
-    warehouse = WarehouseOptions.from_env(args.target)
-    policy_options, solver_options = options_from(args)
+def run(options: OptimizeOptions, resources: Resources) -> dict:
+    """The plan from the warehouse's forecasts and positions, with its hold-out replay, written to
+    processed/optimization/; loading it and building the plan marts is the pipeline's (or the CLI's) next step."""
+    warehouse = resources.warehouse
+    policy_options, solver_options = options_from(options)
     inputs = read_inputs(warehouse.target, warehouse.duckdb_path)
     log.info("optimize: %d forecast series as of %s", inputs.forecasts[["product_id", "warehouse_id"]]
              .drop_duplicates().shape[0], inputs.plan_date)  # fmt: skip
@@ -52,13 +54,13 @@ def optimize_command(args) -> int:
     tables = plan_tables(plan, now)
     print(f"service levels ({policy_options.level_rule} rule):")
     print(level_report(plan.sites, policy_options.review_days).to_string())
-    if args.evaluate or getattr(args, "replay", True):
+    if options.evaluate or options.replay:
         own_level = None if policy_options.level_rule == "cost" else policy_options.service_level
-        if args.evaluate:
-            weeks = getattr(args, "holdout_weeks", REPLAY_WEEKS)
+        if options.evaluate:
+            weeks = options.holdout_weeks
             holdout = HoldoutOptions(
                 holdout_weeks=weeks, horizon_weeks=min(weeks, 8),
-                service_levels=tuple(args.evaluate_service_levels or (own_level,)), policy=policy_options,
+                service_levels=tuple(options.evaluate_service_levels or (own_level,)), policy=policy_options,
                 solver=solver_options,
             )  # fmt: skip
         else:
@@ -67,23 +69,21 @@ def optimize_command(args) -> int:
                 policy=policy_options, solver=solver_options, policies=REPLAY_POLICIES,
             )  # fmt: skip
         try:
-            result = evaluate_holdout(warehouse.duckdb_path, holdout, target=warehouse.target)
+            result = evaluate_holdout(warehouse.duckdb_path, holdout, target=warehouse.target,
+                                      forecaster=resources.forecaster)  # fmt: skip
         except HistoryTooShort as too_short:
-            if args.evaluate:
+            if options.evaluate:
                 raise
             # The plan stands without its proof; the report says the simulation is missing.
             log.warning("optimize: no hold-out replay: %s", too_short)
         else:
-            tables["policy_simulation"] = simulation_table(result, now, "sweep" if args.evaluate else "replay")
+            tables["policy_simulation"] = simulation_table(result, now, "sweep" if options.evaluate else "replay")
             print(result.table.set_index(["level_rule", "service_level", "policy"])[SIMULATION_COLUMNS].round(3)
                   .to_string())  # fmt: skip
-    lake = Lake(args.lake_root)
-    write_outputs(lake, tables, {**plan.summary, "problems": plan.problems}, source="optimization", stage="optimize")
-    if getattr(args, "skip_marts", False):
-        load(lake, warehouse)  # the pipeline's next step builds the marts over them
-    else:
-        build(lake, warehouse, ["--select", "source:optimization+"])
+    write_outputs(resources.lake, tables, {**plan.summary, "problems": plan.problems}, source="optimization",
+                  stage="optimize")  # fmt: skip
     for message in plan.problems[:20]:
         log.warning("%s", message)
     log.info("optimize: %s", {k: v for k, v in plan.summary.items() if k != "plan_date"})
-    return 0
+    return {key: plan.summary[key] for key in ("sites", "transfers", "units_moved", "transfer_cost")
+            if plan.summary.get(key) is not None}  # fmt: skip

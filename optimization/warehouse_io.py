@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from forecasting.warehouse_io import MART_SCHEMA, read_sql
+from foundation.warehouse.io import MART_SCHEMA, read_sql
 
 STAGING_SCHEMA = f"{MART_SCHEMA}_staging"
 OUTPUT_TABLES = ("inventory_policy", "transfer_plan", "optimization_run_summary", "policy_simulation")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from supplychain.config import parse_date
+from foundation.settings import parse_date
 
 
 def add_aws_commands(commands: argparse._SubParsersAction) -> None:

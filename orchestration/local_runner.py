@@ -15,10 +15,10 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from foundation.redaction import redact
 from orchestration.pipeline import Step, select_steps, waves
 from orchestration.run_records import RunRecord, latest_failed_run
 from orchestration.step_actions import RunContext, StepFailedError, run_ingest, run_step
-from supplychain.redaction import redact
 
 # Failures worth another try: the machine or a connection hiccuped, not the data or the code.
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (ConnectionError, TimeoutError, InterruptedError)
@@ -127,7 +127,15 @@ def _is_foreign(failure: BaseException) -> bool:
 
 
 def _brief(figures: dict[str, dict]) -> str:
-    flat = {k: v for step in figures.values() for k, v in step.items() if isinstance(v, int | float | str)}
+    """The first few figures of a group; a wave of several steps shows their totals (every job's rows read), not one
+    job's."""
+    flat: dict[str, object] = {}
+    for step in figures.values():
+        for key, value in step.items():
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                flat[key] = flat.get(key, 0) + value  # counts and seconds add up over the group
+            elif isinstance(value, str | bool):
+                flat[key] = value if flat.get(key, value) == value else "mixed"
     return "(" + ", ".join(f"{k} {v}" for k, v in list(flat.items())[:5]) + ")" if flat else ""
 
 

@@ -1,8 +1,10 @@
 """The one definition of the pipeline: its steps, their order, and where each runs.
 
 The local runner walks these steps in order; the Step Functions definition is generated from them
-(`orchestration.state_machine`), so the two cannot drift apart. A step names the command it runs (a `supplychain`
-stage or a dbt command), the steps it waits for, whether a failure of its own may be retried, and a time limit.
+(`orchestration.state_machine`), so the two cannot drift apart. A step names the entry point it runs (an action in
+`orchestration.step_actions`: a stage's `run`, the warehouse load, a dbt command) and its arguments, the steps it
+waits for, whether a failure of its own may be retried, and a time limit. The local runner and the pipeline image's
+entry script both run a step through `step_actions.run_step`, so a step does the same on a laptop and on AWS.
 Steps whose dependencies are the same and already met run in parallel (see `waves`).
 """
 
@@ -11,6 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from enum import Enum
 from typing import Literal
+
+from ingestion.sources import WAVES
 
 Runtime = Literal["local", "aws"]
 RUNTIMES: tuple[Runtime, ...] = ("local", "aws")
@@ -28,8 +32,9 @@ class Platform(Enum):
 @dataclass(frozen=True)
 class Step:
     name: str
-    command: tuple[str, ...]  # argv; empty for a step that is an AWS API call (the crawler)
+    action: str  # the entry point it runs (step_actions.ACTIONS); "" for an AWS API call (the crawler)
     platform: Platform
+    args: tuple[str, ...] = ()  # ingest: the source; dbt: the dbt command
     after: tuple[str, ...] = ()  # steps this one waits for; those absent from a runtime are ignored there
     retryable: bool = True  # may its own failure be retried (it is idempotent and often fails transiently)?
     timeout_seconds: int = 1800
@@ -45,25 +50,31 @@ class Step:
 
     @property
     def stage(self) -> str | None:
-        """The `supplychain` stage this step runs (`ingest`, `load`, ...), or None for dbt and AWS-only steps."""
-        return self.command[1] if self.command[:1] == ("supplychain",) else None
+        """The entry point this step runs (`ingest`, `load`, `dbt`, `forecast`, ...), or None for an AWS API call."""
+        return self.action or None
 
     @property
     def is_dbt(self) -> bool:
-        return self.command[:1] == ("dbt",)
+        return self.action == "dbt"
 
     @property
     def ingestion_job(self) -> str | None:
         """For an ingest step, the job in ingestion/jobs/ it runs (the Glue job's script)."""
-        return self.command[3] if self.stage == "ingest" else None
+        return self.args[0] if self.action == "ingest" else None
+
+    @property
+    def command(self) -> tuple[str, ...]:
+        """What the pipeline image runs for this step (its entry script takes the step's name)."""
+        return ("step", self.name) if self.platform is Platform.ECS_TASK else ()
+
+    @property
+    def summary(self) -> str:
+        """The step for a person: `dbt build --select ...`, `ingest sales`, `forecast`."""
+        return " ".join((self.action, *self.args)) if self.action != "dbt" else " ".join(("dbt", *self.args))
 
 
-# Masters first: the facts' unknown_product / unknown_warehouse rules read them (ingestion.sources.WAVES,
-# which a test holds this to; importing it here would pull in Spark).
-INGEST_WAVES: tuple[tuple[str, ...], ...] = (
-    ("products", "warehouses"),
-    ("inventory", "sales", "shipments", "transfer_lanes", "order_events"),
-)
+# Masters first: the facts' unknown_product / unknown_warehouse rules read them (the source specs declare the waves).
+INGEST_WAVES: tuple[tuple[str, ...], ...] = WAVES
 # Marts built from the forecast and plan outputs are built after those stages, not with the warehouse.
 FORECAST_MARTS = "source:forecasts+"
 PLAN_MARTS = "source:optimization+"
@@ -80,8 +91,9 @@ def _ingest_steps() -> tuple[Step, ...]:
             steps.append(
                 Step(
                     name,
-                    ("supplychain", "ingest", "--only", job),
+                    "ingest",
                     Platform.GLUE_JOB,
+                    args=(job,),
                     after=previous,
                     timeout_seconds=3600,
                     description=f"raw/ -> processed/ for {job} (Glue job ingestion/jobs/{job}.py)",
@@ -94,14 +106,14 @@ def _ingest_steps() -> tuple[Step, ...]:
 STEPS: tuple[Step, ...] = (
     Step(
         "generate-sample",
-        ("supplychain", "generate"),
+        "generate",
         Platform.LOCAL_ONLY,
         retryable=False,
         description="sample ERP drops into raw/ when the lake has none (laptops only)",
     ),
     Step(
         "crawl-raw",
-        (),
+        "",
         Platform.GLUE_CRAWLER,
         local=False,
         timeout_seconds=1800,
@@ -110,37 +122,40 @@ STEPS: tuple[Step, ...] = (
     *_ingest_steps(),
     Step(
         "load",
-        ("supplychain", "load"),
+        "load",
         Platform.ECS_TASK,
         after=tuple(f"ingest-{job.replace('_', '-')}" for job in INGEST_WAVES[-1]),
         description="check processed/ against the contract and load it into the warehouse",
     ),
     Step(
         "source-freshness",
-        ("dbt", "source", "freshness", "--select", *INPUT_SOURCES),
+        "dbt",
         Platform.ECS_TASK,
+        args=("source", "freshness", "--select", *INPUT_SOURCES),
         after=("load",),
         timeout_seconds=600,
         description="stop when an input feed is stale (thresholds in models/staging/*/_*__sources.yml)",
     ),
     Step(
         "build-warehouse",
-        ("dbt", "build", "--exclude", FORECAST_MARTS, PLAN_MARTS, "resource_type:snapshot"),
+        "dbt",
         Platform.ECS_TASK,
+        args=("build", "--exclude", FORECAST_MARTS, PLAN_MARTS, "resource_type:snapshot"),
         after=("source-freshness",),
         timeout_seconds=3600,
         description="staging, intermediate and marts with every test (snapshots are their own step)",
     ),
     Step(
         "snapshot",
-        ("dbt", "snapshot"),
+        "dbt",
         Platform.ECS_TASK,
+        args=("snapshot",),
         after=("build-warehouse",),
         description="SCD type 2 history of products and warehouses",
     ),
     Step(
         "forecast",
-        ("supplychain", "forecast", "--skip-marts"),
+        "forecast",
         Platform.ECS_TASK,
         after=("snapshot",),
         retryable=False,  # an hour of backtests: a failure is looked at, not repeated blindly
@@ -148,15 +163,23 @@ STEPS: tuple[Step, ...] = (
         description="backtest, choose and forecast weekly demand; outputs to processed/forecasts/",
     ),
     Step(
-        "build-forecast-marts",
-        ("dbt", "build", "--select", FORECAST_MARTS),
+        "load-forecasts",
+        "load",
         Platform.ECS_TASK,
         after=("forecast",),
+        description="load the forecast outputs (processed/forecasts/) into the warehouse",
+    ),
+    Step(
+        "build-forecast-marts",
+        "dbt",
+        Platform.ECS_TASK,
+        args=("build", "--select", FORECAST_MARTS),
+        after=("load-forecasts",),
         description="forecast marts (fct_demand_forecast, forecast_accuracy, demand_forecast_summary)",
     ),
     Step(
         "optimize",
-        ("supplychain", "optimize", "--skip-marts"),
+        "optimize",
         Platform.ECS_TASK,
         after=("build-forecast-marts",),
         retryable=False,
@@ -164,23 +187,32 @@ STEPS: tuple[Step, ...] = (
         description="inventory policy and stock transfers from the forecasts, and the hold-out replay that proves them",
     ),
     Step(
-        "build-plan-marts",
-        ("dbt", "build", "--select", PLAN_MARTS),
+        "load-plan",
+        "load",
         Platform.ECS_TASK,
         after=("optimize",),
+        description="load the plan outputs (processed/optimization/) into the warehouse",
+    ),
+    Step(
+        "build-plan-marts",
+        "dbt",
+        Platform.ECS_TASK,
+        args=("build", "--select", PLAN_MARTS),
+        after=("load-plan",),
         description="plan marts over the optimisation outputs",
     ),
     Step(
         "docs-generate",
-        ("dbt", "docs", "generate"),
+        "dbt",
         Platform.ECS_TASK,
+        args=("docs", "generate"),
         after=("build-plan-marts",),
         timeout_seconds=900,
         description="the dbt docs site, kept with the run's artifacts",
     ),
     Step(
         "planning-report",
-        ("supplychain", "report"),
+        "report",
         Platform.LOCAL_ONLY,
         after=("docs-generate",),
         description="the self-contained HTML planning report (reports/planning_report.html; laptops only)",

@@ -9,7 +9,7 @@ import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from supplychain.redaction import redact
+from foundation.redaction import redact
 
 
 def _now() -> str:

@@ -1,101 +1,122 @@
-"""What each pipeline step does on a laptop: the same stages the AWS containers run, called in this process
-(one Spark session for every ingestion job), each returning the figures the run record keeps."""
+"""What each pipeline step does: one action per entry point, called in this process by the local runner (one Spark
+session for every ingestion job) and by the pipeline image's entry script on AWS, each returning the figures the run
+record keeps. A stage step calls the stage's `run(options, resources)`; the warehouse load and the dbt commands are
+the pipeline's own steps (stages never load the warehouse or build marts)."""
 
 from __future__ import annotations
 
-import argparse
+import dataclasses
 import json
 import os
 import shutil
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from forecasting.options import ForecastStageOptions
+from foundation.stage import Resources
+from ingestion.stage import IngestOptions
+from optimization.options import OptimizeOptions
 from orchestration.pipeline import Step
+from supplychain.sample_data.generate import GeneratorOptions
 
 
 class StepFailedError(RuntimeError):
     """A step failed for a reason a retry will not fix (bad data, a failing dbt test)."""
 
 
+@dataclass(frozen=True)
+class PipelineOptions:
+    """The stages' options for one run (each with its own defaults) and where the planning report goes."""
+
+    generate: GeneratorOptions = field(default_factory=GeneratorOptions)
+    ingest: IngestOptions = field(default_factory=IngestOptions)
+    forecast: ForecastStageOptions = field(default_factory=ForecastStageOptions)
+    optimize: OptimizeOptions = field(default_factory=OptimizeOptions)
+    report: Path = Path("reports") / "planning_report.html"
+
+
 @dataclass
 class RunContext:
-    """Everything a step needs: the CLI's arguments (lake root, target, stage options) and the settings."""
+    """Everything a step needs: the shared resources, the stages' options, and this run's folder (dbt artifacts go
+    to <artifacts>/<step>/)."""
 
-    args: argparse.Namespace
-    settings: object
-    artifacts: Path  # this run's folder; dbt artifacts go to <artifacts>/<step>/
+    resources: Resources
+    options: PipelineOptions
+    artifacts: Path
 
-    def stage_args(self, **overrides) -> argparse.Namespace:
-        return argparse.Namespace(**{**vars(self.args), **overrides})
+
+def with_forecaster(resources: Resources) -> Resources:
+    """The resources with the forecast stage's forecaster, which optimisation's hold-out replay re-forecasts with."""
+    from forecasting.forecaster import StatsForecaster
+
+    return dataclasses.replace(resources, forecaster=resources.forecaster or StatsForecaster())
 
 
 def run_ingest(steps: list[Step], context: RunContext) -> dict[str, dict]:
     """Several ingestion jobs of one wave together: one Spark session, the jobs in parallel threads."""
-    from ingestion.batch import RunOptions
-    from ingestion.glue import spark_session
-    from ingestion.io.lake import Lake
-    from ingestion.runner import ingest_all
+    from ingestion.stage import run
 
-    args = context.args
-    spark = spark_session("supplychain-run", context.settings)
-    options = RunOptions(args.run_date, args.full_refresh, args.max_quarantine_rate)
     jobs = {step.ingestion_job: step.name for step in steps}
-    reports = ingest_all(spark, Lake(args.lake_root), options, list(jobs))
-    failed = [r for r in reports if r.status == "failed"]
+    options = dataclasses.replace(context.options.ingest, only=tuple(jobs))
+    figures = run(options, context.resources)
+    failed = {entity: f for entity, f in figures.items() if f["status"] == "failed"}
     if failed:
         raise StepFailedError(
-            "; ".join(f"{r.entity}: {r.error or 'quality gate failed'}" for r in failed)
+            "; ".join(f"{entity}: {f['error']}" for entity, f in failed.items())
             + " (see processed/_reports/ and the quarantine; fix the drop and run again)"
         )
-    figures = {}
-    for report in reports:
-        figures[jobs[report.entity]] = {
-            "status": report.status, "rows_read": report.rows_read, "rows_written": report.rows_written,
-            "rows_quarantined": report.rows_quarantined,
-        }  # fmt: skip
-    return figures
+    return {jobs[entity]: f for entity, f in figures.items()}
 
 
-def run_step(step: Step, context: RunContext) -> dict:
-    """One non-ingestion step; returns its figures."""
-    from supplychain import cli
+def _generate(step: Step, context: RunContext) -> dict:
+    from supplychain.sample_data.generate import run
 
-    args = context.args
-    if step.name == "generate-sample":
-        raw = Path(args.lake_root) / "raw"
-        if args.lake_root.startswith("s3://") or (raw.exists() and any(raw.iterdir())):
-            return {"skipped": "raw zone already holds data"}
-        cli._generate(context.stage_args(), context.settings)
-        return {"generated": True}
-    if step.stage == "load":
-        from ingestion.io.lake import Lake
-        from supplychain.warehouse.build import WarehouseOptions, load
-
-        checked = load(Lake(args.lake_root), WarehouseOptions.from_env(args.target))
-        return {"tables": len(checked), "rows": sum(t.rows for t in checked)}
-    if step.stage == "forecast":
-        cli._forecast(context.stage_args(input=None, output=None, skip_marts=True), context.settings)
-        return _report_figures(args.lake_root, "forecast", ("series",))
-    if step.stage == "optimize":
-        cli._optimize(context.stage_args(skip_marts=True, evaluate=False), context.settings)
-        return _report_figures(args.lake_root, "optimize", ("sites", "transfers", "units_moved", "transfer_cost"))
-    if step.stage == "report":
-        from supplychain.analyst.commands import report_command
-
-        report_command(context.stage_args(output=args.report), context.settings)
-        return {"report": str(args.report)}
-    if step.is_dbt:
-        return _run_dbt(step, context)
-    raise StepFailedError(f"step {step.name} has no local action")
+    lake = context.resources.lake
+    if not lake.is_local:
+        return {"skipped": "the lake is on S3: its raw zone is uploaded, not generated"}
+    raw = Path(lake.root) / "raw"
+    if raw.exists() and any(raw.iterdir()):
+        return {"skipped": "raw zone already holds data"}
+    return run(context.options.generate, context.resources)
 
 
-def _run_dbt(step: Step, context: RunContext) -> dict:
-    from ingestion.io.lake import Lake
-    from supplychain.warehouse.build import BuildFailedError, WarehouseOptions, run_dbt_step
-    from supplychain.warehouse.dbt_runner import run_dbt, target_folder
+def _load(step: Step, context: RunContext) -> dict:
+    from foundation.warehouse.build import load
 
-    options = WarehouseOptions.from_env(context.args.target)
-    dbt_args = list(step.command[1:])
+    checked = load(context.resources.lake, context.resources.warehouse)
+    return {"tables": len(checked), "rows": sum(t.rows for t in checked)}
+
+
+def _forecast(step: Step, context: RunContext) -> dict:
+    from forecasting.run import run
+
+    return run(dataclasses.replace(context.options.forecast, input=None, output=None), context.resources)
+
+
+def _optimize(step: Step, context: RunContext) -> dict:
+    from optimization.run import run
+
+    options = dataclasses.replace(context.options.optimize, evaluate=False)
+    return run(options, with_forecaster(context.resources))
+
+
+def _report(step: Step, context: RunContext) -> dict:
+    from foundation.warehouse.io import connect
+    from supplychain.analyst.report import build_report
+
+    with connect(context.resources.warehouse) as connection:
+        written = build_report(connection, context.options.report)
+    print(f"planning report: {written.resolve()}", flush=True)
+    return {"report": str(context.options.report)}
+
+
+def _dbt(step: Step, context: RunContext) -> dict:
+    from foundation.warehouse.build import BuildFailedError, run_dbt_step
+    from foundation.warehouse.dbt_runner import run_dbt, target_folder
+
+    options = context.resources.warehouse
+    dbt_args = list(step.args)
     try:
         if dbt_args[:2] == ["docs", "generate"]:
             result = run_dbt(dbt_args, options.target)
@@ -104,7 +125,8 @@ def _run_dbt(step: Step, context: RunContext) -> dict:
         elif dbt_args[:2] == ["source", "freshness"]:
             return _run_freshness(dbt_args, options.target, context.artifacts / step.name)
         else:
-            run_dbt_step(Lake(context.args.lake_root), options, dbt_args)
+            # The pipeline loaded the warehouse in its own step: the dbt step only builds.
+            run_dbt_step(context.resources.lake, options, dbt_args, load_first=False)
     except BuildFailedError as failure:
         raise StepFailedError(str(failure)) from failure
     finally:
@@ -112,11 +134,30 @@ def _run_dbt(step: Step, context: RunContext) -> dict:
     return {**_dbt_figures(context.artifacts / step.name / "run_results.json"), "artifacts": kept}
 
 
+ACTIONS: dict[str, Callable[[Step, RunContext], dict]] = {
+    "generate": _generate,
+    "ingest": lambda step, context: run_ingest([step], context)[step.name],
+    "load": _load,
+    "dbt": _dbt,
+    "forecast": _forecast,
+    "optimize": _optimize,
+    "report": _report,
+}
+
+
+def run_step(step: Step, context: RunContext) -> dict:
+    """One step, by the entry point it names; returns its figures."""
+    action = ACTIONS.get(step.action)
+    if action is None:
+        raise StepFailedError(f"step {step.name} has no action here (it is an AWS API call)")
+    return action(step, context)
+
+
 def _run_freshness(dbt_args: list[str], target: str, folder: Path) -> dict:
     """`dbt source freshness`; stops the run on a stale input. On a laptop the drops are often replayed or the
     generated sample, dated in the past, so freshness is measured against the latest landed drop unless
     SUPPLYCHAIN_FRESHNESS_CLOCK says otherwise (`now` for live feeds; see macros/freshness/)."""
-    from supplychain.warehouse.dbt_runner import run_dbt, target_folder
+    from foundation.warehouse.dbt_runner import run_dbt, target_folder
 
     clock = os.environ.get("SUPPLYCHAIN_FRESHNESS_CLOCK", "latest_drop")
     result = run_dbt([*dbt_args, "--vars", json.dumps({"freshness_clock": clock})], target)
@@ -155,18 +196,3 @@ def _dbt_figures(run_results: Path) -> dict:
     for result in results:
         statuses[result["status"]] = statuses.get(result["status"], 0) + 1
     return {"nodes": len(results), **statuses}
-
-
-def _report_figures(lake_root: str, stage: str, keys: tuple[str, ...]) -> dict:
-    path = Path(lake_root) / "processed" / "_reports" / stage / "latest.json"
-    if not path.is_file():
-        return {}
-    report = json.loads(path.read_text())
-    figures = {}
-    for key in keys:
-        value = report.get(key)
-        if isinstance(value, dict):  # e.g. series: {modelled: 809, rejected: 0} -> series_modelled, ...
-            figures.update({f"{key}_{name}": count for name, count in value.items()})
-        elif value is not None:
-            figures[key] = value
-    return figures

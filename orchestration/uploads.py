@@ -19,7 +19,7 @@ from orchestration.deploy import stack_outputs
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 # What the Glue jobs import: the ingestion package and the shared configuration it reads.
-GLUE_PACKAGES = ("ingestion", "supplychain")
+GLUE_PACKAGES = ("foundation", "ingestion")
 GLUE_PACKAGE_KEY = "glue/supplychain.zip"
 UPLOAD_MARKERS = "raw/_uploads/"
 

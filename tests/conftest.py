@@ -14,8 +14,8 @@ os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
 
 @pytest.fixture(scope="session")
 def spark():
-    from ingestion.glue import spark_session
-    from supplychain.config import Settings
+    from foundation.settings import Settings
+    from foundation.spark import spark_session
 
     if os.environ.get("SUPPLYCHAIN_TEST_SESSION") == "glue":
         session = glue_like_session()
@@ -30,7 +30,7 @@ def glue_like_session():
     then the project's settings applied by the job itself, through the function the Glue jobs call."""
     from pyspark.sql import SparkSession
 
-    from ingestion.glue import apply_project_settings
+    from foundation.spark import apply_project_settings
 
     plain = SparkSession.builder.master("local[2]").config("spark.driver.memory", "2g").getOrCreate()
     return apply_project_settings(plain)

@@ -15,7 +15,7 @@ from collections import defaultdict
 from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
-from ingestion.io.lake import Lake, RawFile
+from foundation.lake import Lake, RawFile
 
 # Splits on commas outside double quotes, to count a CSV record's fields.
 FIELD_SEPARATOR = ',(?=(?:[^"]*"[^"]*")*[^"]*$)'

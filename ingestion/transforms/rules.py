@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
+from ingestion.fields import Field
+
 # Rule names, in the order they are checked; the first one a record breaks is the one it is quarantined under.
 RULE_ORDER = (
     "invalid_encoding",
@@ -30,18 +32,6 @@ RULE_ORDER = (
 )
 
 NUMERIC_TYPES = ("int", "bigint", "double")
-
-
-@dataclass(frozen=True)
-class Field:
-    name: str
-    type: str = "string"  # string, int, bigint, double, decimal(p,s), date, timestamp, boolean
-    required: bool = False
-    normalise_upper: bool = False  # UPPER(TRIM(x)): region spellings like ' north ' become NORTH
-    allowed: tuple[str, ...] = ()
-    range: tuple[float, float] | None = None  # breaking it is invalid_quantity
-    default: object = None  # fill for a null in an optional column
-    history: bool = False  # a date that may predate the business (a warehouse opened in 1985): no lower bound
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,10 @@
-"""The pipeline image's entry point: run one step's command, then keep its dbt artifacts in S3 under the run.
+"""The pipeline image's entry point: run one pipeline step, then keep its dbt artifacts in S3 under the run.
 
-    python -m orchestration.docker.entrypoint dbt build --select source:forecasts+
-    python -m orchestration.docker.entrypoint supplychain forecast
+    python -m orchestration.docker.entrypoint step forecast          # a step of orchestration.pipeline, by name
+    python -m orchestration.docker.entrypoint dbt debug              # any other command, run as it is
+
+A step runs through `orchestration.step_actions.run_step`, the same function the local runner calls, so a step does
+the same in the container as on a laptop (the load and mart builds are steps of their own in both).
 
 Step Functions passes the command as the container override and the run through the environment:
 SUPPLYCHAIN_RUN_ID, SUPPLYCHAIN_PIPELINE_STEP, SUPPLYCHAIN_ARTIFACT_BUCKET (the lake bucket),
@@ -34,16 +37,17 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     command = list(sys.argv[1:] if argv is None else argv)
     if not command:
-        print("usage: entrypoint.py <dbt ...|supplychain ...>", file=sys.stderr)
+        print("usage: entrypoint.py step <step name> | <command ...>", file=sys.stderr)
         return 2
     env = os.environ
     started = dt.datetime.now(dt.timezone.utc)
     run_id = env.get("SUPPLYCHAIN_RUN_ID") or f"adhoc-{started:%Y%m%dT%H%M%SZ}"
-    step = env.get("SUPPLYCHAIN_PIPELINE_STEP") or "-".join(command[:2])
+    is_step = command[0] == "step" and len(command) == 2
+    step = command[1] if is_step else (env.get("SUPPLYCHAIN_PIPELINE_STEP") or "-".join(command[:2]))
     bucket = env.get("SUPPLYCHAIN_ARTIFACT_BUCKET")
     if step == QUARANTINE_STEP and env.get("SUPPLYCHAIN_LAKE_ROOT", "").startswith("s3://"):
         publish_quarantine_rates(env["SUPPLYCHAIN_LAKE_ROOT"], env.get("SUPPLYCHAIN_ENVIRONMENT", "dev"))
-    code = subprocess.run(command).returncode
+    code = run_pipeline_step(step) if is_step else subprocess.run(command).returncode
     record = {
         "run_id": run_id,
         "step": step,
@@ -59,6 +63,34 @@ def main(argv: list[str] | None = None) -> int:
     else:
         log.warning("SUPPLYCHAIN_ARTIFACT_BUCKET is not set: dbt artifacts are not kept")
     return code
+
+
+def run_pipeline_step(name: str) -> int:
+    """One step of the pipeline definition, with the stages' default options and the settings from the environment
+    (SUPPLYCHAIN_LAKE_ROOT, SUPPLYCHAIN_TARGET, SUPPLYCHAIN_RUN_DATE, ...); 0 on success, 1 on a failure (logged)."""
+    import tempfile
+
+    from foundation.settings import Settings
+    from foundation.stage import Resources
+    from ingestion.stage import IngestOptions
+    from orchestration.pipeline import STEPS
+    from orchestration.step_actions import PipelineOptions, RunContext, run_step
+
+    by_name = {s.name: s for s in STEPS}
+    if name not in by_name:
+        log.error("unknown step %s; the pipeline's steps are: %s", name, ", ".join(by_name))
+        return 2
+    settings = Settings.from_env()
+    options = PipelineOptions(ingest=IngestOptions(**IngestOptions.settings_defaults(settings)))
+    context = RunContext(Resources.from_settings(settings), options, Path(tempfile.mkdtemp(prefix="step-")))
+    try:
+        figures = run_step(by_name[name], context)
+    except Exception as failure:  # the exit code tells Step Functions; the message tells a person
+        log.error("step %s failed: %s", name, failure)
+        log.debug("the failure in full", exc_info=failure)
+        return 1
+    log.info("step %s: %s", name, json.dumps(figures, default=str))
+    return 0
 
 
 def artifact_prefix(run_id: str, step: str) -> str:

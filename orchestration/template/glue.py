@@ -20,7 +20,7 @@ from orchestration.template.cfn import (
     sub,
 )
 
-# What the ingestion package needs beyond Glue 5.0's own modules: pyarrow.fs (ingestion/io/lake.py), pinned to the
+# What the ingestion package needs beyond Glue 5.0's own modules: pyarrow.fs (foundation/lake.py), pinned to the
 # version the Glue-runtime tests run (ci/glue5-requirements.txt; a test keeps the two equal), since the version
 # Glue bundles is not one the tests have seen.
 GLUE_PYTHON_MODULES = ("pyarrow==26.0.1",)

@@ -37,8 +37,8 @@ def _target_flag(parser: argparse.ArgumentParser) -> None:
 
 
 def docs_command(args, settings=None) -> int:
+    from foundation.warehouse.build import WarehouseOptions
     from supplychain.analyst.docs_site import generate_docs, site_url, start_server
-    from supplychain.warehouse.build import WarehouseOptions
 
     warehouse = WarehouseOptions.from_env(args.target)
     folder = generate_docs(warehouse.target, warehouse.duckdb_path)
@@ -60,9 +60,9 @@ def docs_command(args, settings=None) -> int:
 
 
 def report_command(args, settings=None) -> int:
+    from foundation.warehouse.build import WarehouseOptions
+    from foundation.warehouse.io import connect
     from supplychain.analyst.report import build_report
-    from supplychain.analyst.report.warehouse import connect
-    from supplychain.warehouse.build import WarehouseOptions
 
     warehouse = WarehouseOptions.from_env(args.target)
     with connect(warehouse) as connection:

@@ -12,7 +12,7 @@ import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from supplychain.warehouse.dbt_runner import run_dbt, target_folder
+from foundation.warehouse.dbt_runner import run_dbt, target_folder
 
 log = logging.getLogger(__name__)
 DEFAULT_PORT = 8080

@@ -13,6 +13,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from foundation.options import StageOptions, flag
+from foundation.settings import parse_date
 from supplychain.sample_data.catalog import build_lanes, build_products, build_warehouses, stocking_plan
 from supplychain.sample_data.dirty import DirtInjector
 from supplychain.sample_data.masters import WAREHOUSE_COLUMNS, MasterFeed
@@ -26,24 +28,34 @@ DIRTY_ROWS_PATH = "_generator/dirty_rows.jsonl"
 
 
 @dataclass(frozen=True)
-class GeneratorOptions:
-    seed: int = 42
-    sales_rows: int = 100_000
-    start: dt.date = dt.date(2023, 1, 1)
-    end: dt.date = dt.date(2025, 12, 31)
-    products: int = 200
-    warehouses: int = 7
-    dirty_rate: float = 0.01
-    event_days: int = 14
-    force: bool = False
+class GeneratorOptions(StageOptions):
+    seed: int = flag(42, "random seed: the same seed writes the same drops")
+    sales_rows: int = flag(100_000, "about this many sales lines")
+    start: dt.date = flag(dt.date(2023, 1, 1), "first business day", parse=lambda t: parse_date(t, "--start"))
+    end: dt.date = flag(dt.date(2025, 12, 31), "last business day", parse=lambda t: parse_date(t, "--end"))
+    products: int = flag(200, "products in the master")
+    warehouses: int = flag(7, "warehouses (at least one per region)")
+    dirty_rate: float = flag(0.01, "share of defective records")
+    event_days: int = flag(14, "days of streamed order events")
+    force: bool = flag(False, "replace raw data already in the lake")
 
-    def __post_init__(self):
+    def validate(self):
         if self.end <= self.start:
             raise ValueError(f"--end {self.end} must be after --start {self.start}")
         if not 0 <= self.dirty_rate < 0.5:
             raise ValueError(f"--dirty-rate {self.dirty_rate} must be in [0, 0.5)")
         if self.sales_rows < 100 or self.products < 10 or self.warehouses < 5:
             raise ValueError("need at least 100 sales rows, 10 products and 5 warehouses (one per region)")
+
+
+def run(options: GeneratorOptions, resources) -> dict:
+    """The stage entry point (foundation.stage): the sample drops into the lake's raw zone (a local lake only)."""
+    if not resources.lake.is_local:
+        raise ValueError(f"the sample generator writes a local lake, not {resources.lake.root}: generate into a folder "
+                         "and upload it (`supplychain aws upload-data`)")  # fmt: skip
+    manifest = generate(Path(resources.lake.root), options)
+    log.info("generated %s in %.1fs", json.dumps(manifest["rows"]), manifest["seconds"])
+    return {"generated": True}
 
 
 def generate(lake_root: Path, options: GeneratorOptions) -> dict:

@@ -11,13 +11,13 @@ from unittest import mock
 import duckdb
 import pytest
 
+from foundation.lake import Lake
+from foundation.warehouse.build import WarehouseOptions, build
+from foundation.warehouse.contract import PROJECT_DIR
 from ingestion.batch import RunOptions
-from ingestion.io.lake import Lake
 from ingestion.runner import ingest_all
 from supplychain.cli import main
 from supplychain.sample_data.generate import generate
-from supplychain.warehouse.build import WarehouseOptions, build
-from supplychain.warehouse.contract import PROJECT_DIR
 from tests.analyst.synthetic_outputs import add_synthetic_forecasts, add_synthetic_plan
 from tests.warehouse.conftest import WAREHOUSE_SAMPLE
 

@@ -92,7 +92,7 @@ def second_run_on_one_lake(folder: Path) -> FaultOutcome:
 PUBLISH_AND_DIE = textwrap.dedent(
     """
     import os, shutil, signal, sys
-    from ingestion.io.lake import Lake
+    from foundation.lake import Lake
 
     root, table, partition, die_after = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
     lake = Lake(root)

@@ -13,14 +13,14 @@ import time
 
 import pytest
 
-from ingestion.io.lake import Lake
-from ingestion.io.lake_lock import LOCK_NAME, LakeBusyError, lake_lock
+from foundation.lake import Lake
+from foundation.lake_lock import LOCK_NAME, LakeBusyError, lake_lock
 
 HOLD = textwrap.dedent(
     """
     import sys, time
-    from ingestion.io.lake import Lake
-    from ingestion.io.lake_lock import lake_lock
+    from foundation.lake import Lake
+    from foundation.lake_lock import lake_lock
     with lake_lock(Lake(sys.argv[1]), "supplychain ingest"):
         print("held", flush=True)
         time.sleep(60)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 
-from ingestion.io.lake import RETIRED, Lake
+from foundation.lake import RETIRED, Lake
 
 
 def table_with(root, partition: str, text: str):

@@ -13,8 +13,8 @@ from pathlib import Path
 import pyarrow.dataset as ds
 import pytest
 
+from foundation.lake import Lake
 from ingestion.batch import RunOptions, bookmark_path, ingest_source
-from ingestion.io.lake import Lake
 from ingestion.quality import QualityGateError
 from ingestion.runner import ingest_all
 from ingestion.sources import BATCH_SOURCES, REGIONS

@@ -6,8 +6,8 @@ import datetime as dt
 
 import pytest
 
+from foundation.lake import Lake, MissingInputError
 from ingestion.batch import RunOptions, new_drops, save_bookmark
-from ingestion.io.lake import Lake, MissingInputError
 from ingestion.sources import SALES
 
 

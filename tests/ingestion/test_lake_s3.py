@@ -11,8 +11,8 @@ from pathlib import Path
 import boto3
 import pytest
 
+from foundation.lake import Lake, MissingInputError
 from ingestion.batch import RunOptions, new_drops, save_bookmark
-from ingestion.io.lake import Lake, MissingInputError
 from ingestion.sources import SALES
 
 BUCKET = "supply-chain-data-lake"

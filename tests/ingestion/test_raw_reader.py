@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ingestion.io.lake import Lake
+from foundation.lake import Lake
 from ingestion.io.raw_reader import RawFileError, read_csv_drops, read_json_drops
 
 pytestmark = pytest.mark.spark

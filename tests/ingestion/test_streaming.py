@@ -6,8 +6,8 @@ import json
 
 import pytest
 
+from foundation.lake import Lake
 from ingestion.batch import RunOptions
-from ingestion.io.lake import Lake
 from ingestion.quality import QualityGateError
 from ingestion.streaming import ingest_events
 

@@ -67,13 +67,17 @@ def test_the_fixed_rule_ignores_costs_and_the_cost_rule_sets_one_level_per_serie
 
 
 def test_the_cli_defaults_to_the_cost_rule_and_a_level_fixes_it():
-    from types import SimpleNamespace
+    import argparse
 
-    from optimization.run import options_from
-    from supplychain.cli import _levels
+    from foundation.options import add_flags
+    from optimization.options import OptimizeOptions, options_from
 
-    flags = {"default_lead_time_days": 14, "solver": "cbc", "time_limit": 10.0, "gap": 0.001, "workers": 2}
-    assert options_from(SimpleNamespace(service_level=None, **flags))[0].level_rule == "cost"
-    fixed = options_from(SimpleNamespace(service_level=0.97, **flags))[0]
+    parser = argparse.ArgumentParser()
+    add_flags(parser, OptimizeOptions)
+    assert options_from(OptimizeOptions.from_args(parser.parse_args([])))[0].level_rule == "cost"
+    fixed = options_from(OptimizeOptions.from_args(parser.parse_args(["--service-level", "0.97"])))[0]
     assert (fixed.level_rule, fixed.service_level) == ("fixed", 0.97)
-    assert _levels("cost,0.99") == [None, 0.99]
+    swept = OptimizeOptions.from_args(parser.parse_args(["--evaluate-service-levels", "cost,0.99"]))
+    assert swept.evaluate_service_levels == (None, 0.99)
+    with pytest.raises(ValueError, match=r"--service-level 1.0 must be in \[0.5, 1\)"):
+        OptimizeOptions(service_level=1.0)

@@ -60,7 +60,7 @@ def test_upload_data_puts_glue_code_and_raw_drops_under_their_keys(aws, environm
     code = {o["Key"] for o in s3.list_objects_v2(Bucket=environment.deployment_bucket, Prefix="glue/")["Contents"]}
     assert {f"glue/jobs/{job}.py" for wave in INGEST_WAVES for job in wave} <= code
     package = s3.get_object(Bucket=environment.deployment_bucket, Key=uploads.GLUE_PACKAGE_KEY)["Body"].read()
-    assert {"ingestion/glue.py", "supplychain/config.py"} <= set(zipfile.ZipFile(BytesIO(package)).namelist())
+    assert {"ingestion/glue.py", "foundation/settings.py"} <= set(zipfile.ZipFile(BytesIO(package)).namelist())
     landed = {o["Key"] for o in s3.list_objects_v2(Bucket=lake, Prefix="raw/")["Contents"]}
     assert landed == {"raw/sales/year=2025/month=06/day=30/sales_20250630_ab12.csv", summary.marker}
     assert summary.marker.startswith("raw/_uploads/") and summary.drops_uploaded == 1

@@ -10,8 +10,8 @@ from unittest import mock
 
 import pytest
 
+from foundation.lake import Lake
 from ingestion.batch import RunOptions
-from ingestion.io.lake import Lake
 from ingestion.runner import ingest_all
 from supplychain.sample_data.generate import GeneratorOptions, generate
 

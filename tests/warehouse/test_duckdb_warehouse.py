@@ -13,8 +13,8 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import pytest
 
-from ingestion.io.lake import Lake
-from supplychain.warehouse.build import BuildFailedError, WarehouseOptions, build
+from foundation.lake import Lake
+from foundation.warehouse.build import BuildFailedError, WarehouseOptions, build
 
 pytestmark = [pytest.mark.spark, pytest.mark.e2e, pytest.mark.dbt]
 
@@ -130,13 +130,14 @@ def test_forecasts_flow_back_into_the_warehouse(lake_copy, warehouse, tmp_path):
     """supplychain forecast's path: demand from the marts, forecasts to the lake, loaded and modelled by dbt."""
     from forecasting.outputs import output_tables
     from forecasting.pipeline import ForecastOptions, run_forecast
-    from forecasting.warehouse_io import read_demand, write_outputs
+    from foundation.warehouse.io import read_demand, write_outputs
 
     live = tmp_path / "warehouse.duckdb"
     shutil.copyfile(warehouse.duckdb_path, live)
     history, attributes = read_demand("local", live)
     result = run_forecast(history, attributes, ForecastOptions(horizon=2, n_windows=3, n_jobs=1))
-    write_outputs(Lake(str(lake_copy)), output_tables(result, attributes, dt.datetime(2024, 5, 1)), result.report)
+    write_outputs(Lake(str(lake_copy)), output_tables(result, attributes, dt.datetime(2024, 5, 1)), result.report,
+                  source="forecasts", stage="forecast")
     build(Lake(str(lake_copy)), WarehouseOptions(target="local", duckdb_path=live), ["--select", "source:forecasts+"])
     with duckdb.connect(str(live), read_only=True) as connection:
         rows, series = connection.execute(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import yaml
 
-from supplychain.warehouse.contract import PROJECT_DIR
+from foundation.warehouse.contract import PROJECT_DIR
 
 # Keys, the target, and bookkeeping that no model uses as a predictor.
 NOT_FEATURES = {

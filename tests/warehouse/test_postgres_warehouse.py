@@ -6,9 +6,9 @@ import psycopg
 import pyarrow.dataset as ds
 import pytest
 
-from ingestion.io.lake import Lake
-from supplychain.warehouse.build import WarehouseOptions, build, check_processed_zone
-from supplychain.warehouse.load_postgres import load_postgres, postgres_dsn
+from foundation.lake import Lake
+from foundation.warehouse.build import WarehouseOptions, build, check_processed_zone
+from foundation.warehouse.load_postgres import load_postgres, postgres_dsn
 
 pytestmark = [pytest.mark.spark, pytest.mark.e2e, pytest.mark.dbt, pytest.mark.postgres]
 
@@ -45,7 +45,7 @@ def test_dbt_build_passes_with_materialized_views(processed_lake, postgres_serve
 
 
 def test_forecasting_reads_weekly_demand_from_postgres(processed_lake, postgres_server):
-    from forecasting.warehouse_io import read_demand
+    from foundation.warehouse.io import read_demand
 
     history, attributes = read_demand("postgres", None)
     with psycopg.connect(postgres_dsn()) as connection:

@@ -9,10 +9,10 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import pytest
 
-from ingestion.io.lake import Lake
-from supplychain.warehouse.build import check_processed_zone
-from supplychain.warehouse.contract import source_tables
-from supplychain.warehouse.processed_zone import ProcessedZoneError
+from foundation.lake import Lake
+from foundation.warehouse.build import check_processed_zone
+from foundation.warehouse.contract import source_tables
+from foundation.warehouse.processed_zone import ProcessedZoneError
 
 pytestmark = [pytest.mark.spark, pytest.mark.e2e]
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from supplychain.warehouse.build import redshift_load_sql
-from supplychain.warehouse.contract import PROJECT_DIR, source_tables
-from supplychain.warehouse.dbt_runner import dbt_command, dbt_environment
+from foundation.warehouse.build import redshift_load_sql
+from foundation.warehouse.contract import PROJECT_DIR, source_tables
+from foundation.warehouse.dbt_runner import dbt_command, dbt_environment
 
 pytestmark = [pytest.mark.dbt]
 SQLFLUFF = str(Path(sys.executable).with_name("sqlfluff"))

@@ -12,8 +12,8 @@ import agate
 import pytest
 from dbt.adapters.redshift.relation_configs.materialized_view import RedshiftMaterializedViewConfig
 
-from supplychain.warehouse.contract import PROJECT_DIR
-from supplychain.warehouse.dbt_runner import dbt_command, dbt_environment
+from foundation.warehouse.contract import PROJECT_DIR
+from foundation.warehouse.dbt_runner import dbt_command, dbt_environment
 
 pytestmark = [pytest.mark.dbt]
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from supplychain.warehouse.contract import PROJECT_DIR
+from foundation.warehouse.contract import PROJECT_DIR
 
 pytestmark = [pytest.mark.dbt]
 

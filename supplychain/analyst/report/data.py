@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from supplychain.analyst.report.warehouse import MART_SCHEMA, existing_tables, query
+from foundation.warehouse.io import MART_SCHEMA, existing_tables, full_weeks_sql, query
 
 TOP_PRODUCTS = 6
 HISTORY_WEEKS = 52
@@ -95,17 +95,7 @@ def _history(connection, schema: str) -> pd.DataFrame:
     them: a partial week would read as a drop in demand)."""
     frame = query(
         connection,
-        f"""
-        with weeks as (
-            select
-                demand_features_weekly.*,
-                max(week_start) over (partition by series_id) as last_week_start
-            from {schema}.demand_features_weekly
-        )
-        select product_id, category, current_region_code as region_code, week_start, units_sold
-        from weeks
-        where not (is_partial_week and (series_week_number = 1 or week_start = last_week_start))
-        """,
+        full_weeks_sql("product_id, category, current_region_code as region_code, week_start, units_sold", schema),
     )
     if frame.empty:
         raise ValueError(f"{schema}.demand_features_weekly holds no full weeks of demand — run `supplychain build`")

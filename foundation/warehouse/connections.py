@@ -9,7 +9,7 @@ import os
 import time
 from collections.abc import Callable
 
-from supplychain.redaction import redact
+from foundation.redaction import redact
 
 log = logging.getLogger(__name__)
 # Three tries over about 3 s by default; SUPPLYCHAIN_CONNECT_RETRIES=0 fails at once (tests, CI).

@@ -10,7 +10,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from supplychain.warehouse.contract import PROJECT_DIR
+from foundation.warehouse.contract import PROJECT_DIR
 
 log = logging.getLogger(__name__)
 PROFILES_DIR = PROJECT_DIR / "profiles"

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import duckdb
 
-from ingestion.io.lake import Lake
-from supplychain.warehouse.processed_zone import TableFiles
+from foundation.lake import Lake
+from foundation.warehouse.processed_zone import TableFiles
 
 log = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-from ingestion.io.lake import Lake
+from foundation.lake import Lake
 
 log = logging.getLogger(__name__)
 LOCK_NAME = "_lake.lock"

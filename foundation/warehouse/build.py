@@ -1,4 +1,4 @@
-"""`supplychain load` and `supplychain build`: the processed zone into a target, then the dbt project over it.
+"""The warehouse load and build: the processed zone into a target, then the dbt project over it.
 
 On the embedded DuckDB target the build is write-audit-publish: the warehouse file is copied, loaded and built
 (models and every test) aside, and only a build that passes replaces the live file, so a failed build leaves the
@@ -18,10 +18,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from ingestion.io.lake import Lake
-from supplychain.warehouse.contract import PROJECT_DIR, source_tables
-from supplychain.warehouse.dbt_runner import dbt_command, dbt_environment, run_dbt
-from supplychain.warehouse.processed_zone import TableFiles, check_table
+from foundation.lake import Lake
+from foundation.warehouse.contract import PROJECT_DIR, source_tables
+from foundation.warehouse.dbt_runner import dbt_command, dbt_environment, run_dbt
+from foundation.warehouse.processed_zone import TableFiles, check_table
 
 log = logging.getLogger(__name__)
 TARGETS = ("local", "postgres", "redshift")
@@ -70,11 +70,11 @@ def load(lake: Lake, options: WarehouseOptions, duckdb_path: Path | None = None)
     """Checks the processed zone and makes it the target's processed schema."""
     checked = check_processed_zone(lake)
     if options.target == "local":
-        from supplychain.warehouse.load_duckdb import load_duckdb
+        from foundation.warehouse.load_duckdb import load_duckdb
 
         load_duckdb(duckdb_path or options.duckdb_path, lake, checked, options.source_schema)
     elif options.target == "postgres":
-        from supplychain.warehouse.load_postgres import load_postgres, postgres_dsn
+        from foundation.warehouse.load_postgres import load_postgres, postgres_dsn
 
         load_postgres(postgres_dsn(), lake, checked, options.source_schema)
     else:
@@ -120,11 +120,13 @@ def build(lake: Lake, options: WarehouseOptions, dbt_args: list[str] | None = No
     return run_dbt_step(lake, options, ["build", *(dbt_args or [])])
 
 
-def run_dbt_step(lake: Lake, options: WarehouseOptions, args: list[str]) -> float:
-    """Load, then one dbt command (`build ...`, `snapshot`); on DuckDB write-audit-publish. Returns seconds."""
+def run_dbt_step(lake: Lake, options: WarehouseOptions, args: list[str], load_first: bool = True) -> float:
+    """Load (unless the caller has: the pipeline loads as its own step), then one dbt command (`build ...`,
+    `snapshot`); on DuckDB write-audit-publish. Returns seconds."""
     started = time.perf_counter()
     if options.target != "local":
-        load(lake, options)
+        if load_first:
+            load(lake, options)
         _raise_on_failure(run_dbt(args, options.target))
         return time.perf_counter() - started
     live = options.duckdb_path
@@ -136,7 +138,8 @@ def run_dbt_step(lake: Lake, options: WarehouseOptions, args: list[str]) -> floa
     _remove_database(work)
     if live.exists():
         shutil.copyfile(live, work)  # incremental models and snapshots carry on from the live state
-    load(lake, options, duckdb_path=work)
+    if load_first:
+        load(lake, options, duckdb_path=work)
     result = run_dbt(args, "local", env={"SUPPLYCHAIN_DUCKDB_PATH": str(work)})
     if not result.ok:
         _remove_database(failed)

@@ -14,8 +14,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from pyarrow import fs
 
-from ingestion.io.lake import Lake
-from supplychain.warehouse.contract import SourceTable
+from foundation.lake import Lake
+from foundation.warehouse.contract import SourceTable
 
 MONTH_PARTITION = re.compile(r"^(?P<column>\w+_month)=(?P<year>\d{4})-(?P<month>\d{2})$")
 

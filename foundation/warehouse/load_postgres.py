@@ -13,9 +13,9 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from ingestion.io.lake import Lake
-from supplychain.warehouse.connections import connect_postgres, postgres_dsn  # noqa: F401 (re-exported)
-from supplychain.warehouse.processed_zone import TableFiles
+from foundation.lake import Lake
+from foundation.warehouse.connections import connect_postgres, postgres_dsn  # noqa: F401 (re-exported)
+from foundation.warehouse.processed_zone import TableFiles
 
 log = logging.getLogger(__name__)
 
