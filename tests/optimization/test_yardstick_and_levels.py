@@ -70,7 +70,8 @@ def test_the_cli_defaults_to_the_cost_rule_and_a_level_fixes_it():
     import argparse
 
     from foundation.options import add_flags
-    from optimization.options import OptimizeOptions, options_from
+    from optimization.options import OptimizeOptions
+    from optimization.run import options_from
 
     parser = argparse.ArgumentParser()
     add_flags(parser, OptimizeOptions)

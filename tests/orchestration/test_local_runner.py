@@ -52,7 +52,7 @@ def execute(tmp_path, actions, steps=None, resumes=None):
     steps = steps or select_steps("local")
     record = new_record(tmp_path, "run-1" if resumes is None else "run-2", "local", [s.name for s in steps], resumes)
     out = io.StringIO()
-    code = run_pipeline(RunContext(argparse.Namespace(), None, record.folder), steps, record, actions, out=out)
+    code = run_pipeline(RunContext(None, None, record.folder), steps, record, actions, out=out)
     return code, RunRecord.load(record.path), out.getvalue()
 
 
@@ -66,8 +66,8 @@ def test_every_step_runs_in_order_with_each_ingestion_wave_together(tmp_path):
         ["ingest-inventory", "ingest-sales", "ingest-shipments", "ingest-transfer-lanes", "ingest-order-events"],
     ]
     assert [c[0] for c in actions.calls[3:]] == [
-        "load", "source-freshness", "build-warehouse", "snapshot", "forecast", "build-forecast-marts", "optimize",
-        "build-plan-marts", "docs-generate", "planning-report",
+        "load", "source-freshness", "build-warehouse", "snapshot", "forecast", "load-forecasts",
+        "build-forecast-marts", "optimize", "load-plan", "build-plan-marts", "docs-generate", "planning-report",
     ]  # fmt: skip
     assert all(s.status == "succeeded" and s.seconds is not None for s in record.steps)
     assert next(s for s in record.steps if s.name == "ingest-sales").figures == {"rows_read": 10}

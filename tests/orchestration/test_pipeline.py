@@ -35,14 +35,16 @@ def test_runtimes_skip_their_own_steps_and_drop_dependencies_on_them():
 
 
 def test_the_order_after_ingestion():
-    assert names(steps_for("aws"))[-9:] == [
+    assert names(steps_for("aws"))[-11:] == [
         "load",
         "source-freshness",
         "build-warehouse",
         "snapshot",
         "forecast",
+        "load-forecasts",
         "build-forecast-marts",
         "optimize",
+        "load-plan",
         "build-plan-marts",
         "docs-generate",
     ]
@@ -58,25 +60,44 @@ def test_waves_run_independent_steps_together_and_keep_the_rest_in_line():
     assert all(len(group) == 1 for group in grouped[3:])
 
 
-def test_commands_say_what_runs():
+def test_steps_name_the_entry_point_they_run():
     by_name = {s.name: s for s in STEPS}
-    assert by_name["ingest-sales"].command == ("supplychain", "ingest", "--only", "sales")
-    assert by_name["build-forecast-marts"].command == ("dbt", "build", "--select", "source:forecasts+")
-    assert by_name["source-freshness"].command == (
-        "dbt", "source", "freshness", "--select", "source:erp", "source:wms", "source:events",
+    assert (by_name["ingest-sales"].action, by_name["ingest-sales"].args) == ("ingest", ("sales",))
+    assert by_name["ingest-sales"].ingestion_job == "sales"
+    assert by_name["build-forecast-marts"].args == ("build", "--select", "source:forecasts+")
+    assert by_name["source-freshness"].args == (
+        "source", "freshness", "--select", "source:erp", "source:wms", "source:events",
     )  # fmt: skip
     assert by_name["build-warehouse"].after == ("source-freshness",)
-    assert by_name["build-warehouse"].is_dbt and "source:forecasts+" in by_name["build-warehouse"].command
+    assert by_name["build-warehouse"].is_dbt and "source:forecasts+" in by_name["build-warehouse"].args
     assert by_name["forecast"].stage == "forecast" and not by_name["forecast"].retryable
     assert by_name["crawl-raw"].platform is Platform.GLUE_CRAWLER and by_name["crawl-raw"].command == ()
+    # The pipeline image's entry script takes the step's name and runs the same action as the local runner.
+    assert by_name["forecast"].command == ("step", "forecast")
     assert all(s.timeout_seconds > 0 for s in STEPS)
+
+
+def test_the_pipeline_loads_each_stages_outputs_before_building_their_marts():
+    by_name = {s.name: s for s in STEPS}
+    assert by_name["load-forecasts"].action == "load" and by_name["load-forecasts"].after == ("forecast",)
+    assert by_name["build-forecast-marts"].after == ("load-forecasts",)
+    assert by_name["load-plan"].action == "load" and by_name["load-plan"].after == ("optimize",)
+    assert by_name["build-plan-marts"].after == ("load-plan",)
+
+
+def test_every_action_a_step_names_exists():
+    from orchestration.step_actions import ACTIONS
+
+    assert {s.action for s in STEPS if s.action} <= set(ACTIONS)
 
 
 def test_from_and_only_select_steps_in_pipeline_order():
     assert names(select_steps("local", from_step="forecast")) == [
         "forecast",
+        "load-forecasts",
         "build-forecast-marts",
         "optimize",
+        "load-plan",
         "build-plan-marts",
         "docs-generate",
         "planning-report",

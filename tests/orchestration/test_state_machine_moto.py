@@ -113,7 +113,7 @@ def test_success_runs_every_step_in_order_and_publishes_a_summary(stack):
     assert {f"ingest-{job.replace('_', '-')}" for job in JOBS} <= set(states)
     ecs_calls = [json.loads(body) for body in messages(stack, stack["ecs_queue"])]
     assert [c["step"] for c in ecs_calls] == ECS_STEPS  # the ECS steps ran one after another, in pipeline order
-    assert ecs_calls[0]["command"] == ["supplychain", "load"] and ecs_calls[0]["run_id"] == "run-1"
+    assert ecs_calls[0]["command"] == ["step", "load"] and ecs_calls[0]["run_id"] == "run-1"
     glue = stack["aws"]("glue")
     for job in JOBS:
         runs = glue.get_job_runs(JobName=stack["values"][names.glue_job_key(job)])["JobRuns"]
