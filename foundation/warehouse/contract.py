@@ -25,7 +25,8 @@ class SourceTable:
         return [name for name, _ in self.columns]
 
 
-def source_tables(project_dir: Path = PROJECT_DIR) -> list[SourceTable]:
+def source_tables(project_dir: Path | None = None) -> list[SourceTable]:
+    project_dir = project_dir or PROJECT_DIR  # read at call time: a test may point it at a project copy
     tables = []
     for path in sorted(project_dir.glob(SOURCES_GLOB)):
         for source in yaml.safe_load(path.read_text())["sources"]:
