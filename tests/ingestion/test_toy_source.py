@@ -87,7 +87,8 @@ def generate_suppliers(lake_root: Path) -> None:
         ["S2", "Globex", "EAST", "2024-01-01T08:00:00"],
         ["S3", "Initech", "MARS", "2024-01-01T08:00:00"],
     ])  # fmt: skip
-    zone.write_rows(zone.drop_path("suppliers", second, "csv"), header, [["S2", "Globex Ltd", "EAST", "2024-01-02T08:00:00"]])
+    correction = ["S2", "Globex Ltd", "EAST", "2024-01-02T08:00:00"]
+    zone.write_rows(zone.drop_path("suppliers", second, "csv"), header, [correction])
 
 
 @pytest.fixture
