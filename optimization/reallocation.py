@@ -78,17 +78,23 @@ def _solver(options: SolverOptions):
 
 def check_product(product_id: str, sites: pd.DataFrame, lanes: pd.DataFrame) -> list[str]:
     """Problems that make a warehouse unusable for this product, each naming product and warehouse."""
+    return [message for _, message in unusable_sites(product_id, sites, lanes)]
+
+
+def unusable_sites(product_id: str, sites: pd.DataFrame, lanes: pd.DataFrame) -> list[tuple[str, str]]:
+    """(warehouse id, problem) for each reason a warehouse cannot take part in this product's plan."""
     problems = []
     for site in sites.itertuples():
+        where = f"product {product_id} at {site.warehouse_id}"
         if site.on_hand_qty < 0:
-            problems.append(f"product {product_id} at {site.warehouse_id}: negative stock {site.on_hand_qty}")
+            problems.append((site.warehouse_id, f"{where}: negative stock {site.on_hand_qty}"))
         if site.capacity_units is None or not site.capacity_units >= 0:
-            problems.append(f"product {product_id} at {site.warehouse_id}: no capacity recorded")
+            problems.append((site.warehouse_id, f"{where}: no capacity recorded"))
         connected = lanes[
             (lanes["from_warehouse_id"] == site.warehouse_id) | (lanes["to_warehouse_id"] == site.warehouse_id)
         ]
         if connected.empty and len(sites) > 1:
-            problems.append(f"product {product_id} at {site.warehouse_id}: no transfer lane to or from it")
+            problems.append((site.warehouse_id, f"{where}: no transfer lane to or from it"))
     return problems
 
 
@@ -117,8 +123,9 @@ def plan_product(product_id: str, sites: pd.DataFrame, lanes: pd.DataFrame, opti
     protection interval), safety_stock, target_level, capacity_units, unit_margin, holding_cost and optionally
     lead_time_days (the site's replenishment lead time, which sets its protection interval) and protected_sigma
     (the spread of protected_demand); lanes: from/to warehouse, transfer_cost_per_unit, lead_time_days."""
-    problems = check_product(product_id, sites, lanes)
-    bad = {p.split(" at ")[1].split(":")[0] for p in problems}
+    unusable = unusable_sites(product_id, sites, lanes)
+    problems = [message for _, message in unusable]
+    bad = {warehouse_id for warehouse_id, _ in unusable}
     sites = sites[~sites["warehouse_id"].isin(bad)].set_index("warehouse_id")
     # A move helps only if it lands before an order the destination places today would (its own lead time).
     protection = (
@@ -164,7 +171,9 @@ def plan_product(product_id: str, sites: pd.DataFrame, lanes: pd.DataFrame, opti
         model += excess[w] >= after - site["target_level"], f"excess_{w}"
         model += after <= max(site["capacity_units"], site["inventory_position"]), f"capacity_{w}"
     status = pulp.LpStatus[model.solve(_solver(options))]
-    if status not in ("Optimal", "Not Solved") and status != "Integer Feasible":
+    # A run stopped by the time limit reports "Not Solved" whether or not it found a plan: what counts is whether
+    # it holds a solution (proven optimal, or feasible when the limit struck).
+    if model.sol_status not in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible):
         problems.append(f"product {product_id}: solver status {status}")
         return ProductPlan(product_id, [], status, problems)
     lead = dict(
