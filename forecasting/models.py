@@ -26,6 +26,15 @@ BASELINES = ("SeasonalNaive", "MovingAverage7d")
 CONTINUOUS_PATTERNS = ("smooth", "erratic")
 
 
+# The fallback and the recent-mean candidate: the mean of the last four weeks, under one name everywhere.
+RECENT_WEEKS = 4
+FALLBACK = f"WindowAverage{RECENT_WEEKS}"
+
+
+def recent_average():
+    return WindowAverage(window_size=RECENT_WEEKS, alias=FALLBACK)
+
+
 def baseline_models(season_length: int = SEASON_WEEKS) -> list:
     return [SeasonalNaive(season_length=season_length), Naive(alias="MovingAverage7d")]
 
@@ -34,7 +43,7 @@ def continuous_models(season_length: int = SEASON_WEEKS) -> list:
     """For series that sell most weeks: level, trend and yearly season."""
     return [
         *baseline_models(season_length),
-        WindowAverage(window_size=4, alias="WindowAverage4"),
+        recent_average(),
         AutoETS(season_length=1, alias="AutoETS"),
         AutoTheta(season_length=season_length, alias="AutoTheta"),
         MSTL(season_length=season_length, trend_forecaster=AutoETS(model="ZZN"), alias="MSTL"),
@@ -45,7 +54,7 @@ def intermittent_models(season_length: int = SEASON_WEEKS) -> list:
     """For series with many zero weeks: size and interval forecast apart (Croston family) or aggregated."""
     return [
         *baseline_models(season_length),
-        WindowAverage(window_size=4, alias="WindowAverage4"),
+        recent_average(),
         CrostonOptimized(alias="CrostonOptimized"),
         ADIDA(alias="ADIDA"),
         IMAPA(alias="IMAPA"),
@@ -55,4 +64,4 @@ def intermittent_models(season_length: int = SEASON_WEEKS) -> list:
 
 def fallback_model():
     """For series too short to backtest, and for any fit that fails: the mean of the last four weeks."""
-    return WindowAverage(window_size=4, alias="WindowAverage4")
+    return recent_average()

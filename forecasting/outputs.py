@@ -9,12 +9,14 @@ import pandas as pd
 from forecasting.models import BASELINES
 from forecasting.pipeline import ForecastResult
 
-FILE_COLUMNS = ["unique_id", "ds", "model", "forecast", "lo_80", "hi_80", "lo_95", "hi_95"]
+# The warehouse declares these interval columns (models/staging/forecasts/_forecasts__sources.yml).
+WAREHOUSE_INTERVALS = ["lo_80", "hi_80", "lo_95", "hi_95"]
 
 
 def file_forecasts(result: ForecastResult) -> pd.DataFrame:
-    """File mode answers in the input's own terms: unique_id and ds join back to the history it was given."""
-    forecasts = result.forecasts[FILE_COLUMNS].sort_values(["unique_id", "ds"]).reset_index(drop=True)
+    """File mode answers in the input's own terms: unique_id and ds join back to the history it was given, with an
+    interval for each level the run was asked for."""
+    forecasts = result.forecasts.sort_values(["unique_id", "ds"]).reset_index(drop=True)
     return forecasts.assign(ds=pd.to_datetime(forecasts["ds"]).dt.date)
 
 
@@ -29,9 +31,12 @@ def output_tables(result: ForecastResult, attributes: pd.DataFrame | None, run_a
             forecasts[column] = None
     forecasts["week_start"] = pd.to_datetime(forecasts["week_start"]).dt.date
     forecasts["forecast_run_at"] = run_at
+    missing = [column for column in WAREHOUSE_INTERVALS if column not in forecasts]
+    if missing:
+        raise ValueError(f"the warehouse's forecast table needs the 80% and 95% intervals; this run lacks {missing}")
     demand_forecast = forecasts[
         ["series_id", "product_id", "warehouse_id", "region_code", "category", "model", "forecast_units",
-         "lo_80", "hi_80", "lo_95", "hi_95", "week_start", "forecast_run_at"]
+         *WAREHOUSE_INTERVALS, "week_start", "forecast_run_at"]
     ]  # fmt: skip
 
     backtest = result.backtest_metrics.rename(

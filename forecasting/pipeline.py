@@ -50,7 +50,7 @@ class ForecastOptions:
 
 @dataclass
 class ForecastResult:
-    forecasts: pd.DataFrame  # unique_id, ds, model, forecast, lo_80, hi_80, lo_95, hi_95
+    forecasts: pd.DataFrame  # unique_id, ds, model, forecast, lo_<level>, hi_<level> (forecast_columns)
     selection: pd.DataFrame  # unique_id, demand_pattern, treatment, model, history_weeks
     backtest_metrics: pd.DataFrame  # unique_id, model, abs_error, actual, weeks, wape, bias, mase
     accuracy: pd.DataFrame  # level, model, series, wape, accuracy, bias, mase, rmsse, is_chosen (held-out window)
@@ -261,7 +261,7 @@ def run_forecast(
         selection = _selection_table(prepared, classify(prepared.history), pd.Series(dtype=object), "BottomUp")
         report = _report(prepared, run, nodes, "BottomUp", pd.Series(dtype=object), timings, notes)
         forecasts = _own_weekdays(forecasts, prepared.offsets)
-        return ForecastResult(forecasts[_FORECAST_COLUMNS], selection, metrics, accuracy, report)
+        return ForecastResult(forecasts[forecast_columns(run.levels)], selection, metrics, accuracy, report)
 
     # Choose on the earlier windows, score on the last: models (per segment), ensemble, and how to reconcile.
     cutoffs = sorted(scored["cutoff"].unique())
@@ -306,7 +306,7 @@ def run_forecast(
     bottom_choice = _to_bottom(choice.rename("model").reset_index(), paths).set_index("unique_id")["model"]
     selection = _selection_table(prepared, classify(prepared.history), bottom_choice, method)
     report = _report(prepared, run, nodes, method, bottom_choice, timings, notes)
-    return ForecastResult(forecasts[_FORECAST_COLUMNS], selection, metrics, accuracy, report)
+    return ForecastResult(forecasts[forecast_columns(run.levels)], selection, metrics, accuracy, report)
 
 
 def _choose_reconciliation(choosing, choice, methods, summing, tags, paths, attributes) -> str:
@@ -367,7 +367,9 @@ def _series_metrics(scored: pd.DataFrame, history: pd.DataFrame, paths) -> pd.Da
     return _to_bottom(metrics.rename(columns={"error": "bias_units"}), paths)
 
 
-_FORECAST_COLUMNS = ["unique_id", "ds", "model", "forecast", "lo_80", "hi_80", "lo_95", "hi_95"]
+def forecast_columns(levels: tuple[int, ...]) -> list[str]:
+    """A result's forecast columns: the point forecast and one interval per configured level (lo_80, hi_80, ...)."""
+    return ["unique_id", "ds", "model", "forecast", *[f"{side}_{level}" for level in levels for side in ("lo", "hi")]]
 
 
 def _selection_table(prepared: PreparedHistory, patterns: pd.Series, choice: pd.Series, method: str) -> pd.DataFrame:
