@@ -93,3 +93,18 @@ def test_the_dockerfile_copies_what_exists_and_enters_through_the_entry_script()
     [entry] = [line for line in lines if line.startswith("ENTRYPOINT")]
     assert json.loads(entry.removeprefix("ENTRYPOINT ")) == ["python", "-m", "orchestration.docker.entrypoint"]
     assert any(line.startswith("USER ") and "root" not in line for line in lines)
+
+
+def test_a_pipeline_step_runs_in_process_through_the_step_actions(aws, bucket, tmp_path, monkeypatch, caplog):
+    """`step load` runs the same action the local runner does: on a lake with no processed zone it fails with the
+    load's own message and an exit code Step Functions sees; an unknown step is refused."""
+    monkeypatch.setenv("DBT_TARGET_PATH", str(tmp_path / "target"))
+    monkeypatch.setenv("SUPPLYCHAIN_ARTIFACT_BUCKET", bucket)
+    monkeypatch.setenv("SUPPLYCHAIN_RUN_ID", "run-9")
+    monkeypatch.setenv("SUPPLYCHAIN_LAKE_ROOT", str(tmp_path / "empty-lake"))
+    monkeypatch.setenv("SUPPLYCHAIN_DUCKDB_PATH", str(tmp_path / "warehouse.duckdb"))
+    assert entrypoint.main(["step", "load"]) == 1
+    assert "step load failed: " in caplog.text and "processed" in caplog.text
+    record = json.loads(aws("s3").get_object(Bucket=bucket, Key="runs/run-9/load/step.json")["Body"].read())
+    assert (record["step"], record["command"], record["exit_code"]) == ("load", ["step", "load"], 1)
+    assert entrypoint.main(["step", "no-such-step"]) == 2

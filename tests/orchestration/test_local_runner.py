@@ -135,3 +135,15 @@ def test_runs_lists_the_records_newest_first(tmp_path, capsys):
 def test_an_unknown_step_is_refused_with_the_list(tmp_path, caplog):
     assert main(["run", "--from", "publish", "--runs-dir", str(tmp_path)]) == 2
     assert "unknown step(s) publish" in caplog.text and "build-warehouse" in caplog.text
+
+
+def test_a_waves_progress_line_shows_the_totals_of_all_its_jobs():
+    from orchestration.local_runner import _brief
+
+    figures = {
+        "ingest-sales": {"status": "succeeded", "rows_read": 1000, "rows_quarantined": 8},
+        "ingest-inventory": {"status": "succeeded", "rows_read": 109, "rows_quarantined": 0},
+    }
+    assert _brief(figures) == "(status succeeded, rows_read 1109, rows_quarantined 8)"
+    figures["ingest-inventory"]["status"] = "no_new_files"
+    assert _brief(figures).startswith("(status mixed, ")
