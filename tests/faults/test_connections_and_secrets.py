@@ -17,7 +17,7 @@ from orchestration.local_runner import Actions, run_pipeline
 from orchestration.pipeline import select_steps
 from orchestration.run_records import RunRecord, new_record
 from orchestration.step_actions import RunContext
-from supplychain.warehouse import connections
+from foundation.warehouse import connections
 
 SECRET = "Secret123 with 'quotes' and \\ spaces"
 

@@ -75,8 +75,8 @@ def test_the_pipeline_runs_from_the_load_and_a_rerun_changes_nothing(lake_copy, 
     latest, earlier = all_runs(runs)
     assert (latest.status, earlier.status) == ("succeeded", "succeeded")
     assert [s.name for s in earlier.steps] == [
-        "load", "source-freshness", "build-warehouse", "snapshot", "forecast", "build-forecast-marts", "optimize",
-        "build-plan-marts", "docs-generate", "planning-report",
+        "load", "source-freshness", "build-warehouse", "snapshot", "forecast", "load-forecasts",
+        "build-forecast-marts", "optimize", "load-plan", "build-plan-marts", "docs-generate", "planning-report",
     ]  # fmt: skip
     assert report.stat().st_size > 100_000
     build = next(s for s in earlier.steps if s.name == "build-warehouse")
