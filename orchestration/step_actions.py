@@ -102,12 +102,9 @@ def _optimize(step: Step, context: RunContext) -> dict:
 
 
 def _report(step: Step, context: RunContext) -> dict:
-    from foundation.warehouse.io import connect
-    from supplychain.analyst.report import build_report
+    from supplychain.analyst.commands import write_planning_report
 
-    with connect(context.resources.warehouse) as connection:
-        written = build_report(connection, context.options.report)
-    print(f"planning report: {written.resolve()}", flush=True)
+    write_planning_report(context.resources.warehouse, context.options.report)
     return {"report": str(context.options.report)}
 
 

@@ -61,11 +61,17 @@ def docs_command(args, settings=None) -> int:
 
 def report_command(args, settings=None) -> int:
     from foundation.warehouse.build import WarehouseOptions
+
+    write_planning_report(WarehouseOptions.from_env(args.target), args.output)
+    return 0
+
+
+def write_planning_report(warehouse, output):
+    """The planning report from the marts of `warehouse` (a WarehouseOptions); the CLI and the pipeline call it."""
     from foundation.warehouse.io import connect
     from supplychain.analyst.report import build_report
 
-    warehouse = WarehouseOptions.from_env(args.target)
     with connect(warehouse) as connection:
-        written = build_report(connection, args.output)
+        written = build_report(connection, output)
     print(f"planning report: {written.resolve()}", flush=True)
-    return 0
+    return written

@@ -12,12 +12,12 @@ import pytest
 from psycopg.conninfo import conninfo_to_dict
 
 from foundation.redaction import redact
+from foundation.warehouse import connections
 from foundation.warehouse.connections import WarehouseUnreachableError, connect_postgres, postgres_dsn
 from orchestration.local_runner import Actions, run_pipeline
 from orchestration.pipeline import select_steps
 from orchestration.run_records import RunRecord, new_record
 from orchestration.step_actions import RunContext
-from foundation.warehouse import connections
 
 SECRET = "Secret123 with 'quotes' and \\ spaces"
 
