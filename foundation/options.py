@@ -57,8 +57,22 @@ def add_flags(parser: argparse.ArgumentParser, options: type, skip: tuple[str, .
         if isinstance(default, bool) and meta.get("parse") is None:
             kwargs["action"] = "store_true"
         else:
-            kwargs["type"] = meta.get("parse") or (type(default) if default is not None else str)
+            parse = meta.get("parse")
+            kwargs["type"] = _explained(parse) if parse else (type(default) if default is not None else str)
             if meta.get("choices"):
                 kwargs["choices"] = meta["choices"]
         shown = "" if default is None or isinstance(default, bool) else " (default %(default)s)"
         parser.add_argument(flag_name(field), help=meta["help"] + shown, **kwargs)
+
+
+def _explained(parse: Callable[[str], Any]) -> Callable[[str], Any]:
+    """The parser's own sentence in argparse's error (it would say only `invalid <lambda> value`)."""
+
+    def convert(text: str) -> Any:
+        try:
+            return parse(text)
+        except ValueError as failure:
+            raise argparse.ArgumentTypeError(str(failure)) from None
+
+    convert.__name__ = getattr(parse, "__name__", "value")
+    return convert
