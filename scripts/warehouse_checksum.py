@@ -19,8 +19,10 @@ import duckdb
 # Schemas the dbt project builds marts into (dbt_project.yml: the target's schema is `analytics` by default).
 MART_SCHEMAS = ("analytics",)
 # Filled from the wall clock or a fresh id on every run: the same data gives different values.
-RUN_DEPENDENT = ("run_at", "run_id", "generated_at", "loaded_at", "_loaded_at", "created_at", "planned_at",
-                 "dbt_updated_at", "dbt_valid_from", "dbt_valid_to", "dbt_scd_id", "forecast_run_at", "evaluated_at")  # fmt: skip
+RUN_DEPENDENT = (
+    "run_at", "run_id", "generated_at", "loaded_at", "_loaded_at", "created_at", "planned_at", "dbt_updated_at",
+    "dbt_valid_from", "dbt_valid_to", "dbt_scd_id", "forecast_run_at", "evaluated_at",
+)  # fmt: skip
 
 
 def canonical(value) -> str:
