@@ -49,7 +49,7 @@ def open_duckdb(path: Path) -> Iterator:
     import duckdb
 
     if not Path(path).exists():
-        raise FileNotFoundError(f"{path} does not exist: run `supplychain build` first")
+        raise FileNotFoundError(f"no warehouse at {path} — run `supplychain build` first")
     # Read-only, so a report can be written while nothing else holds the file for writing.
     with duckdb.connect(str(path), read_only=True) as connection:
         yield connection
@@ -82,6 +82,8 @@ def read_sql(target: str, duckdb_path: Path, sql: str) -> pd.DataFrame:
     """One query's rows from the active target as a typed frame (each driver's own conversion: DuckDB's dates and
     decimals arrive as pandas types), connected the way the dbt profile connects."""
     if target == "local":
+        if not Path(duckdb_path).exists():
+            raise FileNotFoundError(f"{duckdb_path} does not exist: run `supplychain build` first")
         with open_duckdb(duckdb_path) as connection:
             return connection.execute(sql).df()
     if target == "postgres":
