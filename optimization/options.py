@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from foundation.options import StageOptions, flag
 
 
-def check_service_level(level: float, what: str = "service level") -> None:
+def check_service_level(level: float, name: str = "service level", where: str = "") -> None:
     """The one rule for a cycle service level: at least a coin toss, and never certainty (an infinite buffer)."""
     if not 0.5 <= level < 1:
-        raise ValueError(f"{what} {level} must be in [0.5, 1)")
+        raise ValueError(f"{name} {level}{where} must be in [0.5, 1)")
 
 
 def _levels(text: str) -> tuple[float | None, ...]:

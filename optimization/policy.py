@@ -36,7 +36,7 @@ class PolicyOptions:
 
     def level_for(self, category: str | None) -> float:
         level = self.service_level_by_category.get(category or "", self.service_level)
-        check_service_level(level, f"service level for category {category!r}")
+        check_service_level(level, where=f" for category {category!r}")
         return level
 
 
