@@ -55,6 +55,9 @@ class ForecastResult:
     backtest_metrics: pd.DataFrame  # unique_id, model, abs_error, actual, weeks, wape, bias, mase
     accuracy: pd.DataFrame  # level, model, series, wape, accuracy, bias, mase, rmsse, is_chosen (held-out window)
     report: dict = field(default_factory=dict)
+    # unique_id, cutoff, ds, forecast: every backtest window's forecast by the model chosen on the windows before
+    # the last, per bottom series; the optimiser replays the last window with it (optimization/backtest_replay.py)
+    backtest_forecasts: pd.DataFrame | None = None
 
 
 def _groups(prepared: PreparedHistory, patterns: pd.Series) -> list[tuple[str, list, pd.DataFrame]]:
@@ -273,6 +276,7 @@ def run_forecast(
     method = _choose_reconciliation(with_ensemble[with_ensemble["cutoff"].isin(choosing)], choice_early, methods,
                                     summing, tags, paths, attributes)  # fmt: skip
     selected = selected_backtest(held_out, choice_early)
+    kept = _to_bottom(selected_backtest(with_ensemble, choice_early), paths)[["unique_id", "cutoff", "ds", "forecast"]]
     candidates = [_to_bottom(held_out, paths), _to_bottom(selected.assign(model="Selected"), paths)]
     for other in methods[1:]:
         reconciled = _reconciled(selected, summing, tags, other)
@@ -306,7 +310,7 @@ def run_forecast(
     bottom_choice = _to_bottom(choice.rename("model").reset_index(), paths).set_index("unique_id")["model"]
     selection = _selection_table(prepared, classify(prepared.history), bottom_choice, method)
     report = _report(prepared, run, nodes, method, bottom_choice, timings, notes)
-    return ForecastResult(forecasts[_FORECAST_COLUMNS], selection, metrics, accuracy, report)
+    return ForecastResult(forecasts[_FORECAST_COLUMNS], selection, metrics, accuracy, report, kept)
 
 
 def _choose_reconciliation(choosing, choice, methods, summing, tags, paths, attributes) -> str:

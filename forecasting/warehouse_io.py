@@ -40,7 +40,9 @@ from weeks
 -- A partial first or last week of a series would read as a demand drop, so it is left out.
 where not (is_partial_week and (series_week_number = 1 or week_start = last_week_start))
 """
-OUTPUT_TABLES = ("demand_forecast", "forecast_backtest", "forecast_model_selection", "forecast_accuracy")
+OUTPUT_TABLES = (
+    "demand_forecast", "forecast_backtest", "forecast_model_selection", "forecast_accuracy", "forecast_backtest_weeks",
+)  # fmt: skip
 
 
 def read_sql(target: str, duckdb_path: Path, sql: str) -> pd.DataFrame:

@@ -18,9 +18,10 @@ import pandas as pd
 from forecasting.pipeline import ForecastOptions, run_forecast
 from forecasting.prepare import prepare_history
 from forecasting.warehouse_io import MART_SCHEMA, read_demand, read_sql
+from optimization.backtest_replay import NoBacktestForecasts, read_backtest_weeks, replay_forecasts
 from optimization.evaluate import compare_policies
 from optimization.forecast_inputs import policy_forecasts
-from optimization.policy import PolicyOptions, inventory_policy, phased_levels
+from optimization.policy import PolicyOptions, inventory_policy, phased_levels, with_lead_times
 from optimization.reallocation import SolverOptions
 from optimization.service_levels import with_service_levels
 from optimization.sites import build_sites
@@ -62,7 +63,10 @@ class HoldoutOptions:
     backtest_windows: int = 3
     # None is the cost rule (each site's critical ratio, see service_levels.py), a number one fixed level for all.
     service_levels: tuple[float | None, ...] = (None,)
-    rolling: bool = True  # a fresh forecast each held-out week; False: one forecast from the cutoff (the daily replay)
+    rolling: bool = True  # a fresh forecast each held-out week; False: one forecast from the cutoff
+    # "refit": forecast here (the sweep); "backtest": the forecast stage's last backtest window, its weeks held out
+    # (the daily replay: a query, no fit; see backtest_replay.py)
+    forecasts_from: str = "refit"
     policy: PolicyOptions = field(default_factory=PolicyOptions)
     policies: tuple[str, ...] | None = None  # which of evaluate.policies to run (None: all)
     solver: SolverOptions = field(default_factory=SolverOptions)
@@ -142,13 +146,20 @@ def evaluate_holdout(duckdb_path: Path, options: HoldoutOptions | None = None, t
     options = options or HoldoutOptions()
     history, attributes = read_demand(target, duckdb_path)
     weeks = sorted(history["ds"].unique())
-    if not options.rolling:
+    given = None
+    if options.forecasts_from == "backtest":
+        try:
+            given = replay_forecasts(read_backtest_weeks(target, duckdb_path), history, attributes)
+        except NoBacktestForecasts as missing:
+            raise HistoryTooShort(str(missing)) from missing
+        options = replace(options, holdout_weeks=given.weeks, horizon_weeks=given.weeks, rolling=False)
+    elif not options.rolling:
         # The daily replay fits itself to a short history rather than fail the plan it proves.
         fit = min(options.holdout_weeks, len(weeks) // (options.backtest_windows + 3))
         options = replace(options, holdout_weeks=max(fit, 1), horizon_weeks=max(fit, 1))
-    if len(weeks) < options.holdout_weeks + options.horizon_weeks * (options.backtest_windows + 2):
+    if given is None and len(weeks) < options.holdout_weeks + options.horizon_weeks * (options.backtest_windows + 2):
         raise HistoryTooShort(f"{len(weeks)} weeks of history are too few to hold out {options.holdout_weeks}")
-    first_week = pd.Timestamp(weeks[-options.holdout_weeks])
+    first_week = given.first_week if given is not None else pd.Timestamp(weeks[-options.holdout_weeks])
     cutoff = (first_week - pd.Timedelta(days=1)).date()
     def query(sql: str) -> pd.DataFrame:
         return read_sql(target, duckdb_path, sql.format(plan_date=cutoff, cutoff=cutoff))
@@ -157,7 +168,10 @@ def evaluate_holdout(duckdb_path: Path, options: HoldoutOptions | None = None, t
     lanes, lead_times, days = query(LANES_SQL), query(LEAD_TIMES_SQL), query(DAYS_SQL)
     lanes = lanes[lanes["from_warehouse_id"].isin(warehouses["warehouse_id"])
                   & lanes["to_warehouse_id"].isin(warehouses["warehouse_id"])]  # fmt: skip
-    forecasts = rolling_forecasts(history, attributes, first_week, lead_times, options)
+    if given is not None:
+        forecasts = [with_lead_times(given.forecasts, lead_times, options.policy)]
+    else:
+        forecasts = rolling_forecasts(history, attributes, first_week, lead_times, options)
     cost_levels = [with_service_levels(forecast, products, options.policy) for forecast in forecasts]
 
     # Actual demand in the held-out weeks, stock-out weeks raised as the forecaster raises them.

@@ -63,7 +63,7 @@ def optimize_command(args) -> int:
             )  # fmt: skip
         else:
             holdout = HoldoutOptions(
-                holdout_weeks=REPLAY_WEEKS, backtest_windows=2, service_levels=(own_level,), rolling=False,
+                holdout_weeks=REPLAY_WEEKS, service_levels=(own_level,), rolling=False, forecasts_from="backtest",
                 policy=policy_options, solver=solver_options, policies=REPLAY_POLICIES,
             )  # fmt: skip
         try:

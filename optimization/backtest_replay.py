@@ -1,0 +1,98 @@
+"""The forecasts the per-run replay plans with: the forecast stage's own backtest, not a refit.
+
+The forecast stage keeps every backtest window's weekly forecast by the model it chose on the windows before the
+last (stg_forecasts__backtest_weeks). The last window is therefore out of sample twice over: its forecast was made
+from the weeks before its origin, and its model was chosen without it. The replay holds out exactly that window's
+weeks and plans them with that forecast; its spread is the series' mean absolute error on the earlier windows
+(their actuals are history by then), never on the weeks it is scored on. Reading it costs a query, not a fit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from forecasting.warehouse_io import read_sql
+from optimization.warehouse_io import STAGING_SCHEMA
+
+BACKTEST_WEEKS_SQL = f"""
+select series_id, backtest_cutoff, week_start, forecast_units
+from {STAGING_SCHEMA}.stg_forecasts__backtest_weeks
+"""
+
+
+class NoBacktestForecasts(ValueError):
+    """The forecast stage has kept no backtest forecasts (never run, or too little history to backtest)."""
+
+
+@dataclass
+class ReplayForecasts:
+    forecasts: pd.DataFrame  # policy_forecasts' shape less lead times: one row per series and held-out week
+    first_week: pd.Timestamp  # the first held-out week (history's week start)
+    weeks: int
+
+
+def read_backtest_weeks(target: str, duckdb_path: Path) -> pd.DataFrame:
+    try:
+        frame = read_sql(target, duckdb_path, BACKTEST_WEEKS_SQL)
+    except Exception as error:  # a warehouse built before the forecast stage kept them has no such model
+        if "backtest_weeks" not in str(error):
+            raise
+        frame = pd.DataFrame(columns=["series_id", "backtest_cutoff", "week_start", "forecast_units"])
+    return frame
+
+
+def replay_forecasts(
+    backtest: pd.DataFrame,
+    history: pd.DataFrame,
+    attributes: pd.DataFrame,
+) -> ReplayForecasts:
+    """backtest: series_id, backtest_cutoff, week_start, forecast_units; history: unique_id, ds, y, is_censored
+    (read_demand); attributes: unique_id -> product_id, warehouse_id, region_code, category."""
+    if backtest.empty:
+        raise NoBacktestForecasts("the forecast stage kept no backtest forecasts: run `supplychain forecast` first")
+    backtest = backtest.assign(
+        backtest_cutoff=pd.to_datetime(backtest["backtest_cutoff"]), week_start=pd.to_datetime(backtest["week_start"])
+    )
+    last = backtest["backtest_cutoff"].max()
+    window = backtest[backtest["backtest_cutoff"] == last].sort_values(["series_id", "week_start"])
+    # Weeks are counted from the origin, not matched by date: a series' own weekday may differ from the engine's.
+    window = window.assign(week=window.groupby("series_id").cumcount())
+    weeks = int(window["week"].max()) + 1
+    complete = window.groupby("series_id")["week"].transform("size") == weeks
+    window = window[complete]
+    later = history.loc[history["ds"] > last, "ds"]
+    if later.empty:
+        raise NoBacktestForecasts(f"no history after the last backtest origin {last.date()}")
+    first_week = pd.Timestamp(later.min())
+    spread = earlier_error(backtest[backtest["backtest_cutoff"] < last], history)
+    forecasts = window.rename(columns={"series_id": "unique_id"}).merge(attributes, on="unique_id")
+    forecasts = forecasts.assign(
+        week_start=first_week + pd.to_timedelta(7 * forecasts["week"], unit="D"),
+        forecast_units=forecasts["forecast_units"].clip(lower=0),
+        backtest_mae=forecasts["unique_id"].map(spread).fillna(0.0),
+    )
+    # A point forecast only: its spread is the earlier windows' error (policy.daily_rates takes the wider).
+    forecasts["lo_80"] = forecasts["hi_80"] = forecasts["forecast_units"]
+    forecasts = forecasts.drop(columns=["week", "backtest_cutoff"])
+    return ReplayForecasts(forecasts, first_week, weeks)
+
+
+def earlier_error(backtest: pd.DataFrame, history: pd.DataFrame) -> pd.Series:
+    """unique_id -> mean absolute weekly error of the backtest forecasts against uncensored actuals."""
+    ordered = backtest.sort_values(["series_id", "backtest_cutoff", "week_start"])
+    ordered = ordered.assign(step=ordered.groupby(["series_id", "backtest_cutoff"]).cumcount())
+    actual = history.sort_values(["unique_id", "ds"])
+    scored = []
+    for cutoff, group in ordered.groupby("backtest_cutoff"):
+        # The backtest's week k after an origin is history's k-th week after it; censored weeks are not scored.
+        after = actual[actual["ds"] > cutoff]
+        after = after.assign(step=after.groupby("unique_id").cumcount())
+        after = after[~after["is_censored"].fillna(False).astype(bool)][["unique_id", "step", "y"]]
+        scored.append(group.merge(after, left_on=["series_id", "step"], right_on=["unique_id", "step"]))
+    if not scored:
+        return pd.Series(dtype=float)
+    joined = pd.concat(scored, ignore_index=True)
+    return (joined["forecast_units"] - joined["y"]).abs().groupby(joined["series_id"]).mean()
