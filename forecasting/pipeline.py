@@ -55,8 +55,9 @@ class ForecastResult:
     backtest_metrics: pd.DataFrame  # unique_id, model, abs_error, actual, weeks, wape, bias, mase
     accuracy: pd.DataFrame  # level, model, series, wape, accuracy, bias, mase, rmsse, is_chosen (held-out window)
     report: dict = field(default_factory=dict)
-    # unique_id, cutoff, ds, forecast: every backtest window's forecast by the model chosen on the windows before
-    # the last, per bottom series; the optimiser replays the last window with it (optimization/backtest_replay.py)
+    # unique_id, cutoff, ds, forecast: every backtest window's forecast per bottom series by the models and the
+    # reconciliation chosen on the windows before the last; the optimiser replays the last window with it
+    # (optimization/backtest_replay.py)
     backtest_forecasts: pd.DataFrame | None = None
 
 
@@ -276,13 +277,15 @@ def run_forecast(
     method = _choose_reconciliation(with_ensemble[with_ensemble["cutoff"].isin(choosing)], choice_early, methods,
                                     summing, tags, paths, attributes)  # fmt: skip
     selected = selected_backtest(held_out, choice_early)
-    kept = _to_bottom(selected_backtest(with_ensemble, choice_early), paths)[["unique_id", "cutoff", "ds", "forecast"]]
     candidates = [_to_bottom(held_out, paths), _to_bottom(selected.assign(model="Selected"), paths)]
     for other in methods[1:]:
         reconciled = _reconciled(selected, summing, tags, other)
         candidates.append(_to_bottom(reconciled, paths).assign(model=f"Selected+{other}"))
     accuracy = level_accuracy(pd.concat(candidates, ignore_index=True), attributes, prepared.history)
     best = "Selected" if method == "BottomUp" else f"Selected+{method}"
+    # Every window as the run forecasts (chosen models, chosen reconciliation), kept for the optimiser's replay.
+    kept = _to_bottom(_reconciled(selected_backtest(with_ensemble, choice_early), summing, tags, method), paths)
+    kept = kept[["unique_id", "cutoff", "ds", "forecast"]]
     accuracy["is_chosen"] = accuracy["model"] == best
 
     final_scored, members = add_ensembles(scored, cutoffs, segments)

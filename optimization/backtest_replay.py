@@ -96,3 +96,39 @@ def earlier_error(backtest: pd.DataFrame, history: pd.DataFrame) -> pd.Series:
         return pd.Series(dtype=float)
     joined = pd.concat(scored, ignore_index=True)
     return (joined["forecast_units"] - joined["y"]).abs().groupby(joined["series_id"]).mean()
+
+
+# How far a week's correction may move the forecast: the ratio of a few weeks of a pooled group is still noisy.
+RELEVEL_BOUNDS = (0.67, 1.5)
+RELEVEL_KEYS = ["category", "region_code"]
+
+
+def weekly_relevelled(
+    forecasts: pd.DataFrame, actual: pd.DataFrame, weeks: int, recent: int | None = None
+) -> list[pd.DataFrame]:
+    """One forecast per held-out week, as the weekly pipeline would have it without paying for a refit: week w's
+    forecast is the origin's forecast of weeks w onwards (past its last week, that week repeats), scaled per
+    category x region by what actually sold over weeks 0..w-1 against what the origin forecast for them. Only
+    weeks already past move it: week 0 is the origin's forecast as it was.
+    forecasts: replay_forecasts' rows with week_start; actual: unique_id, week (0-based), units."""
+    forecasts = forecasts.sort_values(["unique_id", "week_start"]).copy()
+    forecasts["week"] = forecasts.groupby("unique_id").cumcount()
+    sold = forecasts.merge(actual[["unique_id", "week", "units"]], on=["unique_id", "week"], how="left")
+    sold["units"] = sold["units"].fillna(0.0)
+    out = []
+    for week in range(weeks):
+        first = 0 if recent is None else max(week - recent, 0)
+        past = sold[sold["week"].between(first, week - 1)].groupby(RELEVEL_KEYS)[["units", "forecast_units"]].sum()
+        ratio = (past["units"] / past["forecast_units"].where(past["forecast_units"] > 0)).clip(*RELEVEL_BOUNDS)
+        ahead = forecasts[forecasts["week"] >= week]
+        last = ahead[ahead["week"] == weeks - 1]
+        padding = [last.assign(week=weeks + k) for k in range(week)]
+        ahead = pd.concat([ahead, *padding], ignore_index=True).sort_values(["unique_id", "week"])
+        factor = pd.MultiIndex.from_frame(ahead[RELEVEL_KEYS]).map(ratio.to_dict()) if week else None
+        scale = pd.Series(factor, index=ahead.index).astype(float).fillna(1.0) if week else 1.0
+        out.append(ahead.assign(
+            forecast_units=ahead["forecast_units"] * scale, lo_80=ahead["lo_80"] * scale,
+            hi_80=ahead["hi_80"] * scale, backtest_mae=ahead["backtest_mae"],
+            week_start=ahead["week_start"].min() + pd.to_timedelta(7 * (ahead["week"] - week), unit="D"),
+        ).drop(columns="week"))  # fmt: skip
+    return out

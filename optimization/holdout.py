@@ -18,7 +18,12 @@ import pandas as pd
 from forecasting.pipeline import ForecastOptions, run_forecast
 from forecasting.prepare import prepare_history
 from forecasting.warehouse_io import MART_SCHEMA, read_demand, read_sql
-from optimization.backtest_replay import NoBacktestForecasts, read_backtest_weeks, replay_forecasts
+from optimization.backtest_replay import (
+    NoBacktestForecasts,
+    read_backtest_weeks,
+    replay_forecasts,
+    weekly_relevelled,
+)
 from optimization.evaluate import compare_policies
 from optimization.forecast_inputs import policy_forecasts
 from optimization.policy import PolicyOptions, inventory_policy, phased_levels, with_lead_times
@@ -67,6 +72,8 @@ class HoldoutOptions:
     # "refit": forecast here (the sweep); "backtest": the forecast stage's last backtest window, its weeks held out
     # (the daily replay: a query, no fit; see backtest_replay.py)
     forecasts_from: str = "refit"
+    relevel: bool = True  # with backtest forecasts: each week's forecast relevelled by the weeks before it
+    relevel_weeks: int | None = None  # how many of the latest weeks relevel it (None: every week since the origin)
     policy: PolicyOptions = field(default_factory=PolicyOptions)
     policies: tuple[str, ...] | None = None  # which of evaluate.policies to run (None: all)
     solver: SolverOptions = field(default_factory=SolverOptions)
@@ -168,16 +175,17 @@ def evaluate_holdout(duckdb_path: Path, options: HoldoutOptions | None = None, t
     lanes, lead_times, days = query(LANES_SQL), query(LEAD_TIMES_SQL), query(DAYS_SQL)
     lanes = lanes[lanes["from_warehouse_id"].isin(warehouses["warehouse_id"])
                   & lanes["to_warehouse_id"].isin(warehouses["warehouse_id"])]  # fmt: skip
-    if given is not None:
-        forecasts = [with_lead_times(given.forecasts, lead_times, options.policy)]
-    else:
-        forecasts = rolling_forecasts(history, attributes, first_week, lead_times, options)
-    cost_levels = [with_service_levels(forecast, products, options.policy) for forecast in forecasts]
-
     # Actual demand in the held-out weeks, stock-out weeks raised as the forecaster raises them.
     adjusted = prepare_history(history, min_weeks=1).history
     actual = adjusted[adjusted["ds"] >= first_week].merge(attributes, on="unique_id")
     actual = actual.assign(week=(actual["ds"] - first_week).dt.days // 7, units=actual["y"])
+    if given is not None:
+        # Each week planned as the weekly pipeline would: the origin's forecast, relevelled by the weeks before it.
+        origin = with_lead_times(given.forecasts, lead_times, options.policy)
+        forecasts = weekly_relevelled(origin, actual, options.holdout_weeks, options.relevel_weeks) if options.relevel else [origin]
+    else:
+        forecasts = rolling_forecasts(history, attributes, first_week, lead_times, options)
+    cost_levels = [with_service_levels(forecast, products, options.policy) for forecast in forecasts]
     days = days[days["day"] < 7 * options.holdout_weeks]
     demand = daily_demand(days, actual)
     receipts = days.rename(columns={"received": "units"})[["product_id", "warehouse_id", "day", "units"]]
