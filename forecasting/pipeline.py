@@ -16,6 +16,7 @@ from forecasting.backtest import (
     add_ensembles,
     choose_models,
     cross_validate,
+    out_of_sample_windows,
     selected_backtest,
     series_errors,
     with_actuals,
@@ -55,9 +56,9 @@ class ForecastResult:
     backtest_metrics: pd.DataFrame  # unique_id, model, abs_error, actual, weeks, wape, bias, mase
     accuracy: pd.DataFrame  # level, model, series, wape, accuracy, bias, mase, rmsse, is_chosen (held-out window)
     report: dict = field(default_factory=dict)
-    # unique_id, cutoff, ds, forecast: every backtest window's forecast per bottom series by the models and the
-    # reconciliation chosen on the windows before the last; the optimiser replays the last window with it
-    # (optimization/backtest_replay.py)
+    # unique_id, cutoff, ds, forecast: every backtest window's forecast per bottom series by the models chosen on
+    # the windows before it (backtest.out_of_sample_windows), not reconciled (the reconciliation is chosen on
+    # windows the optimiser's replay holds out); the replay plans its weeks with them (optimization/backtest_replay.py)
     backtest_forecasts: pd.DataFrame | None = None
 
 
@@ -283,11 +284,9 @@ def run_forecast(
         candidates.append(_to_bottom(reconciled, paths).assign(model=f"Selected+{other}"))
     accuracy = level_accuracy(pd.concat(candidates, ignore_index=True), attributes, prepared.history)
     best = "Selected" if method == "BottomUp" else f"Selected+{method}"
-    # Every window as the run forecasts (chosen models, chosen reconciliation), kept for the optimiser's replay.
-    kept = _to_bottom(_reconciled(selected_backtest(with_ensemble, choice_early), summing, tags, method), paths)
-    kept = kept[["unique_id", "cutoff", "ds", "forecast"]]
     accuracy["is_chosen"] = accuracy["model"] == best
 
+    kept = _to_bottom(out_of_sample_windows(scored, segments), paths)  # for the optimiser's replay
     final_scored, members = add_ensembles(scored, cutoffs, segments)
     choice = choose_models(final_scored, cutoffs, segments)
     metrics = _series_metrics(final_scored, nodes.history, paths)

@@ -9,14 +9,17 @@ weeks and plans them with that forecast; its spread is the series' mean absolute
 
 from __future__ import annotations
 
+import logging
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
-from forecasting.warehouse_io import read_sql
+from forecasting.warehouse_io import MART_SCHEMA, read_sql
 from optimization.warehouse_io import STAGING_SCHEMA
 
+log = logging.getLogger(__name__)
 BACKTEST_WEEKS_SQL = f"""
 select series_id, backtest_cutoff, week_start, forecast_units
 from {STAGING_SCHEMA}.stg_forecasts__backtest_weeks
@@ -29,9 +32,10 @@ class NoBacktestForecasts(ValueError):
 
 @dataclass
 class ReplayForecasts:
-    forecasts: pd.DataFrame  # policy_forecasts' shape less lead times: one row per series and held-out week
+    windows: list[pd.DataFrame]  # per replayed window, in order: policy_forecasts' shape less lead times
     first_week: pd.Timestamp  # the first held-out week (history's week start)
-    weeks: int
+    weeks: int  # held-out weeks in all
+    window_weeks: int  # weeks per window
 
 
 def read_backtest_weeks(target: str, duckdb_path: Path) -> pd.DataFrame:
@@ -41,43 +45,52 @@ def read_backtest_weeks(target: str, duckdb_path: Path) -> pd.DataFrame:
         if "backtest_weeks" not in str(error):
             raise
         frame = pd.DataFrame(columns=["series_id", "backtest_cutoff", "week_start", "forecast_units"])
+    frame = frame.assign(backtest_cutoff=pd.to_datetime(frame["backtest_cutoff"]),
+                         week_start=pd.to_datetime(frame["week_start"]))  # fmt: skip
     return frame
 
 
-def replay_forecasts(
-    backtest: pd.DataFrame,
-    history: pd.DataFrame,
-    attributes: pd.DataFrame,
-) -> ReplayForecasts:
-    """backtest: series_id, backtest_cutoff, week_start, forecast_units; history: unique_id, ds, y, is_censored
-    (read_demand); attributes: unique_id -> product_id, warehouse_id, region_code, category."""
+def replayable_origins(backtest: pd.DataFrame) -> list[pd.Timestamp]:
+    """The origins of the windows a replay may hold out: those of the series the last window forecasts, less the
+    first (its model was chosen on itself, see forecasting.backtest.out_of_sample_windows)."""
     if backtest.empty:
         raise NoBacktestForecasts("the forecast stage kept no backtest forecasts: run `supplychain forecast` first")
-    backtest = backtest.assign(
-        backtest_cutoff=pd.to_datetime(backtest["backtest_cutoff"]), week_start=pd.to_datetime(backtest["week_start"])
-    )
     last = backtest["backtest_cutoff"].max()
-    window = backtest[backtest["backtest_cutoff"] == last].sort_values(["series_id", "week_start"])
-    # Weeks are counted from the origin, not matched by date: a series' own weekday may differ from the engine's.
-    window = window.assign(week=window.groupby("series_id").cumcount())
-    weeks = int(window["week"].max()) + 1
-    complete = window.groupby("series_id")["week"].transform("size") == weeks
-    window = window[complete]
-    later = history.loc[history["ds"] > last, "ds"]
+    current = backtest.loc[backtest["backtest_cutoff"] == last, "series_id"].unique()
+    origins = sorted(backtest.loc[backtest["series_id"].isin(current), "backtest_cutoff"].unique())
+    return [pd.Timestamp(origin) for origin in (origins[1:] or origins)]
+
+
+def replay_forecasts(
+    backtest: pd.DataFrame, history: pd.DataFrame, attributes: pd.DataFrame, windows: int = 1
+) -> ReplayForecasts:
+    """The last `windows` backtest windows as the replay's forecasts. backtest: series_id, backtest_cutoff,
+    week_start, forecast_units; history: unique_id, ds, y, is_censored (read_demand); attributes: unique_id ->
+    product_id, warehouse_id, region_code, category."""
+    origins = replayable_origins(backtest)[-windows:]
+    later = history.loc[history["ds"] > origins[0], "ds"]
     if later.empty:
-        raise NoBacktestForecasts(f"no history after the last backtest origin {last.date()}")
+        raise NoBacktestForecasts(f"no history after the backtest origin {origins[0].date()}")
     first_week = pd.Timestamp(later.min())
-    spread = earlier_error(backtest[backtest["backtest_cutoff"] < last], history)
-    forecasts = window.rename(columns={"series_id": "unique_id"}).merge(attributes, on="unique_id")
-    forecasts = forecasts.assign(
-        week_start=first_week + pd.to_timedelta(7 * forecasts["week"], unit="D"),
-        forecast_units=forecasts["forecast_units"].clip(lower=0),
-        backtest_mae=forecasts["unique_id"].map(spread).fillna(0.0),
-    )
-    # A point forecast only: its spread is the earlier windows' error (policy.daily_rates takes the wider).
-    forecasts["lo_80"] = forecasts["hi_80"] = forecasts["forecast_units"]
-    forecasts = forecasts.drop(columns=["week", "backtest_cutoff"])
-    return ReplayForecasts(forecasts, first_week, weeks)
+    frames, week_offset, size = [], 0, 0
+    for origin in origins:
+        window = backtest[backtest["backtest_cutoff"] == origin].sort_values(["series_id", "week_start"])
+        # Weeks are counted from the origin, not matched by date: a series' own weekday may differ from the engine's.
+        window = window.assign(week=window.groupby("series_id").cumcount())
+        size = int(window["week"].max()) + 1
+        window = window[window.groupby("series_id")["week"].transform("size") == size]
+        spread = earlier_error(backtest[backtest["backtest_cutoff"] < origin], history)
+        forecasts = window.rename(columns={"series_id": "unique_id"}).merge(attributes, on="unique_id")
+        forecasts = forecasts.assign(
+            week_start=first_week + pd.to_timedelta(7 * (week_offset + forecasts["week"]), unit="D"),
+            forecast_units=forecasts["forecast_units"].clip(lower=0),
+            backtest_mae=forecasts["unique_id"].map(spread).fillna(0.0),
+        )
+        # A point forecast only: its spread is the earlier windows' error (policy.daily_rates takes the wider).
+        forecasts["lo_80"] = forecasts["hi_80"] = forecasts["forecast_units"]
+        frames.append(forecasts.drop(columns=["week", "backtest_cutoff"]))
+        week_offset += size
+    return ReplayForecasts(frames, first_week, week_offset, size)
 
 
 def earlier_error(backtest: pd.DataFrame, history: pd.DataFrame) -> pd.Series:
@@ -132,3 +145,54 @@ def weekly_relevelled(
             week_start=ahead["week_start"].min() + pd.to_timedelta(7 * (ahead["week"] - week), unit="D"),
         ).drop(columns="week"))  # fmt: skip
     return out
+
+
+# The replay's length: as long as the average unit on hand at its start takes to sell at the rate of the 8 weeks
+# before (stock-weighted days of cover), so what it measures is the policy's stock, not the stock it was handed.
+# A site that sold nothing counts a year.
+COVER_SQL = f"""
+with sites as (
+    select
+        product_id, warehouse_id,
+        sum(on_hand_qty) filter (where snapshot_date = date '{{cutoff}}') as on_hand,
+        sum(units_sold) filter (where snapshot_date > date '{{cutoff}}' - 56) / 56.0 as daily_rate
+    from {MART_SCHEMA}.fct_inventory_daily
+    where snapshot_date > date '{{cutoff}}' - 56 and snapshot_date <= date '{{cutoff}}'
+    group by product_id, warehouse_id
+)
+select
+    sum(on_hand * least(coalesce(on_hand / nullif(daily_rate, 0), 365), 365)) / nullif(sum(on_hand), 0) as cover_days
+from sites
+where on_hand > 0
+"""
+MAX_COVER_DAYS = 365
+
+
+def opening_cover_days(target: str, duckdb_path: Path, cutoff) -> float:
+    """Stock-weighted days of cover on the cutoff day, from that day's stock and the 8 weeks of sales before it."""
+    frame = read_sql(target, duckdb_path, COVER_SQL.format(cutoff=cutoff))
+    value = frame["cover_days"].iloc[0] if not frame.empty else None
+    return float(value) if value is not None and value == value else 0.0
+
+
+def backtest_replay(
+    target: str, duckdb_path: Path, history: pd.DataFrame, attributes: pd.DataFrame, windows: int | None = None
+) -> ReplayForecasts:
+    """The replay's forecasts: `windows` backtest windows, or as many as the opening cover rule asks for, measured
+    on the day before the earliest window the replay could start (nothing held out measures it)."""
+    backtest = read_backtest_weeks(target, duckdb_path)
+    origins = replayable_origins(backtest)
+    if windows is None:
+        size = int(backtest[backtest["backtest_cutoff"] == origins[-1]].groupby("series_id").size().max())
+        before = (origins[0] + pd.Timedelta(days=6)).date()  # the origin is the last training week's start
+        cover = opening_cover_days(target, duckdb_path, before)
+        windows = windows_for(cover, size, len(origins))
+        log.info("replay: %.0f days of stock-weighted cover on %s: %d window(s) of %d weeks", cover, before,
+                 windows, size)  # fmt: skip
+    return replay_forecasts(backtest, history, attributes, windows)
+
+
+def windows_for(cover_days: float, window_weeks: int, available: int) -> int:
+    """Whole backtest windows covering cover_days, at least one, at most the windows the backtest holds out of
+    sample."""
+    return int(min(max(math.ceil(cover_days / (7 * window_weeks)), 1), available))

@@ -20,8 +20,7 @@ from forecasting.prepare import prepare_history
 from forecasting.warehouse_io import MART_SCHEMA, read_demand, read_sql
 from optimization.backtest_replay import (
     NoBacktestForecasts,
-    read_backtest_weeks,
-    replay_forecasts,
+    backtest_replay,
     weekly_relevelled,
 )
 from optimization.evaluate import compare_policies
@@ -72,8 +71,10 @@ class HoldoutOptions:
     # "refit": forecast here (the sweep); "backtest": the forecast stage's last backtest window, its weeks held out
     # (the daily replay: a query, no fit; see backtest_replay.py)
     forecasts_from: str = "refit"
-    relevel: bool = True  # with backtest forecasts: each week's forecast relevelled by the weeks before it
-    relevel_weeks: int | None = None  # how many of the latest weeks relevel it (None: every week since the origin)
+    # With backtest forecasts: how many of the latest weeks relevel each week's forecast (None: every week since
+    # its origin; 0: none) and how many backtest windows to replay (None: the opening cover rule, backtest_replay)
+    relevel_weeks: int | None = None
+    replay_windows: int | None = None
     policy: PolicyOptions = field(default_factory=PolicyOptions)
     policies: tuple[str, ...] | None = None  # which of evaluate.policies to run (None: all)
     solver: SolverOptions = field(default_factory=SolverOptions)
@@ -156,10 +157,10 @@ def evaluate_holdout(duckdb_path: Path, options: HoldoutOptions | None = None, t
     given = None
     if options.forecasts_from == "backtest":
         try:
-            given = replay_forecasts(read_backtest_weeks(target, duckdb_path), history, attributes)
+            given = backtest_replay(target, duckdb_path, history, attributes, options.replay_windows)
         except NoBacktestForecasts as missing:
             raise HistoryTooShort(str(missing)) from missing
-        options = replace(options, holdout_weeks=given.weeks, horizon_weeks=given.weeks, rolling=False)
+        options = replace(options, holdout_weeks=given.weeks, horizon_weeks=given.window_weeks, rolling=False)
     elif not options.rolling:
         # The daily replay fits itself to a short history rather than fail the plan it proves.
         fit = min(options.holdout_weeks, len(weeks) // (options.backtest_windows + 3))
@@ -181,8 +182,11 @@ def evaluate_holdout(duckdb_path: Path, options: HoldoutOptions | None = None, t
     actual = actual.assign(week=(actual["ds"] - first_week).dt.days // 7, units=actual["y"])
     if given is not None:
         # Each week planned as the weekly pipeline would: the origin's forecast, relevelled by the weeks before it.
-        origin = with_lead_times(given.forecasts, lead_times, options.policy)
-        forecasts = weekly_relevelled(origin, actual, options.holdout_weeks, options.relevel_weeks) if options.relevel else [origin]
+        forecasts = []
+        for index, window in enumerate(given.windows):
+            since = actual.assign(week=actual["week"] - index * given.window_weeks)
+            forecasts += weekly_relevelled(with_lead_times(window, lead_times, options.policy), since,
+                                           given.window_weeks, options.relevel_weeks)  # fmt: skip
     else:
         forecasts = rolling_forecasts(history, attributes, first_week, lead_times, options)
     cost_levels = [with_service_levels(forecast, products, options.policy) for forecast in forecasts]
