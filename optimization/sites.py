@@ -23,7 +23,7 @@ def build_sites(policy: pd.DataFrame, warehouses: pd.DataFrame, products: pd.Dat
     share = (sites["target_level"] / total_target.where(total_target > 0)).fillna(0)
     sites["capacity_units"] = (sites["capacity_units"] * share).clip(lower=sites["inventory_position"])
     sites["unit_margin"] = (sites["unit_price"] - sites["unit_cost"]).clip(lower=0.01)
-    sites["holding_cost"] = sites["unit_cost"] * HOLDING_RATE_PER_YEAR * surplus_days(sites) / 365
+    sites = priced_holding(sites)
     return protect_lead_time(sites)
 
 
@@ -36,3 +36,12 @@ def surplus_days(sites: pd.DataFrame) -> pd.Series:
     over = sites["days_of_cover"].where(sites["on_hand_qty"] > sites["target_level"])
     longest = over.groupby(sites["product_id"]).transform("max")
     return longest.clip(HOLDING_SPAN_DAYS, LONGEST_HOLD_DAYS).fillna(HOLDING_SPAN_DAYS)
+
+
+def priced_holding(sites: pd.DataFrame) -> pd.DataFrame:
+    """sites with holding_cost per unit of excess from today's stock: days_of_cover (on hand at the forecast's
+    weekly_demand) and the product's surplus span (surplus_days). A weekly re-plan calls it again, so surplus that
+    has sold down stops pricing its moves."""
+    weekly = sites["weekly_demand"].where(sites["weekly_demand"] > 0)
+    sites = sites.assign(days_of_cover=(7 * sites["on_hand_qty"] / weekly).fillna(float("inf")))
+    return sites.assign(holding_cost=sites["unit_cost"] * HOLDING_RATE_PER_YEAR * surplus_days(sites) / 365)

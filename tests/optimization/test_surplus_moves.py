@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from optimization.reallocation import SolverOptions, plan_reallocation
-from optimization.sites import HOLDING_SPAN_DAYS, LONGEST_HOLD_DAYS, build_sites, surplus_days
+from optimization.sites import HOLDING_SPAN_DAYS, LONGEST_HOLD_DAYS, build_sites, priced_holding, surplus_days
 
 LANES = pd.DataFrame([{"from_warehouse_id": "NORTH", "to_warehouse_id": "SOUTH", "transfer_cost_per_unit": 2.0,
                        "lead_time_days": 2}])  # fmt: skip
@@ -61,3 +61,11 @@ def test_the_north_keeps_its_reorder_point(north):
     sites = build_sites(policy(north), WAREHOUSES, PRODUCTS)
     transfers, _ = plan_reallocation(sites, LANES, SolverOptions(workers=1))
     assert north - transfers["units"].sum() >= 15
+
+
+def test_a_weekly_replan_prices_todays_surplus_not_the_opening_days():
+    sites = build_sites(policy(300), WAREHOUSES, PRODUCTS)
+    assert sites["holding_cost"].iloc[0] == pytest.approx(40 * 0.25 * 300 / 365)
+    # The North has sold down to 25 (below its target): nothing is surplus, the span falls to the floor.
+    sold_down = priced_holding(sites.assign(on_hand_qty=[25.0, 10.0]))
+    assert sold_down["holding_cost"].tolist() == pytest.approx([40 * 0.25 * HOLDING_SPAN_DAYS / 365] * 2)
