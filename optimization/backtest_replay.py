@@ -154,8 +154,8 @@ COVER_SQL = f"""
 with sites as (
     select
         product_id, warehouse_id,
-        sum(on_hand_qty) filter (where snapshot_date = date '{{cutoff}}') as on_hand,
-        sum(units_sold) filter (where snapshot_date > date '{{cutoff}}' - 56) / 56.0 as daily_rate
+        sum(case when snapshot_date = date '{{cutoff}}' then on_hand_qty else 0 end) as on_hand,
+        sum(units_sold) / 56.0 as daily_rate
     from {MART_SCHEMA}.fct_inventory_daily
     where snapshot_date > date '{{cutoff}}' - 56 and snapshot_date <= date '{{cutoff}}'
     group by product_id, warehouse_id
