@@ -4,7 +4,8 @@ actual demand, day by day, under each policy (see evaluate.py), at one or more s
 The computed policy is run as the weekly pipeline would run it: each held-out week's levels come from a forecast
 made with every week before it (model choice included), never with the weeks it is scored on. Demand in a
 stock-out week is the forecaster's raised estimate, spread over its stock-out days. Runs on the local DuckDB
-warehouse.
+warehouse. The sweep forecasts here; the daily replay (forecasts_from="backtest") fits nothing and plans with the
+forecast stage's own backtest windows (backtest_replay.py).
 """
 
 from __future__ import annotations
