@@ -97,3 +97,17 @@ def selected_backtest(scored: pd.DataFrame, choice: pd.Series, name: str = "Sele
     """The rows of each series' chosen model, relabelled as one model."""
     picked = scored.merge(choice.rename("model").reset_index(), on=["unique_id", "model"])
     return picked.assign(model=name)
+
+
+def out_of_sample_windows(scored: pd.DataFrame, segments: pd.Series) -> pd.DataFrame:
+    """Every backtest window's forecast by the models (ensembles included) chosen on the windows before it, so a
+    window replayed later never chose its own model; the first window, with none before it, is chosen on itself
+    (it is kept only to measure the next window's error). unique_id, cutoff, ds, forecast."""
+    cutoffs = sorted(scored["cutoff"].unique())
+    pieces = []
+    for k, cutoff in enumerate(cutoffs):
+        before = cutoffs[: max(k, 1)]
+        ensembles, _ = add_ensembles(scored, before, segments)
+        window = ensembles[ensembles["cutoff"] == cutoff]
+        pieces.append(selected_backtest(window, choose_models(ensembles, before, segments)))
+    return pd.concat(pieces, ignore_index=True)[["unique_id", "cutoff", "ds", "forecast"]]

@@ -61,8 +61,19 @@ def output_tables(result: ForecastResult, attributes: pd.DataFrame | None, run_a
     accuracy = accuracy[
         ["level", "model", "series", "wape", "accuracy", "bias", "mase", "rmsse", "is_baseline", "is_chosen"]
     ]
+    weeks = result.backtest_forecasts
+    if weeks is None:
+        weeks = pd.DataFrame(columns=["unique_id", "cutoff", "ds", "forecast"])
+    backtest_weeks = weeks.rename(
+        columns={"unique_id": "series_id", "ds": "week_start", "forecast": "forecast_units"}
+    ).assign(
+        cutoff=lambda f: pd.to_datetime(f["cutoff"]).dt.date,
+        week_start=lambda f: pd.to_datetime(f["week_start"]).dt.date,
+        forecast_units=lambda f: f["forecast_units"].astype(float),
+    )[["series_id", "cutoff", "week_start", "forecast_units"]]
     return {
         "demand_forecast": demand_forecast,
+        "forecast_backtest_weeks": backtest_weeks,
         "forecast_backtest": backtest,
         "forecast_model_selection": selection,
         "forecast_accuracy": accuracy,

@@ -16,6 +16,7 @@ from forecasting.backtest import (
     add_ensembles,
     choose_models,
     cross_validate,
+    out_of_sample_windows,
     selected_backtest,
     series_errors,
     with_actuals,
@@ -55,6 +56,10 @@ class ForecastResult:
     backtest_metrics: pd.DataFrame  # unique_id, model, abs_error, actual, weeks, wape, bias, mase
     accuracy: pd.DataFrame  # level, model, series, wape, accuracy, bias, mase, rmsse, is_chosen (held-out window)
     report: dict = field(default_factory=dict)
+    # unique_id, cutoff, ds, forecast: every backtest window's forecast per bottom series by the models chosen on
+    # the windows before it (backtest.out_of_sample_windows), not reconciled (the reconciliation is chosen on
+    # windows the optimiser's replay holds out); the replay plans its weeks with them (optimization/backtest_replay.py)
+    backtest_forecasts: pd.DataFrame | None = None
 
 
 def _groups(prepared: PreparedHistory, patterns: pd.Series) -> list[tuple[str, list, pd.DataFrame]]:
@@ -281,6 +286,7 @@ def run_forecast(
     best = "Selected" if method == "BottomUp" else f"Selected+{method}"
     accuracy["is_chosen"] = accuracy["model"] == best
 
+    kept = _to_bottom(out_of_sample_windows(scored, segments), paths)  # for the optimiser's replay
     final_scored, members = add_ensembles(scored, cutoffs, segments)
     choice = choose_models(final_scored, cutoffs, segments)
     metrics = _series_metrics(final_scored, nodes.history, paths)
@@ -306,7 +312,7 @@ def run_forecast(
     bottom_choice = _to_bottom(choice.rename("model").reset_index(), paths).set_index("unique_id")["model"]
     selection = _selection_table(prepared, classify(prepared.history), bottom_choice, method)
     report = _report(prepared, run, nodes, method, bottom_choice, timings, notes)
-    return ForecastResult(forecasts[forecast_columns(run.levels)], selection, metrics, accuracy, report)
+    return ForecastResult(forecasts[forecast_columns(run.levels)], selection, metrics, accuracy, report, kept)
 
 
 def _choose_reconciliation(choosing, choice, methods, summing, tags, paths, attributes) -> str:

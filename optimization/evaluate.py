@@ -17,6 +17,7 @@ from optimization.heuristic import proportional_rebalance
 from optimization.policy import protect_lead_time
 from optimization.reallocation import SolverOptions, plan_reallocation
 from optimization.simulate import Replan, simulate
+from optimization.sites import priced_holding
 
 CHANGE_METRICS = (
     "stockout_units", "avg_overstock_units", "peak_overstock_units", "lost_sales_value", "avg_on_hand_units",
@@ -111,6 +112,8 @@ def weekly_review(
                                      .reset_index(drop=True))  # fmt: skip
             current = protect_lead_time(current)
         current["inventory_position"] = current["on_hand_qty"] + current["inbound_qty"]
+        if {"weekly_demand", "unit_cost"} <= set(current.columns):
+            current = priced_holding(current)  # today's surplus, not the opening day's
         if transfers == "heuristic":
             return proportional_rebalance(current, lanes, options.horizon_days)
         return plan_reallocation(current, lanes, options)[0]

@@ -4,7 +4,8 @@ actual demand, day by day, under each policy (see evaluate.py), at one or more s
 The computed policy is run as the weekly pipeline would run it: each held-out week's levels come from a forecast
 made with every week before it (model choice included), never with the weeks it is scored on. Demand in a
 stock-out week is the forecaster's raised estimate, spread over its stock-out days. Runs on the local DuckDB
-warehouse.
+warehouse. The sweep forecasts here; the daily replay (forecasts_from="backtest") fits nothing and plans with the
+forecast stage's own backtest windows (backtest_replay.py).
 """
 
 from __future__ import annotations
@@ -17,9 +18,14 @@ import pandas as pd
 
 from foundation.stage import Forecaster
 from foundation.warehouse.io import MART_SCHEMA, read_demand, read_sql
+from optimization.backtest_replay import (
+    NoBacktestForecasts,
+    backtest_replay,
+    weekly_relevelled,
+)
 from optimization.evaluate import compare_policies
 from optimization.forecast_inputs import policy_forecasts
-from optimization.policy import PolicyOptions, inventory_policy, phased_levels
+from optimization.policy import PolicyOptions, inventory_policy, phased_levels, with_lead_times
 from optimization.reallocation import SolverOptions
 from optimization.service_levels import with_service_levels
 from optimization.sites import build_sites
@@ -61,7 +67,14 @@ class HoldoutOptions:
     backtest_windows: int = 3
     # None is the cost rule (each site's critical ratio, see service_levels.py), a number one fixed level for all.
     service_levels: tuple[float | None, ...] = (None,)
-    rolling: bool = True  # a fresh forecast each held-out week; False: one forecast from the cutoff (the daily replay)
+    rolling: bool = True  # a fresh forecast each held-out week; False: one forecast from the cutoff
+    # "refit": forecast here (the sweep); "backtest": the forecast stage's last backtest window, its weeks held out
+    # (the daily replay: a query, no fit; see backtest_replay.py)
+    forecasts_from: str = "refit"
+    # With backtest forecasts: how many of the latest weeks relevel each week's forecast (None: every week since
+    # its origin; 0: none) and how many backtest windows to replay (None: the opening cover rule, backtest_replay)
+    relevel_weeks: int | None = None
+    replay_windows: int | None = None
     policy: PolicyOptions = field(default_factory=PolicyOptions)
     policies: tuple[str, ...] | None = None  # which of evaluate.policies to run (None: all)
     solver: SolverOptions = field(default_factory=SolverOptions)
@@ -145,13 +158,20 @@ def evaluate_holdout(duckdb_path: Path, options: HoldoutOptions | None = None, t
     options = options or HoldoutOptions()
     history, attributes = read_demand(target, duckdb_path)
     weeks = sorted(history["ds"].unique())
-    if not options.rolling:
+    given = None
+    if options.forecasts_from == "backtest":
+        try:
+            given = backtest_replay(target, duckdb_path, history, attributes, options.replay_windows)
+        except NoBacktestForecasts as missing:
+            raise HistoryTooShort(str(missing)) from missing
+        options = replace(options, holdout_weeks=given.weeks, horizon_weeks=given.window_weeks, rolling=False)
+    elif not options.rolling:
         # The daily replay fits itself to a short history rather than fail the plan it proves.
         fit = min(options.holdout_weeks, len(weeks) // (options.backtest_windows + 3))
         options = replace(options, holdout_weeks=max(fit, 1), horizon_weeks=max(fit, 1))
-    if len(weeks) < options.holdout_weeks + options.horizon_weeks * (options.backtest_windows + 2):
+    if given is None and len(weeks) < options.holdout_weeks + options.horizon_weeks * (options.backtest_windows + 2):
         raise HistoryTooShort(f"{len(weeks)} weeks of history are too few to hold out {options.holdout_weeks}")
-    first_week = pd.Timestamp(weeks[-options.holdout_weeks])
+    first_week = given.first_week if given is not None else pd.Timestamp(weeks[-options.holdout_weeks])
     cutoff = (first_week - pd.Timedelta(days=1)).date()
     def query(sql: str) -> pd.DataFrame:
         return read_sql(target, duckdb_path, sql.format(plan_date=cutoff, cutoff=cutoff))
@@ -160,13 +180,20 @@ def evaluate_holdout(duckdb_path: Path, options: HoldoutOptions | None = None, t
     lanes, lead_times, days = query(LANES_SQL), query(LEAD_TIMES_SQL), query(DAYS_SQL)
     lanes = lanes[lanes["from_warehouse_id"].isin(warehouses["warehouse_id"])
                   & lanes["to_warehouse_id"].isin(warehouses["warehouse_id"])]  # fmt: skip
-    forecasts = rolling_forecasts(history, attributes, first_week, lead_times, options, forecaster)
-    cost_levels = [with_service_levels(forecast, products, options.policy) for forecast in forecasts]
-
     # Actual demand in the held-out weeks, stock-out weeks raised as the forecaster raises them.
     adjusted = forecaster.demand_history(history)
     actual = adjusted[adjusted["ds"] >= first_week].merge(attributes, on="unique_id")
     actual = actual.assign(week=(actual["ds"] - first_week).dt.days // 7, units=actual["y"])
+    if given is not None:
+        # Each week planned as the weekly pipeline would: the origin's forecast, relevelled by the weeks before it.
+        forecasts = []
+        for index, window in enumerate(given.windows):
+            since = actual.assign(week=actual["week"] - index * given.window_weeks)
+            forecasts += weekly_relevelled(with_lead_times(window, lead_times, options.policy), since,
+                                           given.window_weeks, options.relevel_weeks)  # fmt: skip
+    else:
+        forecasts = rolling_forecasts(history, attributes, first_week, lead_times, options, forecaster)
+    cost_levels = [with_service_levels(forecast, products, options.policy) for forecast in forecasts]
     days = days[days["day"] < 7 * options.holdout_weeks]
     demand = daily_demand(days, actual)
     receipts = days.rename(columns={"received": "units"})[["product_id", "warehouse_id", "day", "units"]]

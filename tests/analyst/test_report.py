@@ -114,3 +114,8 @@ def test_report_command_writes_the_file(planning_warehouse, tmp_path, capsys):
     with mock.patch.dict(os.environ, {"SUPPLYCHAIN_DUCKDB_PATH": str(tmp_path / "missing.duckdb")}):
         assert main(["report", "--output", str(output)]) == 2
 
+
+
+def test_the_proof_panel_says_which_replay_and_which_weeks(planning_warehouse, tmp_path):
+    page = build_report(planning_warehouse, tmp_path / "report.html").read_text()
+    assert '<p class="proof-span">From the full sweep: 8 held-out weeks from 2024-03-04.</p>' in page

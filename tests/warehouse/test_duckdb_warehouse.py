@@ -151,3 +151,9 @@ def test_forecasts_flow_back_into_the_warehouse(lake_copy, warehouse, tmp_path):
         assert levels == 4
         summary = connection.execute("select count(*) from analytics.demand_forecast_summary").fetchone()[0]
         assert summary == attributes[["product_id", "region_code"]].drop_duplicates().shape[0]
+        # The backtest windows the optimiser's replay plans with: every window of horizon weeks per series.
+        weeks = connection.execute(
+            "select count(distinct backtest_cutoff), max(weeks) from (select backtest_cutoff, series_id, count(*) as "
+            "weeks from analytics_staging.stg_forecasts__backtest_weeks group by 1, 2)"
+        ).fetchone()
+        assert weeks[0] >= 3 and weeks[1] == 2

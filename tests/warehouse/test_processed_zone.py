@@ -29,7 +29,7 @@ def test_every_source_table_is_declared_with_typed_columns():
     }  # fmt: skip
     assert {name for name, t in tables.items() if t.optional} == {
         "demand_forecast", "forecast_backtest", "forecast_model_selection", "forecast_accuracy",
-        "inventory_policy", "transfer_plan", "optimization_run_summary", "policy_simulation",
+        "forecast_backtest_weeks", "inventory_policy", "transfer_plan", "optimization_run_summary", "policy_simulation",
     }  # fmt: skip
     assert tables["sales"].partition_column == "order_month"
     assert tables["sales"].column_names[:2] == ["order_id", "line_number"]

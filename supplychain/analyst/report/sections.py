@@ -112,7 +112,17 @@ def _proof_table(simulation: pd.DataFrame) -> str:
     for row in frame.itertuples(index=False):
         cells = "".join(f"<td>{html.escape(_proof_cell(row, column))}</td>" for _, column in PROOF_COLUMNS)
         rows.append(f"<tr>{cells}</tr>")
-    return f'<table class="kpis proof"><tr>{header}</tr>{"".join(rows)}</table>'
+    return f'{_proof_span(simulation)}<table class="kpis proof"><tr>{header}</tr>{"".join(rows)}</table>'
+
+
+def _proof_span(simulation: pd.DataFrame) -> str:
+    """Which replay the figures come from: the daily run's or the full sweep, and the weeks it held out."""
+    if not {"evaluation", "holdout_start", "holdout_weeks"} <= set(simulation.columns):
+        return ""
+    first = simulation.iloc[0]
+    kind = "the daily run's replay" if first["evaluation"] == "replay" else "the full sweep"
+    return (f"<p class=\"proof-span\">From {html.escape(kind)}: {int(first['holdout_weeks'])} held-out weeks "
+            f"from {html.escape(str(first['holdout_start']))}.</p>")  # fmt: skip
 
 
 def _proof_cell(row, column: str) -> str:

@@ -1,0 +1,48 @@
+"""The hold-out replay on a built warehouse, as every `supplychain optimize` runs it and at the length the opening
+stock's cover asks for: stock-outs, overstock (hindsight yardstick), fill rate, units on hand and transfer cost per
+policy, changes against no reallocation, and the wall time of each.
+
+    .venv/bin/python benchmarks/replay_benchmark.py [--duckdb data/warehouse.duckdb] [--windows 1,rule]
+
+The warehouse needs a forecast run that kept its backtest forecasts (`supplychain forecast`). `1` is the daily
+replay (the last backtest window); `rule` is as many windows as the stock-weighted days of cover on the day before
+the earliest replayable window ask for (optimization/backtest_replay.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import time
+from pathlib import Path
+
+from forecasting.forecaster import StatsForecaster
+from optimization.holdout import HoldoutOptions, evaluate_holdout
+from optimization.run import REPLAY_POLICIES
+
+COLUMNS = [
+    "policy", "stockout_units", "stockout_units_change", "avg_overstock_units", "avg_overstock_units_change",
+    "fill_rate", "avg_on_hand_units", "avg_on_hand_units_change", "transfer_units", "transfer_cost",
+]  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duckdb", type=Path, default=Path("data/warehouse.duckdb"))
+    parser.add_argument("--windows", default="1,rule", help="comma-separated: a number of windows, or rule")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    logging.getLogger("optimization.holdout").setLevel(logging.WARNING)
+    for choice in args.windows.split(","):
+        windows = None if choice == "rule" else int(choice)
+        options = HoldoutOptions(service_levels=(None,), rolling=False, forecasts_from="backtest",
+                                 replay_windows=windows, policies=REPLAY_POLICIES)  # fmt: skip
+        started = time.perf_counter()
+        result = evaluate_holdout(args.duckdb, options, forecaster=StatsForecaster())
+        seconds = time.perf_counter() - started
+        print(f"\nwindows={choice}: {result.weeks} weeks from {result.first_day.date()}, {seconds:.0f} s")
+        print(result.table[COLUMNS].round(3).to_markdown(index=False))
+
+
+if __name__ == "__main__":
+    main()
