@@ -218,6 +218,15 @@ def table(results: list[dict]) -> str:
     return "\n".join(out)
 
 
+def report(results: list[dict]) -> None:
+    print(table(results))
+    if len(results) > 1:
+        from scale_cost import paper_cost  # beside this script
+
+        print()
+        print(paper_cost(results))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--lines", default="100000,1000000", help="comma-separated sales lines per size")
@@ -233,7 +242,7 @@ def main() -> int:
     args = parser.parse_args()
     if args.table:
         saved = [result for path in args.table for result in json.loads(path.read_text())]
-        print(table(sorted(saved, key=lambda result: result["lines"])))
+        report(sorted(saved, key=lambda result: result["lines"]))
         return 0
     sizes = [int(part) for part in args.lines.split(",") if part.strip()]
     args.workdir.mkdir(parents=True, exist_ok=True)
@@ -245,7 +254,7 @@ def main() -> int:
         except StepFailedError as failure:
             print(failure, file=sys.stderr)
             return 1
-    print(table(results))
+    report(results)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n")
     return 0
