@@ -3,6 +3,7 @@ next (issue 18, scale).
 
     .venv/bin/python benchmarks/scale_benchmark.py [--lines 1000000,10000000] [--workdir bench/scale] [--reuse]
                                                    [--engine local|spark] [--spark-memory 3g] [--json FILE]
+                                                   [--resume]
     .venv/bin/python benchmarks/scale_benchmark.py --table 1m.json 10m.json     (one table from sizes run apart)
 
 For each size (sales lines asked of `supplychain generate`; every other generator option is its default) a lake,
@@ -171,17 +172,24 @@ def run_size(lines: int, workdir: Path, args: argparse.Namespace) -> dict:
         "SUPPLYCHAIN_SPARK_MEMORY": spark_memory,
     }
     commands = step_commands(lake, lines, engine, args.start)
-    steps: dict[str, dict] = {}
-    if reuse and generated_lines(lake) == lines:
+    progress = workdir / f"steps_{lines}.json"  # each measured step, so --resume can carry on after a failure
+    steps: dict[str, dict] = json.loads(progress.read_text()) if args.resume and progress.exists() else {}
+    if steps:
+        print(f"  resuming after {', '.join(steps)} (measured before, from {progress})", flush=True)
+    elif reuse and generated_lines(lake) == lines:
         manifest = json.loads((lake / "_generator" / "manifest.json").read_text())
         steps["generate"] = {"seconds": manifest["seconds"], "peak_tree_mb": None, "peak_largest_mb": None}
         print(f"  generate  reused ({manifest['seconds']} s when it ran)", flush=True)
     else:
         steps["generate"] = run_step(commands["generate"], env, logs / "generate.log")
         print(f"  generate  {steps['generate']}", flush=True)
-    database.unlink(missing_ok=True)  # every size builds its warehouse from empty
+    if "ingest" not in steps:
+        database.unlink(missing_ok=True)  # every size builds its warehouse from empty
     for name in PIPELINE_STEPS:
+        if name in steps:
+            continue
         steps[name] = run_step(commands[name], env, logs / f"{name}.log")
+        progress.write_text(json.dumps(steps))
         print(f"  {name:<9} {steps[name]}", flush=True)
     rows = step_rows(lake, database)
     for name, counted in rows.items():
@@ -232,6 +240,9 @@ def main() -> int:
     parser.add_argument("--lines", default="100000,1000000", help="comma-separated sales lines per size")
     parser.add_argument("--workdir", type=Path, default=REPO / "bench" / "scale")
     parser.add_argument("--reuse", action="store_true", help="keep a lake already generated at that size")
+    parser.add_argument(
+        "--resume", action="store_true", help="keep the steps a failed run measured and carry on from the next"
+    )
     parser.add_argument("--engine", choices=("local", "spark"), default="local", help="forecast engine")
     parser.add_argument("--spark-memory", default="3g", help="Spark driver memory (default %(default)s)")
     parser.add_argument("--start", help="first day of generated data (default: the generator's; for a quick check)")
