@@ -21,7 +21,8 @@ Peak memory is measured two ways and both are printed:
   * tree: the largest sum of resident memory (VmRSS) over the step's whole process tree (the CLI, its JVM, its
     Python workers), polled from /proc every 0.2 s; a spike shorter than that can be missed.
   * largest: the step's own `wait4` rusage `ru_maxrss`, which the kernel keeps exactly: the peak of the single
-    largest process in the tree (the JVM for Spark steps).
+    largest process among the CLI and the children it waited for. PySpark does not wait for its JVM (it ends it
+    at exit), so for Spark steps this is the Python driver alone and the tree figure is the one to read.
 
 Ratios divide each size's seconds by the previous size's: with sizes ten times apart, a ratio at or under 10 means
 the step scales linearly or better. Timings on a machine shared with other work are noisy; run sizes in one
