@@ -34,7 +34,12 @@ def fitted_seconds(results: list[dict], step: str, lines: int) -> tuple[float, f
 
 
 def paper_cost(
-    results: list[dict], factor: int = 100, redshift_nodes: int = 2, fargate_vcpu: int = 4, lines: int | None = None
+    results: list[dict],
+    factor: int = 100,
+    redshift_nodes: int = 2,
+    fargate_vcpu: int = 4,
+    lines: int | None = None,
+    catalogue: int = 100,
 ) -> str:
     """Markdown: the arithmetic, step by step, for `factor` x the largest measured size (or `lines` lines)."""
     largest = max(results, key=lambda result: result["lines"])
@@ -50,10 +55,10 @@ def paper_cost(
         "|---|---:|---:|---:|---:|---|---:|",
     ]
     total = 0.0
-    for step in ("ingest", "load", "build", "forecast", "optimize", "forecast, catalogue x100"):
+    for step in ("ingest", "load", "build", "forecast", "optimize", f"forecast, catalogue x{catalogue}"):
         if step.startswith("forecast, "):
             # Forecast time follows the series, not the lines (linear in series: forecast_benchmark.py).
-            fixed, per_million, predicted = 0.0, 0.0, largest["steps"]["forecast"]["seconds"] * factor
+            fixed, per_million, predicted = 0.0, 0.0, largest["steps"]["forecast"]["seconds"] * catalogue
         else:
             fixed, per_million, predicted = fitted_seconds(results, step, lines)
         core_hours = predicted * MEASURED_CORES / 3600
