@@ -149,7 +149,7 @@ def step_rows(lake: Path, database: Path) -> dict[str, str]:
             "ingest": f"{raw_records:,} raw records",
             "load": f"{manifest['rows']['sales']:,} sales lines",
             "build": f"{count(f'select count(*) from {fact}'):,} fct_sales" if fact else "",
-            "forecast": f"{count(f'select count(distinct unique_id) from {forecasts}'):,} series" if forecasts else "",
+            "forecast": f"{count(f'select count(distinct series_id) from {forecasts}'):,} series" if forecasts else "",
             "optimize": f"{count(f'select count(*) from {policy}'):,} policy rows" if policy else "",
         }
 
