@@ -57,11 +57,15 @@ docs: setup
 report: setup
 	$(BIN)/supplychain report
 
+# Sales lines per size of the scale benchmark; BENCHMARKS.md keeps SCALE_LINES=1000000,10000000 (about an hour).
+SCALE_LINES ?= 100000,1000000
+
 ## Throughput and memory figures for BENCHMARKS.md (takes several minutes).
 bench: setup
 	$(BIN)/python benchmarks/ingest_benchmark.py --scales 1,10
 	$(BIN)/python benchmarks/warehouse_benchmark.py --scales 1,10
 	$(BIN)/python benchmarks/optimize_benchmark.py --products 1000,10000
+	$(BIN)/python benchmarks/scale_benchmark.py --lines $(SCALE_LINES) --reuse
 
 ## The hold-out proof of the inventory policy and the transfer plan (after `make run`; a few minutes).
 evaluate: setup

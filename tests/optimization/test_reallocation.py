@@ -63,6 +63,16 @@ def test_a_source_keeps_its_reorder_point_on_hand_or_what_it_is_told_to():
     assert sent == {"reorder_point": 12, "target_level": 5, "safety_stock": 20}
 
 
+def test_a_source_never_drops_below_its_safety_stock_even_when_its_reorder_point_is_lower():
+    # Seen at 1M sales lines: reorder point 64 under safety stock 66 let 7 of 71 units go where 5 were spare.
+    sites = pd.DataFrame([
+        site("W1", on_hand=71, demand=0, target=83, safety=66, reorder=64),
+        site("W2", on_hand=0, demand=40, target=50),
+    ])  # fmt: skip
+    plan = plan_product("P1", sites, lanes(), OPTIONS)
+    assert sum(t["units"] for t in plan.transfers) == 5
+
+
 def test_uncertain_demand_is_covered_up_to_where_a_unit_stops_paying():
     # Margin 10, transfer cost 1: a unit is worth sending while the chance it sells, P(D > stock), exceeds 0.1,
     # i.e. up to about mean + 1.28 sigma. The tangents bracket it between the points at z = 1 and z = 1.5.
