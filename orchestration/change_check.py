@@ -29,6 +29,7 @@ import hashlib
 import json
 import logging
 import os
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -57,12 +58,27 @@ def skip_unchanged(run_step: Callable) -> Callable:
         stored = _read_state(lake_root).get(step.name, {})
         if stored.get("inputs") == inputs and stored.get("outputs") == _outputs(step, context):
             log.info("%s: nothing new since its last success; skipped", step.name)
-            return {"skipped": "nothing new"}
+            return {"skipped": "nothing new", **_keep_artifacts(step, context)}
         figures = run_step(step, context)
         _write_state(lake_root, step.name, {"inputs": inputs, "outputs": _outputs(step, context)})
         return figures
 
     return run
+
+
+def _keep_artifacts(step: Step, context) -> dict:
+    """A skipped dbt step still leaves the run its project's manifest (and the docs catalog), which still hold."""
+    if not step.is_dbt:
+        return {}
+    from supplychain.warehouse.dbt_runner import target_folder
+
+    kept, folder = [], context.artifacts / step.name
+    for name in ("manifest.json", "catalog.json") if step.name == "docs-generate" else ("manifest.json",):
+        if (Path(target_folder()) / name).is_file():
+            folder.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(Path(target_folder()) / name, folder / name)
+            kept.append(name)
+    return {"artifacts": kept}
 
 
 def skip_without_new_drops(run_ingest: Callable) -> Callable:
