@@ -20,9 +20,10 @@ from supplychain.sample_data.generate import GeneratorOptions, generate
 
 pytestmark = pytest.mark.e2e
 
-SAMPLE = GeneratorOptions(seed=5, sales_rows=4000, start=dt.date(2024, 1, 1), end=dt.date(2024, 4, 30), products=15,
-                          warehouses=5, dirty_rate=0.0, event_days=3)  # fmt: skip
-HELD_BACK_FROM = dt.date(2024, 4, 20)  # these days' drops land before the third run: they close a week
+# The warehouse tests' sample (tests/warehouse/conftest.py) with a month more, the last 16 days held back.
+SAMPLE = GeneratorOptions(seed=11, sales_rows=5000, start=dt.date(2024, 1, 1), end=dt.date(2024, 5, 31), products=25,
+                          warehouses=5, dirty_rate=0.01, event_days=20)  # fmt: skip
+HELD_BACK_FROM = dt.date(2024, 5, 16)  # these days' drops land before the third run: they close a week
 DAY = re.compile(r"year=(\d{4})/month=(\d{2})/day=(\d{2})")
 SKIPPABLE = ("source-freshness", "build-warehouse", "snapshot", "forecast", "build-forecast-marts", "optimize",
              "build-plan-marts", "docs-generate")  # fmt: skip
