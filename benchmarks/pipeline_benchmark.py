@@ -52,9 +52,9 @@ BARE_SPARK_CHILD = textwrap.dedent(
         else:
             frame = spark.read.json(paths)
         typed = frame.select(*[
-            (F.col(f"`{f.name}`") if f.name in frame.columns else F.lit(None)).cast(f.type).alias(f.name)
-            for f in source.fields
-        ])
+            F.expr(f"try_cast(`{f.name}` as {f.type})" if f.name in frame.columns else f"cast(null as {f.type})")
+            .alias(f.name) for f in source.fields
+        ])  # try_cast: a malformed value becomes null (the bare job has no quarantine)
         typed = typed.dropDuplicates(list(source.key))
         writer = typed.write.mode("overwrite")
         if source.partition:
@@ -93,8 +93,10 @@ def split_last_day(raw: Path, first: Path, held: Path) -> str:
 def bare_spark(lake: Path, out: Path, env: dict) -> float:
     shutil.rmtree(out, ignore_errors=True)
     began = time.perf_counter()
-    subprocess.run([sys.executable, "-c", BARE_SPARK_CHILD, str(lake), str(out)], env=env, cwd=REPO, check=True,
-                   capture_output=True, text=True)  # fmt: skip
+    completed = subprocess.run([sys.executable, "-c", BARE_SPARK_CHILD, str(lake), str(out)], env=env, cwd=REPO,
+                               capture_output=True, text=True)  # fmt: skip
+    if completed.returncode:
+        sys.exit(f"the bare Spark job failed:\n{completed.stderr[-3000:]}")
     return time.perf_counter() - began
 
 
