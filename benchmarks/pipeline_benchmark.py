@@ -137,7 +137,8 @@ def main() -> None:
     bare = bare_spark(lake, work / "bare_out", env)
     print(f"bare Spark: {bare:.1f} s", flush=True)
     results = {}
-    for label in ("first run", "daily, nothing new", f"daily, one new day ({day})"):
+    print(f"held back: the drops of {day}")
+    for label in ("first run", "daily, nothing new", "daily, one new day"):
         if label.startswith("daily, one new day"):
             shutil.copytree(held / "raw", lake / "raw", dirs_exist_ok=True)
         print(f"--- pipeline: {label}", flush=True)
@@ -149,16 +150,16 @@ def main() -> None:
     print(f"{'bare PySpark job':<34}{bare:>9.1f}{1:>14.2f}")
     targets = ("<= 1.40", "<= 0.50", "close to 0.50")
     for (label, result), target in zip(results.items(), targets, strict=True):
-        print(f"{'pipeline ' + label:<34}{result['seconds']:>9.1f}{result['seconds'] / bare:>14.2f}   {target}")
+        print(f"{'pipeline, ' + label:<34}{result['seconds']:>9.1f}{result['seconds'] / bare:>14.2f}   {target}")
     names = list(next(iter(results.values()))["steps"])
-    print(f"\nper step (seconds; '-' = skipped, nothing new){'':<0}")
-    print(f"{'step':<24}" + "".join(f"{label[:22]:>24}" for label in results))
+    print("\nper step (seconds; '-' = skipped: nothing new; an ingestion wave's steps share one time)")
+    print(f"{'step':<24}" + "".join(f"{label:>22}" for label in results))
     for name in names:
         cells = []
         for result in results.values():
             step = result["steps"].get(name, {})
             text = "-" if step.get("skipped") else f"{step.get('seconds') or 0:.1f}"
-            cells.append(f"{text:>24}")
+            cells.append(f"{text:>22}")
         print(f"{name:<24}" + "".join(cells))
     print(json.dumps({"bare_spark_seconds": round(bare, 1), "runs": results, "held_back_day": day}))
 
