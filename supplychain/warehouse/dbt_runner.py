@@ -95,6 +95,8 @@ def _invoke(cli_args: list[str], env: dict[str, str] | None) -> tuple[bool, str 
             _release_connections()
             if parsed.success:
                 manifest = parsed.result
+                if len(_kept) >= 4:  # a long-lived process (tests) that edits the project: keep the latest few
+                    _kept.clear()
                 _kept[key] = (manifest, {name: os.environ.get(name) for name in _env_vars_read(manifest)})
         try:
             result = dbtRunner(manifest=manifest).invoke(cli_args)
