@@ -89,7 +89,11 @@ def skip_without_new_drops(run_ingest: Callable) -> Callable:
     """`run_ingest`, returning at once (no Spark session) when no source of the wave has a drop to read."""
 
     def run(steps: list[Step], context) -> dict[str, dict]:
-        if _has_new_drops(steps, context):
+        try:
+            new = _has_new_drops(steps, context)
+        except Exception:  # a raw folder missing, say: ingestion itself says what is wrong, in its own words
+            new = True
+        if new:
             return run_ingest(steps, context)
         log.info("%s: no new drops; skipped", ", ".join(step.name for step in steps))
         return {step.name: {"status": "no_new_files", "skipped": "no new drops"} for step in steps}
