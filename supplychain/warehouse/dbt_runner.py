@@ -147,7 +147,8 @@ def _env_vars_read(manifest) -> list[str]:
     """The environment variables the parse read (env_var() in YAML and SQL), which a reuse must see unchanged."""
     names = set(getattr(manifest, "env_vars", {}) or {})
     for source_file in getattr(manifest, "files", {}).values():
-        names.update(getattr(source_file, "env_vars", None) or [])
+        read = getattr(source_file, "env_vars", None) or []
+        names.update(read if isinstance(read, list) else [])  # a schema file's are by section; manifest has them
     return sorted(names)
 
 

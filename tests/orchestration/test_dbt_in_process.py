@@ -21,6 +21,7 @@ def warehouse(tmp_path) -> Path:
     database = tmp_path / "warehouse.duckdb"
     scratch = {"SUPPLYCHAIN_DUCKDB_PATH": str(database), "DBT_TARGET_PATH": str(tmp_path / "target"),
                "DBT_LOG_PATH": str(tmp_path / "logs")}  # fmt: skip
+    dbt_runner._kept.clear()  # another test in this process may have left its parse
     with mock.patch.dict(os.environ, scratch):
         yield database
 
