@@ -66,6 +66,7 @@ bench: setup
 	$(BIN)/python benchmarks/warehouse_benchmark.py --scales 1,10
 	$(BIN)/python benchmarks/optimize_benchmark.py --products 1000,10000
 	$(BIN)/python benchmarks/scale_benchmark.py --lines $(SCALE_LINES) --reuse
+	$(BIN)/python benchmarks/pipeline_benchmark.py
 
 ## The hold-out proof of the inventory policy and the transfer plan (after `make run`; a few minutes).
 evaluate: setup

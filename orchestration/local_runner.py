@@ -13,9 +13,10 @@ import sys
 import time
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from foundation.redaction import redact
+from orchestration.change_check import skip_unchanged, skip_without_new_drops
 from orchestration.pipeline import Step, select_steps, waves
 from orchestration.run_records import RunRecord, latest_failed_run
 from orchestration.step_actions import RunContext, StepFailedError, run_ingest, run_step
@@ -29,8 +30,11 @@ RETRY_DELAYS_SECONDS = (2.0, 8.0)
 class Actions:
     """How steps run; tests swap in their own."""
 
-    ingest: Callable[[list[Step], RunContext], dict[str, dict]] = run_ingest
-    step: Callable[[Step, RunContext], dict] = run_step
+    # Steps with nothing new to do finish at once (orchestration.change_check).
+    ingest: Callable[[list[Step], RunContext], dict[str, dict]] = field(
+        default_factory=lambda: skip_without_new_drops(run_ingest)
+    )
+    step: Callable[[Step, RunContext], dict] = field(default_factory=lambda: skip_unchanged(run_step))
 
 
 def plan(runtime_args) -> tuple[tuple[Step, ...], str | None]:

@@ -157,7 +157,8 @@ def _run_freshness(dbt_args: list[str], target: str, folder: Path) -> dict:
     from foundation.warehouse.dbt_runner import run_dbt, target_folder
 
     clock = os.environ.get("SUPPLYCHAIN_FRESHNESS_CLOCK", "latest_drop")
-    result = run_dbt([*dbt_args, "--vars", json.dumps({"freshness_clock": clock})], target)
+    # The clock through the environment, not --vars: the parse (and dbt's kept manifest) stays the other steps' own.
+    result = run_dbt(dbt_args, target, env={"SUPPLYCHAIN_FRESHNESS_CLOCK": clock})
     sources = Path(target_folder()) / "sources.json"
     folder.mkdir(parents=True, exist_ok=True)
     results = json.loads(sources.read_text())["results"] if sources.is_file() else []

@@ -1,12 +1,23 @@
-"""Runs dbt for this project as a child process (its own logging and state), with the project's profiles."""
+"""Runs dbt for this project in this process (dbt's programmatic runner), with the project's profiles.
+
+The parsed project (dbt's manifest) is kept between invocations, so a pipeline of several dbt steps parses once:
+the manifest is reused while the project's files, the `--vars` and the environment variables the project reads are
+the same, and dropped after a failed invocation so the next one starts clean. After every invocation the DuckDB
+database dbt opened is closed (its write-ahead log checkpointed into the file), so the write-audit-publish swap
+moves a complete file, as it did when dbt ran as a child process. SUPPLYCHAIN_DBT_SUBPROCESS=1 runs dbt as a child
+process instead (each invocation then parses on its own).
+"""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
 import subprocess
 import sys
+import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,6 +25,14 @@ from foundation.warehouse.contract import PROJECT_DIR
 
 log = logging.getLogger(__name__)
 PROFILES_DIR = PROJECT_DIR / "profiles"
+# What a parse reads: a change to any of these (or to the vars and environment) makes a kept manifest stale.
+PROJECT_INPUTS = ("dbt_project.yml", "packages.yml", "dependencies.yml", "models", "macros", "seeds", "snapshots",
+                  "tests", "analyses", "dbt_packages")  # fmt: skip
+# Commands that take a manifest (dbt parses for them); the rest (deps, debug, clean) run as they are.
+MANIFEST_COMMANDS = ("build", "run", "test", "seed", "snapshot", "compile", "docs", "source", "run-operation", "ls",
+                     "list", "show")  # fmt: skip
+_lock = threading.Lock()  # dbt's adapters and event logger are process-wide: one invocation at a time
+_kept: dict[tuple, tuple[object, dict[str, str | None]]] = {}  # key -> (manifest, env vars it read)
 
 
 @dataclass(frozen=True)
@@ -47,12 +66,115 @@ def dbt_command(args: list[str], target: str, target_path: str | None = None) ->
 def run_dbt(
     args: list[str], target: str, env: dict[str, str] | None = None, target_path: str | None = None
 ) -> DbtResult:
-    """`dbt <args> --target <target>` in the project; output streams through so long builds show progress."""
+    """`dbt <args> --target <target>` in the project; dbt's output streams through so long builds show progress."""
     command = dbt_command(args, target, target_path)
     log.info("running %s", " ".join(command[1:]))
-    completed = subprocess.run(command, env=dbt_environment(env), cwd=PROJECT_DIR, check=False)
-    failures = _failures(Path(target_folder(target_path)) / "run_results.json") if completed.returncode else []
-    return DbtResult(completed.returncode == 0, failures)
+    run_results = Path(target_folder(target_path)) / "run_results.json"
+    if os.environ.get("SUPPLYCHAIN_DBT_SUBPROCESS") == "1":
+        completed = subprocess.run(command, env=dbt_environment(env), cwd=PROJECT_DIR, check=False)
+        return DbtResult(completed.returncode == 0, _failures(run_results) if completed.returncode else [])
+    started = time.time()
+    ok, problem = _invoke(command[1:], env)
+    if ok:
+        return DbtResult(True, [])
+    # Only this invocation's results: dbt stopped before the nodes ran (a compile error) writes none.
+    fresh = run_results.exists() and run_results.stat().st_mtime >= started - 1
+    failures = _failures(run_results) if fresh else []
+    return DbtResult(False, failures or ([problem] if problem else []))
+
+
+def _invoke(cli_args: list[str], env: dict[str, str] | None) -> tuple[bool, str | None]:
+    """One dbt invocation in this process: (succeeded, the error that stopped dbt, if any)."""
+    from dbt.cli.main import dbtRunner
+
+    with _lock, _environment(dbt_environment(env)):
+        key = _manifest_key(cli_args) if cli_args[0] in MANIFEST_COMMANDS else None
+        manifest = _kept_manifest(key)
+        if key is not None and manifest is None:
+            parsed = dbtRunner().invoke(["parse", *_parse_flags(cli_args)])
+            _release_connections()
+            if parsed.success:
+                manifest = parsed.result
+                if len(_kept) >= 4:  # a long-lived process (tests) that edits the project: keep the latest few
+                    _kept.clear()
+                _kept[key] = (manifest, {name: os.environ.get(name) for name in _env_vars_read(manifest)})
+        try:
+            result = dbtRunner(manifest=manifest).invoke(cli_args)
+        finally:
+            _release_connections()
+        if not result.success:
+            _kept.clear()  # a failure may come from a stale or half-built state: the next invocation parses afresh
+        problem = f"dbt {cli_args[0]}: {result.exception}" if result.exception is not None else None
+        return result.success, problem
+
+
+def _manifest_key(cli_args: list[str]) -> tuple:
+    """What a kept manifest must match: the parse flags and the project's files (path, size, modified time)."""
+    return (tuple(_parse_flags(cli_args)), _project_state())
+
+
+def _parse_flags(cli_args: list[str]) -> list[str]:
+    """The flags of a command line that shape the parse: target, project and target paths, vars."""
+    flags = []
+    for name in ("--target", "--project-dir", "--target-path", "--vars", "--profiles-dir"):
+        if name in cli_args:
+            flags += [name, cli_args[cli_args.index(name) + 1]]
+    return flags
+
+
+def _project_state() -> tuple:
+    entries = []
+    for name in PROJECT_INPUTS:
+        path = PROJECT_DIR / name
+        files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else []
+        for file in files:
+            stat = file.stat()
+            entries.append((str(file), stat.st_size, stat.st_mtime_ns))
+    return tuple(entries)
+
+
+def _kept_manifest(key: tuple | None):
+    if key is None or key not in _kept:
+        return None
+    manifest, env_vars = _kept[key]
+    if any(os.environ.get(name) != value for name, value in env_vars.items()):
+        del _kept[key]
+        return None
+    return manifest
+
+
+def _env_vars_read(manifest) -> list[str]:
+    """The environment variables the parse read (env_var() in YAML and SQL), which a reuse must see unchanged."""
+    names = set(getattr(manifest, "env_vars", {}) or {})
+    for source_file in getattr(manifest, "files", {}).values():
+        read = getattr(source_file, "env_vars", None) or []
+        names.update(read if isinstance(read, list) else [])  # a schema file's are by section; manifest has them
+    return sorted(names)
+
+
+@contextlib.contextmanager
+def _environment(environment: dict[str, str]):
+    """dbt reads os.environ: the invocation's variables for its duration, the process's own restored after."""
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(environment)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def _release_connections() -> None:
+    """Closes the DuckDB database dbt-duckdb keeps open between invocations: the close checkpoints its log into
+    the file, and the next invocation (perhaps on another file, or this one renamed) opens it afresh."""
+    with contextlib.suppress(ImportError):
+        from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+        with DuckDBConnectionManager._LOCK:
+            environment, DuckDBConnectionManager._ENV = DuckDBConnectionManager._ENV, None
+            if environment is not None:
+                environment.close()
 
 
 def _failures(run_results: Path) -> list[str]:

@@ -1,0 +1,168 @@
+"""The whole pipeline beside a bare Spark job on the same drops: first run, a daily run with nothing new, and a
+daily run with one new day of drops; seconds, ratios to the bare job, and each step's time.
+
+    .venv/bin/python benchmarks/pipeline_benchmark.py [--sales-rows 100000] [--workdir /tmp/pipebench]
+
+One generated sample; its last day's drops are held back. Then, in one invocation on one machine:
+  1. the bare PySpark job: read every drop (but the held-back day), cast to the declared types, dedupe on the key,
+     write partitioned Parquet - all sources at once in one fresh Spark session (no rules, quarantine or reports);
+  2. `supplychain run` on a fresh lake holding the same drops (ingestion, load, dbt, forecast, optimisation, docs,
+     report; a fresh warehouse);
+  3. `supplychain run` again with nothing new (what a scheduled daily run costs when no drop landed);
+  4. the held-back day's drops land, and `supplychain run` again (a daily run with one new day).
+Every run is a fresh process, so JVM and Python start-up are paid as a user pays them. Nothing is written into
+tests; the lake, warehouse, dbt target and run records live under the work folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_ROWS = 100_000
+DAY_FOLDER = re.compile(r"year=(\d{4})/month=(\d{2})/day=(\d{2})")
+
+# The bare job, run in a child: every source read, cast, deduplicated and written partitioned, in parallel threads.
+BARE_SPARK_CHILD = textwrap.dedent(
+    """
+    import sys, time
+    from concurrent.futures import ThreadPoolExecutor
+    from pyspark.sql import functions as F
+    from ingestion.glue import spark_session
+    from foundation.lake import Lake
+    from ingestion.sources import BATCH_SOURCES, ORDER_EVENTS
+
+    lake, out = Lake(sys.argv[1]), sys.argv[2]
+    spark = spark_session("bare-spark-benchmark")
+
+    def job(source):
+        paths = [lake.uri(f.path) for f in lake.list_raw(source.raw_folder, source.suffixes)]
+        if source.format == "csv":
+            frame = spark.read.option("header", True).csv(paths)
+        else:
+            frame = spark.read.json(paths)
+        typed = frame.select(*[
+            F.expr(f"try_cast(`{f.name}` as {f.type})" if f.name in frame.columns else f"cast(null as {f.type})")
+            .alias(f.name) for f in source.fields
+        ])  # try_cast: a malformed value becomes null (the bare job has no quarantine)
+        typed = typed.dropDuplicates(list(source.key))
+        writer = typed.write.mode("overwrite")
+        if source.partition:
+            typed = typed.withColumn(source.partition[0], F.expr(source.partition[1]))
+            writer = typed.write.mode("overwrite").partitionBy(source.partition[0])
+        writer.parquet(f"{out}/{source.entity}")
+
+    began = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(job, [*BATCH_SOURCES.values(), ORDER_EVENTS]))
+    print(round(time.perf_counter() - began, 2))
+    """
+)
+
+
+def generate(lake: Path, sales_rows: int, env: dict) -> None:
+    command = [sys.executable, "-m", "supplychain.cli", "--lake-root", str(lake), "generate", "--sales-rows",
+               str(sales_rows)]  # fmt: skip
+    subprocess.run(command, env=env, cwd=REPO, check=True, capture_output=True, text=True)
+
+
+def split_last_day(raw: Path, first: Path, held: Path) -> str:
+    """Copies raw/ into first/ but for the latest day's drops, which go to held/; returns that day."""
+    days = {m.groups() for p in raw.rglob("*") if p.is_file() and (m := DAY_FOLDER.search(p.as_posix()))}
+    last = max(days)
+    for path in raw.rglob("*"):
+        if not path.is_file():
+            continue
+        match = DAY_FOLDER.search(path.as_posix())
+        into = held if match and match.groups() == last else first
+        (into / path.relative_to(raw.parent)).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(path, into / path.relative_to(raw.parent))
+    return "-".join(last)
+
+
+def bare_spark(lake: Path, out: Path, env: dict) -> float:
+    shutil.rmtree(out, ignore_errors=True)
+    began = time.perf_counter()
+    completed = subprocess.run([sys.executable, "-c", BARE_SPARK_CHILD, str(lake), str(out)], env=env, cwd=REPO,
+                               capture_output=True, text=True)  # fmt: skip
+    if completed.returncode:
+        sys.exit(f"the bare Spark job failed:\n{completed.stderr[-3000:]}")
+    return time.perf_counter() - began
+
+
+def pipeline_run(lake: Path, work: Path, env: dict, label: str) -> dict:
+    """`supplychain run` in a fresh process; its wall time and the run record's per-step seconds and figures."""
+    runs = work / "runs"
+    command = [sys.executable, "-m", "supplychain.cli", "--lake-root", str(lake), "run", "--runs-dir", str(runs),
+               "--report", str(work / "report.html")]  # fmt: skip
+    began = time.perf_counter()
+    completed = subprocess.run(command, env=env, cwd=REPO, capture_output=True, text=True)
+    seconds = time.perf_counter() - began
+    (work / f"{label}.log").write_text(completed.stdout + completed.stderr)
+    if completed.returncode:
+        sys.exit(f"{label}: `supplychain run` failed (exit {completed.returncode}); see {work / f'{label}.log'}")
+    record = json.loads(max(runs.glob("*/run.json"), key=lambda p: p.stat().st_mtime).read_text())
+    steps = {s["name"]: {"seconds": s["seconds"], "skipped": s["figures"].get("skipped")} for s in record["steps"]}
+    return {"seconds": round(seconds, 1), "pipeline_seconds": record["seconds"], "steps": steps}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sales-rows", type=int, default=DEFAULT_ROWS)
+    parser.add_argument("--workdir", type=Path, default=None)
+    args = parser.parse_args()
+    work = (args.workdir or Path(tempfile.mkdtemp(prefix="supplychain-pipebench-"))).resolve()
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    env = {**os.environ, "PYSPARK_PYTHON": sys.executable, "PYSPARK_DRIVER_PYTHON": sys.executable,
+           "DBT_PROFILES_DIR": str(REPO / "profiles"), "SUPPLYCHAIN_DUCKDB_PATH": str(work / "warehouse.duckdb"),
+           "DBT_TARGET_PATH": str(work / "target")}  # fmt: skip
+    print(f"--- generating {args.sales_rows:,} sales lines; the last day's drops are held back", flush=True)
+    generate(work / "sample", args.sales_rows, env)
+    lake, held = work / "lake", work / "held"
+    day = split_last_day(work / "sample" / "raw", lake, held)
+    shutil.rmtree(work / "sample")
+
+    print("--- bare PySpark job (read, cast, dedupe, write partitioned Parquet)", flush=True)
+    bare = bare_spark(lake, work / "bare_out", env)
+    print(f"bare Spark: {bare:.1f} s", flush=True)
+    results = {}
+    print(f"held back: the drops of {day}")
+    for label in ("first run", "daily, nothing new", "daily, one new day"):
+        if label.startswith("daily, one new day"):
+            shutil.copytree(held / "raw", lake / "raw", dirs_exist_ok=True)
+        print(f"--- pipeline: {label}", flush=True)
+        results[label] = pipeline_run(lake, work, env, label.split(",")[0].replace(" ", "_") + str(len(results)))
+        print(f"{label}: {results[label]['seconds']} s ({results[label]['seconds'] / bare:.2f}x bare Spark)",
+              flush=True)  # fmt: skip
+
+    print(f"\n{'':<34}{'seconds':>9}{'x bare Spark':>14}   target")
+    print(f"{'bare PySpark job':<34}{bare:>9.1f}{1:>14.2f}")
+    targets = ("<= 1.40", "<= 0.50", "close to 0.50")
+    for (label, result), target in zip(results.items(), targets, strict=True):
+        print(f"{'pipeline, ' + label:<34}{result['seconds']:>9.1f}{result['seconds'] / bare:>14.2f}   {target}")
+    names = list(next(iter(results.values()))["steps"])
+    print("\nper step (seconds; '-' = skipped: nothing new; an ingestion wave's steps share one time)")
+    print(f"{'step':<24}" + "".join(f"{label:>22}" for label in results))
+    for name in names:
+        cells = []
+        for result in results.values():
+            step = result["steps"].get(name, {})
+            text = "-" if step.get("skipped") else f"{step.get('seconds') or 0:.1f}"
+            cells.append(f"{text:>22}")
+        print(f"{name:<24}" + "".join(cells))
+    print(json.dumps({"bare_spark_seconds": round(bare, 1), "runs": results, "held_back_day": day}))
+
+
+if __name__ == "__main__":
+    main()
