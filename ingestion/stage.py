@@ -23,7 +23,7 @@ class IngestOptions(StageOptions):
         None, "ingest drops landed up to this date, YYYY-MM-DD (default: all; SUPPLYCHAIN_RUN_DATE)",
         parse=lambda text: parse_date(text, "--run-date"),
     )
-    full_refresh: bool = flag(False, "ignore bookmarks and re-read every drop")
+    full_refresh: bool = flag(False, "ignore bookmarks and re-read every drop (`run`: and skip no step)")
     max_quarantine_rate: float = flag(
         Settings.max_quarantine_rate,
         "fail a source when more than this share of its records is bad (SUPPLYCHAIN_MAX_QUARANTINE_RATE)",

@@ -62,7 +62,8 @@ def test_the_pipeline_runs_from_the_load_and_a_rerun_changes_nothing(lake_copy, 
                 "select evaluation, level_rule, policy_name, units_in, units_out from analytics.policy_simulation "
                 "order by policy_name"
             ).fetchall()
-        assert main([*arguments, "--from", "forecast"]) == 0
+        # --full-refresh: every step runs again (a run with nothing new would skip them; tests/orchestration).
+        assert main([*arguments, "--from", "forecast", "--full-refresh"]) == 0
         again = plan_tables(database)
 
     assert first[0] and first == again
@@ -74,6 +75,7 @@ def test_the_pipeline_runs_from_the_load_and_a_rerun_changes_nothing(lake_copy, 
     assert all(abs(units_in - units_out) < 1e-6 for *_, units_in, units_out in replay)
     latest, earlier = all_runs(runs)
     assert (latest.status, earlier.status) == ("succeeded", "succeeded")
+    assert not [s.name for s in latest.steps if "skipped" in s.figures]
     assert [s.name for s in earlier.steps] == [
         "load", "source-freshness", "build-warehouse", "snapshot", "forecast", "load-forecasts",
         "build-forecast-marts", "optimize", "load-plan", "build-plan-marts", "docs-generate", "planning-report",
