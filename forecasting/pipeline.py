@@ -205,23 +205,16 @@ def _to_bottom(frame: pd.DataFrame, paths: pd.DataFrame | None) -> pd.DataFrame:
 def run_forecast(
     frame: pd.DataFrame, attributes: pd.DataFrame | None = None, options: ForecastOptions | None = None
 ) -> ForecastResult:
-    """frame: unique_id, ds, y (+ is_censored); attributes: unique_id -> product_id, region_code, category."""
+    """frame: unique_id, ds, y (+ is_censored); attributes: unique_id -> product_id, region_code, category.
+
+    Prepare the series, backtest every candidate over rolling windows, choose models (per segment) and the
+    reconciliation on the earlier windows, score the choice on the last, then forecast with the choice."""
     options = options or ForecastOptions()
     if options.horizon < 1:
         raise ValueError(f"--horizon {options.horizon} must be at least 1 week")
     timings = {}
     started = time.perf_counter()
-    prepared = prepare_history(frame, options.min_weeks, freq=options.freq)
-    if prepared.history.empty:
-        for message in prepared.rejected.values():
-            log.warning("rejected %s", message)
-        reasons = (
-            f"all {len(prepared.rejected)} series were rejected (each named above), e.g. "
-            + next(iter(prepared.rejected.values()))
-            if prepared.rejected
-            else "the input holds no rows"
-        )
-        raise ValueError(f"no series can be forecast: {reasons}")
+    prepared = _prepared(frame, options)
     if attributes is not None:
         attributes = attributes[attributes["unique_id"].isin(prepared.history["unique_id"].unique())]
     run = replace(options, freq=prepared.freq)
@@ -237,39 +230,82 @@ def run_forecast(
 
     began = time.perf_counter()
     groups = _groups(nodes, patterns)
+    scored = _backtest(nodes, groups, run)
+    timings["backtest_seconds"] = time.perf_counter() - began
+    notes = list(prepared.notes)
+    if scored.empty:
+        return _rule_only(prepared, run, nodes, timings, notes, started)
+
+    cutoffs = sorted(scored["cutoff"].unique())
+    accuracy, method = _held_out_accuracy(scored, cutoffs, segments, summing, tags, paths, attributes, prepared)
+    kept = _to_bottom(out_of_sample_windows(scored, segments), paths)  # for the optimiser's replay
+    final_scored, members = add_ensembles(scored, cutoffs, segments)
+    choice = choose_models(final_scored, cutoffs, segments)
+    metrics = _series_metrics(final_scored, nodes.history, paths)
+
+    began = time.perf_counter()
+    forecasts = _chosen_forecasts(nodes, groups, choice, members, run, method, (summing, tags, paths), prepared)
+    timings["forecast_seconds"] = time.perf_counter() - began
+    timings["total_seconds"] = time.perf_counter() - started
+
+    bottom_choice = _to_bottom(choice.rename("model").reset_index(), paths).set_index("unique_id")["model"]
+    selection = _selection_table(prepared, classify(prepared.history), bottom_choice, method)
+    report = _report(prepared, run, nodes, method, bottom_choice, timings, notes)
+    return ForecastResult(forecasts[forecast_columns(run.levels)], selection, metrics, accuracy, report, kept)
+
+
+def _prepared(frame: pd.DataFrame, options: ForecastOptions) -> PreparedHistory:
+    """The input as series to forecast; fails with one sentence (each rejected series named) when none is left."""
+    prepared = prepare_history(frame, options.min_weeks, freq=options.freq)
+    if prepared.history.empty:
+        for message in prepared.rejected.values():
+            log.warning("rejected %s", message)
+        reasons = (
+            f"all {len(prepared.rejected)} series were rejected (each named above), e.g. "
+            + next(iter(prepared.rejected.values()))
+            if prepared.rejected
+            else "the input holds no rows"
+        )
+        raise ValueError(f"no series can be forecast: {reasons}")
+    return prepared
+
+
+def _backtest(nodes: PreparedHistory, groups: list, run: ForecastOptions) -> pd.DataFrame:
+    """Every candidate's rolling-window forecasts with the actuals beside them (empty: nothing long enough)."""
     backtests = [
         cross_validate(h, models, run.freq, run.horizon, run.n_windows, run.n_jobs, run.spark)
         for _, models, h in groups
     ]
-    modelled_history = nodes.history[nodes.history["unique_id"].isin(nodes.modelled)]
     if run.global_model:
+        modelled_history = nodes.history[nodes.history["unique_id"].isin(nodes.modelled)]
         backtests.append(ml_cross_validate(modelled_history, run.freq, nodes.season_length, run.horizon, run.n_windows))
     backtests = [b for b in backtests if not b.empty]
-    scored = with_actuals(pd.concat(backtests, ignore_index=True), nodes.history) if backtests else pd.DataFrame()
-    timings["backtest_seconds"] = time.perf_counter() - began
-    notes = list(prepared.notes)
+    return with_actuals(pd.concat(backtests, ignore_index=True), nodes.history) if backtests else pd.DataFrame()
 
-    if scored.empty:
-        # Nothing long enough to backtest: every series gets the stated rule, and the report says so.
-        notes.append(
-            f"no series has the {run.min_weeks} {prepared.period}s a {run.n_windows}-window backtest of "
-            f"{run.horizon} needs: every series is forecast by the {RECENT_MEAN} rule and no accuracy is measured"
-        )
-        prepared.short, prepared.modelled = [*prepared.short, *prepared.modelled], []
-        began = time.perf_counter()
-        forecasts = _complete(_simple_forecasts(prepared, run), prepared, run)
-        timings["forecast_seconds"] = time.perf_counter() - began
-        timings["total_seconds"] = time.perf_counter() - started
-        accuracy = pd.DataFrame(columns=[*ACCURACY_COLUMNS, "is_chosen"])
-        metrics = pd.DataFrame(columns=["unique_id", "model", "abs_error", "actual", "weeks", "wape", "bias_units",
-                                        "mase"])  # fmt: skip
-        selection = _selection_table(prepared, classify(prepared.history), pd.Series(dtype=object), "BottomUp")
-        report = _report(prepared, run, nodes, "BottomUp", pd.Series(dtype=object), timings, notes)
-        forecasts = _own_weekdays(forecasts, prepared.offsets)
-        return ForecastResult(forecasts[forecast_columns(run.levels)], selection, metrics, accuracy, report)
 
-    # Choose on the earlier windows, score on the last: models (per segment), ensemble, and how to reconcile.
-    cutoffs = sorted(scored["cutoff"].unique())
+def _rule_only(prepared, run: ForecastOptions, nodes, timings: dict, notes: list, started: float) -> ForecastResult:
+    """Nothing long enough to backtest: every series gets the stated rule, and the report says so."""
+    notes.append(
+        f"no series has the {run.min_weeks} {prepared.period}s a {run.n_windows}-window backtest of "
+        f"{run.horizon} needs: every series is forecast by the {RECENT_MEAN} rule and no accuracy is measured"
+    )
+    prepared.short, prepared.modelled = [*prepared.short, *prepared.modelled], []
+    began = time.perf_counter()
+    forecasts = _complete(_simple_forecasts(prepared, run), prepared, run)
+    timings["forecast_seconds"] = time.perf_counter() - began
+    timings["total_seconds"] = time.perf_counter() - started
+    accuracy = pd.DataFrame(columns=[*ACCURACY_COLUMNS, "is_chosen"])
+    metrics = pd.DataFrame(columns=["unique_id", "model", "abs_error", "actual", "weeks", "wape", "bias_units",
+                                    "mase"])  # fmt: skip
+    selection = _selection_table(prepared, classify(prepared.history), pd.Series(dtype=object), "BottomUp")
+    report = _report(prepared, run, nodes, "BottomUp", pd.Series(dtype=object), timings, notes)
+    forecasts = _own_weekdays(forecasts, prepared.offsets)
+    return ForecastResult(forecasts[forecast_columns(run.levels)], selection, metrics, accuracy, report)
+
+
+def _held_out_accuracy(scored, cutoffs, segments, summing, tags, paths, attributes, prepared) -> tuple:
+    """Models (per segment), ensemble and reconciliation chosen on the earlier windows, scored on the last: the
+    accuracy by level (the choice marked) and the reconciliation method chosen."""
     choosing, holdout = cutoffs[:-1], cutoffs[-1:]
     with_ensemble, _ = add_ensembles(scored, choosing, segments)
     choice_early = choose_models(with_ensemble, choosing, segments)
@@ -285,15 +321,17 @@ def run_forecast(
     accuracy = level_accuracy(pd.concat(candidates, ignore_index=True), attributes, prepared.history)
     best = "Selected" if method == "BottomUp" else f"Selected+{method}"
     accuracy["is_chosen"] = accuracy["model"] == best
+    return accuracy, method
 
-    kept = _to_bottom(out_of_sample_windows(scored, segments), paths)  # for the optimiser's replay
-    final_scored, members = add_ensembles(scored, cutoffs, segments)
-    choice = choose_models(final_scored, cutoffs, segments)
-    metrics = _series_metrics(final_scored, nodes.history, paths)
 
-    began = time.perf_counter()
+def _chosen_forecasts(nodes, groups, choice, members, run: ForecastOptions, method: str, hierarchy: tuple,
+                      prepared) -> pd.DataFrame:  # fmt: skip
+    """The forecast of every node by its chosen model (the global model fitted only when chosen), reconciled,
+    back on the bottom series and their own weekdays."""
+    summing, tags, paths = hierarchy
     ml_wide = None
     if (choice == "LightGBM").any() or members["model"].eq("LightGBM").any():
+        modelled_history = nodes.history[nodes.history["unique_id"].isin(nodes.modelled)]
         ml_wide = ml_forecast(modelled_history, run.freq, nodes.season_length, run.horizon, run.levels)
     pieces = [
         _forecast_group(h, models, choice[choice.index.isin(h["unique_id"].unique())], members, run, ml_wide)
@@ -305,14 +343,7 @@ def run_forecast(
     if method != "BottomUp":
         forecasts = _reconcile_forecasts(forecasts, summing, tags, method)
     forecasts = _complete(_to_bottom(forecasts, paths), prepared, run)
-    forecasts = _own_weekdays(forecasts, prepared.offsets)
-    timings["forecast_seconds"] = time.perf_counter() - began
-    timings["total_seconds"] = time.perf_counter() - started
-
-    bottom_choice = _to_bottom(choice.rename("model").reset_index(), paths).set_index("unique_id")["model"]
-    selection = _selection_table(prepared, classify(prepared.history), bottom_choice, method)
-    report = _report(prepared, run, nodes, method, bottom_choice, timings, notes)
-    return ForecastResult(forecasts[forecast_columns(run.levels)], selection, metrics, accuracy, report, kept)
+    return _own_weekdays(forecasts, prepared.offsets)
 
 
 def _choose_reconciliation(choosing, choice, methods, summing, tags, paths, attributes) -> str:
