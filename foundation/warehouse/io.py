@@ -100,17 +100,30 @@ def read_sql(target: str, duckdb_path: Path, sql: str) -> pd.DataFrame:
 
 def full_weeks_sql(columns: str, schema: str = MART_SCHEMA) -> str:
     """`columns` of demand_features_weekly over full weeks only: a partial first or last week of a series would read
-    as a demand drop, so every reader (the forecast, the hold-out replay, the report) leaves it out."""
+    as a demand drop, so every reader (the forecast, the hold-out replay, the report) leaves it out.
+
+    A last week is partial when the series stops inside it (a warehouse closed mid-week) or the data does (the
+    drops end on a Wednesday). A series missing one day inside a week the data covers in full (one lost snapshot
+    row) keeps that week: leaving it out would end the series a week early, and its forecast would start on a week
+    that already has actuals."""
     return f"""
 with weeks as (
     select
         demand_features_weekly.*,
-        max(week_start) over (partition by series_id) as last_week_start
+        max(week_start) over (partition by series_id) as last_week_start,
+        max(week_start) over () as data_last_week_start,
+        max(days_observed) over (partition by week_start) as week_days_covered
     from {schema}.demand_features_weekly
 )
 select {columns}
 from weeks
-where not (is_partial_week and (series_week_number = 1 or week_start = last_week_start))
+where not (
+    is_partial_week
+    and (
+        series_week_number = 1
+        or (week_start = last_week_start and (week_start < data_last_week_start or week_days_covered < 7))
+    )
+)
 """
 
 
