@@ -2,30 +2,26 @@
 
 The forecast reads full weeks of demand from the warehouse (`read_demand`), so a day of sales inside the open week
 leaves its input unchanged, and the week's close changes it. The fingerprint is of that input itself (every
-series, week, quantity and attribute), of the forecasting code, and of the options, which the pipeline stores with
+series, week, quantity and attribute); the pipeline adds the forecasting code and the options and stores it with
 the forecast's outputs (orchestration.change_check); a refit is due when the fingerprint differs.
 """
 
 from __future__ import annotations
 
 import hashlib
-from pathlib import Path
 
 import pandas as pd
 
-FORECASTING_DIR = Path(__file__).resolve().parent
-
 
 def inputs_fingerprint(warehouse) -> str:
-    """The fingerprint of what the forecast stage would read now from `warehouse` (a WarehouseOptions), and of its
-    code."""
+    """The fingerprint of what the forecast stage would read now from `warehouse` (a WarehouseOptions)."""
     from foundation.warehouse.io import read_demand
 
     try:
         history, attributes = read_demand(warehouse.target, warehouse.duckdb_path)
     except Exception:  # no warehouse or no full week yet: the forecast step itself says what is wrong
         return ""
-    return demand_fingerprint(history, attributes) + code_fingerprint()
+    return demand_fingerprint(history, attributes)
 
 
 def demand_fingerprint(history: pd.DataFrame, attributes: pd.DataFrame) -> str:
@@ -37,9 +33,3 @@ def demand_fingerprint(history: pd.DataFrame, attributes: pd.DataFrame) -> str:
         digest.update(pd.util.hash_pandas_object(ordered, index=False).values.tobytes())
     return digest.hexdigest()
 
-
-def code_fingerprint() -> str:
-    digest = hashlib.sha256()
-    for file in sorted(FORECASTING_DIR.rglob("*.py")):
-        digest.update(file.read_bytes())
-    return digest.hexdigest()

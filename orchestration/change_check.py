@@ -159,7 +159,7 @@ def _judge(step: Step, context) -> tuple[str, str] | None:
         demand = inputs_fingerprint(warehouse)
         if not demand:
             return None
-        parts = [demand, _options(context.options.forecast)]
+        parts = [demand, _options(context.options.forecast), _code("forecasting")]
     elif step.stage == "optimize" and local_target:
         parts = [_zone(lake_root, (*INPUT_FEEDS, "forecasts")), _project(), _options(context.options.optimize),
                  _code("optimization")]  # fmt: skip
