@@ -40,8 +40,6 @@ from orchestration.pipeline import INPUT_SOURCES, Step
 log = logging.getLogger(__name__)
 STATE = "processed/_pipeline/step_fingerprints.json"
 EVENTS_CHECKPOINT_SOURCES = "processed/_checkpoints/order_events/sources/0"
-# What a dbt parse reads: the schema and the SQL of every model.
-PROJECT_INPUTS = ("dbt_project.yml", "packages.yml", "models", "macros", "seeds", "snapshots", "tests")
 INPUT_FEEDS = tuple(selector.split(":", 1)[1] for selector in INPUT_SOURCES)  # erp, wms, events
 
 
@@ -206,13 +204,11 @@ def _files(folder: Path, names: tuple[str, ...] | None = None) -> list:
 def _project() -> str:
     """The dbt project's files by content (a checkout that rewrites them unchanged changes nothing)."""
     from foundation.warehouse.contract import PROJECT_DIR
+    from foundation.warehouse.dbt_runner import project_files
 
     digest = hashlib.sha256()
-    for name in PROJECT_INPUTS:
-        path = PROJECT_DIR / name
-        files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else []
-        for file in files:
-            digest.update(str(file.relative_to(PROJECT_DIR)).encode() + b"\0" + file.read_bytes() + b"\0")
+    for file in project_files():
+        digest.update(str(file.relative_to(PROJECT_DIR)).encode() + b"\0" + file.read_bytes() + b"\0")
     return digest.hexdigest()
 
 

@@ -122,15 +122,20 @@ def _parse_flags(cli_args: list[str]) -> list[str]:
     return flags
 
 
-def _project_state() -> tuple:
-    entries = []
+def project_files() -> list[Path]:
+    """Every file a dbt parse of this project reads (PROJECT_INPUTS), in a stable order."""
+    files = []
     for name in PROJECT_INPUTS:
         path = PROJECT_DIR / name
-        files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else []
-        for file in files:
-            stat = file.stat()
-            entries.append((str(file), stat.st_size, stat.st_mtime_ns))
-    return tuple(entries)
+        if path.is_file():
+            files.append(path)
+        elif path.is_dir():
+            files += sorted(p for p in path.rglob("*") if p.is_file())
+    return files
+
+
+def _project_state() -> tuple:
+    return tuple((str(file), file.stat().st_size, file.stat().st_mtime_ns) for file in project_files())
 
 
 def _kept_manifest(key: tuple | None):
