@@ -12,6 +12,7 @@ import time
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -32,6 +33,9 @@ from ingestion.transforms.rules import (
     quarantine_month,
     quarantined_records,
 )
+
+if TYPE_CHECKING:
+    from ingestion.masters import MasterSnapshot
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +100,11 @@ def load_references(spark: SparkSession, lake: Lake, source: Source) -> Referenc
     return References(checks=dict(source.references), **masters)
 
 
-def ingest_source(spark: SparkSession, lake: Lake, source: Source, options: RunOptions) -> QualityReport:
+def ingest_source(
+    spark: SparkSession, lake: Lake, source: Source, options: RunOptions, masters: MasterSnapshot | None = None
+) -> QualityReport:
+    """One source's new drops. With `masters` (one pass over every source) the facts are checked against the
+    masters' state after this run; without (a Glue job, one per source), against the published masters."""
     began = time.perf_counter()
     report = QualityReport(source.entity, new_run_id(), max_quarantine_rate=options.max_quarantine_rate)
     files = new_drops(lake, source, options)
@@ -126,7 +134,7 @@ def ingest_source(spark: SparkSession, lake: Lake, source: Source, options: RunO
             finding["file"],
             ", ".join(finding["extra_columns"]),
         )
-    ingest_records(spark, lake, source, records, report, options)
+    ingest_records(spark, lake, source, records, report, options, masters)
     save_bookmark(lake, source.entity, files)
     report.seconds = round(time.perf_counter() - began, 2)
     write_report(lake, report)
@@ -134,10 +142,16 @@ def ingest_source(spark: SparkSession, lake: Lake, source: Source, options: RunO
 
 
 def ingest_records(
-    spark: SparkSession, lake: Lake, source: Source, records: DataFrame, report: QualityReport, options: RunOptions
+    spark: SparkSession,
+    lake: Lake,
+    source: Source,
+    records: DataFrame,
+    report: QualityReport,
+    options: RunOptions,
+    masters: MasterSnapshot | None = None,
 ) -> None:
     """Checks, gates, merges and publishes one batch of parsed records (used by batch and streaming runs)."""
-    references = load_references(spark, lake, source)
+    references = load_references(spark, lake, source) if masters is None else masters.references(source)
     checked = check_records(records, source.fields, references, options.dates)
     if source.partition:
         checked = checked.withColumn(source.partition[0], F.expr(source.partition[1]))
@@ -155,6 +169,11 @@ def ingest_records(
             report.status, report.error = "failed", str(failure)
             write_report(lake, report)
             raise
+        if masters is not None:
+            # Nothing is written before the masters this batch was checked against have published; a master
+            # about to replace its tables first pins the state the facts read (the snapshot outlives the swap).
+            masters.wait_for_masters(source)
+            masters.settle_master(source.entity)
         good = good_records(checked)
         if source.fill_region and references is not None and references.warehouses is not None:
             good = fill_region_from_warehouse(good, references.warehouses)
@@ -233,12 +252,7 @@ def _publish_latest(
 
 def _publish_cdc(spark: SparkSession, lake: Lake, changes: DataFrame, report: QualityReport) -> None:
     """Warehouse master: the change history grows; the current state is rebuilt from it."""
-    base = changes.columns
-    existing = read_table(spark, lake, WAREHOUSE_HISTORY)
-    tagged = changes.withColumn("_from_batch", F.lit(True))
-    if existing is not None:
-        tagged = tagged.unionByName(existing.select(*base).withColumn("_from_batch", F.lit(False)))
-    cached = change_history(tagged, "warehouse_id").persist()
+    cached = change_history(warehouse_changes(spark, lake, changes), "warehouse_id").persist()
     kept = cached.where("_from_batch").count()
     report.rows_written = kept
     report.rows_deduplicated = report.rows_read - report.rows_quarantined - kept
@@ -251,6 +265,15 @@ def _publish_cdc(spark: SparkSession, lake: Lake, changes: DataFrame, report: Qu
     replace_partitions(lake, WAREHOUSES, current, None)
     cached.unpersist()
     current.unpersist()
+
+
+def warehouse_changes(spark: SparkSession, lake: Lake, changes: DataFrame) -> DataFrame:
+    """A batch of good warehouse changes (tagged _from_batch) with the published history they apply to."""
+    existing = read_table(spark, lake, WAREHOUSE_HISTORY)
+    tagged = changes.withColumn("_from_batch", F.lit(True))
+    if existing is not None:
+        tagged = tagged.unionByName(existing.select(*changes.columns).withColumn("_from_batch", F.lit(False)))
+    return tagged
 
 
 def write_report(lake: Lake, report: QualityReport) -> None:

@@ -1,7 +1,9 @@
-"""Runs ingestion jobs in one Spark session (a JVM start costs seconds; pay it once), masters before facts.
+"""Runs ingestion jobs in one Spark session (a JVM start costs seconds; pay it once), every source in one pass.
 
-Sources within a wave are independent, so they are submitted from parallel threads: Spark interleaves their jobs,
-which keeps both cores busy while one source is in driver-side planning or a small single-task stage.
+The sources are submitted from parallel threads: Spark interleaves their jobs, which keeps both cores busy while
+one source is in driver-side planning or a small single-task stage. The facts do not wait for a wave of masters:
+they are checked against the masters' state after this run (ingestion/masters.py) and publish once the masters
+have. (On AWS each source is its own Glue job, so the state machine keeps the waves.)
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from pyspark.sql import SparkSession
 
 from foundation.lake import Lake
 from ingestion.batch import RunOptions, ingest_source
+from ingestion.masters import MasterSnapshot
 from ingestion.quality import QualityReport
 from ingestion.sources import SOURCES, Source, by_entity, waves
 from ingestion.streaming import ingest_events
@@ -20,15 +23,28 @@ from ingestion.streaming import ingest_events
 log = logging.getLogger(__name__)
 
 
-def ingest_entity(spark: SparkSession, lake: Lake, entity: str, options: RunOptions,
-                  sources: tuple[Source, ...] = SOURCES) -> QualityReport:  # fmt: skip
+def ingest_entity(
+    spark: SparkSession,
+    lake: Lake,
+    entity: str,
+    options: RunOptions,
+    sources: tuple[Source, ...] = SOURCES,
+    masters: MasterSnapshot | None = None,
+) -> QualityReport:
     source = by_entity(sources).get(entity)
     if source is None:
         raise ValueError(f"unknown source {entity!r}; known: {', '.join(s.entity for s in sources)}")
-    if source.arrival == "stream":
-        report = ingest_events(spark, lake, options, source)
-    else:
-        report = ingest_source(spark, lake, source, options)
+    try:
+        if source.arrival == "stream":
+            report = ingest_events(spark, lake, options, source, masters)
+        else:
+            report = ingest_source(spark, lake, source, options, masters)
+    except BaseException as failure:
+        if masters is not None:
+            masters.master_done(entity, failure)
+        raise
+    if masters is not None:
+        masters.master_done(entity, None)
     log.info(
         "%s: %s; read %d, written %d, deduplicated %d, quarantined %d (%.2f%%) in %.1fs",
         entity,
@@ -44,21 +60,26 @@ def ingest_entity(spark: SparkSession, lake: Lake, entity: str, options: RunOpti
 
 
 def ingest_all(
-    spark: SparkSession, lake: Lake, options: RunOptions, only: list[str] | None = None, parallel: int = 5,
+    spark: SparkSession,
+    lake: Lake,
+    options: RunOptions,
+    only: list[str] | None = None,
+    parallel: int = 5,
     sources: tuple[Source, ...] = SOURCES,
 ) -> list[QualityReport]:
-    """Every source (or those in `only`), wave by wave; a failure stops later waves and is raised after its wave."""
+    """Every source (or those in `only`) in one pass; the first failure (a master's before its facts') is raised once
+    every job has ended. A fact whose master failed publishes nothing."""
     order = [s.entity for s in sources]
     unknown = set(only or ()) - set(order)
     if unknown:
         raise ValueError(f"unknown source(s) {', '.join(sorted(unknown))}; known: {', '.join(order)}")
-    reports: dict[str, QualityReport] = {}
-    for wave in waves(sources):
-        entities = [e for e in wave if not only or e in only]
-        with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
-            futures = {e: pool.submit(ingest_entity, spark, lake, e, options, sources) for e in entities}
-        failures = [f.exception() for f in futures.values() if f.exception() is not None]
-        if failures:
-            raise failures[0]
-        reports.update({e: f.result() for e, f in futures.items()})
-    return [reports[e] for e in order if e in reports]
+    # Masters first: the pool starts them before any fact, so a fact waiting for its masters never holds the
+    # worker a master needs.
+    entities = [e for wave in waves(sources) for e in wave if not only or e in only]
+    masters = MasterSnapshot(spark, lake, options, set(entities))
+    with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
+        futures = {e: pool.submit(ingest_entity, spark, lake, e, options, sources, masters) for e in entities}
+    failures = [futures[e].exception() for e in order if e in futures and futures[e].exception() is not None]
+    if failures:
+        raise failures[0]
+    return [futures[e].result() for e in order if e in futures]

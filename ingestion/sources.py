@@ -28,7 +28,7 @@ class Source:
     partition: tuple[str, str] | None = None  # (column name, SQL expression over the typed record)
     references: dict[str, str] = field(default_factory=dict)  # column -> "products" | "warehouses"
     output: str = ""  # processed/<output>; defaults to the entity
-    wave: int = 1  # 0: masters, read by later waves' reference checks; sources within a wave run in parallel
+    wave: int = 1  # 0: masters, which facts are checked against (Glue runs wave by wave; locally one pass)
     arrival: str = "batch"  # "batch": daily drops, bookmarked; "stream": hourly event files, Structured Streaming
     merge: str = "latest"  # "latest": latest version per key; "cdc": Op I/U/D applied into a history and current state
     fill_region: bool = False  # a missing region is taken from the warehouse master

@@ -18,6 +18,7 @@ from pyspark.sql import functions as F
 from foundation.lake import Lake, MissingInputError
 from ingestion.batch import RunOptions, ingest_records, new_run_id, write_report
 from ingestion.io.raw_reader import literal_path, number_lines, parse_json_records
+from ingestion.masters import MasterSnapshot
 from ingestion.quality import QualityGateError, QualityReport
 from ingestion.sources import ORDER_EVENTS, Source
 
@@ -25,7 +26,13 @@ log = logging.getLogger(__name__)
 CHECKPOINT = "processed/_checkpoints/order_events"
 
 
-def ingest_events(spark: SparkSession, lake: Lake, options: RunOptions, source: Source = ORDER_EVENTS) -> QualityReport:
+def ingest_events(
+    spark: SparkSession,
+    lake: Lake,
+    options: RunOptions,
+    source: Source = ORDER_EVENTS,
+    masters: MasterSnapshot | None = None,
+) -> QualityReport:
     began = time.perf_counter()
     if not lake.exists(source.raw_folder):
         raise MissingInputError(f"{lake.uri(source.raw_folder)} does not exist: no order events have landed yet")
@@ -50,7 +57,7 @@ def ingest_events(spark: SparkSession, lake: Lake, options: RunOptions, source: 
             source.entity, f"{total.run_id}-b{batch_id}", max_quarantine_rate=options.max_quarantine_rate
         )
         try:
-            ingest_records(spark, lake, source, records, report, options)
+            ingest_records(spark, lake, source, records, report, options, masters)
         except QualityGateError as failure:
             gate_failures.append(failure)
             raise

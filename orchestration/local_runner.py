@@ -57,10 +57,7 @@ def run_pipeline(context: RunContext, steps: tuple[Step, ...], record: RunRecord
     actions = actions or Actions()
     started = time.perf_counter()
     record.save()
-    for wave in waves(steps):
-        ingest = [s for s in wave if s.stage == "ingest"]
-        groups = [ingest] if ingest else []
-        groups += [[s] for s in wave if s.stage != "ingest"]
+    for groups in step_groups(steps):
         for group in groups:
             if not _run_group(group, context, record, actions, out):
                 record.finish("failed", time.perf_counter() - started)
@@ -68,6 +65,21 @@ def run_pipeline(context: RunContext, steps: tuple[Step, ...], record: RunRecord
     record.finish("succeeded", time.perf_counter() - started)
     print(f"pipeline succeeded in {record.seconds:.1f}s; run record {record.path}", file=out, flush=True)
     return 0
+
+
+def step_groups(steps: tuple[Step, ...]) -> list[list[list[Step]]]:
+    """The waves' steps in the groups that run together: every ingestion job in one group, at the first ingestion
+    wave (one Spark session, one pass: the facts are checked against the masters' state after this run, see
+    ingestion/masters.py; on AWS the Glue jobs keep the waves), every other step alone."""
+    ingest = [s for s in steps if s.stage == "ingest"]
+    waves_groups: list[list[list[Step]]] = []
+    for wave in waves(steps):
+        groups = [ingest] if ingest and any(s.stage == "ingest" for s in wave) else []
+        if groups:
+            ingest = []  # ran with the first ingestion wave
+        groups += [[s] for s in wave if s.stage != "ingest"]
+        waves_groups.append(groups)
+    return waves_groups
 
 
 def _run_group(group: list[Step], context: RunContext, record: RunRecord, actions: Actions, out) -> bool:
