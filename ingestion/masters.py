@@ -62,7 +62,7 @@ class MasterSnapshot:
         """The master's ids (first column) and, for warehouses, current region, as this run will publish them."""
         with self._lock:  # one build per run, whichever fact asks first; the others wait for it
             if master not in self._frames:
-                self._frames[master] = self._build(master).localCheckpoint(eager=True)
+                self._frames[master] = self._build(master)
             return self._frames[master]
 
     def settle_master(self, entity: str) -> None:
@@ -96,14 +96,21 @@ class MasterSnapshot:
                 f"{self._lake.uri(PRODUCTS_TABLE if master == 'products' else WAREHOUSES.path)} does not exist and "
                 f"no {master} drops have landed: the facts' reference checks need the {master} master"
             )
+        if new is None:
+            # No new drop: the master's job publishes nothing this run, so its table can be read as it stands.
+            return published.select(*self._columns(master))
         if master == "products":
             ids = [frame.select("product_id") for frame in (published, new) if frame is not None]
-            union = ids[0] if len(ids) == 1 else ids[0].unionByName(ids[1])
-            return union.distinct()
-        if new is None:
-            return published.select("warehouse_id", "region")
-        history = change_history(warehouse_changes(self._spark, self._lake, new), "warehouse_id")
-        return current_state(history.drop("_from_batch"), "warehouse_id").select("warehouse_id", "region")
+            state = ids[0] if len(ids) == 1 else ids[0].unionByName(ids[1])
+        else:
+            history = change_history(warehouse_changes(self._spark, self._lake, new), "warehouse_id")
+            state = current_state(history.drop("_from_batch"), "warehouse_id")
+        # Materialised now, with its lineage cut: the master's job replaces the published files this state read.
+        return state.select(*self._columns(master)).distinct().localCheckpoint(eager=True)
+
+    @staticmethod
+    def _columns(master: str) -> tuple[str, ...]:
+        return ("product_id",) if master == "products" else ("warehouse_id", "region")
 
     def _published(self, master: str) -> DataFrame | None:
         path = PRODUCTS_TABLE if master == "products" else WAREHOUSES.path
