@@ -73,7 +73,8 @@ class Step:
         return " ".join((self.action, *self.args)) if self.action != "dbt" else " ".join(("dbt", *self.args))
 
 
-# Masters first: the facts' unknown_product / unknown_warehouse rules read them (the source specs declare the waves).
+# Masters first on AWS: each Glue job reads the published masters for the facts' unknown_product / unknown_warehouse
+# rules (the source specs declare the waves). The local runner runs every ingestion job in one pass instead.
 INGEST_WAVES: tuple[tuple[str, ...], ...] = WAVES
 # Marts built from the forecast and plan outputs are built after those stages, not with the warehouse.
 FORECAST_MARTS = "source:forecasts+"
