@@ -64,7 +64,7 @@ def ingest_all(
     lake: Lake,
     options: RunOptions,
     only: list[str] | None = None,
-    parallel: int = 5,
+    parallel: int | None = None,
     sources: tuple[Source, ...] = SOURCES,
 ) -> list[QualityReport]:
     """Every source (or those in `only`) in one pass; the first failure (a master's before its facts') is raised once
@@ -74,10 +74,11 @@ def ingest_all(
     if unknown:
         raise ValueError(f"unknown source(s) {', '.join(sorted(unknown))}; known: {', '.join(order)}")
     # Masters first: the pool starts them before any fact, so a fact waiting for its masters never holds the
-    # worker a master needs.
+    # worker a master needs. By default every source has its own thread: with fewer, the small sources (lanes,
+    # events) queued behind the masters, which finish late as their small jobs wait behind the facts' big stages.
     entities = [e for wave in waves(sources) for e in wave if not only or e in only]
     masters = MasterSnapshot(spark, lake, options, set(entities))
-    with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
+    with ThreadPoolExecutor(max_workers=max(1, parallel or len(entities))) as pool:
         futures = {e: pool.submit(ingest_entity, spark, lake, e, options, sources, masters) for e in entities}
     failures = [futures[e].exception() for e in order if e in futures and futures[e].exception() is not None]
     if failures:
