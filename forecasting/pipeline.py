@@ -93,17 +93,33 @@ def _interval_columns(frame: pd.DataFrame, model: str, levels: tuple[int, ...]) 
     return out.assign(model=model)
 
 
+def needed_models(choice: pd.Series, members: pd.DataFrame) -> set[str]:
+    """The models the final forecast needs: each series' chosen one and, where the ensemble is chosen, its members."""
+    ensemble_ids = choice.index[choice == ENSEMBLE]
+    return set(choice[choice != ENSEMBLE]) | set(members.loc[members["unique_id"].isin(ensemble_ids), "model"])
+
+
 def _forecast_group(history, models, choice, members, options, ml_wide=None) -> pd.DataFrame:
-    engine = StatsForecast(models=models, freq=options.freq, n_jobs=options.n_jobs, fallback_model=fallback_model())
-    wide = engine.forecast(
-        df=to_engine(history[["unique_id", "ds", "y"]], options.spark),
-        h=options.horizon,
-        level=list(options.levels),
-        prediction_intervals=ConformalIntervals(h=options.horizon, n_windows=2),
-    )
-    wide = from_engine(wide)
-    if ml_wide is not None:
-        wide = wide.merge(ml_wide, on=["unique_id", "ds"], how="left")
+    # Only the models some series uses are fitted: each model (its conformal intervals and fallback included)
+    # is fitted on its own, so leaving the others out changes no number and saves most of the stage's final fits.
+    needed = needed_models(choice, members)
+    models = [model for model in models if repr(model) in needed]
+    if models:
+        engine = StatsForecast(models=models, freq=options.freq, n_jobs=options.n_jobs,
+                               fallback_model=fallback_model())  # fmt: skip
+        wide = engine.forecast(
+            df=to_engine(history[["unique_id", "ds", "y"]], options.spark),
+            h=options.horizon,
+            level=list(options.levels),
+            prediction_intervals=ConformalIntervals(h=options.horizon, n_windows=2),
+        )
+        wide = from_engine(wide)
+        if ml_wide is not None:
+            wide = wide.merge(ml_wide, on=["unique_id", "ds"], how="left")
+    elif ml_wide is not None:  # every series of the group chose the global model
+        wide = ml_wide[ml_wide["unique_id"].isin(history["unique_id"].unique())]
+    else:
+        return pd.DataFrame()
     pieces = []
     for model, ids in choice.groupby(choice).groups.items():
         rows = wide[wide["unique_id"].isin(ids)]
