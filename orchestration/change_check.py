@@ -81,20 +81,28 @@ def _keep_artifacts(step: Step, context) -> dict:
     return {"artifacts": kept}
 
 
-def skip_without_new_drops(run_ingest: Callable) -> Callable:
-    """`run_ingest`, returning at once (no Spark session) when no source of the wave has a drop to read."""
+def skip_without_new_drops(run_ingest: Callable, on_new_drops: Callable | None = None) -> Callable:
+    """`run_ingest`, returning at once (no Spark session) when no source of the wave has a drop to read;
+    `on_new_drops(context)` is called before a wave that has some is ingested."""
 
     def run(steps: list[Step], context) -> dict[str, dict]:
-        try:
-            new = _has_new_drops(steps, context)
-        except Exception:  # a raw folder missing, say: ingestion itself says what is wrong, in its own words
-            new = True
-        if new:
+        if has_new_drops(steps, context):
+            if on_new_drops is not None:
+                on_new_drops(context)
             return run_ingest(steps, context)
         log.info("%s: no new drops; skipped", ", ".join(step.name for step in steps))
         return {step.name: {"status": "no_new_files", "skipped": "no new drops"} for step in steps}
 
     return run
+
+
+def has_new_drops(steps: list[Step], context) -> bool:
+    """Has a source of the wave a drop to read? (True when it cannot tell: a raw folder missing, say, which
+    ingestion itself reports in its own words.)"""
+    try:
+        return _has_new_drops(steps, context)
+    except Exception:
+        return True
 
 
 def _has_new_drops(steps: list[Step], context) -> bool:

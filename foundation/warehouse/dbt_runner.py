@@ -6,6 +6,9 @@ the same, and dropped after a failed invocation so the next one starts clean. Af
 database dbt opened is closed (its write-ahead log checkpointed into the file), so the write-audit-publish swap
 moves a complete file, as it did when dbt ran as a child process. SUPPLYCHAIN_DBT_SUBPROCESS=1 runs dbt as a child
 process instead (each invocation then parses on its own).
+
+`parse_in_background` parses ahead of the first invocation (the pipeline starts it while ingestion runs, so the
+first dbt step finds the parse done); an invocation started meanwhile waits for it and then uses its manifest.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ MANIFEST_COMMANDS = ("build", "run", "test", "seed", "snapshot", "compile", "doc
                      "list", "show")  # fmt: skip
 _lock = threading.Lock()  # dbt's adapters and event logger are process-wide: one invocation at a time
 _kept: dict[tuple, tuple[object, dict[str, str | None]]] = {}  # key -> (manifest, env vars it read)
+_ahead: list[threading.Thread] = []  # parses started ahead (parse_in_background), not yet waited for
 
 
 @dataclass(frozen=True)
@@ -91,13 +95,7 @@ def _invoke(cli_args: list[str], env: dict[str, str] | None) -> tuple[bool, str 
         key = _manifest_key(cli_args) if cli_args[0] in MANIFEST_COMMANDS else None
         manifest = _kept_manifest(key)
         if key is not None and manifest is None:
-            parsed = dbtRunner().invoke(["parse", *_parse_flags(cli_args)])
-            _release_connections()
-            if parsed.success:
-                manifest = parsed.result
-                if len(_kept) >= 4:  # a long-lived process (tests) that edits the project: keep the latest few
-                    _kept.clear()
-                _kept[key] = (manifest, {name: os.environ.get(name) for name in _env_vars_read(manifest)})
+            manifest = _parse(key, cli_args)
         try:
             result = dbtRunner(manifest=manifest).invoke(cli_args)
         finally:
@@ -106,6 +104,52 @@ def _invoke(cli_args: list[str], env: dict[str, str] | None) -> tuple[bool, str 
             _kept.clear()  # a failure may come from a stale or half-built state: the next invocation parses afresh
         problem = f"dbt {cli_args[0]}: {result.exception}" if result.exception is not None else None
         return result.success, problem
+
+
+def _parse(key: tuple, cli_args: list[str], quiet: bool = False):
+    """Parses the project for a command line and keeps the manifest under its key; None when the parse failed (the
+    invocation then parses itself and reports the error). Called with the lock held and the environment set."""
+    from dbt.cli.main import dbtRunner
+
+    parsed = dbtRunner().invoke(["parse", *(["--quiet"] if quiet else []), *_parse_flags(cli_args)])
+    _release_connections()
+    if not parsed.success:
+        return None
+    manifest = parsed.result
+    if len(_kept) >= 4:  # a long-lived process (tests) that edits the project: keep the latest few
+        _kept.clear()
+    _kept[key] = (manifest, {name: os.environ.get(name) for name in _env_vars_read(manifest)})
+    return manifest
+
+
+def parse_in_background(target: str, env: dict[str, str] | None = None,
+                        target_path: str | None = None) -> threading.Thread | None:  # fmt: skip
+    """Starts parsing the project for `target` in a thread and returns it (None when dbt runs as a child process).
+    The next invocation with the same flags uses that parse; one started before it ends waits for it (the lock).
+    A failed parse keeps nothing and says nothing: the invocation that needs it parses again and reports."""
+    if os.environ.get("SUPPLYCHAIN_DBT_SUBPROCESS") == "1":
+        return None
+    cli_args = dbt_command(["parse"], target, target_path)[1:]
+
+    def parse() -> None:
+        try:
+            with _lock, _environment(dbt_environment(env)):
+                key = _manifest_key(cli_args)
+                if _kept_manifest(key) is None:
+                    _parse(key, cli_args, quiet=True)
+        except Exception:  # never fails a run: the foreground invocation parses on its own
+            log.debug("parsing the dbt project ahead failed", exc_info=True)
+
+    thread = threading.Thread(target=parse, name="dbt-parse-ahead", daemon=False)
+    thread.start()
+    _ahead.append(thread)
+    return thread
+
+
+def wait_for_parse_ahead() -> None:
+    """Returns when every parse started ahead has ended."""
+    while _ahead:
+        _ahead.pop().join()
 
 
 def _manifest_key(cli_args: list[str]) -> tuple:
@@ -159,15 +203,18 @@ def _env_vars_read(manifest) -> list[str]:
 
 @contextlib.contextmanager
 def _environment(environment: dict[str, str]):
-    """dbt reads os.environ: the invocation's variables for its duration, the process's own restored after."""
-    saved = dict(os.environ)
-    os.environ.clear()
-    os.environ.update(environment)
+    """dbt reads os.environ: the invocation's variables for its duration, the process's own restored after.
+    Only what differs is set, added or removed (`environment` holds the process's own variables plus the
+    invocation's): os.environ is never emptied, so a thread reading it meanwhile (ingestion, while a parse runs
+    ahead) sees every variable it had."""
+    before = dict(os.environ)
+    os.environ.update({name: value for name, value in environment.items() if before.get(name) != value})
     try:
         yield
     finally:
-        os.environ.clear()
-        os.environ.update(saved)
+        for name in [name for name in os.environ if name not in before]:  # set for the invocation, or by dbt
+            del os.environ[name]
+        os.environ.update({name: value for name, value in before.items() if os.environ.get(name) != value})
 
 
 def _release_connections() -> None:

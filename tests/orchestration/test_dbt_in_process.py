@@ -5,6 +5,7 @@ DuckDB file closed and complete (no write-ahead log), as write-audit-publish nee
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 from unittest import mock
 
@@ -51,3 +52,21 @@ def test_a_command_dbt_refuses_says_why(warehouse):
     result = dbt_runner.run_dbt(["run", "--select", "stg_erp__sales", "--vars", "{not yaml"], "local")
     assert not result.ok and result.failures and result.failures[0].startswith("dbt run: ")
     assert dbt_runner.run_dbt(["seed"], "local").ok
+
+
+def test_a_parse_started_ahead_is_waited_for_and_used_by_the_next_invocation(warehouse, monkeypatch):
+    parses = []
+    real_parse = dbt_runner._parse
+    monkeypatch.setattr(dbt_runner, "_parse", lambda *args, **kw: parses.append(args[1][0]) or real_parse(*args, **kw))
+
+    ahead = dbt_runner.parse_in_background("local")
+    for _ in range(1000):  # until the parse holds the lock (it takes seconds), so the seed surely starts after it
+        if dbt_runner._lock.locked():
+            break
+        time.sleep(0.01)
+    seeded = dbt_runner.run_dbt(["seed"], "local")  # started while the parse runs: waits for it, then uses it
+    dbt_runner.wait_for_parse_ahead()
+    assert not ahead.is_alive() and dbt_runner._ahead == []
+    assert seeded.ok and parses == ["parse"]  # one parse in all, the one started ahead
+    with duckdb.connect(str(warehouse)) as connection:
+        assert connection.execute("select count(*) from analytics_reference.regions").fetchone()[0] > 0
