@@ -11,6 +11,7 @@ from unittest import mock
 
 import duckdb
 import pytest
+import yaml
 
 from foundation.warehouse import dbt_runner
 
@@ -70,3 +71,12 @@ def test_a_parse_started_ahead_is_waited_for_and_used_by_the_next_invocation(war
     assert seeded.ok and parses == ["parse"]  # one parse in all, the one started ahead
     with duckdb.connect(str(warehouse)) as connection:
         assert connection.execute("select count(*) from analytics_reference.regions").fetchone()[0] > 0
+
+
+def test_the_files_a_parse_reads_are_the_projects_paths_and_not_the_pytest_tree():
+    config = yaml.safe_load((dbt_runner.PROJECT_DIR / "dbt_project.yml").read_text())
+    declared = {path for key, paths in config.items() if key.endswith("-paths") and key != "clean-targets"
+                for path in paths}  # fmt: skip
+    assert declared <= set(dbt_runner.PROJECT_INPUTS), declared - set(dbt_runner.PROJECT_INPUTS)
+    read = {file.relative_to(dbt_runner.PROJECT_DIR).parts[0:2] for file in dbt_runner.project_files()}
+    assert ("tests", "orchestration") not in read and ("tests", "dbt") in read
