@@ -6,7 +6,7 @@ processed/_pipeline/step_fingerprints.json. The next run skips the step only whe
 drops, a changed model or macro, changed options or code, or outputs removed or replaced all make it run.
 
     step                    inputs                                                      outputs
-    ingestion (a wave)      raw drops not yet in a bookmark / the events checkpoint    -
+    ingestion (one pass)    raw drops not yet in a bookmark / the events checkpoint    -
     source-freshness        the input feeds' processed files (clock latest_drop only)   -
     build-warehouse,        the input feeds' processed files, the dbt project          the warehouse file exists
       snapshot
@@ -83,7 +83,7 @@ def _keep_artifacts(step: Step, context) -> dict:
 
 def skip_without_new_drops(run_ingest: Callable, on_new_drops: Callable | None = None) -> Callable:
     """`run_ingest`, returning at once (no Spark session) when no source of the wave has a drop to read;
-    `on_new_drops(context)` is called before a wave that has some is ingested."""
+    `on_new_drops(context)` is called before ingestion that has some starts."""
 
     def run(steps: list[Step], context) -> dict[str, dict]:
         if has_new_drops(steps, context):
