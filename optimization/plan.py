@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
+from optimization.netting import netting_transfers
 from optimization.policy import KEYS, PolicyOptions, inventory_policy, with_lead_times
 from optimization.reallocation import SolverOptions, plan_reallocation
 from optimization.service_levels import with_service_levels
@@ -69,6 +70,8 @@ def make_plan(inputs: PlanningInputs, policy_options: PolicyOptions, solver_opti
         & inputs.lanes["to_warehouse_id"].isin(inputs.warehouses["warehouse_id"])
     ]
     transfers, problems = plan_reallocation(sites, lanes, solver_options)
+    pulls = netting_transfers(sites, lanes, transfers)
+    transfers = pd.concat([transfers, pulls], ignore_index=True) if not pulls.empty else transfers
     summary = {
         "plan_date": inputs.plan_date,
         "service_level": float(sites["service_level"].median()) if len(sites) else policy_options.service_level,
