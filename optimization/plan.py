@@ -58,6 +58,19 @@ def plan_effect(sites: pd.DataFrame, transfers: pd.DataFrame) -> dict:
     }
 
 
+def merge_lanes(transfers: pd.DataFrame, pulls: pd.DataFrame) -> pd.DataFrame:
+    """The model's moves and today's pulls, one row per product and lane (the plan marts key a move by them): a pull
+    on a lane the model already uses adds to that move."""
+    if pulls.empty:
+        return transfers
+    both = pd.concat([transfers, pulls], ignore_index=True)
+    merged = both.groupby(["product_id", "from_warehouse_id", "to_warehouse_id"], as_index=False, sort=False).agg(
+        units=("units", "sum"), transfer_cost=("transfer_cost", "sum"), lead_time_days=("lead_time_days", "first"),
+        arrival_week=("arrival_week", "first"), reason=("reason", "; ".join),
+    )  # fmt: skip
+    return merged[transfers.columns]
+
+
 def make_plan(inputs: PlanningInputs, policy_options: PolicyOptions, solver_options: SolverOptions) -> Plan:
     forecasts = with_lead_times(inputs.forecasts, inputs.lead_times, policy_options)
     forecasts = with_service_levels(forecasts, inputs.products, policy_options)
@@ -70,8 +83,7 @@ def make_plan(inputs: PlanningInputs, policy_options: PolicyOptions, solver_opti
         & inputs.lanes["to_warehouse_id"].isin(inputs.warehouses["warehouse_id"])
     ]
     transfers, problems = plan_reallocation(sites, lanes, solver_options)
-    pulls = netting_transfers(sites, lanes, transfers)
-    transfers = pd.concat([transfers, pulls], ignore_index=True) if not pulls.empty else transfers
+    transfers = merge_lanes(transfers, netting_transfers(sites, lanes, transfers))
     summary = {
         "plan_date": inputs.plan_date,
         "service_level": float(sites["service_level"].median()) if len(sites) else policy_options.service_level,

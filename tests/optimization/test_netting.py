@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from optimization.netting import SurplusNetting, netting_transfers
+from optimization.plan import merge_lanes
 from optimization.simulate import simulate
 
 NO_TRANSFERS = pd.DataFrame(columns=["product_id", "from_warehouse_id", "to_warehouse_id", "units", "lead_time_days",
@@ -78,3 +79,15 @@ def test_the_plan_adds_todays_pulls_after_the_transfer_models_moves():
     # and the North still keeps its target (200 - 20 - 58 >= 4).
     assert pulls[["from_warehouse_id", "to_warehouse_id", "units"]].values.tolist() == [["NORTH", "SOUTH", 58]]
     assert list(pulls.columns) == list(planned.columns)
+
+
+def test_a_pull_on_a_lane_the_model_already_uses_is_one_move():
+    # The plan marts key a move by product and lane: the model's 20 units and the pull's 58 are one row of 78.
+    sites, lanes = network(north_on_hand=200)
+    sites = sites.assign(inventory_position=sites["on_hand_qty"])
+    planned = pd.DataFrame([{"product_id": "P1", "from_warehouse_id": "NORTH", "to_warehouse_id": "SOUTH",
+                             "units": 20, "transfer_cost": 20.0, "lead_time_days": 2, "arrival_week": 1,
+                             "reason": "model"}])  # fmt: skip
+    merged = merge_lanes(planned, netting_transfers(sites, lanes, planned))
+    assert merged[["units", "transfer_cost"]].values.tolist() == [[78, 78.0]]
+    assert merged["reason"].iloc[0].startswith("model; SOUTH at its reorder point")
