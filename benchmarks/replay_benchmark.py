@@ -22,6 +22,7 @@ from pathlib import Path
 
 from forecasting.forecaster import StatsForecaster
 from optimization.holdout import HoldoutOptions, evaluate_holdout
+from optimization.reallocation import SolverOptions
 from optimization.run import REPLAY_POLICIES
 
 COLUMNS = [
@@ -35,17 +36,21 @@ def main() -> None:
     parser.add_argument("--duckdb", type=Path, default=Path("data/warehouse.duckdb"))
     parser.add_argument("--windows", default="1,rule", help="comma-separated: a number of windows, or rule")
     parser.add_argument("--sweep-weeks", type=int, default=None, help="a fresh forecast every week, N weeks")
+    parser.add_argument("--source-keeps", default=SolverOptions.source_keeps, choices=["reorder_point", "target_level"],
+                        help="the level a transfer's source keeps (default: the solver's)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     logging.getLogger("optimization.holdout").setLevel(logging.WARNING)
     choices = [f"sweep{args.sweep_weeks}"] if args.sweep_weeks else args.windows.split(",")
     for choice in choices:
         if args.sweep_weeks:
-            options = HoldoutOptions(holdout_weeks=args.sweep_weeks, service_levels=(None,), policies=REPLAY_POLICIES)
+            options = HoldoutOptions(holdout_weeks=args.sweep_weeks, service_levels=(None,), policies=REPLAY_POLICIES,
+                                     solver=SolverOptions(source_keeps=args.source_keeps))
         else:
             windows = None if choice == "rule" else int(choice)
             options = HoldoutOptions(service_levels=(None,), rolling=False, forecasts_from="backtest",
-                                     replay_windows=windows, policies=REPLAY_POLICIES)  # fmt: skip
+                                     replay_windows=windows, policies=REPLAY_POLICIES,
+                                     solver=SolverOptions(source_keeps=args.source_keeps))  # fmt: skip
         started = time.perf_counter()
         result = evaluate_holdout(args.duckdb, options, forecaster=StatsForecaster())
         seconds = time.perf_counter() - started
