@@ -3,6 +3,10 @@ stock's cover asks for: stock-outs, overstock (hindsight yardstick), fill rate, 
 policy, changes against no reallocation, and the wall time of each.
 
     .venv/bin/python benchmarks/replay_benchmark.py [--duckdb data/warehouse.duckdb] [--windows 1,rule]
+    .venv/bin/python benchmarks/replay_benchmark.py --duckdb data/warehouse.duckdb --sweep-weeks 24
+
+--sweep-weeks N runs the sweep's way instead (`make evaluate`): a fresh forecast every held-out week, N weeks, the
+same three policies, the cost-chosen levels.
 
 The warehouse needs a forecast run that kept its backtest forecasts (`supplychain forecast`). `1` is the daily
 replay (the last backtest window); `rule` is as many windows as the stock-weighted days of cover on the day before
@@ -18,6 +22,7 @@ from pathlib import Path
 
 from forecasting.forecaster import StatsForecaster
 from optimization.holdout import HoldoutOptions, evaluate_holdout
+from optimization.reallocation import SolverOptions
 from optimization.run import REPLAY_POLICIES
 
 COLUMNS = [
@@ -30,13 +35,22 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duckdb", type=Path, default=Path("data/warehouse.duckdb"))
     parser.add_argument("--windows", default="1,rule", help="comma-separated: a number of windows, or rule")
+    parser.add_argument("--sweep-weeks", type=int, default=None, help="a fresh forecast every week, N weeks")
+    parser.add_argument("--source-keeps", default=SolverOptions.source_keeps, choices=["reorder_point", "target_level"],
+                        help="the level a transfer's source keeps (default: the solver's)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     logging.getLogger("optimization.holdout").setLevel(logging.WARNING)
-    for choice in args.windows.split(","):
-        windows = None if choice == "rule" else int(choice)
-        options = HoldoutOptions(service_levels=(None,), rolling=False, forecasts_from="backtest",
-                                 replay_windows=windows, policies=REPLAY_POLICIES)  # fmt: skip
+    choices = [f"sweep{args.sweep_weeks}"] if args.sweep_weeks else args.windows.split(",")
+    for choice in choices:
+        if args.sweep_weeks:
+            options = HoldoutOptions(holdout_weeks=args.sweep_weeks, service_levels=(None,), policies=REPLAY_POLICIES,
+                                     solver=SolverOptions(source_keeps=args.source_keeps))
+        else:
+            windows = None if choice == "rule" else int(choice)
+            options = HoldoutOptions(service_levels=(None,), rolling=False, forecasts_from="backtest",
+                                     replay_windows=windows, policies=REPLAY_POLICIES,
+                                     solver=SolverOptions(source_keeps=args.source_keeps))  # fmt: skip
         started = time.perf_counter()
         result = evaluate_holdout(args.duckdb, options, forecaster=StatsForecaster())
         seconds = time.perf_counter() - started

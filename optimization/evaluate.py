@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from optimization.heuristic import proportional_rebalance
+from optimization.netting import SurplusNetting
 from optimization.policy import protect_lead_time
 from optimization.reallocation import SolverOptions, plan_reallocation
 from optimization.simulate import Replan, simulate
@@ -29,6 +30,8 @@ class Policy:
     name: str
     transfers: str  # none | heuristic | optimised
     replenishment: str  # actual (the ERP's receipts replayed) | reorder_point (the computed policy)
+    # At the reorder point, pull siblings' surplus over a faster lane before buying (netting.py): the run's policy.
+    nets_surplus: bool = False
 
 
 def policies(with_actual_receipts: bool) -> list[Policy]:
@@ -36,7 +39,7 @@ def policies(with_actual_receipts: bool) -> list[Policy]:
         return [
             Policy("no_reallocation", "none", "reorder_point"),
             Policy("proportional_heuristic", "heuristic", "reorder_point"),
-            Policy("optimised", "optimised", "reorder_point"),
+            Policy("optimised", "optimised", "reorder_point", nets_surplus=True),
         ]
     return [
         Policy("no_reallocation", "none", "actual"),
@@ -44,7 +47,7 @@ def policies(with_actual_receipts: bool) -> list[Policy]:
         Policy("optimised_transfers", "optimised", "actual"),
         Policy("reorder_policy", "none", "reorder_point"),
         Policy("reorder_policy_heuristic", "heuristic", "reorder_point"),
-        Policy("optimised", "optimised", "reorder_point"),
+        Policy("optimised", "optimised", "reorder_point", nets_surplus=True),
     ]
 
 
@@ -76,10 +79,13 @@ def compare_policies(
         if names is not None and policy.name not in names and policy.name != "no_reallocation":
             continue
         actual = policy.replenishment == "actual"
+        netting = SurplusNetting(sites, lanes) if policy.nets_surplus and {"unit_cost", "weekly_demand"} <= set(
+            sites.columns) else None  # fmt: skip
         result = simulate(
             sites, demand, plans[policy.transfers], policy.name,
             receipts=actual_receipts if actual else opening_receipts, reorder=not actual, phased=phased,
             replan=weekly_review(policy.transfers, sites, lanes, phased, options), cover_review_days=review_days,
+            netting=netting,
         )  # fmt: skip
         rows.append({
             **result.summary, "transfers": policy.transfers, "replenishment": policy.replenishment,

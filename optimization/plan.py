@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
+from optimization.netting import netting_transfers
 from optimization.policy import KEYS, PolicyOptions, inventory_policy, with_lead_times
 from optimization.reallocation import SolverOptions, plan_reallocation
 from optimization.service_levels import with_service_levels
@@ -57,6 +58,19 @@ def plan_effect(sites: pd.DataFrame, transfers: pd.DataFrame) -> dict:
     }
 
 
+def merge_lanes(transfers: pd.DataFrame, pulls: pd.DataFrame) -> pd.DataFrame:
+    """The model's moves and today's pulls, one row per product and lane (the plan marts key a move by them): a pull
+    on a lane the model already uses adds to that move."""
+    if pulls.empty:
+        return transfers
+    both = pd.concat([transfers, pulls], ignore_index=True)
+    merged = both.groupby(["product_id", "from_warehouse_id", "to_warehouse_id"], as_index=False, sort=False).agg(
+        units=("units", "sum"), transfer_cost=("transfer_cost", "sum"), lead_time_days=("lead_time_days", "first"),
+        arrival_week=("arrival_week", "first"), reason=("reason", "; ".join),
+    )  # fmt: skip
+    return merged[transfers.columns]
+
+
 def make_plan(inputs: PlanningInputs, policy_options: PolicyOptions, solver_options: SolverOptions) -> Plan:
     forecasts = with_lead_times(inputs.forecasts, inputs.lead_times, policy_options)
     forecasts = with_service_levels(forecasts, inputs.products, policy_options)
@@ -69,6 +83,7 @@ def make_plan(inputs: PlanningInputs, policy_options: PolicyOptions, solver_opti
         & inputs.lanes["to_warehouse_id"].isin(inputs.warehouses["warehouse_id"])
     ]
     transfers, problems = plan_reallocation(sites, lanes, solver_options)
+    transfers = merge_lanes(transfers, netting_transfers(sites, lanes, transfers))
     summary = {
         "plan_date": inputs.plan_date,
         "service_level": float(sites["service_level"].median()) if len(sites) else policy_options.service_level,

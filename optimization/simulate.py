@@ -16,6 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from optimization.netting import SurplusNetting
+
 KEYS = ["product_id", "warehouse_id"]
 # (day, state) -> transfers; state: product_id, warehouse_id, on_hand_qty, inbound_qty (landing within a lead time)
 Replan = Callable[[int, pd.DataFrame], pd.DataFrame]
@@ -39,12 +41,14 @@ def simulate(
     replan: Replan | None = None,
     review_every_days: int = 7,
     cover_review_days: int = 7,
+    netting: SurplusNetting | None = None,
 ) -> SimulationResult:
     """sites: product_id, warehouse_id, on_hand_qty, lead_time_days, reorder_point, target_level, unit_price;
     demand and receipts: product_id, warehouse_id, day (0-based), units; transfers: product_id, from/to
     warehouse, units, lead_time_days, transfer_cost; phased: product_id, warehouse_id, day, reorder_point,
     target_level (without it the sites' levels hold every day). cover_review_days: the order cycle the hindsight
-    overstock allows for beyond each site's lead time (see hindsight_need)."""
+    overstock allows for beyond each site's lead time (see hindsight_need). netting (with reorder): a site at its
+    reorder point first pulls siblings' surplus over a faster lane, and orders only the rest (netting.py)."""
     days = int(demand["day"].max()) + 1
     index = pd.MultiIndex.from_frame(sites[KEYS])
     position = {key: i for i, key in enumerate(index)}
@@ -86,6 +90,23 @@ def simulate(
             tomorrow = min(day + 1, days - 1)
             inbound = arrivals[day + 1 :].sum(axis=0)
             short = on_hand + inbound <= reorder_points[:, tomorrow]
+            if netting is not None and short.any():
+                wanting = np.flatnonzero(short)
+                need = targets[wanting, tomorrow] - on_hand[wanting] - inbound[wanting]
+                for source, destination, units, lane_days, unit_cost in netting.pull(
+                    wanting, need, on_hand, targets[:, tomorrow]
+                ):
+                    on_hand[source] -= units
+                    shipped_out[source] += units
+                    lands = min(day + lane_days, span - 1)
+                    arrivals[lands, destination] += units
+                    transfer_arrivals[lands, destination] += units
+                    inbound[destination] += units
+                    moves_made.append({
+                        "product_id": index[destination][0], "from_warehouse_id": index[source][1],
+                        "to_warehouse_id": index[destination][1], "units": units, "planned_units": units,
+                        "lead_time_days": lane_days, "transfer_cost": units * unit_cost, "day": day,
+                    })  # fmt: skip
             ordered[:, day] = np.where(short, np.maximum(targets[:, tomorrow] - on_hand - inbound, 0), 0)
             np.add.at(arrivals, (day + lead, np.arange(n)), ordered[:, day])
         on_hand_end[:, day] = on_hand

@@ -9,10 +9,12 @@ import shutil
 from unittest import mock
 
 import duckdb
+import pandas as pd
 import pytest
 
 from supplychain.analyst.report import build_report
 from supplychain.analyst.report.data import TOP_PRODUCTS, read_planning_data
+from supplychain.analyst.report.sections import _proof_span
 from supplychain.cli import main
 
 pytestmark = [pytest.mark.spark, pytest.mark.e2e, pytest.mark.dbt]
@@ -119,3 +121,11 @@ def test_report_command_writes_the_file(planning_warehouse, tmp_path, capsys):
 def test_the_proof_panel_says_which_replay_and_which_weeks(planning_warehouse, tmp_path):
     page = build_report(planning_warehouse, tmp_path / "report.html").read_text()
     assert '<p class="proof-span">From the full sweep: 8 held-out weeks from 2024-03-04.</p>' in page
+
+
+def test_the_daily_replays_panel_says_the_targets_are_judged_on_the_sweep():
+    daily = pd.DataFrame([{"evaluation": "replay", "holdout_start": "2025-11-03", "holdout_weeks": 8}])
+    span = _proof_span(daily)
+    assert span.startswith('<p class="proof-span">From the daily run\'s replay: 8 held-out weeks from 2025-11-03.')
+    assert "judged on <code>make evaluate</code>'s sweep" in span
+    assert "judged" not in _proof_span(daily.assign(evaluation="sweep"))

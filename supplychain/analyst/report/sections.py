@@ -120,9 +120,13 @@ def _proof_span(simulation: pd.DataFrame) -> str:
     if not {"evaluation", "holdout_start", "holdout_weeks"} <= set(simulation.columns):
         return ""
     first = simulation.iloc[0]
-    kind = "the daily run's replay" if first["evaluation"] == "replay" else "the full sweep"
+    daily = first["evaluation"] == "replay"
+    kind = "the daily run's replay" if daily else "the full sweep"
+    # The daily replay is each run's check; the targets are judged on the sweep (README, optimisation section).
+    judged = (" The targets are judged on <code>make evaluate</code>'s sweep (a fresh forecast every week, as many "
+              "weeks as the opening stock's cover)." if daily else "")  # fmt: skip
     return (f"<p class=\"proof-span\">From {html.escape(kind)}: {int(first['holdout_weeks'])} held-out weeks "
-            f"from {html.escape(str(first['holdout_start']))}.</p>")  # fmt: skip
+            f"from {html.escape(str(first['holdout_start']))}.{judged}</p>")  # fmt: skip
 
 
 def _proof_cell(row, column: str) -> str:

@@ -1,0 +1,93 @@
+"""Network surplus before a purchase: a site at its reorder point pulls a sibling's stock beyond its target over a
+faster lane, buys only the rest, and the surplus that would sit for months sells instead."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from optimization.netting import SurplusNetting, netting_transfers
+from optimization.plan import merge_lanes
+from optimization.simulate import simulate
+
+NO_TRANSFERS = pd.DataFrame(columns=["product_id", "from_warehouse_id", "to_warehouse_id", "units", "lead_time_days",
+                                     "transfer_cost"])  # fmt: skip
+
+
+def network(north_on_hand: float, lane_cost: float = 1.0, lane_days: int = 2) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The North sells a unit a week and holds north_on_hand; the South sells 5 a day, holds 12 (at its reorder
+    point of 15 tomorrow), orders up to 40 from a supplier 10 days away."""
+    sites = pd.DataFrame([
+        {"product_id": "P1", "warehouse_id": "NORTH", "on_hand_qty": north_on_hand, "lead_time_days": 10,
+         "reorder_point": 2.0, "target_level": 4.0, "unit_price": 60.0, "unit_cost": 40.0, "weekly_demand": 1.0},
+        {"product_id": "P1", "warehouse_id": "SOUTH", "on_hand_qty": 12.0, "lead_time_days": 10,
+         "reorder_point": 55.0, "target_level": 90.0, "unit_price": 60.0, "unit_cost": 40.0, "weekly_demand": 35.0},
+    ])  # fmt: skip
+    lanes = pd.DataFrame([{"from_warehouse_id": "NORTH", "to_warehouse_id": "SOUTH",
+                           "transfer_cost_per_unit": lane_cost, "lead_time_days": lane_days}])  # fmt: skip
+    return sites, lanes
+
+
+def demand(days: int = 21) -> pd.DataFrame:
+    return pd.concat([
+        pd.DataFrame({"product_id": "P1", "warehouse_id": "NORTH", "day": range(days), "units": [0] * days}),
+        pd.DataFrame({"product_id": "P1", "warehouse_id": "SOUTH", "day": range(days), "units": [5] * days}),
+    ])  # fmt: skip
+
+
+def run(sites: pd.DataFrame, lanes: pd.DataFrame | None):
+    netting = SurplusNetting(sites, lanes) if lanes is not None else None
+    return simulate(sites, demand(), NO_TRANSFERS, "x", netting=netting)
+
+
+def test_a_site_at_its_reorder_point_pulls_surplus_before_it_buys():
+    sites, lanes = network(north_on_hand=200)
+    buying = run(sites, None).summary
+    netted = run(sites, lanes)
+    # After day 0's sales the South holds 7, short of its target 90 by 83: the North has 196 beyond its target,
+    # the lane lands them on day 2, long before a supplier order would (day 10); each later reorder pulls again.
+    assert netted.transfers[["day", "units"]].values.tolist() == [[0, 83], [7, 35], [14, 35]]
+    assert (netted.summary["stockout_units"], buying["stockout_units"]) == (0, 38)
+    # Nothing was bought: the North's surplus sold instead of sitting beside new stock.
+    assert netted.daily["ordered"].sum() == 0
+    assert netted.summary["avg_overstock_units"] < buying["avg_overstock_units"]
+    assert netted.summary["units_in"] == pytest.approx(netted.summary["units_out"])
+    north = netted.daily[netted.daily["warehouse_id"] == "NORTH"]
+    assert north["on_hand_end"].min() >= 4  # the source keeps its target level
+
+
+def test_surplus_that_would_sell_soon_is_not_worth_the_lane():
+    # 26 units beyond the North's target sell in 182 days at a unit a week: holding one that long costs
+    # $40 x 25% x 182 / 365 = $4.99, less than a $6 lane, so the South buys instead.
+    sites, lanes = network(north_on_hand=30, lane_cost=6.0)
+    assert run(sites, lanes).transfers.empty
+
+
+def test_a_lane_no_faster_than_the_supplier_is_never_used():
+    sites, lanes = network(north_on_hand=200, lane_days=10)
+    assert run(sites, lanes).transfers.empty
+
+
+def test_the_plan_adds_todays_pulls_after_the_transfer_models_moves():
+    sites, lanes = network(north_on_hand=200)
+    sites = sites.assign(inventory_position=sites["on_hand_qty"])
+    planned = pd.DataFrame([{"product_id": "P1", "from_warehouse_id": "NORTH", "to_warehouse_id": "SOUTH",
+                             "units": 20, "transfer_cost": 20.0, "lead_time_days": 2, "arrival_week": 1,
+                             "reason": "model"}])  # fmt: skip
+    pulls = netting_transfers(sites, lanes, planned)
+    # The South's position is 12 + 20 = 32, still at or below its reorder point (55): it takes 90 - 32 = 58 more,
+    # and the North still keeps its target (200 - 20 - 58 >= 4).
+    assert pulls[["from_warehouse_id", "to_warehouse_id", "units"]].values.tolist() == [["NORTH", "SOUTH", 58]]
+    assert list(pulls.columns) == list(planned.columns)
+
+
+def test_a_pull_on_a_lane_the_model_already_uses_is_one_move():
+    # The plan marts key a move by product and lane: the model's 20 units and the pull's 58 are one row of 78.
+    sites, lanes = network(north_on_hand=200)
+    sites = sites.assign(inventory_position=sites["on_hand_qty"])
+    planned = pd.DataFrame([{"product_id": "P1", "from_warehouse_id": "NORTH", "to_warehouse_id": "SOUTH",
+                             "units": 20, "transfer_cost": 20.0, "lead_time_days": 2, "arrival_week": 1,
+                             "reason": "model"}])  # fmt: skip
+    merged = merge_lanes(planned, netting_transfers(sites, lanes, planned))
+    assert merged[["units", "transfer_cost"]].values.tolist() == [[78, 78.0]]
+    assert merged["reason"].iloc[0].startswith("model; SOUTH at its reorder point")
