@@ -12,7 +12,7 @@ import time
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -34,10 +34,19 @@ from ingestion.transforms.rules import (
     quarantined_records,
 )
 
-if TYPE_CHECKING:
-    from ingestion.masters import MasterSnapshot
-
 log = logging.getLogger(__name__)
+
+
+class MasterSnapshot(Protocol):
+    """What a fact's job asks of the masters as this run leaves them (ingestion.masters.MasterSnapshot; a protocol
+    here, because that module builds on this one)."""
+
+    def references(self, source: Source) -> References | None: ...
+
+    def wait_for_masters(self, source: Source) -> None: ...
+
+    def settle_master(self, entity: str) -> None: ...
+
 
 WAREHOUSE_HISTORY = Table("processed/warehouse_history", key=("warehouse_id", "commit_ts"))
 WAREHOUSES = Table("processed/warehouses", key=("warehouse_id",))

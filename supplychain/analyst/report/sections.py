@@ -125,7 +125,8 @@ def _proof_span(simulation: pd.DataFrame) -> str:
     # The daily replay is each run's check; the targets are judged on the sweep (README, optimisation section).
     judged = (" The targets are judged on <code>make evaluate</code>'s sweep (a fresh forecast every week, as many "
               "weeks as the opening stock's cover)." if daily else "")  # fmt: skip
-    return (f"<p class=\"proof-span\">From {html.escape(kind, quote=False)}: {int(first['holdout_weeks'])} held-out weeks "
+    name = html.escape(kind, quote=False)  # element text: its apostrophe stays one
+    return (f"<p class=\"proof-span\">From {name}: {int(first['holdout_weeks'])} held-out weeks "
             f"from {html.escape(str(first['holdout_start']))}.{judged}</p>")  # fmt: skip
 
 
