@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from optimization.sites import HOLDING_RATE_PER_YEAR, HOLDING_SPAN_DAYS, LONGEST_HOLD_DAYS
+from optimization.sites import LONGEST_HOLD_DAYS, holding_per_unit
 
 KEYS = ["product_id", "warehouse_id"]
 
@@ -48,9 +48,7 @@ class SurplusNetting:
         """What a unit of the source's surplus costs to keep: its holding over the days the surplus takes to sell
         at the forecast rate, within the transfer model's bounds."""
         rate = self.daily_rate[source]
-        days = surplus / rate if rate > 0 else LONGEST_HOLD_DAYS
-        days = min(max(days, HOLDING_SPAN_DAYS), LONGEST_HOLD_DAYS)
-        return self.unit_cost[source] * HOLDING_RATE_PER_YEAR * days / 365
+        return float(holding_per_unit(self.unit_cost[source], surplus / rate if rate > 0 else LONGEST_HOLD_DAYS))
 
     def pull(self, short: np.ndarray, need: np.ndarray, on_hand: np.ndarray, keep: np.ndarray) -> list[tuple]:
         """Pulls for the sites in `short` (indices) needing `need` units each, from sources holding on_hand above

@@ -3,6 +3,7 @@ and the cost of holding excess."""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from optimization.policy import protect_lead_time
@@ -44,4 +45,10 @@ def priced_holding(sites: pd.DataFrame) -> pd.DataFrame:
     has sold down stops pricing its moves."""
     weekly = sites["weekly_demand"].where(sites["weekly_demand"] > 0)
     sites = sites.assign(days_of_cover=(7 * sites["on_hand_qty"] / weekly).fillna(float("inf")))
-    return sites.assign(holding_cost=sites["unit_cost"] * HOLDING_RATE_PER_YEAR * surplus_days(sites) / 365)
+    return sites.assign(holding_cost=holding_per_unit(sites["unit_cost"], surplus_days(sites)))
+
+
+def holding_per_unit(unit_cost, days):
+    """What holding one unit for `days` costs, the days taken within [HOLDING_SPAN_DAYS, LONGEST_HOLD_DAYS]: the
+    one price of surplus, for the transfer model (priced_holding) and the simulator's pulls (netting)."""
+    return unit_cost * HOLDING_RATE_PER_YEAR * np.clip(days, HOLDING_SPAN_DAYS, LONGEST_HOLD_DAYS) / 365

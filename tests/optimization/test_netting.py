@@ -68,12 +68,17 @@ def test_a_lane_no_faster_than_the_supplier_is_never_used():
     assert run(sites, lanes).transfers.empty
 
 
+def model_move() -> pd.DataFrame:
+    """The transfer model's 20 units from the North to the South."""
+    return pd.DataFrame([{"product_id": "P1", "from_warehouse_id": "NORTH", "to_warehouse_id": "SOUTH",
+                          "units": 20, "transfer_cost": 20.0, "lead_time_days": 2, "arrival_week": 1,
+                          "reason": "model"}])  # fmt: skip
+
+
 def test_the_plan_adds_todays_pulls_after_the_transfer_models_moves():
     sites, lanes = network(north_on_hand=200)
     sites = sites.assign(inventory_position=sites["on_hand_qty"])
-    planned = pd.DataFrame([{"product_id": "P1", "from_warehouse_id": "NORTH", "to_warehouse_id": "SOUTH",
-                             "units": 20, "transfer_cost": 20.0, "lead_time_days": 2, "arrival_week": 1,
-                             "reason": "model"}])  # fmt: skip
+    planned = model_move()
     pulls = netting_transfers(sites, lanes, planned)
     # The South's position is 12 + 20 = 32, still at or below its reorder point (55): it takes 90 - 32 = 58 more,
     # and the North still keeps its target (200 - 20 - 58 >= 4).
@@ -85,9 +90,7 @@ def test_a_pull_on_a_lane_the_model_already_uses_is_one_move():
     # The plan marts key a move by product and lane: the model's 20 units and the pull's 58 are one row of 78.
     sites, lanes = network(north_on_hand=200)
     sites = sites.assign(inventory_position=sites["on_hand_qty"])
-    planned = pd.DataFrame([{"product_id": "P1", "from_warehouse_id": "NORTH", "to_warehouse_id": "SOUTH",
-                             "units": 20, "transfer_cost": 20.0, "lead_time_days": 2, "arrival_week": 1,
-                             "reason": "model"}])  # fmt: skip
+    planned = model_move()
     merged = merge_lanes(planned, netting_transfers(sites, lanes, planned))
     assert merged[["units", "transfer_cost"]].values.tolist() == [[78, 78.0]]
     assert merged["reason"].iloc[0].startswith("model; SOUTH at its reorder point")
