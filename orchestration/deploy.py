@@ -139,10 +139,7 @@ def deploy(
             )
         report(f"creating stack {stack}")
     else:
-        # Parameters not given again keep the values the stack has (the template has no NoEcho parameters, so
-        # describe_stacks shows every value; unlisted parameters would fall back to their defaults).
-        kept = {p["ParameterKey"]: p["ParameterValue"] for p in current.get("Parameters", [])}
-        values = [{"ParameterKey": k, "ParameterValue": v} for k, v in {**kept, **given}.items()]
+        values = update_parameters(template_body, current, given)
         try:
             with explained(f"update stack {stack}"):
                 cloudformation.update_stack(**arguments, Parameters=values)
@@ -162,6 +159,18 @@ def deploy(
     if lake:
         create_lake_prefixes(aws, lake)
     return status
+
+
+def update_parameters(template_body: str, current: dict, given: dict[str, str]) -> list[dict]:
+    """The given values, and UsePreviousValue for every other parameter the stack has and the template still
+    declares. Resending the values describe_stacks shows would not do: a NoEcho parameter (the Redshift password)
+    reads back as `****`, which fails its pattern, and an unlisted parameter would fall back to its default."""
+    declared = set(json.loads(template_body).get("Parameters", {}))
+    previous = [p["ParameterKey"] for p in current.get("Parameters", [])]
+    kept = [k for k in previous if k in declared and k not in given]
+    return [{"ParameterKey": k, "ParameterValue": v} for k, v in given.items()] + [
+        {"ParameterKey": k, "UsePreviousValue": True} for k in kept
+    ]
 
 
 def upload_template(aws: Aws, template_body: str) -> str:

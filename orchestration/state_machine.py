@@ -2,12 +2,15 @@
 
 Shape: prepare the run input -> start the raw crawler and poll it until it is READY -> each wave of steps (a
 Parallel state when a wave holds several) -> a run summary published to SNS -> Succeed. Every Task has a timeout
-and retries transient infrastructure errors with backoff; a step marked retryable also gets one retry of its own
-failure. Any failure is caught, recorded with the step's name, published to SNS with its cause, and ends in Fail.
+and retries transient infrastructure errors with backoff; a step marked retryable also gets one retry of its
+time-out. A step's own failure (States.TaskFailed: a Glue job run that failed, a container that exited non-zero) is
+never retried: the job or the container has given its verdict. Any failure is caught, recorded with the step's
+name, published to SNS with its cause, and ends in Fail.
 
 AWS resources appear only as `${Placeholder}`s (orchestration.names) that the template fills through
 DefinitionSubstitutions. `moto_definition` keeps the same control flow but swaps the Glue `.sync` and ECS
-`.sync` tasks (which moto cannot run) for integrations moto does run, so the tests exercise it for real.
+`.sync` tasks (which moto cannot run) for integrations moto does run, so the tests exercise it for real, the
+States.TaskFailed of a container exiting non-zero included.
 """
 
 from __future__ import annotations
@@ -38,8 +41,10 @@ GLUE_TRANSIENT = (
     "Glue.OperationTimeoutException",
 )
 ECS_TRANSIENT = ("ECS.AmazonECSException", "ECS.ServerException")
-# A step's own failure or time-out, retried only for steps that are idempotent (Step.retryable).
-STEP_FAILURE = ("States.TaskFailed", "States.Timeout")
+# A step's time-out, retried only for steps that are idempotent (Step.retryable). Not States.TaskFailed: on AWS
+# `ecs:runTask.sync` raises it when the container exits non-zero and `glue:startJobRun.sync` when the job run fails,
+# and running a failing dbt build, freshness check or quality gate again gives the same answer an hour later.
+STEP_RETRY = ("States.Timeout",)
 
 PLACEHOLDER = re.compile(r"\$\{(\w+)\}")
 
@@ -113,7 +118,8 @@ class Integrations:
                     ]
                 },
             },
-            # runTask.sync ends when the task stops, whatever the exit code: keep the container to check it.
+            # runTask.sync fails the step (States.TaskFailed, the task's description as the cause) when the
+            # container exits non-zero; a success keeps the container, whose exit code the next state checks still.
             "ResultSelector": {"container.$": "$.Containers[0]", "task_arn.$": "$.TaskArn"},
             "ResultPath": "$.ecs",
         }
@@ -121,8 +127,9 @@ class Integrations:
 
 class MotoIntegrations(Integrations):
     """Integrations moto executes: Glue request-response (the job run starts, nobody waits) and an SQS message
-    in place of each ECS task, carrying the command the container would have run. `exit_codes` sets the exit
-    code a step's stand-in container reports (0 unless given), so the exit-code check runs as in production."""
+    in place of each ECS task, carrying the command the container would have run. A step given a non-zero code in
+    `exit_codes` sends its message with a task token and waits: the stand-in container answers SendTaskFailure
+    with States.TaskFailed, as `ecs:runTask.sync` fails on AWS when the container exits non-zero."""
 
     def __init__(self, exit_codes: dict[str, int] | None = None):
         self.exit_codes = exit_codes or {}
@@ -136,14 +143,24 @@ class MotoIntegrations(Integrations):
         return {**task, "Resource": "arn:aws:states:::glue:startJobRun"}
 
     def ecs_task(self, step: Step) -> dict[str, Any]:
+        exit_code = self.exit_codes.get(step.name, 0)
+        message = {"step": step.name, "command": list(step.command), "run_id.$": "$.run_id"}
+        if exit_code:
+            # The step waits for the stand-in container (the test) to answer its task token with SendTaskFailure,
+            # whose error is States.TaskFailed and whose cause is the stopped task: what runTask.sync reports.
+            return {
+                "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+                "Parameters": {
+                    "QueueUrl": _placeholder(names.ECS_STAND_IN_QUEUE),
+                    "MessageBody": {**message, "exit_code": exit_code, "task_token.$": "$$.Task.Token"},
+                },
+                "ResultPath": "$.ecs",
+            }
         return {
             "Resource": "arn:aws:states:::sqs:sendMessage",
-            "Parameters": {
-                "QueueUrl": _placeholder(names.ECS_STAND_IN_QUEUE),
-                "MessageBody": {"step": step.name, "command": list(step.command), "run_id.$": "$.run_id"},
-            },
+            "Parameters": {"QueueUrl": _placeholder(names.ECS_STAND_IN_QUEUE), "MessageBody": message},
             "ResultSelector": {
-                "container": {"Name": names.CONTAINER_NAME, "ExitCode": self.exit_codes.get(step.name, 0)},
+                "container": {"Name": names.CONTAINER_NAME, "ExitCode": exit_code},
                 "task_arn.$": "$.MessageId",
             },
             "ResultPath": "$.ecs",
@@ -236,8 +253,8 @@ class _Builder:
         self._add_exit_code_check(step, check, following)
 
     def _add_exit_code_check(self, step: Step, check: str, following: str) -> None:
-        """A stopped task whose container did not exit 0 (or never ran) fails the step. Not retried: a failing dbt
-        test or forecast is not transient."""
+        """A stopped task whose container did not exit 0 (or never ran) fails the step. On AWS a non-zero exit
+        already failed the task with States.TaskFailed: this guards a task that stopped with no exit code."""
         failed = f"{step.name}: container failed"
         exit_code = "$.ecs.container.ExitCode"
         self.states[check] = {
@@ -281,10 +298,7 @@ class _Builder:
             raise ValueError(f"step {step.name}: no AWS task for platform {step.platform.value}")
         retry = [self._retry(transient, self.timing.transient_retry_seconds, self.timing.transient_attempts)]
         if step.retryable:
-            # A failed Glue job run is the job's own verdict (the quality gate, an unreadable drop): running it
-            # again gives the same answer. Only its time-out is worth another attempt.
-            errors = ("States.Timeout",) if step.platform is Platform.GLUE_JOB else STEP_FAILURE
-            retry.append(self._retry(errors, self.timing.step_retry_seconds, self.timing.step_attempts))
+            retry.append(self._retry(STEP_RETRY, self.timing.step_retry_seconds, self.timing.step_attempts))
         return {
             "Type": "Task",
             "Comment": step.description,

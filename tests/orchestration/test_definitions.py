@@ -126,7 +126,7 @@ def test_every_aws_step_appears_in_the_state_machine():
             assert state["Parameters"]["JobName"] == "${" + names.glue_job_key(step.ingestion_job) + "}"
         if step.platform is Platform.ECS_TASK:
             assert state["Resource"] == "arn:aws:states:::ecs:runTask.sync"
-            # runTask.sync succeeds when the task stops, whatever the exit code: a Choice checks it.
+            # runTask.sync fails on a non-zero exit; a Choice still guards a task that stopped with no exit code.
             check = definition["States"][state["Next"]]
             assert check["Type"] == "Choice" and check["Choices"][0]["And"][1] == {
                 "Variable": "$.ecs.container.ExitCode",
@@ -135,8 +135,10 @@ def test_every_aws_step_appears_in_the_state_machine():
             [override] = state["Parameters"]["Overrides"]["ContainerOverrides"]
             assert override["Command"] == list(step.command) and override["Name"] == names.CONTAINER_NAME
         retried = {e for r in state["Retry"] for e in r["ErrorEquals"]}
-        # A failed Glue job run is deterministic (the quality gate, a bad drop): only its time-out is retried.
-        assert ("States.TaskFailed" in retried) == (step.retryable and step.platform is not Platform.GLUE_JOB)
+        # A failed Glue job run or a container that exited non-zero (States.TaskFailed on AWS) is the step's
+        # verdict: only a retryable step's time-out is tried again.
+        assert "States.TaskFailed" not in retried
+        assert ("States.Timeout" in retried) == step.retryable
     assert "generate-sample" not in states  # local only
 
 

@@ -125,21 +125,47 @@ def test_deploy_updates_keeps_parameters_and_says_when_nothing_changed(aws, envi
     assert said == [f"stack {environment.stack_name} is already up to date: nothing to change"]
 
 
-def small_template(retention: int) -> str:
+def test_a_redeploy_without_the_password_keeps_it(aws, environment):
+    """On AWS describe_stacks shows a NoEcho parameter as `****`: resending the values it shows (as the update once
+    did) sent the mask as the password, which the real template's pattern rejects, so every redeploy without the
+    password failed. (moto shows the real value, so the request itself is checked.) Parameters not given are sent
+    as UsePreviousValue, and the resource still carries the password the first deploy gave."""
+    deploy.bootstrap(environment)
+    first = small_template(retention=60, secret=True)
+    given = {"Label": "kept", "Secret": "Test-Only-Pass1"}
+    assert deploy.deploy(environment, first, given, poll_seconds=0.2) == "CREATE_COMPLETE"
+    sent = []
+    environment.session.events.register(
+        "provide-client-params.cloudformation.UpdateStack", lambda params, **_: sent.append(params["Parameters"])
+    )
+    again = small_template(retention=120, secret=True)
+    assert deploy.deploy(environment, again, {}, poll_seconds=0.2) == "UPDATE_COMPLETE"
+    by_key = {p["ParameterKey"]: p for p in sent[0]}
+    assert by_key["Secret"] == {"ParameterKey": "Secret", "UsePreviousValue": True}  # no value: not even the mask
+    assert by_key["Label"] == {"ParameterKey": "Label", "UsePreviousValue": True}
+    queue = aws("cloudformation").describe_stack_resource(StackName=environment.stack_name, LogicalResourceId="Queue")
+    url = aws("sqs").get_queue_url(QueueName=queue["StackResourceDetail"]["PhysicalResourceId"].rsplit("/", 1)[-1])
+    tags = aws("sqs").list_queue_tags(QueueUrl=url["QueueUrl"])["Tags"]
+    assert tags == {"label": "kept", "secret": "Test-Only-Pass1"}
+
+
+def small_template(retention: int, secret: bool = False) -> str:
+    parameters = {
+        "Label": {"Type": "String"},
+        "EnvironmentName": {"Type": "String"},
+        "DeploymentBucket": {"Type": "String"},
+    }
+    tags = [{"Key": "label", "Value": {"Ref": "Label"}}]
+    if secret:
+        parameters["Secret"] = {"Type": "String", "NoEcho": True}
+        tags.append({"Key": "secret", "Value": {"Ref": "Secret"}})
     return json.dumps(
         {
-            "Parameters": {
-                "Label": {"Type": "String"},
-                "EnvironmentName": {"Type": "String"},
-                "DeploymentBucket": {"Type": "String"},
-            },
+            "Parameters": parameters,
             "Resources": {
                 "Queue": {
                     "Type": "AWS::SQS::Queue",
-                    "Properties": {
-                        "MessageRetentionPeriod": retention,
-                        "Tags": [{"Key": "label", "Value": {"Ref": "Label"}}],
-                    },
+                    "Properties": {"MessageRetentionPeriod": retention, "Tags": tags},
                 }
             },
         }
