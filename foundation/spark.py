@@ -36,6 +36,13 @@ SESSION_SETTINGS = {
     # 4.x's default; 3.5 defaults to false. The rules use try_* functions either way; this keeps every other
     # expression (casts, arithmetic) failing or passing the same on both.
     "spark.sql.ansi.enabled": "true",
+    # Spark 3.5 defaults these four to EXCEPTION: writing a date before 1582-10-15 (a launch_date typed 0202-05-01
+    # passes the rules) throws WRITE_ANCIENT_DATETIME and the job exits with no report. CORRECTED (4.x's default)
+    # writes and reads the proleptic Gregorian value as it is, as pyarrow, DuckDB and Redshift read it.
+    "spark.sql.parquet.datetimeRebaseModeInWrite": "CORRECTED",
+    "spark.sql.parquet.datetimeRebaseModeInRead": "CORRECTED",
+    "spark.sql.parquet.int96RebaseModeInWrite": "CORRECTED",
+    "spark.sql.parquet.int96RebaseModeInRead": "CORRECTED",
 }
 
 

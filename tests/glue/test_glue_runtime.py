@@ -88,33 +88,29 @@ def test_the_rules_give_the_same_outcome_on_both_runtimes(glue_run, spark):
     assert not differing, f"{len(differing)} of {len(here)} edge values differ (Glue 5.0, project): {differing}"
 
 
-def test_a_job_quarantines_a_lenient_date_under_glue_5_instead_of_failing_the_batch(tmp_path):
-    """The issue's finding, run for real: under 3.5's defaults `2024-1-2` raised SparkUpgradeException, the job
-    exited 1 with no report and its bookmark never moved. The job now sets the parser policy on its own session."""
-    drop = tmp_path / "lake" / "raw" / "product_master" / "year=2024" / "month=01" / "day=02"
+def run_products_job(lake: Path, launch_dates: list[str]) -> subprocess.CompletedProcess:
+    """The products Glue job under Glue 5.0's spark-submit, on one drop holding one product per launch date."""
+    drop = lake / "raw" / "product_master" / "year=2024" / "month=01" / "day=02"
     drop.mkdir(parents=True)
-    records = [
-        {"product_id": "P1", "launch_date": "2024-01-02"},
-        {"product_id": "P2", "launch_date": "2024-1-2"},
-    ]
     lines = [
         json.dumps(
             {
+                "product_id": f"P{number}",
                 "product_name": "Kettle",
                 "category": "kitchen",
                 "unit_price": "19.90",
                 "updated_at": "2024-01-02 08:00:00",
-                **record,
+                "launch_date": launch_date,
             }
         )
-        for record in records
+        for number, launch_date in enumerate(launch_dates, start=1)
     ]
     (drop / "product_master_20240102.jsonl").write_text("\n".join(lines) + "\n")
     env = glue_environment()
     env.pop("SUPPLYCHAIN_TEST_SESSION")  # spark-submit runs the job's own session factory
     submit = GLUE5_PYTHON.with_name("spark-submit")
-    args = ["--lake-root", str(tmp_path / "lake"), "--run-date", "2024-01-02", "--max-quarantine-rate", "0.9"]
-    done = subprocess.run(
+    args = ["--lake-root", str(lake), "--run-date", "2024-01-02", "--max-quarantine-rate", "0.9"]
+    return subprocess.run(
         [str(submit), "--master", "local[1]", "ingestion/jobs/products.py", *args],
         cwd=REPOSITORY,
         env=env,
@@ -122,6 +118,12 @@ def test_a_job_quarantines_a_lenient_date_under_glue_5_instead_of_failing_the_ba
         text=True,
         timeout=600,
     )
+
+
+def test_a_job_quarantines_a_lenient_date_under_glue_5_instead_of_failing_the_batch(tmp_path):
+    """The issue's finding, run for real: under 3.5's defaults `2024-1-2` raised SparkUpgradeException, the job
+    exited 1 with no report and its bookmark never moved. The job now sets the parser policy on its own session."""
+    done = run_products_job(tmp_path / "lake", ["2024-01-02", "2024-1-2"])
     assert done.returncode == 0, (done.stdout + done.stderr)[-4000:]
     report = json.loads((tmp_path / "lake" / "processed" / "_reports" / "products" / "latest.json").read_text())
     assert (report["status"], report["rows_written"], report["quarantined_by_rule"]) == (
@@ -129,3 +131,19 @@ def test_a_job_quarantines_a_lenient_date_under_glue_5_instead_of_failing_the_ba
         1,
         {"invalid_date": 1},
     )
+
+
+def test_a_job_writes_dates_before_the_gregorian_switch_under_glue_5(tmp_path):
+    """Spark 3.5 defaults the Parquet rebase modes to EXCEPTION: a launch date typed 0202-05-01 passes the rules,
+    then the write threw WRITE_ANCIENT_DATETIME and the job exited 1 with no report. The job's session now writes
+    them as Spark 4 does (CORRECTED): the value in the file is the date in the drop, as pyarrow reads it."""
+    import pyarrow.parquet as pq
+
+    edge_dates = ["0202-05-01", "0001-01-01", "1582-10-10", "2024-01-02"]
+    done = run_products_job(tmp_path / "lake", edge_dates)
+    assert done.returncode == 0, (done.stdout + done.stderr)[-4000:]
+    report = json.loads((tmp_path / "lake" / "processed" / "_reports" / "products" / "latest.json").read_text())
+    assert (report["status"], report["rows_written"]) == ("succeeded", len(edge_dates))
+    written = pq.read_table(tmp_path / "lake" / "processed" / "products", columns=["product_id", "launch_date"])
+    by_product = {row["product_id"]: str(row["launch_date"]) for row in written.to_pylist()}
+    assert by_product == {f"P{n}": date for n, date in enumerate(edge_dates, start=1)}
