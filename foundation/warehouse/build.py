@@ -21,7 +21,7 @@ from pathlib import Path
 from foundation.lake import Lake
 from foundation.warehouse.contract import PROJECT_DIR, source_tables
 from foundation.warehouse.dbt_runner import dbt_command, dbt_environment, run_dbt
-from foundation.warehouse.processed_zone import TableFiles, check_table
+from foundation.warehouse.processed_zone import TableFiles, check_redshift_widths, check_table
 
 log = logging.getLogger(__name__)
 TARGETS = ("local", "postgres", "redshift")
@@ -78,6 +78,7 @@ def load(lake: Lake, options: WarehouseOptions, duckdb_path: Path | None = None)
 
         load_postgres(postgres_dsn(), lake, checked, options.source_schema)
     else:
+        check_redshift_widths(lake, checked)
         _load_redshift(lake, options, [t.table.name for t in checked if t.files])
     return checked
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -9,6 +10,11 @@ import yaml
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 SOURCES_GLOB = "models/staging/*/_*__sources.yml"
+# The width the Redshift load gives a bare `varchar` source column (macros/loading/load_processed_zone.sql,
+# redshift__source_column_type), in bytes: Redshift counts a varchar's bytes of UTF-8, not its characters, and a
+# COPY from Parquet cannot truncate, so one longer value fails the whole load.
+REDSHIFT_VARCHAR_BYTES = 1024
+DECLARED_WIDTH = re.compile(r"^(?:varchar|character varying)\s*\(\s*(\d+)\s*\)$")
 
 
 @dataclass(frozen=True)
@@ -23,6 +29,18 @@ class SourceTable:
     @property
     def column_names(self) -> list[str]:
         return [name for name, _ in self.columns]
+
+    @property
+    def redshift_widths(self) -> dict[str, int]:
+        """Each text column's width on Redshift in bytes: its declared varchar(n), or the load's default."""
+        widths = {}
+        for name, sql_type in self.columns:
+            declared = DECLARED_WIDTH.match(sql_type.strip().lower())
+            if declared:
+                widths[name] = int(declared.group(1))
+            elif sql_type.strip().lower() in ("varchar", "text", "string"):
+                widths[name] = REDSHIFT_VARCHAR_BYTES
+        return widths
 
 
 def source_tables(project_dir: Path | None = None) -> list[SourceTable]:

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from pyarrow import fs
 
@@ -127,3 +128,43 @@ def check_table(lake: Lake, table: SourceTable) -> TableFiles:
     if problems:
         raise ProcessedZoneError(f"{folder} does not match its contract:\n  " + "\n  ".join(problems))
     return TableFiles(table, tuple(relative_paths), rows, digest.hexdigest())
+
+
+def check_redshift_widths(lake: Lake, tables: list[TableFiles]) -> None:
+    """Every text value fits its column's width on Redshift (bytes of UTF-8); raises naming each file, row and column
+    that does not. DuckDB and PostgreSQL text is unbounded, so only the Redshift load needs it, before any COPY."""
+    problems = []
+    for checked in tables:
+        problems += _oversized(lake, checked)
+    if problems:
+        raise ProcessedZoneError(
+            "text too long for its Redshift column (COPY from Parquet cannot truncate):\n  " + "\n  ".join(problems)
+        )
+
+
+def _oversized(lake: Lake, checked: TableFiles) -> list[str]:
+    """One line per file and column holding a value over its width: the first such row and how many there are."""
+    widths = checked.table.redshift_widths
+    problems = []
+    for path in checked.files:
+        parquet = pq.ParquetFile(f"{lake.base}/{path}", filesystem=lake.fs)
+        columns = [name for name in parquet.schema_arrow.names if name in widths]
+        first_row: dict[str, tuple[int, int]] = {}  # column -> (row, bytes) of its first value over the width
+        over: dict[str, int] = {}
+        row = 0
+        for batch in parquet.iter_batches(columns=columns) if columns else ():
+            for name in columns:
+                lengths = pc.binary_length(batch.column(name))
+                too_long = pc.greater(lengths, widths[name])
+                count = pc.sum(too_long).as_py() or 0
+                if count and name not in first_row:
+                    index = pc.index(too_long, True).as_py()
+                    first_row[name] = (row + index + 1, lengths[index].as_py())
+                over[name] = over.get(name, 0) + count
+            row += batch.num_rows
+        for name, (line, size) in first_row.items():
+            problems.append(
+                f"{path}: row {line} column {name} holds {size} bytes, over its varchar({widths[name]})"
+                + (f" ({over[name]} rows in this file)" if over[name] > 1 else "")
+            )
+    return problems

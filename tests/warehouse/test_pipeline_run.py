@@ -11,6 +11,9 @@ from unittest import mock
 import duckdb
 import pytest
 
+from foundation.lake import Lake
+from foundation.warehouse.build import check_processed_zone
+from foundation.warehouse.processed_zone import check_redshift_widths
 from orchestration.run_records import all_runs
 from supplychain.cli import main
 
@@ -95,6 +98,12 @@ def test_the_pipeline_runs_from_the_load_and_a_rerun_changes_nothing(lake_copy, 
     counts = exposed_row_counts(manifest, database)
     assert len(counts) >= 15
     assert {name for name, rows in counts.items() if rows == 0} == EMPTY_AFTER_RUN, counts
+
+    # Every text value the run wrote, the forecast and plan outputs with the ingested tables, fits its Redshift
+    # column: a longer one would fail that target's COPY (it cannot truncate).
+    checked = check_processed_zone(Lake(str(lake_copy)))
+    assert {"demand_forecast", "optimization_run_summary"} <= {t.table.name for t in checked if t.files}
+    check_redshift_widths(Lake(str(lake_copy)), checked)
 
 
 def test_optimize_evaluate_scores_every_policy_on_held_out_demand(lake_copy, tmp_path):

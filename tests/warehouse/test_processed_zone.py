@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 
+import pandas as pd
 import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
@@ -11,8 +13,12 @@ import pytest
 
 from foundation.lake import Lake
 from foundation.warehouse.build import check_processed_zone
-from foundation.warehouse.contract import source_tables
-from foundation.warehouse.processed_zone import ProcessedZoneError
+from foundation.warehouse.contract import REDSHIFT_VARCHAR_BYTES, source_tables
+from foundation.warehouse.io import write_outputs
+from foundation.warehouse.processed_zone import ProcessedZoneError, check_redshift_widths, check_table
+from optimization.outputs import plan_tables
+from optimization.plan import Plan
+from optimization.reallocation import check_product
 
 pytestmark = [pytest.mark.spark, pytest.mark.e2e]
 
@@ -76,3 +82,57 @@ def test_missing_table_says_what_to_run(lake_copy):
     shutil.rmtree(lake_copy / "processed" / "shipments")
     with pytest.raises(ProcessedZoneError, match=r"processed/shipments: no Parquet files; run `supplychain ingest`"):
         check_processed_zone(Lake(str(lake_copy)))
+
+
+def test_every_text_value_of_the_sample_fits_its_redshift_width(processed_lake):
+    """Redshift's varchar(n) counts bytes and a COPY from Parquet cannot truncate: the Redshift load checks every
+    text value first. The ingested sample passes (its forecast and plan outputs: test_pipeline_run.py)."""
+    lake = Lake(str(processed_lake))
+    checked = check_processed_zone(lake)
+    assert all(t.table.redshift_widths for t in checked if t.files)
+    check_redshift_widths(lake, checked)
+
+
+def test_a_value_over_its_redshift_width_is_named_by_file_row_and_column(lake_copy):
+    path = sorted((lake_copy / "processed" / "products").rglob("*.parquet"))[0]
+    table = pq.read_table(path)
+    names = table["product_name"].to_pylist()
+    names[2] = "é" * (REDSHIFT_VARCHAR_BYTES // 2 + 1)  # fewer characters than the width, more bytes
+    pq.write_table(table.set_column(table.schema.get_field_index("product_name"), "product_name", pa.array(names)),
+                   path)  # fmt: skip
+    lake = Lake(str(lake_copy))
+    with pytest.raises(ProcessedZoneError) as failure:
+        check_redshift_widths(lake, check_processed_zone(lake))
+    assert f"{path.relative_to(lake_copy)}: row 3 column product_name holds 1026 bytes, over its varchar(1024)" in str(
+        failure.value
+    )
+
+
+def test_a_plan_with_many_problems_fits_its_redshift_width(tmp_path):
+    """The optimiser's problem messages, one per product and warehouse it could not use, joined into one value:
+    300 of them (60 products at 5 warehouses with no lanes) once made a 20 kB value that failed load-plan on
+    Redshift. The value now holds the lines that fit and counts the rest; the stage report keeps them all."""
+    sites = pd.DataFrame(
+        {"warehouse_id": [f"WH-{n:02d}" for n in range(5)], "on_hand_qty": 10, "capacity_units": 1000}
+    )
+    lanes = pd.DataFrame(columns=["from_warehouse_id", "to_warehouse_id"])
+    problems = [p for n in range(60) for p in check_product(f"PRODUCT-{n:04d}", sites, lanes)]
+    assert len(problems) == 300 and len("\n".join(problems).encode()) > REDSHIFT_VARCHAR_BYTES
+    summary = {
+        "plan_date": dt.date(2024, 4, 29), "service_level": 0.95, "solver": "highs", "products_planned": 60,
+        "sites": 300, "transfers": 0, "units_moved": 0, "transfer_cost": 0.0, "expected_stockout_units_avoided": 0.0,
+        "expected_excess_units_reduced": 0.0, "expected_value": 0.0, "problems": len(problems),
+    }  # fmt: skip
+    plan = Plan(summary["plan_date"], pd.DataFrame({"days_of_cover": []}), sites,
+                pd.DataFrame({"lead_time_days": []}), problems, summary)  # fmt: skip
+    tables = plan_tables(plan, dt.datetime(2024, 4, 29, 6))
+    lake = Lake(str(tmp_path / "lake"))
+    write_outputs(lake, {"optimization_run_summary": tables["optimization_run_summary"]}, {"problems": problems},
+                  source="optimization", stage="optimize")  # fmt: skip
+    declared = next(t for t in source_tables() if t.name == "optimization_run_summary")
+    check_redshift_widths(lake, [check_table(lake, declared)])
+    text = tables["optimization_run_summary"]["problem_messages"][0]
+    lines = text.splitlines()
+    assert lines[0] == problems[0] and lines[:-1] == problems[: len(lines) - 1]
+    assert lines[-1].startswith(f"... and {len(problems) - len(lines) + 1} more")
+    assert len(text.encode()) <= REDSHIFT_VARCHAR_BYTES

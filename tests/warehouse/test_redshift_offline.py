@@ -82,6 +82,10 @@ def test_copy_script_covers_every_source_table_and_parses_as_redshift(tmp_path):
         )
     assert script.count("format as parquet") == len(source_tables())
     assert "source_file varchar(1024)" in script  # Redshift's bare varchar would be 256 characters
+    # The width every text value is checked against before the COPY is the one the script declares, column by column.
+    for table in source_tables():
+        for column, width in table.redshift_widths.items():
+            assert f"    {column} varchar({width})" in script, (table.name, column)
     path = tmp_path / "load_processed_zone.sql"
     path.write_text(script)
     result = lint(path)
