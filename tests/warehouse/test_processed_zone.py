@@ -112,9 +112,7 @@ def test_a_plan_with_many_problems_fits_its_redshift_width(tmp_path):
     """The optimiser's problem messages, one per product and warehouse it could not use, joined into one value:
     300 of them (60 products at 5 warehouses with no lanes) once made a 20 kB value that failed load-plan on
     Redshift. The value now holds the lines that fit and counts the rest; the stage report keeps them all."""
-    sites = pd.DataFrame(
-        {"warehouse_id": [f"WH-{n:02d}" for n in range(5)], "on_hand_qty": 10, "capacity_units": 1000}
-    )
+    sites = pd.DataFrame({"warehouse_id": [f"WH-{n:02d}" for n in range(5)], "on_hand_qty": 10, "capacity_units": 1000})
     lanes = pd.DataFrame(columns=["from_warehouse_id", "to_warehouse_id"])
     problems = [p for n in range(60) for p in check_product(f"PRODUCT-{n:04d}", sites, lanes)]
     assert len(problems) == 300 and len("\n".join(problems).encode()) > REDSHIFT_VARCHAR_BYTES
