@@ -102,11 +102,21 @@ def connect_redshift(environ: dict[str, str] | None = None):
     what = f"Redshift at {host}:{port} (database {database}, user {user})"
     hint = "SUPPLYCHAIN_REDSHIFT_HOST, _PORT, _USER, _PASSWORD, _DATABASE and the cluster's network access"
 
-    def connect():
-        return redshift_connector.connect(
-            host=host, port=port, database=database, user=user, timeout=CONNECT_TIMEOUT_SECONDS,
-            password=env.get("SUPPLYCHAIN_REDSHIFT_PASSWORD", ""),
-        )  # fmt: skip
-
+    settings = {
+        "host": host, "port": port, "database": database, "user": user,
+        "password": env.get("SUPPLYCHAIN_REDSHIFT_PASSWORD", ""),
+    }  # fmt: skip
     retryable = (redshift_connector.InterfaceError, redshift_connector.OperationalError, OSError)
-    return with_retries(connect, what, hint, retryable)
+    return with_retries(lambda: open_redshift(settings), what, hint, retryable)
+
+
+def open_redshift(settings: dict):
+    """A redshift_connector connection whose connect gives up after CONNECT_TIMEOUT_SECONDS and whose queries run as
+    long as they take. The driver keeps `timeout` as the socket's timeout for the connection's whole life, so any
+    read slower than it (a cold plan of the demand query) failed forecast and optimize: once connected, the socket
+    waits without a limit (the driver's TCP keepalive, on by default, still notices a dead peer)."""
+    import redshift_connector
+
+    connection = redshift_connector.connect(**settings, timeout=CONNECT_TIMEOUT_SECONDS)
+    connection._usock.settimeout(None)  # the driver has no public setting for it
+    return connection

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import socket
+import time
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from orchestration.local_runner import Actions, run_pipeline
 from orchestration.pipeline import select_steps
 from orchestration.run_records import RunRecord, new_record
 from orchestration.step_actions import RunContext
+from tests.faults.slow_redshift import SlowServer
 
 SECRET = "Secret123 with 'quotes' and \\ spaces"
 
@@ -80,3 +82,34 @@ def test_an_unexpected_failure_ends_the_run_failed_with_its_message(tmp_path, mo
     assert saved.steps[0].error.startswith("KeyError: ")
     assert "Secret123" not in Path(tmp_path / "r1" / "run.json").read_text()
     assert "Secret123" not in printed.getvalue() and "KeyError" in printed.getvalue()
+
+
+def test_a_redshift_query_may_outlive_the_connect_timeout(monkeypatch):
+    """redshift_connector keeps its `timeout` as the socket timeout for the whole connection: every Redshift query
+    slower than the 10 s connect timeout died. Here the timeout is 1 s and the query takes 2 s, through the same
+    connection settings on a server speaking Redshift's wire protocol (without TLS)."""
+    monkeypatch.setattr(connections, "CONNECT_TIMEOUT_SECONDS", 1)
+    server = SlowServer(delay=2)
+    try:
+        settings = {"host": "127.0.0.1", "port": server.port, "database": "d", "user": "u", "password": ""}
+        settings["ssl"] = False
+        connection = connections.open_redshift(settings)
+        started = time.monotonic()
+        connection.cursor().execute("select pg_sleep(2)")
+        assert time.monotonic() - started >= 2
+        connection.close()
+    finally:
+        server.close()
+
+
+def test_a_redshift_connect_still_gives_up_after_the_timeout(monkeypatch):
+    monkeypatch.setattr(connections, "CONNECT_TIMEOUT_SECONDS", 1)
+    with socket.socket() as silent:  # accepts the TCP connection, never answers the start-up
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        settings = {"host": "127.0.0.1", "port": silent.getsockname()[1], "database": "d", "user": "u",
+                    "password": "", "ssl": False}  # fmt: skip
+        started = time.monotonic()
+        with pytest.raises(OSError):  # the driver's timeout (TimeoutError) or its OperationalError wrapping one
+            connections.open_redshift(settings)
+        assert time.monotonic() - started < 5
