@@ -171,6 +171,9 @@ def container() -> dict[str, Any]:
                                 "Value": sub("s3://${DataLakeBucket}/processed"),
                             },
                             {"Name": "SUPPLYCHAIN_REDSHIFT_IAM_ROLE", "Value": COPY_ROLE_ARN},
+                            # Live feeds: freshness against the wall clock, so feeds that all stop at once fail the
+                            # run (the default, the latest landed drop, is for replays and the laptop's sample).
+                            {"Name": "SUPPLYCHAIN_FRESHNESS_CLOCK", "Value": "now"},
                             {"Name": "DBT_TARGET_PATH", "Value": f"{SCRATCH}/dbt/target"},
                             {"Name": "DBT_LOG_PATH", "Value": f"{SCRATCH}/dbt/logs"},
                             {"Name": "HOME", "Value": SCRATCH},

@@ -236,3 +236,11 @@ def test_a_run_started_during_another_waits_for_it_instead_of_colliding(built):
     assert listing_allowed["Resource"]["Fn::Sub"].endswith(":stateMachine:supplychain-${EnvironmentName}-pipeline")
     machine_name = built["Resources"]["PipelineStateMachine"]["Properties"]["StateMachineName"]
     assert machine_name == {"Fn::Sub": "supplychain-${EnvironmentName}-pipeline"}
+
+
+def test_the_pipeline_task_measures_freshness_against_the_wall_clock(built):
+    """The freshness step defaults to the latest landed drop (replays, the laptop's sample): on AWS that let a run
+    pass when every feed stopped at once. The task sets the clock the README promises."""
+    [container] = built["Resources"][names.TASK_DEFINITION]["Properties"]["ContainerDefinitions"]
+    environment = {e["Name"]: e["Value"] for e in container["Environment"]}
+    assert environment["SUPPLYCHAIN_FRESHNESS_CLOCK"] == "now"
