@@ -39,15 +39,25 @@ class RawFile:
         return dt.date(*map(int, match.groups())) if match else None
 
 
+def s3_region(bucket: str, endpoint: str | None = None) -> str:
+    """The region to reach `bucket` in: AWS_REGION (what Fargate, Glue and Lambda set), then AWS_DEFAULT_REGION,
+    then where S3 says the bucket lives. A wrong region fails every request with a redirect, so us-east-1 is only
+    the last resort: another endpoint (moto, MinIO) that no variable names."""
+    for variable in ("AWS_REGION", "AWS_DEFAULT_REGION"):
+        if os.environ.get(variable):
+            return os.environ[variable]
+    if endpoint:
+        return "us-east-1"
+    return fs.resolve_s3_region(bucket)
+
+
 class Lake:
     def __init__(self, root: str):
         self.root = root.rstrip("/")
         if self.root.startswith("s3://"):
             endpoint = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
-            self.fs = fs.S3FileSystem(
-                endpoint_override=endpoint, region=os.environ.get("AWS_DEFAULT_REGION", "us-east-1")
-            )
             self.base = self.root[len("s3://") :]
+            self.fs = fs.S3FileSystem(endpoint_override=endpoint, region=s3_region(self.base.split("/")[0], endpoint))
             self.is_local = False
         else:
             self.root = str(Path(self.root).resolve())

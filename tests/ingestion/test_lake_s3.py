@@ -95,3 +95,14 @@ def test_publish_on_s3_replaces_partitions_without_rename(s3):
     lake.publish(staged, "processed/t", ["m=2024-02"])
     assert keys(s3, "lake/processed/t/") == ["m=2024-01/old.parquet", "m=2024-02/new.parquet"]
     assert keys(s3, f"lake/{staged}") == []
+
+
+def test_the_lake_uses_the_region_the_platform_sets(s3, monkeypatch):
+    """Fargate, Glue and Lambda set AWS_REGION (and not always AWS_DEFAULT_REGION): the lake used only the latter and
+    fell back to us-east-1, whose endpoint redirects every request for a bucket elsewhere."""
+    monkeypatch.delenv("AWS_DEFAULT_REGION")
+    monkeypatch.setenv("AWS_REGION", "eu-west-1")
+    assert Lake(f"s3://{BUCKET}").fs.region == "eu-west-1"
+    monkeypatch.delenv("AWS_REGION")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "ap-southeast-2")
+    assert Lake(f"s3://{BUCKET}/prefix").fs.region == "ap-southeast-2"
