@@ -18,7 +18,6 @@ except ImportError:
 # 3.5.4 and the project pins 4.x: where their defaults differ, the setting pins 4.x's behaviour.
 SESSION_SETTINGS = {
     "spark.sql.session.timeZone": "UTC",
-    "spark.sql.shuffle.partitions": "4",
     "spark.sql.adaptive.enabled": "true",
     # Partition values such as 2024-03 stay strings instead of being guessed into dates.
     "spark.sql.sources.partitionColumnTypeInference.enabled": "false",
@@ -46,11 +45,30 @@ SESSION_SETTINGS = {
 }
 
 
+# A local session's shuffles: few cores, small batches (and one file per output partition relies on few tasks).
+LOCAL_SHUFFLE_PARTITIONS = 4
+
+
 def apply_project_settings(spark: SparkSession) -> SparkSession:
     """Sets the project's session settings on a session someone else built (Glue's) or on the local one."""
     for key, value in SESSION_SETTINGS.items():
         spark.conf.set(key, value)
+    spark.conf.set("spark.sql.shuffle.partitions", str(shuffle_partitions(spark)))
     return spark
+
+
+def shuffle_partitions(spark: SparkSession) -> int:
+    """Two shuffle tasks per executor core of the cluster, so raising GlueNumberOfWorkers makes the merge run on
+    more cores (adaptive execution coalesces them again for a small batch); a local session keeps 4. Glue gives
+    each worker one executor (spark.executor.instances, or dynamic allocation's maximum) of spark.executor.cores."""
+    conf = spark.sparkContext.getConf()
+    cores = int(conf.get("spark.executor.cores", "1"))
+    executors = int(conf.get("spark.executor.instances", "0"))
+    if conf.get("spark.dynamicAllocation.enabled", "false") == "true":
+        executors = max(executors, int(conf.get("spark.dynamicAllocation.maxExecutors", "0")))
+    if executors <= 0:  # local mode: no executors of its own
+        return LOCAL_SHUFFLE_PARTITIONS
+    return max(LOCAL_SHUFFLE_PARTITIONS, 2 * executors * cores)
 
 
 def spark_session(app_name: str, settings: Settings | None = None) -> SparkSession:

@@ -147,3 +147,29 @@ def test_a_job_writes_dates_before_the_gregorian_switch_under_glue_5(tmp_path):
     written = pq.read_table(tmp_path / "lake" / "processed" / "products", columns=["product_id", "launch_date"])
     by_product = {row["product_id"]: str(row["launch_date"]) for row in written.to_pylist()}
     assert by_product == {f"P{n}": date for n, date in enumerate(edge_dates, start=1)}
+
+
+SHUFFLE_PROBE = """
+import sys
+from pyspark.sql import SparkSession
+from foundation.spark import apply_project_settings
+for workers in (2, 10):
+    # What Glue 5.0 gives a job of `workers` G.1X workers: one executor of 4 cores each, the driver on one of them.
+    spark = (SparkSession.builder.master("local[1]").config("spark.executor.cores", "4")
+             .config("spark.executor.instances", str(workers - 1)).config("spark.dynamicAllocation.enabled", "true")
+             .config("spark.dynamicAllocation.maxExecutors", str(workers - 1)).getOrCreate())
+    print(workers, apply_project_settings(spark).conf.get("spark.sql.shuffle.partitions"))
+    spark.stop()
+"""
+
+
+def test_the_glue_session_shuffles_over_every_worker():
+    """The shuffle partitions were pinned to 4: the merge ran in 4 tasks however many workers the job had. A
+    session configured as Glue configures one now gets two tasks per executor core."""
+    done = subprocess.run(
+        [str(GLUE5_PYTHON), "-c", SHUFFLE_PROBE], cwd=REPOSITORY, env=glue_environment(), capture_output=True,
+        text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    partitions = dict(line.split() for line in done.stdout.splitlines() if line[:1].isdigit())
+    assert partitions == {"2": "8", "10": "72"}
