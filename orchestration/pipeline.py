@@ -34,7 +34,7 @@ class Step:
     name: str
     action: str  # the entry point it runs (step_actions.ACTIONS); "" for an AWS API call (the crawler)
     platform: Platform
-    args: tuple[str, ...] = ()  # ingest: the source; dbt: the dbt command
+    args: tuple[str, ...] = ()  # ingest: the source; dbt: the dbt command; load: the dbt sources it loads
     after: tuple[str, ...] = ()  # steps this one waits for; those absent from a runtime are ignored there
     retryable: bool = True  # may its own failure be retried (it is idempotent and often fails transiently)?
     timeout_seconds: int = 1800
@@ -81,6 +81,9 @@ FORECAST_MARTS = "source:forecasts+"
 PLAN_MARTS = "source:optimization+"
 # The input feeds whose freshness gates the build (forecast and plan outputs are written later in the run).
 INPUT_SOURCES = ("source:erp", "source:wms", "source:events")
+# What each load step loads (dbt source names): the ingested feeds, then each stage's own outputs after it, so no
+# table is replaced more than once a run (on Redshift every load deletes and re-copies what it is given).
+INPUT_LOAD = tuple(source.removeprefix("source:") for source in INPUT_SOURCES)
 
 
 def _ingest_steps() -> tuple[Step, ...]:
@@ -125,8 +128,9 @@ STEPS: tuple[Step, ...] = (
         "load",
         "load",
         Platform.ECS_TASK,
+        args=INPUT_LOAD,
         after=tuple(f"ingest-{job.replace('_', '-')}" for job in INGEST_WAVES[-1]),
-        description="check processed/ against the contract and load it into the warehouse",
+        description="check the ingested feeds in processed/ against the contract and load them into the warehouse",
     ),
     Step(
         "source-freshness",
@@ -167,6 +171,7 @@ STEPS: tuple[Step, ...] = (
         "load-forecasts",
         "load",
         Platform.ECS_TASK,
+        args=("forecasts",),
         after=("forecast",),
         description="load the forecast outputs (processed/forecasts/) into the warehouse",
     ),
@@ -191,6 +196,7 @@ STEPS: tuple[Step, ...] = (
         "load-plan",
         "load",
         Platform.ECS_TASK,
+        args=("optimization",),
         after=("optimize",),
         description="load the plan outputs (processed/optimization/) into the warehouse",
     ),

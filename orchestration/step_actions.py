@@ -84,8 +84,8 @@ def _generate(step: Step, context: RunContext) -> dict:
 def _load(step: Step, context: RunContext) -> dict:
     from foundation.warehouse.build import load
 
-    checked = load(context.resources.lake, context.resources.warehouse)
-    return {"tables": len(checked), "rows": sum(t.rows for t in checked)}
+    checked = load(context.resources.lake, context.resources.warehouse, sources=step.args or None)
+    return {"tables": len(checked), "rows": sum(t.rows for t in checked), "loaded": [t.table.name for t in checked]}
 
 
 def _forecast(step: Step, context: RunContext) -> dict:

@@ -54,8 +54,13 @@ class WarehouseOptions:
         )
 
 
-def check_processed_zone(lake: Lake) -> list[TableFiles]:
-    checked = [check_table(lake, table) for table in source_tables()]
+def check_processed_zone(lake: Lake, sources: tuple[str, ...] | None = None) -> list[TableFiles]:
+    """The tables of the named dbt sources (every source when None), checked against the contract."""
+    tables = source_tables()
+    unknown = set(sources or ()) - {t.source for t in tables}
+    if unknown:
+        raise ValueError(f"no source(s) {', '.join(sorted(unknown))} in the dbt source definitions")
+    checked = [check_table(lake, table) for table in tables if sources is None or table.source in sources]
     for table in checked:
         log.info(
             "processed/%s: %d files, %d rows match the contract",
@@ -66,9 +71,12 @@ def check_processed_zone(lake: Lake) -> list[TableFiles]:
     return checked
 
 
-def load(lake: Lake, options: WarehouseOptions, duckdb_path: Path | None = None) -> list[TableFiles]:
-    """Checks the processed zone and makes it the target's processed schema."""
-    checked = check_processed_zone(lake)
+def load(
+    lake: Lake, options: WarehouseOptions, duckdb_path: Path | None = None, sources: tuple[str, ...] | None = None
+) -> list[TableFiles]:
+    """Checks the processed zone and makes it the target's processed schema: the tables of `sources` (dbt source
+    names, every source when None); the others are left as they are."""
+    checked = check_processed_zone(lake, sources)
     if options.target == "local":
         from foundation.warehouse.load_duckdb import load_duckdb
 

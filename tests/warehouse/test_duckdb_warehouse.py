@@ -157,3 +157,28 @@ def test_forecasts_flow_back_into_the_warehouse(lake_copy, warehouse, tmp_path):
             "weeks from analytics_staging.stg_forecasts__backtest_weeks group by 1, 2)"
         ).fetchone()
         assert weeks[0] >= 3 and weeks[1] == 2
+
+
+def test_a_run_loads_each_table_once(lake_copy, tmp_path):
+    """`load`, `load-forecasts` and `load-plan` each loaded every table: on Redshift each is a delete and a COPY, so
+    every table was replaced three times a run. Each load step now loads what the run produced since the last one:
+    the ingested feeds, then the forecast outputs, then the plan's; together, every source table exactly once."""
+    from foundation.settings import Settings
+    from foundation.stage import Resources
+    from foundation.warehouse.contract import source_tables
+    from orchestration.pipeline import STEPS
+    from orchestration.step_actions import PipelineOptions, RunContext, run_step
+
+    database = tmp_path / "warehouse.duckdb"
+    resources = Resources(Settings(), Lake(str(lake_copy)), WarehouseOptions(duckdb_path=database))
+    context = RunContext(resources, PipelineOptions(), tmp_path / "run")
+    loaded = {}
+    for step in [s for s in STEPS if s.action == "load"]:
+        loaded[step.name] = run_step(step, context)["loaded"]
+    everything = [t.name for t in source_tables()]
+    assert sorted(name for names in loaded.values() for name in names) == sorted(everything)
+    assert set(loaded["load-plan"]) == {t.name for t in source_tables() if t.source == "optimization"}
+    listing = "select table_name from information_schema.tables where table_schema = 'processed'"
+    with duckdb.connect(str(database), read_only=True) as connection:
+        views = {row[0] for row in connection.execute(listing).fetchall()}
+    assert set(everything) <= views
