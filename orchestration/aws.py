@@ -44,6 +44,22 @@ class Aws:
     def region_name(self) -> str:
         return self.session.region_name
 
+    @property
+    def partition(self) -> str:
+        """`aws`, `aws-cn` or `aws-us-gov`: what every ARN the commands write starts with."""
+        return self.session.get_partition_for_region(self.region_name)
+
+    @property
+    def s3_host(self) -> str:
+        """S3's regional host name in this partition (amazonaws.com, amazonaws.com.cn), whatever endpoint the
+        clients use: CloudFormation reads templates from S3 itself."""
+        from urllib.parse import urlparse
+
+        from botocore.config import Config
+
+        real = self.session.client("s3", config=Config(ignore_configured_endpoint_urls=True))
+        return urlparse(real.meta.endpoint_url).netloc
+
     @cached_property
     def account_id(self) -> str:
         with explained("find the AWS account (sts get-caller-identity)"):

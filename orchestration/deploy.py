@@ -47,7 +47,7 @@ def bootstrap(aws: Aws) -> str:
             s3.create_bucket(Bucket=bucket, **config)
             log.info("created s3://%s", bucket)
         # A TLS-only policy would lock out a plain-http endpoint (the tests' local moto server).
-        secure_bucket(s3, bucket, tls_only=not (aws.endpoint_url or "").startswith("http://"))
+        secure_bucket(s3, bucket, tls_only=not (aws.endpoint_url or "").startswith("http://"), partition=aws.partition)
         for prefix in DEPLOYMENT_PREFIXES:
             s3.put_object(Bucket=bucket, Key=prefix, Body=b"")
     lake = stack_outputs(aws, missing_ok=True).get("DataLakeBucketName")
@@ -56,7 +56,7 @@ def bootstrap(aws: Aws) -> str:
     return bucket
 
 
-def secure_bucket(s3, bucket: str, tls_only: bool = True) -> None:
+def secure_bucket(s3, bucket: str, tls_only: bool = True, partition: str = "aws") -> None:
     """KMS encryption by default, no public access, versioning, and TLS-only access."""
     s3.put_bucket_encryption(
         Bucket=bucket,
@@ -87,7 +87,7 @@ def secure_bucket(s3, bucket: str, tls_only: bool = True) -> None:
                         "Effect": "Deny",
                         "Principal": "*",
                         "Action": "s3:*",
-                        "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"],
+                        "Resource": [f"arn:{partition}:s3:::{bucket}", f"arn:{partition}:s3:::{bucket}/*"],
                         "Condition": {"Bool": {"aws:SecureTransport": "false"}},
                     }
                 ],
@@ -179,7 +179,7 @@ def upload_template(aws: Aws, template_body: str) -> str:
     key = f"templates/{aws.stack_name}-{digest}.json"
     with explained(f"upload the template to s3://{aws.deployment_bucket}/{key} (run `supplychain aws bootstrap`?)"):
         aws.client("s3").put_object(Bucket=aws.deployment_bucket, Key=key, Body=template_body.encode())
-    return f"https://{aws.deployment_bucket}.s3.{aws.region_name}.amazonaws.com/{key}"
+    return f"https://{aws.deployment_bucket}.{aws.s3_host}/{key}"
 
 
 def describe_stack(aws: Aws) -> dict | None:

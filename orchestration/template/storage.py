@@ -34,7 +34,7 @@ def storage() -> dict[str, Any]:
                             # The encrypted log groups (pipeline, state machine, Glue's own).
                             "Sid": "CloudWatchLogsEncryptsThisAccountsLogGroups",
                             "Effect": "Allow",
-                            "Principal": {"Service": sub("logs.${AWS::Region}.amazonaws.com")},
+                            "Principal": {"Service": sub("logs.${AWS::Region}.${AWS::URLSuffix}")},
                             "Action": [
                                 "kms:Encrypt",
                                 "kms:Decrypt",

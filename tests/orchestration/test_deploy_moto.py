@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import uuid
 import zipfile
 from io import BytesIO
 
@@ -12,7 +13,7 @@ import pytest
 from orchestration import deploy, executions, names, state_machine, uploads
 from orchestration.aws import Aws, AwsError
 from orchestration.pipeline import INGEST_WAVES
-from orchestration.template import template_json
+from orchestration.template import template, template_json
 from supplychain.cli import main
 
 pytestmark = pytest.mark.aws
@@ -224,3 +225,28 @@ def glue_resources_for(aws, environment) -> dict[str, str]:
             glue.create_job(Name=name, Role=role, Command={"Name": "glueetl", "ScriptLocation": "s3://x/y.py"})
             values[names.glue_job_key(job)] = name
     return values
+
+
+@pytest.mark.parametrize(
+    ("region", "partition", "host"),
+    [
+        ("cn-north-1", "aws-cn", "s3.cn-north-1.amazonaws.com.cn"),
+        ("us-gov-west-1", "aws-us-gov", "s3.us-gov-west-1.amazonaws.com"),
+        ("eu-west-1", "aws", "s3.eu-west-1.amazonaws.com"),
+    ],
+)
+def test_the_deploy_commands_name_the_regions_partition(aws, region, partition, host):
+    """`arn:aws:` in the bootstrap bucket's policy and `.amazonaws.com` in the template URL failed in China and
+    GovCloud: both now come from the region's partition, and the key policy's Logs principal from URLSuffix."""
+    environment = Aws(environment="p" + uuid.uuid4().hex[:8], region=region)
+    bucket = deploy.bootstrap(environment)
+    url = deploy.upload_template(environment, "{}")
+    assert url.startswith(f"https://{bucket}.{host}/templates/")
+    s3 = environment.client("s3")
+    # bootstrap leaves the TLS-only policy out on the tests' plain-http endpoint (it would deny every request)
+    deploy.secure_bucket(s3, bucket, tls_only=True, partition=environment.partition)
+    policy = json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"])
+    assert policy["Statement"][0]["Resource"] == [f"arn:{partition}:s3:::{bucket}", f"arn:{partition}:s3:::{bucket}/*"]
+    statements = template()["Resources"]["DataKey"]["Properties"]["KeyPolicy"]["Statement"]
+    [logs] = [s for s in statements if "logs." in json.dumps(s.get("Principal"))]
+    assert logs["Principal"]["Service"] == {"Fn::Sub": "logs.${AWS::Region}.${AWS::URLSuffix}"}
