@@ -24,6 +24,7 @@ from orchestration.template.cfn import (
 # version the Glue-runtime tests run (ci/glue5-requirements.txt; a test keeps the two equal), since the version
 # Glue bundles is not one the tests have seen.
 GLUE_PYTHON_MODULES = ("pyarrow==26.0.1",)
+GLUE_TIMEOUT_MARGIN_MINUTES = 15
 
 
 def glue() -> dict[str, Any]:
@@ -161,7 +162,9 @@ def glue() -> dict[str, Any]:
                 # One run at a time per source (the publish step swaps partitions); Step Functions does the retries.
                 "ExecutionProperty": {"MaxConcurrentRuns": 1},
                 "MaxRetries": 0,
-                "Timeout": step.timeout_seconds // 60,
+                # Longer than the state machine's task timeout: the step times out first (States.Timeout, which it
+                # retries, stopping the run); Glue's own limit only ends a run nothing waits for any more.
+                "Timeout": step.timeout_seconds // 60 + GLUE_TIMEOUT_MARGIN_MINUTES,
                 "SecurityConfiguration": ref("GlueSecurityConfiguration"),
             },
         }

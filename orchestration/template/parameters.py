@@ -53,6 +53,13 @@ def parameters() -> dict[str, Any]:
             "Description": "The subnets' route tables, for the S3 gateway endpoint (with VpcId)",
         },
         "ImageTag": {"Type": "String", "Default": "0.1.0", "Description": "Pipeline image tag in the ECR repository"},
+        "PipelineTriggers": {
+            "Type": "String",
+            "Default": "DISABLED",
+            "AllowedValues": ["DISABLED", "ENABLED"],
+            "Description": "The daily schedule and the upload rule: DISABLED until the image is pushed and the COPY "
+            "role attached (README, first deployment), so no scheduled run fails before the pipeline can run",
+        },
         "TaskCpu": {"Type": "String", "Default": "2048", "AllowedValues": list(FARGATE_MEMORY)},
         "TaskMemory": {
             "Type": "String",
@@ -130,7 +137,24 @@ def conditions() -> dict[str, Any]:
 
 
 def rules() -> dict[str, Any]:
-    """Fargate accepts only certain cpu/memory pairs: a wrong one fails before any resource is created."""
+    """Fargate accepts only certain cpu/memory pairs, and the S3 gateway endpoint needs the route tables: a wrong
+    value fails before any resource is created."""
+    return {
+        "RouteTablesWithVpc": {
+            "RuleCondition": {"Fn::Not": [{"Fn::Equals": [ref("VpcId"), ""]}]},
+            "Assertions": [
+                {
+                    "Assert": {"Fn::Not": [{"Fn::Equals": [{"Fn::Join": ["", ref("PrivateRouteTableIds")]}, ""]}]},
+                    "AssertDescription": "With VpcId, PrivateRouteTableIds must name the subnets' route tables "
+                    "(the S3 gateway endpoint is attached to them)",
+                }
+            ],
+        },
+        **_fargate_rules(),
+    }
+
+
+def _fargate_rules() -> dict[str, Any]:
     return {
         f"FargateMemoryFor{cpu}Cpu": {
             "RuleCondition": {"Fn::Equals": [ref("TaskCpu"), cpu]},

@@ -186,7 +186,7 @@ def workflow(definition: dict[str, Any] | None) -> dict[str, Any]:
             "Properties": {
                 "Description": "The daily pipeline run",
                 "ScheduleExpression": ref("ScheduleExpression"),
-                "State": "ENABLED",
+                "State": ref("PipelineTriggers"),
                 "Targets": [_pipeline_target("daily")],
             },
         },
@@ -196,7 +196,7 @@ def workflow(definition: dict[str, Any] | None) -> dict[str, Any]:
                 # One run per completed upload, not per file: `supplychain aws upload-data` writes a marker under
                 # raw/_uploads/ after the drops, and only that marker starts the pipeline.
                 "Description": "A new upload under raw/ starts the pipeline",
-                "State": "ENABLED",
+                "State": ref("PipelineTriggers"),
                 "EventPattern": {
                     "source": ["aws.s3"],
                     "detail-type": ["Object Created"],

@@ -39,12 +39,23 @@ def _resolve(node: Any, parameters: dict[str, str]) -> Any:
         if function == "Fn::Contains":
             values, value = argument
             return _resolve(value, parameters) in [_resolve(v, parameters) for v in values]
+        if function == "Fn::Not":
+            return not _resolve(argument[0], parameters)
+        if function == "Fn::Join":
+            separator, values = argument
+            return separator.join(_resolve(values, parameters))
     if isinstance(node, list):
         return [_resolve(n, parameters) for n in node]
     return node
 
 
-def rules_pass(built: dict[str, Any], **parameters: str) -> bool:
+def rules_pass(built: dict[str, Any], **given: str) -> bool:
+    """The Rules on the given parameter values, every other parameter at its default (a CommaDelimitedList split
+    on commas, as CloudFormation splits it)."""
+    parameters = {key: str(p.get("Default", "")) for key, p in built["Parameters"].items()} | given
+    for key, declared in built["Parameters"].items():
+        if declared["Type"] == "CommaDelimitedList":
+            parameters[key] = parameters[key].split(",")
     for rule in built["Rules"].values():
         applies = _resolve(rule.get("RuleCondition", True), parameters)
         if applies and not all(_resolve(a["Assert"], parameters) for a in rule["Assertions"]):
@@ -244,3 +255,34 @@ def test_the_pipeline_task_measures_freshness_against_the_wall_clock(built):
     [container] = built["Resources"][names.TASK_DEFINITION]["Properties"]["ContainerDefinitions"]
     environment = {e["Name"]: e["Value"] for e in container["Environment"]}
     assert environment["SUPPLYCHAIN_FRESHNESS_CLOCK"] == "now"
+
+
+def test_a_vpc_without_route_tables_is_refused_before_anything_is_created(built):
+    """VpcId without PrivateRouteTableIds sent RouteTableIds [""] to the S3 gateway endpoint, which failed mid-way
+    through the stack's creation."""
+    assert rules_pass(built)  # no VpcId: a NAT gateway, no endpoints
+    assert not rules_pass(built, VpcId="vpc-1")
+    assert rules_pass(built, VpcId="vpc-1", PrivateRouteTableIds="rtb-1,rtb-2")
+
+
+def test_the_schedule_and_the_upload_rule_wait_for_the_first_image(built):
+    """Both rules were enabled on the first deploy, before the image was pushed and the COPY role attached: the
+    first scheduled run failed and alerted. They follow PipelineTriggers, DISABLED until the README says to switch."""
+    resources = built["Resources"]
+    assert built["Parameters"]["PipelineTriggers"]["Default"] == "DISABLED"
+    for rule in ("DailyScheduleRule", "RawUploadRule"):
+        assert resources[rule]["Properties"]["State"] == {"Ref": "PipelineTriggers"}
+    assert resources["CrawlerFailedRule"]["Properties"]["State"] == "ENABLED"  # an alert, not a run
+
+
+def test_the_state_machine_times_out_a_glue_step_before_glue_does(built):
+    """Glue's job timeout equalled the task's TimeoutSeconds, so the two raced: the step now times out first
+    (States.Timeout, retried), and Glue's limit only ends a run nobody waits for."""
+    definition = state_machine.definition()
+    tasks = dict(definition["States"])
+    for state in definition["States"].values():
+        for branch in state.get("Branches", []):
+            tasks.update(branch["States"])
+    for step in [s for s in STEPS if s.platform is Platform.GLUE_JOB]:
+        job = built["Resources"][names.glue_job_key(step.ingestion_job)]["Properties"]
+        assert job["Timeout"] * 60 > tasks[step.name]["TimeoutSeconds"] + 60 * 5, step.name
