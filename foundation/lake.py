@@ -116,7 +116,19 @@ class Lake:
             self.fs.move(target, full)
 
     def staging_area(self, entity: str) -> str:
+        """A new staging folder for one table's output. On S3, where no lake lock runs `recover()`, the folders a
+        killed run of the same table left behind go first: a table has one writer, its job runs once at a time
+        (one concurrent run per Glue job, one execution at a time), so none of them belongs to a live run."""
+        if not self.is_local:
+            self._delete_staging_of(entity)
         return f"{STAGING}/{entity}-{uuid.uuid4().hex}"
+
+    def _delete_staging_of(self, entity: str) -> None:
+        left = re.compile(rf"{re.escape(entity)}-[0-9a-f]{{32}}")
+        selector = fs.FileSelector(self._full(STAGING), allow_not_found=True)
+        for info in self.fs.get_file_info(selector):
+            if info.type == fs.FileType.Directory and left.fullmatch(info.base_name):
+                self.fs.delete_dir(info.path)
 
     def publish(self, staged: str, target: str, partitions: list[str] | None) -> None:
         """Swap staged output into place: whole partitions (or the whole table) are replaced at once.

@@ -25,6 +25,7 @@ from orchestration.template.cfn import (
 # Glue bundles is not one the tests have seen.
 GLUE_PYTHON_MODULES = ("pyarrow==26.0.1",)
 GLUE_TIMEOUT_MARGIN_MINUTES = 15
+GLUE_LOG_PREFIX = "/aws-glue/jobs/supplychain-${EnvironmentName}"
 
 
 def glue() -> dict[str, Any]:
@@ -134,6 +135,15 @@ def glue() -> dict[str, Any]:
             "Glue ingestion jobs: read raw/ and the job code, write processed/",
         ),
     }
+    for stream in ("output", "error"):
+        resources[f"GlueJobs{stream.capitalize()}LogGroup"] = {
+            "Type": "AWS::Logs::LogGroup",
+            "Properties": {
+                "LogGroupName": sub(f"{GLUE_LOG_PREFIX}/{stream}"),
+                "RetentionInDays": ref("LogRetentionDays"),
+                "KmsKeyId": arn("DataKey"),
+            },
+        }
     for job in [job for wave in INGEST_WAVES for job in wave]:
         step = next(s for s in STEPS if s.ingestion_job == job)
         resources[names.glue_job_key(job)] = {
@@ -157,6 +167,9 @@ def glue() -> dict[str, Any]:
                     "--job-bookmark-option": "job-bookmark-enable",
                     "--enable-metrics": "true",
                     "--enable-continuous-cloudwatch-log": "true",
+                    # Glue 5.0 writes to <prefix>/output and <prefix>/error: the stack's groups, with a retention
+                    # (Glue's default /aws-glue/jobs/* groups keep every log forever).
+                    "--custom-logGroup-prefix": sub(GLUE_LOG_PREFIX),
                     "--TempDir": sub("s3://${DataLakeBucket}/tmp/glue/"),
                 },
                 # One run at a time per source (the publish step swaps partitions); Step Functions does the retries.

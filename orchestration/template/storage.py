@@ -140,14 +140,24 @@ def storage() -> dict[str, Any]:
                 "LifecycleConfiguration": {
                     "Rules": [
                         {
-                            # raw/ is immutable and re-read only for a full refresh: cheaper tiers as it ages.
+                            # raw/ is immutable and re-read only for a full refresh: cheaper tiers as it ages, all
+                            # readable at once (Glacier Instant Retrieval, not Flexible Retrieval, whose objects a
+                            # full refresh could not read without a restore: InvalidObjectState).
                             "Id": "raw-to-colder-storage",
                             "Status": "Enabled",
                             "Prefix": "raw/",
                             "Transitions": [
                                 {"StorageClass": "STANDARD_IA", "TransitionInDays": ref("RawInfrequentAccessDays")},
-                                {"StorageClass": "GLACIER", "TransitionInDays": ref("RawGlacierDays")},
+                                {"StorageClass": "GLACIER_IR", "TransitionInDays": ref("RawGlacierDays")},
                             ],
+                        },
+                        {
+                            # A Glue run killed between its write and its publish leaves its staging folder; the
+                            # next run of that job deletes it (foundation/lake.py), this catches the rest.
+                            "Id": "expire-abandoned-staging",
+                            "Status": "Enabled",
+                            "Prefix": "processed/_staging/",
+                            "ExpirationInDays": 7,
                         },
                         {
                             # processed/ tables are swapped in place on every run: old versions pile up.

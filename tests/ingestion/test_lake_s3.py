@@ -106,3 +106,19 @@ def test_the_lake_uses_the_region_the_platform_sets(s3, monkeypatch):
     monkeypatch.delenv("AWS_REGION")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "ap-southeast-2")
     assert Lake(f"s3://{BUCKET}/prefix").fs.region == "ap-southeast-2"
+
+
+def test_a_new_staging_area_on_s3_clears_what_killed_runs_of_that_table_left(s3):
+    """recover() (run under the local lake lock) does nothing on S3, so the staging folders of Glue runs killed
+    between write and publish piled up. A job's next run of the same table deletes them; other tables' are left,
+    since their jobs may be running in the same wave."""
+    lake = Lake(f"s3://{BUCKET}/lake")
+    dead, other = f"sales-{'a' * 32}", f"shipments-{'b' * 32}"
+    for folder in (dead, other, f"sales_history-{'c' * 32}"):
+        s3.put_object(Bucket=BUCKET, Key=f"lake/processed/_staging/{folder}/m=2024-01/part-0.parquet", Body=b"1")
+    staged = lake.staging_area("sales")
+    assert staged.startswith("processed/_staging/sales-") and staged != f"processed/_staging/{dead}"
+    assert keys(s3, "lake/processed/_staging/") == [
+        f"sales_history-{'c' * 32}/m=2024-01/part-0.parquet",
+        f"{other}/m=2024-01/part-0.parquet",
+    ]

@@ -286,3 +286,30 @@ def test_the_state_machine_times_out_a_glue_step_before_glue_does(built):
     for step in [s for s in STEPS if s.platform is Platform.GLUE_JOB]:
         job = built["Resources"][names.glue_job_key(step.ingestion_job)]["Properties"]
         assert job["Timeout"] * 60 > tasks[step.name]["TimeoutSeconds"] + 60 * 5, step.name
+
+
+def test_raw_drops_stay_readable_for_a_full_refresh(built):
+    """raw/ went to Glacier Flexible Retrieval after 180 days, and a --full-refresh then failed on those drops
+    with InvalidObjectState; every class raw/ moves to now serves a GET at once."""
+    rules = built["Resources"]["DataLakeBucket"]["Properties"]["LifecycleConfiguration"]["Rules"]
+    [raw] = [r for r in rules if r.get("Prefix") == "raw/"]
+    instantly_readable = {"STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING", "GLACIER_IR"}
+    assert {t["StorageClass"] for t in raw["Transitions"]} <= instantly_readable
+    [staging] = [r for r in rules if r.get("Prefix") == "processed/_staging/"]
+    assert staging["ExpirationInDays"] > 0
+
+
+def test_glue_job_logs_go_to_the_stacks_groups_with_a_retention(built):
+    """Glue 5.0 logs to /aws-glue/jobs/output and /error, which keep everything forever; each job names the
+    stack's own groups (<prefix>/output, <prefix>/error), which expire with LogRetentionDays."""
+    resources = built["Resources"]
+    groups = {
+        r["Properties"]["LogGroupName"]["Fn::Sub"]: r["Properties"]
+        for r in resources.values()
+        if r["Type"] == "AWS::Logs::LogGroup"
+    }
+    for step in [s for s in STEPS if s.platform is Platform.GLUE_JOB]:
+        prefix = resources[names.glue_job_key(step.ingestion_job)]["Properties"]["DefaultArguments"]
+        prefix = prefix["--custom-logGroup-prefix"]["Fn::Sub"]
+        for stream in ("output", "error"):
+            assert groups[f"{prefix}/{stream}"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
