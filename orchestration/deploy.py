@@ -161,6 +161,11 @@ def deploy(
     return status
 
 
+# Parameters added since a stack may have been created, with the value that keeps such a stack doing what it did
+# (its default is for new stacks): the schedule and upload rules were always on before PipelineTriggers existed.
+BEHAVIOUR_BEFORE_PARAMETER = {"PipelineTriggers": "ENABLED"}
+
+
 def update_parameters(template_body: str, current: dict, given: dict[str, str]) -> list[dict]:
     """The given values, and UsePreviousValue for every other parameter the stack has and the template still
     declares. Resending the values describe_stacks shows would not do: a NoEcho parameter (the Redshift password)
@@ -168,7 +173,10 @@ def update_parameters(template_body: str, current: dict, given: dict[str, str]) 
     declared = set(json.loads(template_body).get("Parameters", {}))
     previous = [p["ParameterKey"] for p in current.get("Parameters", [])]
     kept = [k for k in previous if k in declared and k not in given]
-    return [{"ParameterKey": k, "ParameterValue": v} for k, v in given.items()] + [
+    added = {
+        k: v for k, v in BEHAVIOUR_BEFORE_PARAMETER.items() if k in declared and k not in previous and k not in given
+    }
+    return [{"ParameterKey": k, "ParameterValue": v} for k, v in {**given, **added}.items()] + [
         {"ParameterKey": k, "UsePreviousValue": True} for k in kept
     ]
 

@@ -250,3 +250,22 @@ def test_the_deploy_commands_name_the_regions_partition(aws, region, partition, 
     statements = template()["Resources"]["DataKey"]["Properties"]["KeyPolicy"]["Statement"]
     [logs] = [s for s in statements if "logs." in json.dumps(s.get("Principal"))]
     assert logs["Principal"]["Service"] == {"Fn::Sub": "logs.${AWS::Region}.${AWS::URLSuffix}"}
+
+
+def test_a_stack_from_before_pipeline_triggers_keeps_its_rules_on(aws, environment):
+    """PipelineTriggers defaults to DISABLED for a new stack's first deployment; a stack created before the
+    parameter existed had its schedule on, and an update that does not name it keeps it on."""
+    deploy.bootstrap(environment)
+    assert deploy.deploy(environment, small_template(retention=60), {"Label": "x"}, poll_seconds=0.2) == (
+        "CREATE_COMPLETE"
+    )
+    newer = json.loads(small_template(retention=120))
+    newer["Parameters"]["PipelineTriggers"] = {"Type": "String", "Default": "DISABLED"}
+    newer["Resources"]["Queue"]["Properties"]["Tags"].append({"Key": "triggers", "Value": {"Ref": "PipelineTriggers"}})
+    assert deploy.deploy(environment, json.dumps(newer), {}, poll_seconds=0.2) == "UPDATE_COMPLETE"
+    shown = {p["ParameterKey"]: p["ParameterValue"] for p in deploy.describe_stack(environment)["Parameters"]}
+    assert shown["PipelineTriggers"] == "ENABLED" and shown["Label"] == "x"
+    newer["Resources"]["Queue"]["Properties"]["MessageRetentionPeriod"] = 180
+    deploy.deploy(environment, json.dumps(newer), {"PipelineTriggers": "DISABLED"}, poll_seconds=0.2)
+    shown = {p["ParameterKey"]: p["ParameterValue"] for p in deploy.describe_stack(environment)["Parameters"]}
+    assert shown["PipelineTriggers"] == "DISABLED"  # once the stack has it, its value is kept or given
