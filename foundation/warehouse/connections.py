@@ -118,5 +118,7 @@ def open_redshift(settings: dict):
     import redshift_connector
 
     connection = redshift_connector.connect(**settings, timeout=CONNECT_TIMEOUT_SECONDS)
-    connection._usock.settimeout(None)  # the driver has no public setting for it
+    socket = getattr(connection, "_usock", None)  # the driver has no public setting for it (a test guards this)
+    if socket is not None:
+        socket.settimeout(None)
     return connection
