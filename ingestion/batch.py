@@ -19,6 +19,8 @@ from pyspark.sql import functions as F
 
 from foundation.lake import Lake, MissingInputError, RawFile
 from foundation.settings import Settings, plausible_dates
+from ingestion.drops import DropSelection, bookmark_entries, bookmark_path, select_drops
+from ingestion.drops import save_bookmark as record_drops
 from ingestion.io.raw_reader import RawFileError, read_csv_drops, read_json_drops
 from ingestion.quality import QualityGateError, QualityReport
 from ingestion.sources import Source
@@ -67,31 +69,33 @@ class RunOptions:
     full_refresh: bool = False  # ignore the bookmark and re-read every drop (the result is the same)
     max_quarantine_rate: float = 0.05
     dates: DateBounds = field(default_factory=lambda: DateBounds(*plausible_dates(Settings.from_env())))
+    settle_seconds: float = field(default_factory=lambda: Settings.from_env().settle_seconds)
+    # Each source's drop selection, made once per run: the masters' snapshot and their jobs read the same drops.
+    selections: dict = field(default_factory=dict, compare=False, repr=False)
 
 
 def quarantine_table(entity: str) -> Table:
     return Table(f"processed/_quarantine/{entity}", key=("source_file", "source_line"), partition_column="ingest_month")
 
 
-def bookmark_path(entity: str) -> str:
-    return f"processed/_bookmarks/{entity}.json"
+def drop_selection(lake: Lake, source: Source, options: RunOptions) -> DropSelection:
+    """This run's drops of a source (ingestion/drops.py), selected once per run and lake."""
+    key = (lake.root, source.entity)
+    if key not in options.selections:
+        options.selections[key] = select_drops(
+            lake, source, options.run_date, options.full_refresh, options.settle_seconds
+        )
+    return options.selections[key]
 
 
 def new_drops(lake: Lake, source: Source, options: RunOptions) -> list[RawFile]:
-    """Drops not yet ingested (as Glue job bookmarks track them), up to the run date."""
-    files = lake.list_raw(source.raw_folder, source.suffixes)
-    if options.run_date is not None:
-        files = [f for f in files if f.partition_date is None or f.partition_date <= options.run_date]
-    if options.full_refresh:
-        return files
-    seen = lake.read_json(bookmark_path(source.entity), {"files": {}})["files"]
-    return [f for f in files if seen.get(f.path) != f.size]
+    """Drops not yet ingested (as Glue job bookmarks track them, by content), landed in full, up to the run date."""
+    return drop_selection(lake, source, options).new
 
 
 def save_bookmark(lake: Lake, entity: str, files: list[RawFile]) -> None:
-    seen = lake.read_json(bookmark_path(entity), {"files": {}})["files"]
-    seen.update({f.path: f.size for f in files})
-    lake.write_json(bookmark_path(entity), {"files": dict(sorted(seen.items()))})
+    """Records these files as read, by content."""
+    record_drops(lake, entity, bookmark_entries(lake, files))
 
 
 def load_references(spark: SparkSession, lake: Lake, source: Source) -> References | None:
@@ -116,10 +120,15 @@ def ingest_source(
     masters' state after this run; without (a Glue job, one per source), against the published masters."""
     began = time.perf_counter()
     report = QualityReport(source.entity, new_run_id(), max_quarantine_rate=options.max_quarantine_rate)
-    files = new_drops(lake, source, options)
+    selection = drop_selection(lake, source, options)
+    files = selection.new
+    report.skipped_files, report.rewritten_files = selection.skipped, selection.rewritten
+    for skipped in selection.skipped:
+        log.warning("%s: not read: %s: %s", source.entity, skipped["file"], skipped["reason"])
     if not files:
         report.status = "no_new_files"
         log.info("%s: no new drops under %s", source.entity, lake.uri(source.raw_folder))
+        record_drops(lake, source.entity, selection.entries)  # files touched but unchanged: their new times
         write_report(lake, report)
         return report
     log.info("%s: ingesting %d new drop(s)", source.entity, len(files))
@@ -143,8 +152,8 @@ def ingest_source(
             finding["file"],
             ", ".join(finding["extra_columns"]),
         )
-    ingest_records(spark, lake, source, records, report, options, masters)
-    save_bookmark(lake, source.entity, files)
+    ingest_records(spark, lake, source, records, report, options, masters, selection.landing_order)
+    record_drops(lake, source.entity, selection.entries)
     report.seconds = round(time.perf_counter() - began, 2)
     write_report(lake, report)
     return report
@@ -158,8 +167,12 @@ def ingest_records(
     report: QualityReport,
     options: RunOptions,
     masters: MasterSnapshot | None = None,
+    landing: dict[str, int] | None = None,
 ) -> None:
-    """Checks, gates, merges and publishes one batch of parsed records (used by batch and streaming runs)."""
+    """Checks, gates, merges and publishes one batch of parsed records (used by batch and streaming runs).
+
+    `landing` ranks the batch's files by landing order: between two versions of a key with the same version
+    timestamp, the later-landed file wins (and a batch wins over what is already published)."""
     references = load_references(spark, lake, source) if masters is None else masters.references(source)
     checked = check_records(records, source.fields, references, options.dates)
     if source.partition:
@@ -190,7 +203,7 @@ def ingest_records(
             if source.merge == "cdc":
                 _publish_cdc(spark, lake, good, report)
             else:
-                _publish_latest(spark, lake, source, good, profile.partitions, report)
+                _publish_latest(spark, lake, source, good, profile.partitions, report, landing or {})
         if report.rows_quarantined:
             with phase(source.entity, f"quarantined {report.rows_quarantined} records"):
                 table = quarantine_table(source.entity)
@@ -244,11 +257,13 @@ def _publish_latest(
     good: DataFrame,
     partitions: list[str] | None,
     report: QualityReport,
+    landing: dict[str, int],
 ) -> None:
     table = Table(source.table, source.key, source.version, source.partition[0] if source.partition else None)
     batch_rows = report.rows_read - report.rows_quarantined
-    merged = merge_batch(spark, lake, table, good, partitions)
+    merged = merge_batch(spark, lake, table, good, partitions, landing=landing)
     replace_partitions(lake, table, merged.rows, merged.partitions)
+    report.version_ties = merged.ties()
     if merged.batch_kept is None:
         # A first load: everything published came from this batch, and Parquet footers know how many rows.
         merged.batch_kept = spark.read.parquet(lake.uri(table.path)).count()

@@ -27,6 +27,10 @@ class QualityReport:
     schema_drift: list[dict] = field(default_factory=list)
     partitions_written: list[str] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
+    skipped_files: list[dict] = field(default_factory=list)  # {file, reason}: in the raw folder, not read
+    rewritten_files: list[dict] = field(default_factory=list)  # {file, checksum, replaces}: a new version re-read
+    # Keys whose winning version tied on its version timestamp with a different record: the later-landed file won.
+    version_ties: int = 0
     error: str | None = None
     seconds: float = 0.0
 
