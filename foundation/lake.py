@@ -79,9 +79,7 @@ class Lake:
 
     def list_raw(self, folder: str, suffixes: tuple[str, ...]) -> list[RawFile]:
         """Every drop under `folder`, skipping hidden and in-flight files, in path order."""
-        return [
-            f for f in self.list_files(folder) if not f.name.startswith((".", "_")) and f.name.endswith(suffixes)
-        ]
+        return [f for f in self.list_files(folder) if not f.name.startswith((".", "_")) and f.name.endswith(suffixes)]
 
     def list_files(self, folder: str) -> list[RawFile]:
         """Every file under `folder` whatever its name, with its size and modification time, in path order."""

@@ -19,7 +19,8 @@ from pyspark.sql import functions as F
 
 from foundation.lake import Lake, MissingInputError, RawFile
 from foundation.settings import Settings, plausible_dates
-from ingestion.drops import DropSelection, bookmark_entries, bookmark_path, select_drops
+from ingestion.drops import DropSelection, bookmark_entries, select_drops
+from ingestion.drops import bookmark_path as bookmark_path  # where callers have always found it
 from ingestion.drops import save_bookmark as record_drops
 from ingestion.io.raw_reader import RawFileError, read_csv_drops, read_json_drops
 from ingestion.quality import QualityGateError, QualityReport

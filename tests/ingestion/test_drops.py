@@ -101,7 +101,7 @@ def test_a_drop_still_being_written_is_not_read_until_it_is_complete(spark, tmp_
     report = run(spark, tmp_path, settle=1.0)
     writer.join()
     assert published(tmp_path) == {"D1": 1}
-    assert [s["reason"] for s in report.skipped_files if s["file"].endswith("growing.csv")][0].startswith(
+    assert next(s["reason"] for s in report.skipped_files if s["file"].endswith("growing.csv")).startswith(
         "still being written"
     )
     os.utime(path, (time.time() - 60, time.time() - 60))
