@@ -249,7 +249,10 @@ def _pipeline_flags(parser: argparse.ArgumentParser) -> None:
     chosen = parser.add_mutually_exclusive_group()
     chosen.add_argument("--from", dest="from_step", metavar="STEP", help="start at this step (see `--list-steps`)")
     chosen.add_argument(
-        "--only", dest="only_steps", type=lambda text: list(source_names(text)), metavar="STEP[,STEP]",
+        "--only",
+        dest="only_steps",
+        type=lambda text: list(source_names(text)),
+        metavar="STEP[,STEP]",
         help="run just these steps",
     )
     chosen.add_argument(
@@ -289,9 +292,9 @@ def _run(args, settings: Settings) -> int:
 
 
 def _runs(args, settings: Settings) -> int:
-    from orchestration.run_records import all_runs, format_runs
+    from orchestration.run_records import format_runs, read_runs
 
-    print(format_runs(all_runs(args.runs_dir)))
+    print(format_runs(*read_runs(args.runs_dir)))
     return 0
 
 
