@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 import time
 import uuid
 from contextlib import contextmanager
@@ -24,7 +25,8 @@ from ingestion.drops import bookmark_path as bookmark_path  # where callers have
 from ingestion.drops import save_bookmark as record_drops
 from ingestion.io.raw_reader import RawFileError, read_csv_drops, read_json_drops
 from ingestion.quality import QualityGateError, QualityReport
-from ingestion.sources import Source
+from ingestion.replay import quarantine_table, replace_quarantine, replayable
+from ingestion.sources import BATCH_SOURCES, Source
 from ingestion.tables import Table, merge_batch, read_table, replace_partitions
 from ingestion.transforms.cdc import change_history, current_state
 from ingestion.transforms.conform import fill_region_from_warehouse
@@ -54,6 +56,7 @@ class MasterSnapshot(Protocol):
 WAREHOUSE_HISTORY = Table("processed/warehouse_history", key=("warehouse_id", "commit_ts"))
 WAREHOUSES = Table("processed/warehouses", key=("warehouse_id",))
 PRODUCTS_TABLE = "processed/products"
+_SELECTING = threading.Lock()
 
 
 @contextmanager
@@ -75,18 +78,15 @@ class RunOptions:
     selections: dict = field(default_factory=dict, compare=False, repr=False)
 
 
-def quarantine_table(entity: str) -> Table:
-    return Table(f"processed/_quarantine/{entity}", key=("source_file", "source_line"), partition_column="ingest_month")
-
-
 def drop_selection(lake: Lake, source: Source, options: RunOptions) -> DropSelection:
     """This run's drops of a source (ingestion/drops.py), selected once per run and lake."""
     key = (lake.root, source.entity)
-    if key not in options.selections:
-        options.selections[key] = select_drops(
-            lake, source, options.run_date, options.full_refresh, options.settle_seconds
-        )
-    return options.selections[key]
+    with _SELECTING:  # a fact asks for its masters' selection from its own thread
+        if key not in options.selections:
+            options.selections[key] = select_drops(
+                lake, source, options.run_date, options.full_refresh, options.settle_seconds
+            )
+        return options.selections[key]
 
 
 def new_drops(lake: Lake, source: Source, options: RunOptions) -> list[RawFile]:
@@ -126,7 +126,12 @@ def ingest_source(
     report.skipped_files, report.rewritten_files = selection.skipped, selection.rewritten
     for skipped in selection.skipped:
         log.warning("%s: not read: %s: %s", source.entity, skipped["file"], skipped["reason"])
-    if not files:
+    masters_changed = any(
+        drop_selection(lake, BATCH_SOURCES[m], options).new
+        for m in set(source.references.values())
+        if m in BATCH_SOURCES
+    )
+    if not files and not (masters_changed and lake.exists(quarantine_table(source.entity).path)):
         report.status = "no_new_files"
         log.info("%s: no new drops under %s", source.entity, lake.uri(source.raw_folder))
         record_drops(lake, source.entity, selection.entries)  # files touched but unchanged: their new times
@@ -136,10 +141,10 @@ def ingest_source(
     report.files = [f.path for f in files]
     report.files_read = len(files)
     try:
-        if source.format == "csv":
-            records, drift = read_csv_drops(spark, lake, files, source.columns, source.required)
-        else:
-            records, drift = read_json_drops(spark, lake, files, source.columns), []
+        records, drift = _read_drops(spark, lake, source, files)
+        waiting = replayable(spark, lake, source, report.files)
+        if waiting is not None:
+            records = waiting if records is None else records.unionByName(waiting)
     except RawFileError as failure:
         # The report must say so: a latest.json still reading "succeeded" would hide a blocked source.
         report.status, report.error = "failed", str(failure)
@@ -153,11 +158,23 @@ def ingest_source(
             finding["file"],
             ", ".join(finding["extra_columns"]),
         )
-    ingest_records(spark, lake, source, records, report, options, masters, selection.landing_order)
+    if records is None:  # no new drop and nothing the masters' new drops could cure
+        report.status = "no_new_files"
+        write_report(lake, report)
+        return report
+    ingest_records(spark, lake, source, records, report, options, masters, selection.landing_order, report.files)
     record_drops(lake, source.entity, selection.entries)
     report.seconds = round(time.perf_counter() - began, 2)
     write_report(lake, report)
     return report
+
+
+def _read_drops(spark: SparkSession, lake: Lake, source: Source, files: list[RawFile]):
+    if not files:
+        return None, []
+    if source.format == "csv":
+        return read_csv_drops(spark, lake, files, source.columns, source.required)
+    return read_json_drops(spark, lake, files, source.columns), []
 
 
 def ingest_records(
@@ -169,11 +186,13 @@ def ingest_records(
     options: RunOptions,
     masters: MasterSnapshot | None = None,
     landing: dict[str, int] | None = None,
+    drops: list[str] | None = None,
 ) -> None:
     """Checks, gates, merges and publishes one batch of parsed records (used by batch and streaming runs).
 
     `landing` ranks the batch's files by landing order: between two versions of a key with the same version
-    timestamp, the later-landed file wins (and a batch wins over what is already published)."""
+    timestamp, the later-landed file wins (and a batch wins over what is already published). With `drops` (the
+    files read, from a batch run) records from other files are quarantined ones replayed (ingestion/replay.py)."""
     references = load_references(spark, lake, source) if masters is None else masters.references(source)
     checked = check_records(records, source.fields, references, options.dates)
     if source.partition:
@@ -181,8 +200,9 @@ def ingest_records(
     checked = checked.persist()
     try:
         with phase(source.entity, "read and checked the batch"):
-            profile = batch_profile(checked, source)
+            profile = batch_profile(checked, source, drops)
         report.rows_read = profile.rows
+        report.rows_replayed, report.rows_released = profile.replayed, profile.released
         report.quarantined_by_rule = profile.quarantined_by_rule
         report.rows_quarantined = sum(profile.quarantined_by_rule.values())
         report.null_rates = profile.null_rates
@@ -205,7 +225,10 @@ def ingest_records(
                 _publish_cdc(spark, lake, good, report)
             else:
                 _publish_latest(spark, lake, source, good, profile.partitions, report, landing or {})
-        if report.rows_quarantined:
+        if drops is not None and (report.rows_quarantined or lake.exists(quarantine_table(source.entity).path)):
+            with phase(source.entity, f"quarantined {report.rows_quarantined} records"):
+                replace_quarantine(spark, lake, source.entity, checked, drops)
+        elif report.rows_quarantined:
             with phase(source.entity, f"quarantined {report.rows_quarantined} records"):
                 table = quarantine_table(source.entity)
                 rejected = quarantined_records(checked, source.entity)
@@ -223,13 +246,17 @@ class BatchProfile:
     null_rates: dict[str, float]
     partitions: list[str] | None  # partitions the good records fall in
     quarantine_months: list[str]
+    replayed: int = 0  # quarantined records retried (ingestion/replay.py)
+    released: int = 0  # ... of which now good
 
 
-def batch_profile(checked: DataFrame, source: Source) -> BatchProfile:
+def batch_profile(checked: DataFrame, source: Source, drops: list[str] | None = None) -> BatchProfile:
     """Everything the report and the writers need to know about a batch, in one pass over it."""
     partition = source.partition[0] if source.partition else None
     is_good = F.col("quarantine_rule").isNull()
+    replayed = ~F.col("source_file").isin(*drops) if drops is not None else F.lit(False)
     keys = [
+        replayed.alias("_replayed"),
         F.col("quarantine_rule"),
         F.when(is_good, F.col(partition) if partition else F.lit(None)).alias("_part"),
         F.when(~is_good, quarantine_month(F.col("source_file"))).alias("_qdate"),
@@ -248,6 +275,8 @@ def batch_profile(checked: DataFrame, source: Source) -> BatchProfile:
         null_rates={c: round(sum(g[c] for g in good) / good_rows, 6) if good_rows else 0.0 for c in source.columns},
         partitions=sorted({g["_part"] for g in good}) if partition else None,
         quarantine_months=sorted({g["_qdate"] for g in groups if g["quarantine_rule"] is not None}),
+        replayed=sum(g["_rows"] for g in groups if g["_replayed"]),
+        released=sum(g["_rows"] for g in good if g["_replayed"]),
     )
 
 

@@ -152,14 +152,26 @@ def read_csv_drops(
     Returns the records (string columns named as `columns`, plus source_file, source_line, raw_record and
     is_malformed) and the schema-drift findings: files whose header carries columns the job does not know.
     """
+    shapes, drift = csv_shapes(lake, files, columns, required)
+    data = read_lines(spark, lake, files, csv_records=True).where("source_line > 1")
+    return _parse_csv(data, shapes, columns), drift
+
+
+def reparse_csv_records(lake: Lake, records: DataFrame, files: list[RawFile], columns: list[str]) -> DataFrame:
+    """Parses records kept as text (source_file, source_line, raw_record: the quarantine) by their files' headers."""
+    shapes, _ = csv_shapes(lake, files, columns, [])
+    return _parse_csv(records.select("source_file", "source_line", "raw_record"), shapes, columns)
+
+
+def csv_shapes(lake: Lake, files: list[RawFile], columns: list[str], required: list[str]):
+    """The header shapes of the drops (names, the files that have them, delimiter) and the schema drift."""
     by_header: dict[str, list[str]] = defaultdict(list)
     headers = read_headers(lake, files)
     for path, header in headers.items():
         by_header[header].append(path)
-    data = read_lines(spark, lake, files, csv_records=True).where("source_line > 1")
     drift, shapes = [], []
     for header, paths in sorted(by_header.items()):
-        delimiter, names = _delimited_names(header, paths[0], required)
+        delimiter, names = _delimited_names(header, paths[0], required or columns)
         missing = [c for c in required if c not in names]
         if missing:
             raise RawFileError(
@@ -172,7 +184,7 @@ def read_csv_drops(
         if extra:
             drift.extend({"file": p, "extra_columns": extra} for p in paths)
         shapes.append((names, paths, delimiter))
-    return _parse_csv(data, shapes, columns), drift
+    return shapes, drift
 
 
 def _delimited_names(header: str, path: str, required: list[str]) -> tuple[str, list[str]]:

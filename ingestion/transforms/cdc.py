@@ -24,9 +24,9 @@ def change_history(changes: DataFrame, key: str) -> DataFrame:
     attributes = [c for c in distinct.columns if c != key and c not in CHANGE_METADATA and not c.startswith("_")]
     distinct = distinct.select(
         *[
-            F.when(F.col("op") == "D", F.coalesce(F.col(c), F.last(c, ignorenulls=True).over(before))).otherwise(
-                F.col(c)
-            ).alias(c)
+            F.when(F.col("op") == "D", F.coalesce(F.col(c), F.last(c, ignorenulls=True).over(before)))
+            .otherwise(F.col(c))
+            .alias(c)
             if c in attributes
             else F.col(c)
             for c in distinct.columns
