@@ -3,7 +3,9 @@ a key-only DMS delete, landed in one small generated lake and ingested twice by 
 
 1. land every drop (and start an SFTP-like upload that writes a line every 0.2 s, cut mid-line, for as long as the
    first ingest runs), then `supplychain ingest`;
-2. finish the upload, rewrite one drop in place at the same size with a corrected quantity, `supplychain ingest`.
+2. finish the upload, rewrite one drop in place at the same size with a corrected quantity, land the product a
+   quarantined sale was waiting for, `supplychain ingest`;
+3. `supplychain ingest --only sales --full-refresh`, which must come to the same rows and quarantine.
 
 Each case judges its own probe records (ids starting FAULT-) from that one run; their drops are built here rather
 than kept in the corpus, since compression, file times and the upload are part of the defect.
@@ -42,7 +44,7 @@ class DropsRun:
     codes: dict[str, int]
     output: str
     first_reports: dict[str, dict]  # processed/_reports/<source>/latest.json after the first ingest
-    second_reports: dict[str, dict]
+    second_reports: dict[str, dict]  # ... after the second (the full refresh of sales writes the latest)
 
     @property
     def ok(self) -> bool:
@@ -92,6 +94,9 @@ def drops_run() -> DropsRun:
     _write(lake, f"{SALES_DAY}/sales_tie_b.csv", f"{SALES_HEADER}\n{sale('FAULT-TIE', 4)}\n", age=120)
     _write(lake, f"{SALES_DAY}/sales_tie_a.csv", f"{SALES_HEADER}\n{sale('FAULT-TIE', 6)}\n", age=60)
     _write(lake, f"{SALES_DAY}/sales_rewrite.csv", f"{SALES_HEADER}\n{sale('FAULT-REWRITE', 4)}\n", age=120)
+    # A sale of a product the master does not know yet: quarantined, then cured by the next products drop.
+    waiting = sale("FAULT-REPLAY", 9).replace("P00001", "FAULT-PNEW")
+    _write(lake, f"{SALES_DAY}/sales_new_product.csv", f"{SALES_HEADER}\n{waiting}\n", age=120)
     changes = [
         "Op,commit_ts,warehouse_id,warehouse_name,region,city,address,capacity_units,latitude,longitude,opened_date",
         "I,2024-02-15 04:00:00.000000,FAULT-WDEL,Probe DC,WEST,Nowhere,1 Road,1000,1.0,2.0,2020-01-01",
@@ -109,9 +114,15 @@ def drops_run() -> DropsRun:
     stop.set()
     upload.join()
     _write(lake, f"{SALES_DAY}/sales_rewrite.csv", f"{SALES_HEADER}\n{sale('FAULT-REWRITE', 6)}\n")  # same size
+    product = {"product_id": "FAULT-PNEW", "product_name": "Probe", "category": "Probe", "unit_price": "9.99",
+               "updated_at": "2024-02-16T00:00:00Z"}  # fmt: skip
+    _write(lake, "raw/product_master/year=2024/month=02/day=16/products_late.jsonl", json.dumps(product) + "\n")
     codes["ingest_again"], output = cli(lake, "ingest")
     outputs.append(f"$ supplychain ingest\n{output}")
-    return DropsRun(lake, codes, "\n".join(outputs), first, _reports(lake))
+    second = _reports(lake)
+    codes["full_refresh"], output = cli(lake, "ingest", "--only", "sales", "--full-refresh")
+    outputs.append(f"$ supplychain ingest --only sales --full-refresh\n{output}")
+    return DropsRun(lake, codes, "\n".join(outputs), first, second)
 
 
 def sales_probes(lake: Path) -> dict[str, list[int]]:
@@ -181,6 +192,18 @@ def semicolon_export(folder: Path) -> FaultOutcome:
     return outcome(run, expect(sales_probes(run.lake), {"FAULT-SEMI-1": 2, "FAULT-SEMI-2": 7}), "")
 
 
+def quarantine_replay(folder: Path) -> FaultOutcome:
+    run = drops_run()
+    wrong = expect(sales_probes(run.lake), {"FAULT-REPLAY": 9})
+    held = [r for r in table(run.lake, "_quarantine/sales", ["source_file"]) if "sales_new_product" in r["source_file"]]
+    wrong += [f"{len(held)} record(s) still in quarantine too"] if held else []
+    first = run.first_reports.get("sales", {}).get("quarantined_by_rule", {})
+    if not first.get("unknown_product"):
+        wrong.append("the first run did not quarantine the sale as unknown_product")
+    replayed = run.second_reports.get("sales", {}).get("rows_released", 0)
+    return outcome(run, wrong, f"first run quarantined {first}; second released {replayed}")
+
+
 def key_only_delete(folder: Path) -> FaultOutcome:
     run = drops_run()
     rows = [
@@ -200,4 +223,5 @@ CASES = [
     FaultCase("two versions with the same key and updated_at", "input", same_timestamp_versions),
     FaultCase("semicolon-delimited export", "input", semicolon_export),
     FaultCase("key-only DMS delete", "input", key_only_delete),
+    FaultCase("sale quarantined as unknown_product, product arrives later", "input", quarantine_replay),
 ]
