@@ -224,7 +224,7 @@ def ingest_records(
             if source.merge == "cdc":
                 _publish_cdc(spark, lake, good, report)
             else:
-                _publish_latest(spark, lake, source, good, profile.partitions, report, landing or {})
+                _publish_sales_and_returns(spark, lake, source, good, profile, report, landing or {})
         if drops is not None and (report.rows_quarantined or lake.exists(quarantine_table(source.entity).path)):
             with phase(source.entity, f"quarantined {report.rows_quarantined} records"):
                 replace_quarantine(spark, lake, source.entity, checked, drops)
@@ -248,6 +248,8 @@ class BatchProfile:
     quarantine_months: list[str]
     replayed: int = 0  # quarantined records retried (ingestion/replay.py)
     released: int = 0  # ... of which now good
+    returns: int = 0  # good records with a negative signed field (Source.returns)
+    returns_partitions: list[str] | None = None
 
 
 def batch_profile(checked: DataFrame, source: Source, drops: list[str] | None = None) -> BatchProfile:
@@ -255,8 +257,10 @@ def batch_profile(checked: DataFrame, source: Source, drops: list[str] | None = 
     partition = source.partition[0] if source.partition else None
     is_good = F.col("quarantine_rule").isNull()
     replayed = ~F.col("source_file").isin(*drops) if drops is not None else F.lit(False)
+    is_return = (F.col(source.signed) < 0) if source.signed else F.lit(False)
     keys = [
         replayed.alias("_replayed"),
+        F.coalesce(is_good & is_return, F.lit(False)).alias("_return"),
         F.col("quarantine_rule"),
         F.when(is_good, F.col(partition) if partition else F.lit(None)).alias("_part"),
         F.when(~is_good, quarantine_month(F.col("source_file"))).alias("_qdate"),
@@ -273,35 +277,64 @@ def batch_profile(checked: DataFrame, source: Source, drops: list[str] | None = 
         rows=sum(g["_rows"] for g in groups),
         quarantined_by_rule=dict(sorted(by_rule.items())),
         null_rates={c: round(sum(g[c] for g in good) / good_rows, 6) if good_rows else 0.0 for c in source.columns},
-        partitions=sorted({g["_part"] for g in good}) if partition else None,
+        partitions=sorted({g["_part"] for g in good if not g["_return"]}) if partition else None,
+        returns=sum(g["_rows"] for g in good if g["_return"]),
+        returns_partitions=sorted({g["_part"] for g in good if g["_return"]}) if partition else None,
         quarantine_months=sorted({g["_qdate"] for g in groups if g["quarantine_rule"] is not None}),
         replayed=sum(g["_rows"] for g in groups if g["_replayed"]),
         released=sum(g["_rows"] for g in good if g["_replayed"]),
     )
 
 
-def _publish_latest(
+def _publish_sales_and_returns(
     spark: SparkSession,
     lake: Lake,
     source: Source,
     good: DataFrame,
-    partitions: list[str] | None,
+    profile: BatchProfile,
     report: QualityReport,
     landing: dict[str, int],
 ) -> None:
-    table = Table(source.table, source.key, source.version, source.partition[0] if source.partition else None)
+    """The source's own table and, for a source with returns, its returns table (records with a negative signed
+    field), each merged on its own: a return never supersedes the sale it reverses."""
+    partition = source.partition[0] if source.partition else None
+    outputs = [(Table(source.table, source.key, source.version, partition), good, profile.partitions)]
+    if source.signed:
+        is_return = F.col(source.signed) < 0
+        returns = Table(f"processed/{source.returns}", source.key, source.version, partition)
+        outputs = [(outputs[0][0], good.where(~is_return), profile.partitions)]
+        if profile.returns:
+            outputs.append((returns, good.where(is_return), profile.returns_partitions))
     batch_rows = report.rows_read - report.rows_quarantined
+    report.rows_written = report.rows_replaced = report.version_ties = 0
+    for table, rows, partitions in outputs:
+        kept = _publish_latest(spark, lake, table, rows, partitions, report, landing)
+        if table.path != source.table:
+            report.rows_returns = kept
+    report.rows_deduplicated = batch_rows - report.rows_written
+
+
+def _publish_latest(
+    spark: SparkSession,
+    lake: Lake,
+    table: Table,
+    good: DataFrame,
+    partitions: list[str] | None,
+    report: QualityReport,
+    landing: dict[str, int],
+) -> int:
+    """Merges and publishes one table; adds its figures to the report and returns how many batch rows it kept."""
     merged = merge_batch(spark, lake, table, good, partitions, landing=landing)
     replace_partitions(lake, table, merged.rows, merged.partitions)
-    report.version_ties = merged.ties()
+    report.version_ties += merged.ties()
     if merged.batch_kept is None:
         # A first load: everything published came from this batch, and Parquet footers know how many rows.
-        merged.batch_kept = spark.read.parquet(lake.uri(table.path)).count()
-    report.rows_written = merged.batch_kept
-    report.rows_deduplicated = batch_rows - merged.batch_kept
-    report.rows_replaced = merged.existing_rows - merged.existing_kept
-    report.partitions_written = merged.partitions or []
+        merged.batch_kept = spark.read.parquet(lake.uri(table.path)).count() if lake.exists(table.path) else 0
+    report.rows_written += merged.batch_kept
+    report.rows_replaced += merged.existing_rows - merged.existing_kept
+    report.partitions_written = sorted(set(report.partitions_written) | set(merged.partitions or []))
     merged.release()
+    return merged.batch_kept
 
 
 def _publish_cdc(spark: SparkSession, lake: Lake, changes: DataFrame, report: QualityReport) -> None:

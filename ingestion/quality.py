@@ -20,6 +20,7 @@ class QualityReport:
     rows_deduplicated: int = 0
     rows_replaced: int = 0  # rows already in processed/ that this run's newer versions superseded
     rows_quarantined: int = 0
+    rows_returns: int = 0  # of rows_written, those published as returns (negative quantities; Source.returns)
     rows_replayed: int = 0  # quarantined earlier for a curable rule, retried (counted in rows_read too)
     rows_released: int = 0  # ... of which landed this run and left the quarantine
     quarantined_by_rule: dict[str, int] = field(default_factory=dict)
