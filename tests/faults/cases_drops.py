@@ -4,7 +4,7 @@ a key-only DMS delete, landed in one small generated lake and ingested twice by 
 1. land every drop (and start an SFTP-like upload that writes a line every 0.2 s, cut mid-line, for as long as the
    first ingest runs), then `supplychain ingest`;
 2. finish the upload, rewrite one drop in place at the same size with a corrected quantity, land the product a
-   quarantined sale was waiting for, `supplychain ingest`;
+   quarantined sale was waiting for and a day of credit notes (returns), `supplychain ingest`;
 3. `supplychain ingest --only sales --full-refresh`, which must come to the same rows and quarantine.
 
 Each case judges its own probe records (ids starting FAULT-) from that one run; their drops are built here rather
@@ -117,6 +117,11 @@ def drops_run() -> DropsRun:
     product = {"product_id": "FAULT-PNEW", "product_name": "Probe", "category": "Probe", "unit_price": "9.99",
                "updated_at": "2024-02-16T00:00:00Z"}  # fmt: skip
     _write(lake, "raw/product_master/year=2024/month=02/day=16/products_late.jsonl", json.dumps(product) + "\n")
+    # A day of credit notes: 20 returns (negative quantities), a tenth of the second run's sales lines.
+    returns = [sale(f"FAULT-RET-{i}", -i) for i in range(1, 21)]
+    _write(
+        lake, "raw/sales/year=2024/month=02/day=16/sales_credit_notes.csv", "\n".join([SALES_HEADER, *returns]) + "\n"
+    )
     codes["ingest_again"], output = cli(lake, "ingest")
     outputs.append(f"$ supplychain ingest\n{output}")
     second = _reports(lake)
@@ -204,6 +209,21 @@ def quarantine_replay(folder: Path) -> FaultOutcome:
     return outcome(run, wrong, f"first run quarantined {first}; second released {replayed}")
 
 
+def returns_day(folder: Path) -> FaultOutcome:
+    run = drops_run()
+    returned = {
+        r["order_id"]: r["qty"]
+        for r in table(run.lake, "returns", ["order_id", "qty"])
+        if r["order_id"].startswith("FAULT-")
+    }
+    wrong = [f"FAULT-RET-{i}: {returned.get(f'FAULT-RET-{i}', 'missing')} in returns, not -{i}" for i in range(1, 21)
+             if returned.get(f"FAULT-RET-{i}") != -i]  # fmt: skip
+    in_sales = sorted(k for k in sales_probes(run.lake) if k.startswith("FAULT-RET"))
+    wrong += [f"{k} counted as a sale" for k in in_sales]
+    quarantined = run.second_reports.get("sales", {}).get("quarantined_by_rule", {})
+    return outcome(run, wrong, f"second run quarantined {quarantined}")
+
+
 def key_only_delete(folder: Path) -> FaultOutcome:
     run = drops_run()
     rows = [
@@ -223,5 +243,6 @@ CASES = [
     FaultCase("two versions with the same key and updated_at", "input", same_timestamp_versions),
     FaultCase("semicolon-delimited export", "input", semicolon_export),
     FaultCase("key-only DMS delete", "input", key_only_delete),
+    FaultCase("a day of returns (negative quantities, 10% of the batch)", "input", returns_day),
     FaultCase("sale quarantined as unknown_product, product arrives later", "input", quarantine_replay),
 ]
