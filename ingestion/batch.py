@@ -126,12 +126,7 @@ def ingest_source(
     report.skipped_files, report.rewritten_files = selection.skipped, selection.rewritten
     for skipped in selection.skipped:
         log.warning("%s: not read: %s: %s", source.entity, skipped["file"], skipped["reason"])
-    masters_changed = any(
-        drop_selection(lake, BATCH_SOURCES[m], options).new
-        for m in set(source.references.values())
-        if m in BATCH_SOURCES
-    )
-    if not files and not (masters_changed and lake.exists(quarantine_table(source.entity).path)):
+    if not files and not _masters_may_cure(lake, source, options):
         report.status = "no_new_files"
         log.info("%s: no new drops under %s", source.entity, lake.uri(source.raw_folder))
         record_drops(lake, source.entity, selection.entries)  # files touched but unchanged: their new times
@@ -167,6 +162,14 @@ def ingest_source(
     report.seconds = round(time.perf_counter() - began, 2)
     write_report(lake, report)
     return report
+
+
+def _masters_may_cure(lake: Lake, source: Source, options: RunOptions) -> bool:
+    """Has a master of this source a new drop in this run, which may cure records its quarantine holds?"""
+    if not lake.exists(quarantine_table(source.entity).path):
+        return False
+    masters = [BATCH_SOURCES[m] for m in sorted(set(source.references.values())) if m in BATCH_SOURCES]
+    return any(lake.exists(m.raw_folder) and drop_selection(lake, m, options).new for m in masters)
 
 
 def _read_drops(spark: SparkSession, lake: Lake, source: Source, files: list[RawFile]):

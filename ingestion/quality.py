@@ -49,7 +49,7 @@ class QualityReport:
         if self.quarantine_rate > self.max_quarantine_rate:
             top = ", ".join(f"{rule}: {n}" for rule, n in sorted(self.quarantined_by_rule.items(), key=lambda x: -x[1]))
             raise QualityGateError(
-                f"{self.entity}: {new_bad} of {new_rows} new records ({self.quarantine_rate:.1%}) "
+                f"{self.entity}: {new_bad} of {new_rows} records ({self.quarantine_rate:.1%}) "
                 f"broke the rules, above the {self.max_quarantine_rate:.1%} threshold ({top}); nothing was published"
             )
 
