@@ -114,7 +114,8 @@ def settled(lake: Lake, files: list[RawFile], settle: float, skipped: list[dict]
     young = [f for f in files if time.time() - f.modified < settle]
     if not young:
         return files
-    time.sleep(max(0.0, settle - (time.time() - max(f.modified for f in young))))
+    # Never longer than `settle`: a clock ahead of this one (an NFS server, S3) must not hold the run.
+    time.sleep(min(settle, max(0.0, settle - (time.time() - max(f.modified for f in young)))))
     changed = set()
     for before in young:
         now = lake.stat(before.path)
