@@ -16,9 +16,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from foundation.lake import Lake  # noqa: E402
-from ingestion.drops import select_drops  # noqa: E402
-from ingestion.sources import BATCH_SOURCES  # noqa: E402
+from foundation.lake import Lake
+from ingestion.drops import select_drops
+from ingestion.sources import BATCH_SOURCES
 
 
 def cli(root: Path, *args: str) -> None:
