@@ -20,8 +20,7 @@ def source_names(text: str) -> tuple[str, ...]:
 class IngestOptions(StageOptions):
     only: tuple[str, ...] | None = flag(None, "comma-separated sources (default: all)", parse=source_names)
     run_date: dt.date | None = flag(
-        None,
-        "ingest drops landed up to this date, YYYY-MM-DD (default: all; SUPPLYCHAIN_RUN_DATE)",
+        None, "ingest drops landed up to this date, YYYY-MM-DD (default: all; SUPPLYCHAIN_RUN_DATE)",
         parse=lambda text: parse_date(text, "--run-date"),
     )
     full_refresh: bool = flag(False, "ignore bookmarks and re-read every drop (`run`: and skip no step)")

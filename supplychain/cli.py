@@ -249,10 +249,7 @@ def _pipeline_flags(parser: argparse.ArgumentParser) -> None:
     chosen = parser.add_mutually_exclusive_group()
     chosen.add_argument("--from", dest="from_step", metavar="STEP", help="start at this step (see `--list-steps`)")
     chosen.add_argument(
-        "--only",
-        dest="only_steps",
-        type=lambda text: list(source_names(text)),
-        metavar="STEP[,STEP]",
+        "--only", dest="only_steps", type=lambda text: list(source_names(text)), metavar="STEP[,STEP]",
         help="run just these steps",
     )
     chosen.add_argument(
