@@ -1,5 +1,7 @@
 """Returns (negative quantities, credit notes) land as returns, apart from sales, through the real sales job and a
-dbt build: the quality gate does not count them, fct_sales keeps gross demand, fct_returns holds them."""
+dbt build: the quality gate does not count them, fct_sales keeps gross demand, fct_returns holds them. The same
+build takes a key-only DMS delete of a warehouse (its dbt tests, warehouse_history_keeps_every_region_move among
+them, pass)."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ import pytest
 from foundation.lake import Lake
 from foundation.warehouse.build import WarehouseOptions, build
 from ingestion.batch import RunOptions, ingest_source
-from ingestion.sources import SALES
+from ingestion.sources import SALES, WAREHOUSE_CHANGES
 
 pytestmark = [pytest.mark.spark, pytest.mark.e2e, pytest.mark.dbt]
 HEADER = "order_id,line_number,order_date,product_id,warehouse_id,region,customer_id,channel,qty,unit_price,"
@@ -34,8 +36,17 @@ def test_a_day_of_mostly_returns_lands_them_apart_from_sales(spark, processed_la
     assert report.status == "succeeded" and report.rows_quarantined == report.rows_replayed - report.rows_released
     assert (report.rows_returns, report.rows_written) == (3, 4) and report.reconciles()
 
+    changes = root / "raw/warehouse_master/year=2024/month=04/day=10/warehouses_delete.csv"
+    changes.parent.mkdir(parents=True, exist_ok=True)
+    changes.write_text(
+        "Op,commit_ts,warehouse_id,warehouse_name,region,city,address,capacity_units,latitude,longitude,opened_date\n"
+        "I,2024-04-01 04:00:00,WH-GONE,Closing DC,WEST,Nowhere,1 Road,1000,1.0,2.0,2020-01-01\n"
+        "D,2024-04-10 04:00:00,WH-GONE,,,,,,,,\n"  # DMS without full supplemental logging: the key only
+    )
+    assert ingest_source(spark, Lake(str(root)), WAREHOUSE_CHANGES, RunOptions(settle_seconds=0)).status == "succeeded"
+
     database = tmp_path / "warehouse.duckdb"
-    build(Lake(str(root)), WarehouseOptions(target="local", duckdb_path=database))
+    build(Lake(str(root)), WarehouseOptions(target="local", duckdb_path=database))  # raises if a dbt test fails
     with duckdb.connect(str(database), read_only=True) as connection:
         returns = connection.execute(
             "select count(*), sum(returned_quantity), sum(credited_revenue) from analytics.fct_returns"
@@ -44,5 +55,9 @@ def test_a_day_of_mostly_returns_lands_them_apart_from_sales(spark, processed_la
             "select count(*) filter (where order_id like 'RMA-%'), min(quantity), "
             "sum(quantity) filter (where order_id = 'SO-NEW') from analytics.fct_sales"
         ).fetchone()
+        gone = connection.execute(
+            "select region_code, is_active from analytics.dim_warehouse where warehouse_id = 'WH-GONE'"
+        ).fetchone()
     assert returns == (3, 7, 70)
+    assert gone == ("WEST", False)
     assert sales[0] == 0 and sales[1] > 0 and sales[2] == 5  # gross demand: no return netted into sales
