@@ -32,6 +32,11 @@ class MissingInputError(FileNotFoundError):
 class RawFile:
     path: str  # lake-relative, e.g. raw/sales/year=2024/month=03/day=01/sales_20240301_ab12cd34.csv
     size: int
+    modified: float = 0.0  # seconds since the epoch (an S3 object's Last-Modified): when it last changed
+
+    @property
+    def name(self) -> str:
+        return self.path.rsplit("/", 1)[-1]
 
     @property
     def partition_date(self) -> dt.date | None:
@@ -84,19 +89,29 @@ class Lake:
 
     def list_raw(self, folder: str, suffixes: tuple[str, ...]) -> list[RawFile]:
         """Every drop under `folder`, skipping hidden and in-flight files, in path order."""
+        return [f for f in self.list_files(folder) if not f.name.startswith((".", "_")) and f.name.endswith(suffixes)]
+
+    def list_files(self, folder: str) -> list[RawFile]:
+        """Every file under `folder` whatever its name, with its size and modification time, in path order."""
         if not self.exists(folder):
             raise MissingInputError(
                 f"{self.uri(folder)} does not exist: no {folder.split('/')[-1]} drops have landed yet. "
                 "Generate sample data with `supplychain generate` or point --lake-root at a lake."
             )
         selector = fs.FileSelector(self._full(folder), recursive=True)
-        files = []
-        for info in self.fs.get_file_info(selector):
-            name = info.base_name
-            if info.type != fs.FileType.File or name.startswith((".", "_")) or not name.endswith(suffixes):
-                continue
-            files.append(RawFile(info.path[len(self.base) + 1 :], info.size))
+        files = [
+            RawFile(info.path[len(self.base) + 1 :], info.size, info.mtime.timestamp() if info.mtime else 0.0)
+            for info in self.fs.get_file_info(selector)
+            if info.type == fs.FileType.File
+        ]
         return sorted(files, key=lambda f: f.path)
+
+    def stat(self, relative: str) -> RawFile | None:
+        """One file's size and modification time now (None once it is gone)."""
+        info = self.fs.get_file_info(self._full(relative))
+        if info.type != fs.FileType.File:
+            return None
+        return RawFile(relative, info.size, info.mtime.timestamp() if info.mtime else 0.0)
 
     def read_json(self, relative: str, default=None):
         if not self.exists(relative):

@@ -7,6 +7,7 @@
 | SUPPLYCHAIN_MAX_QUARANTINE_RATE | 0.05      | fail a run when more than this share of records is bad    |
 | SUPPLYCHAIN_EARLIEST_YEAR       | 2000      | business dates before this year are quarantined           |
 | SUPPLYCHAIN_FUTURE_MARGIN_DAYS  | 366       | ... and so are those more than this many days after today |
+| SUPPLYCHAIN_SETTLE_SECONDS      | 2         | a drop is read once unchanged this long (landing protocol)|
 | SUPPLYCHAIN_SPARK_MASTER        | local[*]  | Spark master for local runs (Glue supplies its own)       |
 | SUPPLYCHAIN_SPARK_MEMORY        | 2g        | driver memory for local runs                              |
 """
@@ -25,6 +26,7 @@ class Settings:
     max_quarantine_rate: float = 0.05
     earliest_year: int = 2000
     future_margin_days: int = 366
+    settle_seconds: float = 2.0
     spark_master: str = "local[*]"
     spark_memory: str = "2g"
 
@@ -38,6 +40,7 @@ class Settings:
             max_quarantine_rate=parse_rate(env.get("SUPPLYCHAIN_MAX_QUARANTINE_RATE", str(cls.max_quarantine_rate))),
             earliest_year=_parse_int(env, "SUPPLYCHAIN_EARLIEST_YEAR", cls.earliest_year),
             future_margin_days=_parse_int(env, "SUPPLYCHAIN_FUTURE_MARGIN_DAYS", cls.future_margin_days),
+            settle_seconds=_parse_seconds(env, "SUPPLYCHAIN_SETTLE_SECONDS", cls.settle_seconds),
             spark_master=env.get("SUPPLYCHAIN_SPARK_MASTER", cls.spark_master),
             spark_memory=env.get("SUPPLYCHAIN_SPARK_MEMORY", cls.spark_memory),
         )
@@ -51,6 +54,19 @@ def _parse_int(env, name: str, default: int) -> int:
         return int(text)
     except ValueError:
         raise ValueError(f"{name} {text!r} is not a whole number") from None
+
+
+def _parse_seconds(env, name: str, default: float) -> float:
+    text = env.get(name)
+    if text is None:
+        return default
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise ValueError(f"{name} {text!r} is not a number of seconds") from None
+    if not 0 <= seconds <= 3600:
+        raise ValueError(f"{name} {text!r} must be between 0 and 3600 seconds")
+    return seconds
 
 
 def plausible_dates(settings: Settings, today: dt.date | None = None) -> tuple[dt.date, dt.date]:

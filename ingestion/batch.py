@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 import time
 import uuid
 from contextlib import contextmanager
@@ -19,9 +20,13 @@ from pyspark.sql import functions as F
 
 from foundation.lake import Lake, MissingInputError, RawFile
 from foundation.settings import Settings, plausible_dates
+from ingestion.drops import DropSelection, bookmark_entries, select_drops
+from ingestion.drops import bookmark_path as bookmark_path  # where callers have always found it
+from ingestion.drops import save_bookmark as record_drops
 from ingestion.io.raw_reader import RawFileError, read_csv_drops, read_json_drops
 from ingestion.quality import QualityGateError, QualityReport
-from ingestion.sources import Source
+from ingestion.replay import quarantine_table, replace_quarantine, replayable
+from ingestion.sources import BATCH_SOURCES, Source
 from ingestion.tables import Table, merge_batch, read_table, replace_partitions
 from ingestion.transforms.cdc import change_history, current_state
 from ingestion.transforms.conform import fill_region_from_warehouse
@@ -51,6 +56,7 @@ class MasterSnapshot(Protocol):
 WAREHOUSE_HISTORY = Table("processed/warehouse_history", key=("warehouse_id", "commit_ts"))
 WAREHOUSES = Table("processed/warehouses", key=("warehouse_id",))
 PRODUCTS_TABLE = "processed/products"
+_SELECTING = threading.Lock()
 
 
 @contextmanager
@@ -67,31 +73,30 @@ class RunOptions:
     full_refresh: bool = False  # ignore the bookmark and re-read every drop (the result is the same)
     max_quarantine_rate: float = 0.05
     dates: DateBounds = field(default_factory=lambda: DateBounds(*plausible_dates(Settings.from_env())))
+    settle_seconds: float = field(default_factory=lambda: Settings.from_env().settle_seconds)
+    # Each source's drop selection, made once per run: the masters' snapshot and their jobs read the same drops.
+    selections: dict = field(default_factory=dict, compare=False, repr=False)
 
 
-def quarantine_table(entity: str) -> Table:
-    return Table(f"processed/_quarantine/{entity}", key=("source_file", "source_line"), partition_column="ingest_month")
-
-
-def bookmark_path(entity: str) -> str:
-    return f"processed/_bookmarks/{entity}.json"
+def drop_selection(lake: Lake, source: Source, options: RunOptions) -> DropSelection:
+    """This run's drops of a source (ingestion/drops.py), selected once per run and lake."""
+    key = (lake.root, source.entity)
+    with _SELECTING:  # a fact asks for its masters' selection from its own thread
+        if key not in options.selections:
+            options.selections[key] = select_drops(
+                lake, source, options.run_date, options.full_refresh, options.settle_seconds
+            )
+        return options.selections[key]
 
 
 def new_drops(lake: Lake, source: Source, options: RunOptions) -> list[RawFile]:
-    """Drops not yet ingested (as Glue job bookmarks track them), up to the run date."""
-    files = lake.list_raw(source.raw_folder, source.suffixes)
-    if options.run_date is not None:
-        files = [f for f in files if f.partition_date is None or f.partition_date <= options.run_date]
-    if options.full_refresh:
-        return files
-    seen = lake.read_json(bookmark_path(source.entity), {"files": {}})["files"]
-    return [f for f in files if seen.get(f.path) != f.size]
+    """Drops not yet ingested (as Glue job bookmarks track them, by content), landed in full, up to the run date."""
+    return drop_selection(lake, source, options).new
 
 
 def save_bookmark(lake: Lake, entity: str, files: list[RawFile]) -> None:
-    seen = lake.read_json(bookmark_path(entity), {"files": {}})["files"]
-    seen.update({f.path: f.size for f in files})
-    lake.write_json(bookmark_path(entity), {"files": dict(sorted(seen.items()))})
+    """Records these files as read, by content."""
+    record_drops(lake, entity, bookmark_entries(lake, files))
 
 
 def load_references(spark: SparkSession, lake: Lake, source: Source) -> References | None:
@@ -116,20 +121,25 @@ def ingest_source(
     masters' state after this run; without (a Glue job, one per source), against the published masters."""
     began = time.perf_counter()
     report = QualityReport(source.entity, new_run_id(), max_quarantine_rate=options.max_quarantine_rate)
-    files = new_drops(lake, source, options)
-    if not files:
+    selection = drop_selection(lake, source, options)
+    files = selection.new
+    report.skipped_files, report.rewritten_files = selection.skipped, selection.rewritten
+    for skipped in selection.skipped:
+        log.warning("%s: not read: %s: %s", source.entity, skipped["file"], skipped["reason"])
+    if not files and not _masters_may_cure(lake, source, options):
         report.status = "no_new_files"
         log.info("%s: no new drops under %s", source.entity, lake.uri(source.raw_folder))
+        record_drops(lake, source.entity, selection.entries)  # files touched but unchanged: their new times
         write_report(lake, report)
         return report
     log.info("%s: ingesting %d new drop(s)", source.entity, len(files))
     report.files = [f.path for f in files]
     report.files_read = len(files)
     try:
-        if source.format == "csv":
-            records, drift = read_csv_drops(spark, lake, files, source.columns, source.required)
-        else:
-            records, drift = read_json_drops(spark, lake, files, source.columns), []
+        records, drift = _read_drops(spark, lake, source, files)
+        waiting = replayable(spark, lake, source, report.files)
+        if waiting is not None:
+            records = waiting if records is None else records.unionByName(waiting)
     except RawFileError as failure:
         # The report must say so: a latest.json still reading "succeeded" would hide a blocked source.
         report.status, report.error = "failed", str(failure)
@@ -143,11 +153,31 @@ def ingest_source(
             finding["file"],
             ", ".join(finding["extra_columns"]),
         )
-    ingest_records(spark, lake, source, records, report, options, masters)
-    save_bookmark(lake, source.entity, files)
+    if records is None:  # no new drop and nothing the masters' new drops could cure
+        report.status = "no_new_files"
+        write_report(lake, report)
+        return report
+    ingest_records(spark, lake, source, records, report, options, masters, selection.landing_order, report.files)
+    record_drops(lake, source.entity, selection.entries)
     report.seconds = round(time.perf_counter() - began, 2)
     write_report(lake, report)
     return report
+
+
+def _masters_may_cure(lake: Lake, source: Source, options: RunOptions) -> bool:
+    """Has a master of this source a new drop in this run, which may cure records its quarantine holds?"""
+    if not lake.exists(quarantine_table(source.entity).path):
+        return False
+    masters = [BATCH_SOURCES[m] for m in sorted(set(source.references.values())) if m in BATCH_SOURCES]
+    return any(lake.exists(m.raw_folder) and drop_selection(lake, m, options).new for m in masters)
+
+
+def _read_drops(spark: SparkSession, lake: Lake, source: Source, files: list[RawFile]):
+    if not files:
+        return None, []
+    if source.format == "csv":
+        return read_csv_drops(spark, lake, files, source.columns, source.required)
+    return read_json_drops(spark, lake, files, source.columns), []
 
 
 def ingest_records(
@@ -158,8 +188,14 @@ def ingest_records(
     report: QualityReport,
     options: RunOptions,
     masters: MasterSnapshot | None = None,
+    landing: dict[str, int] | None = None,
+    drops: list[str] | None = None,
 ) -> None:
-    """Checks, gates, merges and publishes one batch of parsed records (used by batch and streaming runs)."""
+    """Checks, gates, merges and publishes one batch of parsed records (used by batch and streaming runs).
+
+    `landing` ranks the batch's files by landing order: between two versions of a key with the same version
+    timestamp, the later-landed file wins (and a batch wins over what is already published). With `drops` (the
+    files read, from a batch run) records from other files are quarantined ones replayed (ingestion/replay.py)."""
     references = load_references(spark, lake, source) if masters is None else masters.references(source)
     checked = check_records(records, source.fields, references, options.dates)
     if source.partition:
@@ -167,8 +203,9 @@ def ingest_records(
     checked = checked.persist()
     try:
         with phase(source.entity, "read and checked the batch"):
-            profile = batch_profile(checked, source)
+            profile = batch_profile(checked, source, drops)
         report.rows_read = profile.rows
+        report.rows_replayed, report.rows_released = profile.replayed, profile.released
         report.quarantined_by_rule = profile.quarantined_by_rule
         report.rows_quarantined = sum(profile.quarantined_by_rule.values())
         report.null_rates = profile.null_rates
@@ -190,8 +227,11 @@ def ingest_records(
             if source.merge == "cdc":
                 _publish_cdc(spark, lake, good, report)
             else:
-                _publish_latest(spark, lake, source, good, profile.partitions, report)
-        if report.rows_quarantined:
+                _publish_sales_and_returns(spark, lake, source, good, profile, report, landing or {})
+        if drops is not None and (report.rows_quarantined or lake.exists(quarantine_table(source.entity).path)):
+            with phase(source.entity, f"quarantined {report.rows_quarantined} records"):
+                replace_quarantine(spark, lake, source.entity, checked, drops)
+        elif report.rows_quarantined:
             with phase(source.entity, f"quarantined {report.rows_quarantined} records"):
                 table = quarantine_table(source.entity)
                 rejected = quarantined_records(checked, source.entity)
@@ -209,13 +249,21 @@ class BatchProfile:
     null_rates: dict[str, float]
     partitions: list[str] | None  # partitions the good records fall in
     quarantine_months: list[str]
+    replayed: int = 0  # quarantined records retried (ingestion/replay.py)
+    released: int = 0  # ... of which now good
+    returns: int = 0  # good records with a negative signed field (Source.returns)
+    returns_partitions: list[str] | None = None
 
 
-def batch_profile(checked: DataFrame, source: Source) -> BatchProfile:
+def batch_profile(checked: DataFrame, source: Source, drops: list[str] | None = None) -> BatchProfile:
     """Everything the report and the writers need to know about a batch, in one pass over it."""
     partition = source.partition[0] if source.partition else None
     is_good = F.col("quarantine_rule").isNull()
+    replayed = ~F.col("source_file").isin(*drops) if drops is not None else F.lit(False)
+    is_return = (F.col(source.signed) < 0) if source.signed else F.lit(False)
     keys = [
+        replayed.alias("_replayed"),
+        F.coalesce(is_good & is_return, F.lit(False)).alias("_return"),
         F.col("quarantine_rule"),
         F.when(is_good, F.col(partition) if partition else F.lit(None)).alias("_part"),
         F.when(~is_good, quarantine_month(F.col("source_file"))).alias("_qdate"),
@@ -232,31 +280,64 @@ def batch_profile(checked: DataFrame, source: Source) -> BatchProfile:
         rows=sum(g["_rows"] for g in groups),
         quarantined_by_rule=dict(sorted(by_rule.items())),
         null_rates={c: round(sum(g[c] for g in good) / good_rows, 6) if good_rows else 0.0 for c in source.columns},
-        partitions=sorted({g["_part"] for g in good}) if partition else None,
+        partitions=sorted({g["_part"] for g in good if not g["_return"]}) if partition else None,
+        returns=sum(g["_rows"] for g in good if g["_return"]),
+        returns_partitions=sorted({g["_part"] for g in good if g["_return"]}) if partition else None,
         quarantine_months=sorted({g["_qdate"] for g in groups if g["quarantine_rule"] is not None}),
+        replayed=sum(g["_rows"] for g in groups if g["_replayed"]),
+        released=sum(g["_rows"] for g in good if g["_replayed"]),
     )
+
+
+def _publish_sales_and_returns(
+    spark: SparkSession,
+    lake: Lake,
+    source: Source,
+    good: DataFrame,
+    profile: BatchProfile,
+    report: QualityReport,
+    landing: dict[str, int],
+) -> None:
+    """The source's own table and, for a source with returns, its returns table (records with a negative signed
+    field), each merged on its own: a return never supersedes the sale it reverses."""
+    partition = source.partition[0] if source.partition else None
+    outputs = [(Table(source.table, source.key, source.version, partition), good, profile.partitions)]
+    if source.signed:
+        is_return = F.col(source.signed) < 0
+        returns = Table(f"processed/{source.returns}", source.key, source.version, partition)
+        outputs = [(outputs[0][0], good.where(~is_return), profile.partitions)]
+        if profile.returns:
+            outputs.append((returns, good.where(is_return), profile.returns_partitions))
+    batch_rows = report.rows_read - report.rows_quarantined
+    report.rows_written = report.rows_replaced = report.version_ties = 0
+    for table, rows, partitions in outputs:
+        kept = _publish_latest(spark, lake, table, rows, partitions, report, landing)
+        if table.path != source.table:
+            report.rows_returns = kept
+    report.rows_deduplicated = batch_rows - report.rows_written
 
 
 def _publish_latest(
     spark: SparkSession,
     lake: Lake,
-    source: Source,
+    table: Table,
     good: DataFrame,
     partitions: list[str] | None,
     report: QualityReport,
-) -> None:
-    table = Table(source.table, source.key, source.version, source.partition[0] if source.partition else None)
-    batch_rows = report.rows_read - report.rows_quarantined
-    merged = merge_batch(spark, lake, table, good, partitions)
+    landing: dict[str, int],
+) -> int:
+    """Merges and publishes one table; adds its figures to the report and returns how many batch rows it kept."""
+    merged = merge_batch(spark, lake, table, good, partitions, landing=landing)
     replace_partitions(lake, table, merged.rows, merged.partitions)
+    report.version_ties += merged.ties()
     if merged.batch_kept is None:
         # A first load: everything published came from this batch, and Parquet footers know how many rows.
-        merged.batch_kept = spark.read.parquet(lake.uri(table.path)).count()
-    report.rows_written = merged.batch_kept
-    report.rows_deduplicated = batch_rows - merged.batch_kept
-    report.rows_replaced = merged.existing_rows - merged.existing_kept
-    report.partitions_written = merged.partitions or []
+        merged.batch_kept = spark.read.parquet(lake.uri(table.path)).count() if lake.exists(table.path) else 0
+    report.rows_written += merged.batch_kept
+    report.rows_replaced += merged.existing_rows - merged.existing_kept
+    report.partitions_written = sorted(set(report.partitions_written) | set(merged.partitions or []))
     merged.release()
+    return merged.batch_kept
 
 
 def _publish_cdc(spark: SparkSession, lake: Lake, changes: DataFrame, report: QualityReport) -> None:

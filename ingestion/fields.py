@@ -15,4 +15,7 @@ class Field:
     allowed: tuple[str, ...] = ()
     range: tuple[float, float] | None = None  # breaking it is invalid_quantity
     default: object = None  # fill for a null in an optional column
+    # A negative value reverses a record (a return, a credit note): the range applies to its magnitude, and the
+    # source's `returns` output takes the record (ingestion/sources.py).
+    signed: bool = False
     history: bool = False  # a date that may predate the business (a warehouse opened in 1985): no lower bound

@@ -32,6 +32,9 @@ class Source:
     arrival: str = "batch"  # "batch": daily drops, bookmarked; "stream": hourly event files, Structured Streaming
     merge: str = "latest"  # "latest": latest version per key; "cdc": Op I/U/D applied into a history and current state
     fill_region: bool = False  # a missing region is taken from the warehouse master
+    # processed/<returns>: records whose signed field is negative (returns, credit notes), same columns and key,
+    # apart from the source's own table so sales stay gross demand (README, "Returns").
+    returns: str = ""
 
     @property
     def columns(self) -> list[str]:
@@ -48,6 +51,11 @@ class Source:
     @property
     def table(self) -> str:
         return f"processed/{self.output or self.entity}"
+
+    @property
+    def signed(self) -> str | None:
+        """The field whose sign tells a return from a sale (None for a source without returns)."""
+        return next((f.name for f in self.fields if f.signed), None) if self.returns else None
 
 
 PRODUCTS = Source(
@@ -123,7 +131,7 @@ SALES = Source(
         Field("region", normalise_upper=True, allowed=REGIONS),
         Field("customer_id", default="UNKNOWN"),
         Field("channel", normalise_upper=True, allowed=CHANNELS, default="UNKNOWN"),
-        Field("qty", "int", required=True, range=(1, MAX_LINE_QTY)),
+        Field("qty", "int", required=True, range=(1, MAX_LINE_QTY), signed=True),
         Field("unit_price", "decimal(12,2)", required=True, range=(0, 1_000_000)),
         Field("discount_pct", "decimal(5,2)", range=(0, 100), default=0),
         Field("updated_at", "timestamp", required=True),
@@ -133,6 +141,7 @@ SALES = Source(
     partition=("order_month", "date_format(order_date, 'yyyy-MM')"),
     references={"product_id": "products", "warehouse_id": "warehouses"},
     fill_region=True,
+    returns="returns",
 )
 
 SHIPMENTS = Source(

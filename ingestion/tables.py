@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import DataFrame, Observation, SparkSession
 from pyspark.sql import functions as F
 
 from foundation.lake import Lake
@@ -27,6 +28,11 @@ class MergeResult:
     existing_kept: int
     existing_rows: int = 0
     cached: DataFrame | None = None  # the persisted frame behind `rows`, when counting needed one
+    observed: Observation | None = None  # the version ties, known once `rows` has been computed (written)
+
+    def ties(self) -> int:
+        """Keys whose winner tied on its version with a different record; call only after `rows` was written."""
+        return int(self.observed.get["ties"] or 0) if self.observed is not None else 0
 
     def release(self) -> None:
         if self.cached is not None:
@@ -43,14 +49,24 @@ def read_table(spark: SparkSession, lake: Lake, table: Table, partitions: list[s
 
 
 def merge_batch(
-    spark: SparkSession, lake: Lake, table: Table, batch: DataFrame, partitions: list[str] | None, count: bool = True
+    spark: SparkSession,
+    lake: Lake,
+    table: Table,
+    batch: DataFrame,
+    partitions: list[str] | None,
+    count: bool = True,
+    landing: dict[str, int] | None = None,
 ) -> MergeResult:
     """Latest version per key across the batch and what the touched partitions (`partitions`) already hold.
 
     With count=True the result is persisted and counted, to tell how many batch and existing rows survived.
+    `landing` ranks the batch's files by landing order, the tie-break between versions with the same timestamp.
     """
     existing = read_table(spark, lake, table, partitions)
     tagged = batch.withColumn("_from_batch", F.lit(True))
+    if landing:
+        ranks = F.create_map(*[F.lit(x) for path, rank in landing.items() for x in (path, rank)])
+        tagged = tagged.withColumn("_landing", ranks[F.col("source_file")])
     if existing is not None:
         tagged = tagged.unionByName(existing.withColumn("_from_batch", F.lit(False)), allowMissingColumns=True)
     key = list(table.key)
@@ -62,17 +78,27 @@ def merge_batch(
     merged = latest_per_key(tagged, key, list(table.version))
     if not count or existing is None:
         # Nothing to tell apart: the caller counts what it publishes, and the result is not cached.
-        return MergeResult(merged.drop("_from_batch"), partitions, None, 0)
+        rows, observed = _observed_ties(merged)
+        return MergeResult(rows, partitions, None, 0, observed=observed)
     merged = merged.persist()
     counts = {row["_from_batch"]: row["count"] for row in merged.groupBy("_from_batch").count().collect()}
+    rows, observed = _observed_ties(merged)
     return MergeResult(
-        rows=merged.drop("_from_batch"),
+        observed=observed,
+        rows=rows,
         partitions=partitions,
         batch_kept=counts.get(True, 0),
         existing_kept=counts.get(False, 0),
         existing_rows=existing.count(),
         cached=merged,
     )
+
+
+def _observed_ties(merged: DataFrame) -> tuple[DataFrame, Observation]:
+    """The rows to publish, and the count of version ties taken as they are written (no extra pass)."""
+    observed = Observation(f"ties-{uuid.uuid4().hex}")
+    rows = merged.observe(observed, F.sum(F.col("_tie").cast("int")).alias("ties"))
+    return rows.drop("_from_batch", "_tie"), observed
 
 
 def replace_partitions(lake: Lake, table: Table, rows: DataFrame, partitions: list[str] | None) -> None:

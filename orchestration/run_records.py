@@ -1,11 +1,18 @@
 """Run records: one folder per pipeline run under the runs folder, holding run.json (the steps, their times,
-status and figures) and each dbt step's artifacts; `supplychain runs` lists them."""
+status and figures) and each dbt step's artifacts; `supplychain runs` lists them.
+
+A record names the process and host that run it, so a run killed mid-step (kill -9, a lost machine) shows as
+`killed`, not `running` for ever, once its process is gone. A record that cannot be read (a disk filled mid-write,
+a hand edit) is listed by its path and reason; it never stops the listing, and `run --resume` refuses to guess past
+it when it is the newest.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
 import os
+import socket
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -41,6 +48,14 @@ class RunRecord:
     finished_at: str | None = None
     seconds: float | None = None
     detail: str | None = None  # the failure's traceback
+    pid: int | None = field(default_factory=os.getpid)  # the process running it (None in a record from before)
+    host: str | None = field(default_factory=socket.gethostname)
+
+    @property
+    def state(self) -> str:
+        """The status, with a run whose process is gone from this host while it was `running` read as `killed`."""
+        here = self.pid is not None and self.host == socket.gethostname()
+        return "killed" if self.status == "running" and here and not _alive(self.pid) else self.status
 
     @property
     def path(self) -> Path:
@@ -80,7 +95,37 @@ class RunRecord:
     def load(cls, path: Path) -> RunRecord:
         data = json.loads(path.read_text())
         steps = [StepRecord(**s) for s in data.pop("steps")]
+        data.setdefault("pid", None)  # a record from before pids were kept: its process cannot be checked
+        data.setdefault("host", None)
         return cls(folder=path.parent, steps=steps, **data)
+
+
+class UnreadableRunError(ValueError):
+    """A run record that is not a run record any more: named with its path and what is wrong with it."""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's live process
+        return True
+    return True
+
+
+def read_runs(runs_dir: Path) -> tuple[list[RunRecord], list[str]]:
+    """Every readable run under runs_dir, newest first, and one line per record that cannot be read."""
+    if not runs_dir.is_dir():
+        return [], []
+    records, unreadable = [], []
+    for path in sorted(runs_dir.glob("*/run.json")):
+        try:
+            records.append(RunRecord.load(path))
+        except (OSError, ValueError, TypeError, KeyError, AttributeError) as failure:
+            reason = str(failure).splitlines()[0] if str(failure) else type(failure).__name__
+            unreadable.append(f"{path}: unreadable run record ({reason[:200]})")
+    return sorted(records, key=lambda r: (r.started_at, r.folder.name), reverse=True), unreadable
 
 
 def new_record(runs_dir: Path, run_id: str, target: str, step_names: list[str], resumes: str | None) -> RunRecord:
@@ -88,16 +133,19 @@ def new_record(runs_dir: Path, run_id: str, target: str, step_names: list[str], 
 
 
 def all_runs(runs_dir: Path) -> list[RunRecord]:
-    """Every run under runs_dir, newest first; a run killed mid-step still reads as `running`."""
-    if not runs_dir.is_dir():
-        return []
-    records = [RunRecord.load(p) for p in runs_dir.glob("*/run.json")]
-    return sorted(records, key=lambda r: r.started_at, reverse=True)
+    """Every readable run under runs_dir, newest first (read_runs also says which records could not be read)."""
+    return read_runs(runs_dir)[0]
 
 
 def latest_failed_run(runs_dir: Path) -> RunRecord | None:
     """The newest run, when it failed or was killed mid-step (so a resume continues it)."""
-    runs = all_runs(runs_dir)
+    runs, unreadable = read_runs(runs_dir)
+    newest = runs[0].folder.name if runs else ""
+    later = [line for line in unreadable if Path(line.split(": unreadable", 1)[0]).parent.name > newest]
+    if later:
+        raise UnreadableRunError(
+            f"--resume: {later[-1]}; it may be the run to resume: fix or remove that folder, or run without --resume"
+        )
     if not runs or runs[0].status == "succeeded":
         return None
     latest = runs[0]
@@ -107,10 +155,12 @@ def latest_failed_run(runs_dir: Path) -> RunRecord | None:
     return latest if latest.failed_step else None
 
 
-def format_runs(runs: list[RunRecord]) -> str:
+def format_runs(runs: list[RunRecord], unreadable: list[str] = ()) -> str:
     lines = [f"{'run id':<28}{'started (UTC)':<27}{'status':<11}{'seconds':>9}  failed step / resumes"]
     for run in runs:
-        note = run.failed_step or (f"resumes {run.resumes}" if run.resumes else "")
+        running = next((s.name for s in run.steps if s.status == "running"), None)
+        note = run.failed_step or (f"in {running}" if running and run.state == "killed" else "")
+        note = note or (f"resumes {run.resumes}" if run.resumes else "")
         seconds = f"{run.seconds:.1f}" if run.seconds is not None else "-"
-        lines.append(f"{run.run_id:<28}{run.started_at:<27}{run.status:<11}{seconds:>9}  {note}")
-    return "\n".join(lines)
+        lines.append(f"{run.run_id:<28}{run.started_at:<27}{run.state:<11}{seconds:>9}  {note}")
+    return "\n".join([*lines, *unreadable])

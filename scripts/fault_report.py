@@ -26,6 +26,9 @@ def registered_cases() -> list[FaultCase]:
         from tests.faults.cases_input import CASES as INPUT_CASES
 
         cases += INPUT_CASES
+        from tests.faults.cases_drops import CASES as DROP_CASES
+
+        cases += DROP_CASES
     except ImportError as missing:
         print(f"(no input cases: {missing})", file=sys.stderr)
     from tests.faults.cases_process import CASES as PROCESS_CASES

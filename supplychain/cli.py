@@ -289,9 +289,9 @@ def _run(args, settings: Settings) -> int:
 
 
 def _runs(args, settings: Settings) -> int:
-    from orchestration.run_records import all_runs, format_runs
+    from orchestration.run_records import format_runs, read_runs
 
-    print(format_runs(all_runs(args.runs_dir)))
+    print(format_runs(*read_runs(args.runs_dir)))
     return 0
 
 

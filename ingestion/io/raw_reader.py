@@ -17,8 +17,15 @@ from pyspark.sql import functions as F
 
 from foundation.lake import Lake, RawFile
 
-# Splits on commas outside double quotes, to count a CSV record's fields.
-FIELD_SEPARATOR = ',(?=(?:[^"]*"[^"]*")*[^"]*$)'
+# Delimiters an ERP export uses; a file's own is the one whose header names the source's required columns.
+DELIMITERS = (",", ";", "\t", "|")
+
+
+def field_separator(delimiter: str) -> str:
+    """A regex splitting on the delimiter outside double quotes, to count a CSV record's fields."""
+    return re.escape(delimiter) + '(?=(?:[^"]*"[^"]*")*[^"]*$)'
+
+
 # What Hadoop's glob syntax gives a meaning to; escaped with a backslash, each stands for itself.
 GLOB_CHARACTERS = re.compile(r"[\\\[\]{}*?]")
 
@@ -121,8 +128,12 @@ def read_headers(lake: Lake, files: list[RawFile]) -> dict[str, str]:
     """First line of every drop, read directly: cheaper than a Spark pass and fails fast on unreadable files."""
     headers = {}
     for raw in files:
-        with lake.fs.open_input_file(f"{lake.base}/{raw.path}") as handle:
-            head = handle.read(min(raw.size, 64 << 10))
+        # A compressed drop (.gz, .bz2) is decoded by its suffix, as Spark decodes it.
+        try:
+            with lake.fs.open_input_stream(f"{lake.base}/{raw.path}", compression="detect") as handle:
+                head = handle.read(64 << 10)
+        except OSError as failure:  # a corrupt or truncated archive
+            raise RawFileError(raw.path, f"cannot be decompressed ({failure})") from None
         if not head.strip():
             raise RawFileError(raw.path, "file is empty: no header line (truncated or failed upload)")
         try:
@@ -141,30 +152,54 @@ def read_csv_drops(
     Returns the records (string columns named as `columns`, plus source_file, source_line, raw_record and
     is_malformed) and the schema-drift findings: files whose header carries columns the job does not know.
     """
+    shapes, drift = csv_shapes(lake, files, columns, required)
+    data = read_lines(spark, lake, files, csv_records=True).where("source_line > 1")
+    return _parse_csv(data, shapes, columns), drift
+
+
+def reparse_csv_records(lake: Lake, records: DataFrame, files: list[RawFile], columns: list[str]) -> DataFrame:
+    """Parses records kept as text (source_file, source_line, raw_record: the quarantine) by their files' headers."""
+    shapes, _ = csv_shapes(lake, files, columns, [])
+    return _parse_csv(records.select("source_file", "source_line", "raw_record"), shapes, columns)
+
+
+def csv_shapes(lake: Lake, files: list[RawFile], columns: list[str], required: list[str]):
+    """The header shapes of the drops (names, the files that have them, delimiter) and the schema drift."""
     by_header: dict[str, list[str]] = defaultdict(list)
     headers = read_headers(lake, files)
     for path, header in headers.items():
         by_header[header].append(path)
-    data = read_lines(spark, lake, files, csv_records=True).where("source_line > 1")
     drift, shapes = [], []
     for header, paths in sorted(by_header.items()):
-        names = _header_names(header, paths[0])
+        delimiter, names = _delimited_names(header, paths[0], required or columns)
         missing = [c for c in required if c not in names]
         if missing:
             raise RawFileError(
                 paths[0],
-                f"header lacks required column(s) {', '.join(missing)}; the file is truncated, unreadable or not "
-                f"a drop of this source (header: {header[:120]!r})",
+                f"header lacks required column(s) {', '.join(missing)} whichever delimiter splits it "
+                f"({' '.join(repr(d) for d in DELIMITERS)}); the file is truncated, unreadable or not a drop of "
+                f"this source (header: {header[:120]!r})",
             )
         extra = [n for n in names if n not in columns]
         if extra:
             drift.extend({"file": p, "extra_columns": extra} for p in paths)
-        shapes.append((names, paths))
-    return _parse_csv(data, shapes, columns), drift
+        shapes.append((names, paths, delimiter))
+    return shapes, drift
 
 
-def _parse_csv(lines: DataFrame, shapes: list[tuple[list[str], list[str]]], columns: list[str]) -> DataFrame:
-    """Parses each record by its own file's header (shapes: header names and the files that have them).
+def _delimited_names(header: str, path: str, required: list[str]) -> tuple[str, list[str]]:
+    """The file's delimiter (the one whose split names most required columns; a comma first) and column names."""
+    best = (-1, ",", [])
+    for delimiter in DELIMITERS:
+        names = _header_names(header, path, delimiter)
+        found = sum(c in names for c in required)
+        if found > best[0]:
+            best = (found, delimiter, names)
+    return best[1], best[2]
+
+
+def _parse_csv(lines: DataFrame, shapes: list[tuple[list[str], list[str], str]], columns: list[str]) -> DataFrame:
+    """Parses each record by its own file's header (shapes: header names, the files that have them, delimiter).
 
     One pass for every shape: a record's shape is looked up by its file's name, never filtered by it, so a name
     that failed to match would leave its records malformed (and quarantined), not dropped unseen.
@@ -172,36 +207,44 @@ def _parse_csv(lines: DataFrame, shapes: list[tuple[list[str], list[str]]], colu
     if len(shapes) == 1:
         shape = F.lit(0)
     else:
-        by_file = [F.lit(x) for i, (_, paths) in enumerate(shapes) for path in paths for x in (path, i)]
+        by_file = [F.lit(x) for i, (_, paths, _) in enumerate(shapes) for path in paths for x in (path, i)]
         shape = F.create_map(*by_file)[F.col("source_file")]
     lines = lines.withColumn("_shape", shape)
     fields = [
-        F.when(F.col("_shape") == i, F.from_csv("raw_record", _ddl(names), {"mode": "PERMISSIVE"})).alias(f"_f{i}")
-        for i, (names, _) in enumerate(shapes)
+        F.when(
+            F.col("_shape") == i, F.from_csv("raw_record", _ddl(names), {"mode": "PERMISSIVE", "sep": delimiter})
+        ).alias(f"_f{i}")
+        for i, (names, _, delimiter) in enumerate(shapes)
     ]
     parsed = lines.select("*", *fields)
     selected: list[Column] = []
     for column in columns:
-        found = [F.col(f"_f{i}.c{names.index(column)}") for i, (names, _) in enumerate(shapes) if column in names]
+        found = [F.col(f"_f{i}.c{names.index(column)}") for i, (names, _, _) in enumerate(shapes) if column in names]
         selected.append((F.coalesce(*found) if found else F.lit(None).cast("string")).alias(column))
-    expected = F.coalesce(*[F.when(F.col("_shape") == i, F.lit(len(names))) for i, (names, _) in enumerate(shapes)])
-    # Counting commas is cheap; only records with quotes need the quote-aware split.
-    commas = F.length("raw_record") - F.length(F.regexp_replace("raw_record", ",", "")) + 1
-    field_count = F.when(F.instr("raw_record", '"') == 0, commas).otherwise(
-        F.size(F.split("raw_record", FIELD_SEPARATOR))
+    expected = F.coalesce(*[F.when(F.col("_shape") == i, F.lit(len(s[0]))) for i, s in enumerate(shapes)])
+    field_count = F.coalesce(
+        *[F.when(F.col("_shape") == i, _field_count(delimiter)) for i, (_, _, delimiter) in enumerate(shapes)]
     )
     malformed = F.coalesce(field_count != expected, F.lit(True))
     return parsed.select(*selected, "source_file", "source_line", "raw_record", malformed.alias("is_malformed"))
+
+
+def _field_count(delimiter: str) -> Column:
+    """Counting delimiters is cheap; only records with quotes need the quote-aware split."""
+    plain = F.length("raw_record") - F.length(F.replace("raw_record", F.lit(delimiter), F.lit(""))) + 1
+    return F.when(F.instr("raw_record", '"') == 0, plain).otherwise(
+        F.size(F.split("raw_record", field_separator(delimiter)))
+    )
 
 
 def _ddl(names: list[str]) -> str:
     return ", ".join(f"`c{i}` string" for i in range(len(names)))
 
 
-def _header_names(header: str, path: str) -> list[str]:
+def _header_names(header: str, path: str, delimiter: str = ",") -> list[str]:
     if "\ufffd" in header or any(ord(ch) < 32 and ch != "\t" for ch in header):
         raise RawFileError(path, "header is not readable text (binary or wrongly encoded file)")
-    return [name.strip().lower() for name in next(csv.reader([header]))]
+    return [name.strip().lower() for name in next(csv.reader([header], delimiter=delimiter))]
 
 
 def read_json_drops(spark: SparkSession, lake: Lake, files: list[RawFile], columns: list[str]) -> DataFrame:

@@ -9,11 +9,29 @@ from __future__ import annotations
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
+# Columns that say where and when a change came from, not what the row is: never filled from an earlier change.
+CHANGE_METADATA = ("op", "commit_ts", "source_file", "source_line")
+
 
 def change_history(changes: DataFrame, key: str) -> DataFrame:
-    """Every change with valid_from/valid_to; re-delivered change rows (same key, op and commit time) count once."""
+    """Every change with valid_from/valid_to; re-delivered change rows (same key, op and commit time) count once.
+
+    A delete carries the row's last known attributes: DMS writes only the key for a delete when the source lacks
+    full supplemental logging, and a deleted warehouse must keep the region its facts were booked to."""
     distinct = changes.dropDuplicates([key, "op", "commit_ts"])
     window = Window.partitionBy(key).orderBy("commit_ts", "source_file", "source_line")
+    before = window.rowsBetween(Window.unboundedPreceding, -1)
+    attributes = [c for c in distinct.columns if c != key and c not in CHANGE_METADATA and not c.startswith("_")]
+    distinct = distinct.select(
+        *[
+            F.when(F.col("op") == "D", F.coalesce(F.col(c), F.last(c, ignorenulls=True).over(before)))
+            .otherwise(F.col(c))
+            .alias(c)
+            if c in attributes
+            else F.col(c)
+            for c in distinct.columns
+        ]
+    )
     return distinct.select(
         "*",
         F.col("commit_ts").alias("valid_from"),

@@ -5,9 +5,27 @@ from __future__ import annotations
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
+# Where a record came from, not what it says: two records differing only here are the same version re-sent.
+PROVENANCE = ("source_file", "source_line")
+
 
 def latest_per_key(records: DataFrame, key: list[str], version: list[str]) -> DataFrame:
-    """The record with the highest version per key; ties (exact duplicates) go to the later file and line."""
-    order = [F.col(c).desc_nulls_last() for c in version] + [F.col("source_file").desc(), F.col("source_line").desc()]
-    ranked = records.withColumn("_rank", F.row_number().over(Window.partitionBy(*key).orderBy(*order)))
-    return ranked.where(F.col("_rank") == 1).drop("_rank")
+    """The record with the highest version per key.
+
+    Ties on the version go to landing order: a record of this batch over one already published (`_from_batch`),
+    then the later-landed file (`_landing`, the batch's landing rank), then the later file name and line. The
+    winner carries `_tie`: true when the record it beat had the same version but said something else (a real
+    conflict the ERP left to chance, reported), false for exact re-sends.
+    """
+    order = [F.col(c).desc_nulls_last() for c in version]
+    order += [F.col(c).desc_nulls_last() for c in ("_from_batch", "_landing") if c in records.columns]
+    order += [F.col("source_file").desc(), F.col("source_line").desc()]
+    window = Window.partitionBy(*key).orderBy(*order)
+    content = [c for c in records.columns if not c.startswith("_") and c not in PROVENANCE]
+    same_version = F.lit(True)
+    for column in version:
+        same_version = same_version & F.lead(F.col(column)).over(window).eqNullSafe(F.col(column))
+    fingerprint = F.xxhash64(*content)
+    tie = F.coalesce(same_version & (F.lead(fingerprint).over(window) != fingerprint), F.lit(False))
+    ranked = records.withColumn("_rank", F.row_number().over(window)).withColumn("_tie", tie)
+    return ranked.where(F.col("_rank") == 1).drop("_rank", "_landing")

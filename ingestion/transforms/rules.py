@@ -119,10 +119,11 @@ def check_records(
             )
         if spec.range is not None:
             low, high = spec.range
+            size = F.abs(value) if spec.signed else value
             failures["invalid_quantity"].append(
                 (
-                    value.isNotNull() & ((value < low) | (value > high)),
-                    _bad_value(spec.name, raw, f"is outside [{low:g}, {high:g}]"),
+                    value.isNotNull() & ((size < low) | (size > high)),
+                    _bad_value(spec.name, raw, f"is outside {'±' if spec.signed else ''}[{low:g}, {high:g}]"),
                 )
             )
         if spec.allowed:

@@ -20,6 +20,7 @@ class EntityRules:
     number_column: str
     quantity_column: str | None
     kinds: tuple[str, ...]
+    signed_quantity: bool = False  # a negative quantity is a return, not a defect: the bad one is zero instead
 
 
 RULES = {
@@ -40,6 +41,7 @@ RULES = {
             "unknown_warehouse",
             "region_spelling",
         ),
+        signed_quantity=True,
     ),
     "shipments": EntityRules(
         key=("shipment_id",),
@@ -123,16 +125,18 @@ class DirtInjector:
         self._carry_resends(frame, resends)
         return frame
 
+    def _bad_quantity(self, rules: EntityRules) -> str:
+        """A quantity out of range: negative, or far too large; zero where a negative one is a return."""
+        negative = -int(self.rng.integers(1, 50))  # drawn either way, so a seed's other defects stay where they were
+        return str(self.rng.choice([0 if rules.signed_quantity else negative, 99_999_999]))
+
     def _mutate(self, frame: pd.DataFrame, row: int, kind: str) -> None:
         rules, rng = RULES[self.entity], self.rng
         column, value = {
             "null_required": lambda: (str(rng.choice(rules.required)), ""),
             "invalid_date": lambda: (rules.date_column, str(rng.choice(BAD_DATES))),
             "invalid_number": lambda: (rules.number_column, str(rng.choice(BAD_NUMBERS))),
-            "invalid_quantity": lambda: (
-                rules.quantity_column,
-                str(rng.choice([-int(rng.integers(1, 50)), 99_999_999])),
-            ),
+            "invalid_quantity": lambda: (rules.quantity_column, self._bad_quantity(rules)),
             "unknown_product": lambda: ("product_id", "P99999"),
             "unknown_warehouse": lambda: ("warehouse_id", "WH999"),
             "region_spelling": lambda: ("region", f" {frame.iat[row, frame.columns.get_loc('region')].lower()} "),

@@ -12,7 +12,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from orchestration.run_records import all_runs
+from orchestration.run_records import all_runs, new_record
 from tests.faults.fault_case import FaultCase, FaultOutcome
 from tests.faults.process_support import (
     built_lake,
@@ -206,20 +206,45 @@ def run_killed_twice(folder: Path) -> FaultOutcome:
     expected = built_lake()[2]
     differ = sorted(t for t in built if built[t] != expected.get(t)) + sorted(CORE_MARTS - set(built))
     runs = all_runs(folder / "runs")
-    story = [r.status for r in reversed(runs)]
+    story = [r.state for r in reversed(runs)]
     chained = len(runs) == 3 and runs[0].resumes == runs[1].run_id and runs[1].resumes == runs[2].run_id
     own_steps = bool(runs) and runs[0].steps[-1].name == "build-warehouse"
     return FaultOutcome(
         rows_lost=rows_lost(lake),
         wedged=resumed.returncode != 0
         or bool(differ)
-        or story != ["running", "running", "succeeded"]
+        or story != ["killed", "killed", "succeeded"]
         or not chained
         or not own_steps,
         raw_traceback=resumed.traceback,
         secret_printed=False,
         detail=f"run records {story} (killed, killed, resumed), resumes chained: {chained}; {len(built)} marts, "
         f"differing from the uninterrupted build: {differ or 'none'}",
+    )
+
+
+def corrupt_and_killed_run_records(folder: Path) -> FaultOutcome:
+    """A run killed -9 mid-step (its process gone) and a newer run.json cut short: `supplychain runs` lists the
+    first as killed and names the corrupt file; `run --resume` refuses in one line naming it, with no traceback."""
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    killed = new_record(folder / "runs", "20260101T000000Z-000001", "local", ["ingest-products", "snapshot"], None)
+    killed.pid = int(dead.stdout)
+    killed.start_step("snapshot", 1)
+    corrupt = folder / "runs" / "20260102T000000Z-000001" / "run.json"
+    corrupt.parent.mkdir(parents=True)
+    corrupt.write_text('{"run_id": "20260102T000000Z-000001", "steps": [{"name": "ingest-pro')
+    lake = folder / "lake"
+    listing = run_cli(lake, folder, "runs")
+    resume = run_cli(lake, folder, "run", "--resume")
+    listed = listing.returncode == 0 and str(corrupt) in listing.output and "killed" in listing.output
+    refused = _clean_stop(resume, str(corrupt))
+    return FaultOutcome(
+        rows_lost=0,
+        wedged=not (listed and refused),
+        raw_traceback=listing.traceback or resume.traceback,
+        secret_printed=False,
+        detail=f"runs exit {listing.returncode}, corrupt file named: {str(corrupt) in listing.output}, killed shown: "
+        f"{'killed' in listing.output}; resume: {_last_line(resume.output)}",
     )
 
 
@@ -360,6 +385,7 @@ CASES = [
     FaultCase("retired folder left by the old publish", "process", legacy_retired_folder),
     FaultCase("build killed -9 with the DuckDB WAL present", "process", killed_build_leaves_wal),
     FaultCase("run killed -9 twice, then resumed", "process", run_killed_twice),
+    FaultCase("corrupt run.json and a killed run in the run records", "process", corrupt_and_killed_run_records),
     FaultCase("processed/ not writable", "process", unwritable_processed),
     FaultCase("warehouse folder not writable", "process", unwritable_warehouse),
     FaultCase("PostgreSQL unreachable (load, forecast, run)", "process", postgres_unreachable),

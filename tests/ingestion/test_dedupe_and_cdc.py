@@ -51,3 +51,24 @@ def test_cdc_history_and_current_state(spark):
     assert current["WH1"].region == "EAST" and current["WH1"].is_active
     assert current["WH1"].first_seen_at == TS(2024, 1, 1)
     assert not current["WH2"].is_active  # deleted, but kept so old facts still conform
+
+
+def test_a_key_only_delete_keeps_the_last_known_attributes(spark):
+    changes = spark.createDataFrame(
+        [
+            ("I", TS(2024, 1, 1), "WH3", "WEST", 70, "f1", 2),
+            ("U", TS(2024, 2, 1), "WH3", "CENTRAL", None, "f2", 2),  # an update that leaves capacity unknown
+            ("D", TS(2024, 5, 1), "WH3", None, None, "f3", 2),  # DMS without full supplemental logging
+        ],
+        "op string, commit_ts timestamp, warehouse_id string, region string, capacity_units int, "
+        "source_file string, source_line int",
+    )
+    history = change_history(changes, "warehouse_id")
+    rows = history.orderBy("valid_from").collect()
+    assert [(r.op, r.region, r.capacity_units) for r in rows] == [
+        ("I", "WEST", 70),
+        ("U", "CENTRAL", None),  # only a delete is filled: an update's null is what the source said
+        ("D", "CENTRAL", 70),
+    ]
+    current = current_state(history, "warehouse_id").collect()[0]
+    assert (current.region, current.is_active) == ("CENTRAL", False)

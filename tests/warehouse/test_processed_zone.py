@@ -36,6 +36,7 @@ def test_every_source_table_is_declared_with_typed_columns():
     assert {name for name, t in tables.items() if t.optional} == {
         "demand_forecast", "forecast_backtest", "forecast_model_selection", "forecast_accuracy",
         "forecast_backtest_weeks", "inventory_policy", "transfer_plan", "optimization_run_summary", "policy_simulation",
+        "returns",
     }  # fmt: skip
     assert tables["sales"].partition_column == "order_month"
     assert tables["sales"].column_names[:2] == ["order_id", "line_number"]

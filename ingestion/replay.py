@@ -1,0 +1,79 @@
+"""The quarantine of a source, and the replay of what later data can cure.
+
+A record quarantined as `unknown_product` or `unknown_warehouse` is waiting for its master, not wrong: every run
+that reads drops of its source (or in which one of its masters gets a drop) parses it again from the raw text the
+quarantine keeps, by its own file's header, and checks it with the batch. When its master now knows the id it
+lands and leaves the quarantine; otherwise it stays, once. Other rules (a bad date, a cut-short record) need a new
+drop, which is a new version of the file: its records replace everything the quarantine held for that file.
+
+Counts over the whole history: each run reports `rows_replayed` (records retried, part of `rows_read` and of the
+written / deduplicated / quarantined split), so Σ(read - replayed) = Σ(written + deduplicated) + what the
+quarantine holds now.
+"""
+
+from __future__ import annotations
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from foundation.lake import Lake
+from ingestion.io.raw_reader import parse_json_records, reparse_csv_records
+from ingestion.sources import Source
+from ingestion.tables import Table, read_table, replace_partitions
+from ingestion.transforms.rules import quarantined_records
+
+CURABLE = ("unknown_product", "unknown_warehouse")
+
+
+def quarantine_table(entity: str) -> Table:
+    return Table(f"processed/_quarantine/{entity}", key=("source_file", "source_line"), partition_column="ingest_month")
+
+
+def replayable(spark: SparkSession, lake: Lake, source: Source, drops: list[str]) -> DataFrame | None:
+    """The source's quarantined records a master may since have cured, parsed again (None when there are none).
+
+    Records of a file this run reads again are left out: the file's new reading replaces them."""
+    if not source.references:
+        return None
+    held = read_table(spark, lake, quarantine_table(source.entity))
+    if held is None:
+        return None
+    waiting = held.where(F.col("rule").isin(*CURABLE) & ~F.col("source_file").isin(*drops))
+    paths = [row["source_file"] for row in waiting.select("source_file").distinct().collect()]
+    files = [raw for raw in (lake.stat(path) for path in paths) if raw is not None]
+    if not files:
+        return None
+    waiting = waiting.where(F.col("source_file").isin(*[f.path for f in files]))
+    if source.format == "csv":
+        return reparse_csv_records(lake, waiting, files, source.columns)
+    return parse_json_records(waiting.select("source_file", "source_line", "raw_record"), source.columns)
+
+
+def replace_quarantine(spark: SparkSession, lake: Lake, entity: str, checked: DataFrame, drops: list[str]) -> None:
+    """The quarantine after this batch: what it held, less the records this batch read again (every record of a
+    file in `drops`, and the replayed curable ones), plus this batch's rejects. Emptied months are removed."""
+    table = quarantine_table(entity)
+    held = read_table(spark, lake, table)
+    rejected = quarantined_records(checked, entity)
+    if held is not None:
+        replayed = checked.select("source_file", "source_line").where(~F.col("source_file").isin(*drops))
+        kept = held.where(~F.col("source_file").isin(*drops))
+        kept = kept.join(replayed.withColumn("_replayed", F.lit(True)), ["source_file", "source_line"], "left").where(
+            F.col("_replayed").isNull() | ~F.col("rule").isin(*CURABLE)
+        )
+        rejected = rejected.unionByName(kept.select(*rejected.columns))
+    rejected = rejected.localCheckpoint(eager=True)  # cut from the files about to be replaced
+    before = (
+        {r["ingest_month"] for r in held.select("ingest_month").distinct().collect()} if held is not None else set()
+    )
+    after = {r["ingest_month"] for r in rejected.select("ingest_month").distinct().collect()}
+    if not after:
+        lake.delete_dir(table.path)  # nothing held any more (an empty folder is no Parquet table)
+        return
+    replace_partitions(lake, table, rejected, sorted(after))
+    for month in sorted(before - after):
+        lake.delete_dir(f"{table.path}/{table.partition_column}={month}")
+
+
+def _months(quarantine: DataFrame) -> set[str]:
+    return {row["ingest_month"] for row in quarantine.select("ingest_month").distinct().collect()}
