@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from optimization.churn import roles_after
 from optimization.sites import LONGEST_HOLD_DAYS, holding_per_unit
 
 KEYS = ["product_id", "warehouse_id"]
@@ -50,18 +51,24 @@ class SurplusNetting:
         rate = self.daily_rate[source]
         return float(holding_per_unit(self.unit_cost[source], surplus / rate if rate > 0 else LONGEST_HOLD_DAYS))
 
-    def pull(self, short: np.ndarray, need: np.ndarray, on_hand: np.ndarray, keep: np.ndarray) -> list[tuple]:
+    def pull(
+        self, short: np.ndarray, need: np.ndarray, on_hand: np.ndarray, keep: np.ndarray,
+        may_send: np.ndarray | None = None, barred: set[tuple[int, int]] = frozenset(),
+    ) -> list[tuple]:
         """Pulls for the sites in `short` (indices) needing `need` units each, from sources holding on_hand above
-        `keep` (their target level); on_hand is not changed here. Returns (source, destination, units, lead time,
-        cost per unit) per pull, largest need first."""
+        `keep` (their target level); on_hand is not changed here. may_send and barred (source, destination) pairs
+        are churn.py's rules: a site that lately took the product gives none, and no lane is used back. Returns
+        (source, destination, units, lead time, cost per unit) per pull, largest need first."""
         spare = np.maximum(on_hand - keep, 0.0)
+        if may_send is not None:
+            spare = np.where(may_send, spare, 0.0)
         pulls = []
         for destination, units in sorted(zip(short, need, strict=True), key=lambda pair: -pair[1]):
             for source, cost, lead in self.sources.get(int(destination), ()):
                 if units < 1:
                     break
                 take = float(np.floor(min(units, spare[source])))
-                if take < 1 or cost >= self.holding_value(source, spare[source]):
+                if take < 1 or (source, destination) in barred or cost >= self.holding_value(source, spare[source]):
                     continue
                 spare[source] -= take
                 units -= take
@@ -83,7 +90,10 @@ def netting_transfers(sites: pd.DataFrame, lanes: pd.DataFrame, planned: pd.Data
     position = keyed["inventory_position"].to_numpy(dtype=float) + flows.to_numpy()
     short = np.flatnonzero(position <= keyed["reorder_point"].to_numpy(dtype=float))
     need = keyed["target_level"].to_numpy(dtype=float)[short] - position[short]
-    pulls = SurplusNetting(keyed, lanes).pull(short, need, on_hand, keyed["target_level"].to_numpy(dtype=float))
+    # The model's destinations give no pull and none comes back along its moves (churn.py).
+    may_send, barred = roles_after(keyed, planned)
+    pulls = SurplusNetting(keyed, lanes).pull(short, need, on_hand, keyed["target_level"].to_numpy(dtype=float),
+                                              may_send, barred)  # fmt: skip
     rows = []
     for source, destination, units, lead, cost in pulls:
         rows.append({

@@ -27,6 +27,8 @@ import pandas as pd
 import pulp
 from scipy.stats import norm
 
+from optimization.churn import allowed_lanes
+
 TRANSFER_COLUMNS = [
     "product_id", "from_warehouse_id", "to_warehouse_id", "units", "transfer_cost", "lead_time_days",
     "arrival_week", "reason",
@@ -133,7 +135,7 @@ def plan_product(product_id: str, sites: pd.DataFrame, lanes: pd.DataFrame, opti
     )
     usable = lanes[lanes["from_warehouse_id"].isin(sites.index) & lanes["to_warehouse_id"].isin(sites.index)]
     usable = usable[usable["lead_time_days"].to_numpy() < protection.reindex(usable["to_warehouse_id"]).to_numpy()]
-    usable = _worth_considering(usable, sites, options)
+    usable = _worth_considering(allowed_lanes(usable, sites), sites, options)
     if len(sites) < 2 or usable.empty:
         return ProductPlan(product_id, [], "nothing to move", problems)
 
