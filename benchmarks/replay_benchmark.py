@@ -26,8 +26,9 @@ from optimization.reallocation import SolverOptions
 from optimization.run import REPLAY_POLICIES
 
 COLUMNS = [
-    "policy", "stockout_units", "stockout_units_change", "avg_overstock_units", "avg_overstock_units_change",
-    "fill_rate", "avg_on_hand_units", "avg_on_hand_units_change", "transfer_units", "transfer_cost",
+    "policy", "stockout_units", "stockout_units_change", "lost_sales_value", "lost_sales_value_change",
+    "avg_overstock_units", "avg_overstock_units_change", "fill_rate", "avg_on_hand_units", "avg_on_hand_units_change",
+    "transfer_units", "transfer_cost",
 ]  # fmt: skip
 
 

@@ -92,14 +92,18 @@ def netting_transfers(sites: pd.DataFrame, lanes: pd.DataFrame, planned: pd.Data
     need = keyed["target_level"].to_numpy(dtype=float)[short] - position[short]
     # The model's destinations give no pull and none comes back along its moves (churn.py).
     may_send, barred = roles_after(keyed, planned)
-    pulls = SurplusNetting(keyed, lanes).pull(short, need, on_hand, keyed["target_level"].to_numpy(dtype=float),
-                                              may_send, barred)  # fmt: skip
+    netting = SurplusNetting(keyed, lanes)
+    keep = keyed["target_level"].to_numpy(dtype=float)
+    pulls = netting.pull(short, need, on_hand, keep, may_send, barred)
     rows = []
     for source, destination, units, lead, cost in pulls:
+        # What the pull saves: the holding of units that would otherwise sit at the source (netting's own price).
+        saved = units * netting.holding_value(source, max(on_hand[source] - keep[source], 0.0))
         rows.append({
             "product_id": keyed.at[destination, "product_id"], "from_warehouse_id": keyed.at[source, "warehouse_id"],
             "to_warehouse_id": keyed.at[destination, "warehouse_id"], "units": int(units),
             "transfer_cost": round(units * cost, 2), "lead_time_days": lead, "arrival_week": -(-lead // 7),
+            "expected_benefit": round(saved, 2),
             "reason": f"{keyed.at[destination, 'warehouse_id']} at its reorder point takes "
                       f"{keyed.at[source, 'warehouse_id']}'s surplus before buying",
         })  # fmt: skip

@@ -66,19 +66,20 @@ def test_a_site_never_passes_on_or_sends_back_what_moved_within_its_window():
     assert scores["units_in"] == pytest.approx(scores["units_out"])
 
 
-def test_the_plans_pulls_never_take_from_a_site_the_model_just_filled():
-    # P1: the model sends 30 units into W2, leaving it above its target; W3 is at its reorder point beside it.
+def test_the_plans_pulls_never_send_back_along_the_models_moves():
+    # The model sends 60 units from W1 to W2, which leaves W1 at its reorder point; W2 (holding 20 beyond its
+    # target) and W3 (370 beyond) both have surplus to give it, and W2's lane is the cheapest.
     sites = pd.DataFrame([
         {"product_id": "P1", "warehouse_id": w, "on_hand_qty": on_hand, "inventory_position": on_hand,
          "lead_time_days": 14, "reorder_point": 20.0, "target_level": 30.0, "unit_cost": 40.0, "weekly_demand": 0.5}
-        for w, on_hand in (("W1", 400.0), ("W2", 10.0), ("W3", 15.0))
+        for w, on_hand in (("W1", 80.0), ("W2", 50.0), ("W3", 400.0))
     ])  # fmt: skip
-    # W2's lanes are the cheapest: without the rule its new stock is the first a pull takes.
     lanes = pd.DataFrame([{"from_warehouse_id": a, "to_warehouse_id": b, "lead_time_days": 2,
                            "transfer_cost_per_unit": 0.05 if a == "W2" else 0.1}
                           for a in ("W1", "W2", "W3") for b in ("W1", "W2", "W3") if a != b])  # fmt: skip
     planned = pd.DataFrame([{"product_id": "P1", "from_warehouse_id": "W1", "to_warehouse_id": "W2", "units": 60,
-                             "transfer_cost": 6.0, "lead_time_days": 2, "arrival_week": 1, "reason": "model"}])
+                             "transfer_cost": 6.0, "lead_time_days": 2, "arrival_week": 1, "reason": "model",
+                             "expected_benefit": 100.0}])  # fmt: skip
     pulls = netting_transfers(sites, lanes, planned)
-    assert not pulls.empty
-    assert set(pulls["from_warehouse_id"]) == {"W1"}  # not W2, which the model filled
+    # W1 takes its 10 from W3: not back from W2, the way its own units just went, nor from a site that took stock.
+    assert pulls[["from_warehouse_id", "to_warehouse_id", "units"]].values.tolist() == [["W3", "W1", 10]]

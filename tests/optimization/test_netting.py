@@ -72,7 +72,7 @@ def model_move() -> pd.DataFrame:
     """The transfer model's 20 units from the North to the South."""
     return pd.DataFrame([{"product_id": "P1", "from_warehouse_id": "NORTH", "to_warehouse_id": "SOUTH",
                           "units": 20, "transfer_cost": 20.0, "lead_time_days": 2, "arrival_week": 1,
-                          "reason": "model"}])  # fmt: skip
+                          "reason": "model", "expected_benefit": 300.0}])  # fmt: skip
 
 
 def test_the_plan_adds_todays_pulls_after_the_transfer_models_moves():
@@ -93,4 +93,6 @@ def test_a_pull_on_a_lane_the_model_already_uses_is_one_move():
     planned = model_move()
     merged = merge_lanes(planned, netting_transfers(sites, lanes, planned))
     assert merged[["units", "transfer_cost"]].values.tolist() == [[78, 78.0]]
+    # Each part's expected benefit adds up: the model's and the holding the pull saves at the North.
+    assert merged["expected_benefit"].iloc[0] > 300.0
     assert merged["reason"].iloc[0].startswith("model; SOUTH at its reorder point")
