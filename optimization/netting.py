@@ -4,8 +4,8 @@ the same product holds beyond its own target level, over a lane faster than the 
 Why: most hindsight overstock is stock already in the network. A site that buys while another holds months of the
 same product adds a unit to the network that will sit; pulling the surplus instead sells the unit that would sit
 and lands sooner than a supplier's order (the lane is faster), so it cuts overstock and stock-outs at once. A pull
-pays when the lane costs less than the surplus unit's holding cost over the days it would otherwise sit (the same
-price the transfer model puts on excess, sites.priced_holding): surplus that would sell within a few weeks stays.
+pays when the surplus unit's holding cost over the days it would otherwise sit clears the lane's cost by the transfer
+model's margin (1.5x, move_value.TRANSFER_HURDLE): surplus that would sell within a few weeks stays.
 The source keeps its target level (the brief's definition of surplus: stock beyond a full order cycle), so a pull
 never makes it reorder.
 """
@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from optimization.churn import roles_after
+from optimization.move_value import TRANSFER_HURDLE
 from optimization.sites import LONGEST_HOLD_DAYS, holding_per_unit
 
 KEYS = ["product_id", "warehouse_id"]
@@ -46,10 +47,17 @@ class SurplusNetting:
                 )
 
     def holding_value(self, source: int, surplus: float) -> float:
-        """What a unit of the source's surplus costs to keep: its holding over the days the surplus takes to sell
-        at the forecast rate, within the transfer model's bounds."""
+        """What a unit of the source's surplus costs to keep: its holding over the days the surplus takes to sell at
+        the forecast rate (at most a year). Not floored at the transfer model's month (sites.HOLDING_SPAN_DAYS):
+        surplus that sells in ten days saves ten days' holding when pulled, and on a dear product that month's
+        floor paid for pulls that left the source short in the peak (the replay lost 16% more sales value)."""
         rate = self.daily_rate[source]
-        return float(holding_per_unit(self.unit_cost[source], surplus / rate if rate > 0 else LONGEST_HOLD_DAYS))
+        days = min(surplus / rate, LONGEST_HOLD_DAYS) if rate > 0 else LONGEST_HOLD_DAYS
+        return float(holding_per_unit(self.unit_cost[source], days, floor_days=0))
+
+    def pays(self, lane_cost: float, source: int, surplus: float) -> bool:
+        """A pull pays when the holding it saves clears the lane's cost by the transfer model's margin."""
+        return self.holding_value(source, surplus) >= (1 + TRANSFER_HURDLE) * lane_cost
 
     def pull(
         self, short: np.ndarray, need: np.ndarray, on_hand: np.ndarray, keep: np.ndarray,
@@ -68,7 +76,7 @@ class SurplusNetting:
                 if units < 1:
                     break
                 take = float(np.floor(min(units, spare[source])))
-                if take < 1 or (source, destination) in barred or cost >= self.holding_value(source, spare[source]):
+                if take < 1 or (source, destination) in barred or not self.pays(cost, source, spare[source]):
                     continue
                 spare[source] -= take
                 units -= take

@@ -63,6 +63,18 @@ def test_surplus_that_would_sell_soon_is_not_worth_the_lane():
     assert run(sites, lanes).transfers.empty
 
 
+def test_dear_surplus_that_sells_within_the_month_stays_where_it_sells():
+    # The North sells a $400 unit a day: its 26 spare units sell in 26 days, which saves $400 x 25% x 26 / 365 =
+    # $7.12 a unit if pulled. Priced at the transfer model's month ($7.67) it paid for a $6 lane, and left the North
+    # to sell its last units out of thin stock; the holding it really saves does not clear the lane by half again.
+    sites, lanes = network(north_on_hand=30, lane_cost=6.0)
+    sites.loc[sites["warehouse_id"] == "NORTH", ["weekly_demand", "unit_cost"]] = [7.0, 400.0]
+    assert run(sites, lanes).transfers.empty
+    # Months of the same surplus still move: 196 units at a unit a day sell in 196 days, $53.70 of holding a unit.
+    sites.loc[sites["warehouse_id"] == "NORTH", "on_hand_qty"] = 200.0
+    assert not run(sites, lanes).transfers.empty
+
+
 def test_a_lane_no_faster_than_the_supplier_is_never_used():
     sites, lanes = network(north_on_hand=200, lane_days=10)
     assert run(sites, lanes).transfers.empty
