@@ -14,6 +14,8 @@ sent while its chance of selling times the margin beats its transfer cost. Capac
 its products: each gets the free room in proportion to its target level, which makes products separable (solved
 apart, in parallel). Bad data (a negative stock, a warehouse with no lanes or no capacity) is reported by product
 and warehouse, and the other products still solve.
+Transfer cost enters at 1.5x (move_value.TRANSFER_HURDLE), and after the solve each move's exact expected benefit
+must clear it too; lanes that would pass on stock a site just took in, or send it back, are closed (churn.py).
 """
 
 from __future__ import annotations
