@@ -5,6 +5,9 @@ policy, changes against no reallocation, and the wall time of each.
     .venv/bin/python benchmarks/replay_benchmark.py [--duckdb data/warehouse.duckdb] [--windows 1,rule]
     .venv/bin/python benchmarks/replay_benchmark.py --duckdb data/warehouse.duckdb --sweep-weeks 24
 
+--parts replays the run's policy taken apart (the computed reorder points alone, with the surplus pulls, with the
+weekly transfer model, with both), to see which part wins or loses units and value.
+
 --sweep-weeks N runs the sweep's way instead (`make evaluate`): a fresh forecast every held-out week, N weeks, the
 same three policies, the cost-chosen levels.
 
@@ -20,15 +23,28 @@ import logging
 import time
 from pathlib import Path
 
+import optimization.evaluate
 from forecasting.forecaster import StatsForecaster
+from optimization.evaluate import Policy
 from optimization.holdout import HoldoutOptions, evaluate_holdout
 from optimization.reallocation import SolverOptions
 from optimization.run import REPLAY_POLICIES
 
 COLUMNS = [
-    "policy", "stockout_units", "stockout_units_change", "avg_overstock_units", "avg_overstock_units_change",
-    "fill_rate", "avg_on_hand_units", "avg_on_hand_units_change", "transfer_units", "transfer_cost",
+    "policy", "stockout_units", "stockout_units_change", "lost_sales_value", "lost_sales_value_change",
+    "avg_overstock_units", "avg_overstock_units_change", "fill_rate", "avg_on_hand_units", "avg_on_hand_units_change",
+    "transfer_units", "transfer_cost",
 ]  # fmt: skip
+
+
+# The run's policy taken apart: replenishment by the computed reorder points, then each transfer mechanism on top.
+PARTS = [
+    Policy("no_reallocation", "none", "actual"),
+    Policy("reorder_policy", "none", "reorder_point"),
+    Policy("reorder_policy_pulls", "none", "reorder_point", nets_surplus=True),
+    Policy("reorder_policy_transfers", "optimised", "reorder_point"),
+    Policy("optimised", "optimised", "reorder_point", nets_surplus=True),
+]
 
 
 def main() -> None:
@@ -38,18 +54,22 @@ def main() -> None:
     parser.add_argument("--sweep-weeks", type=int, default=None, help="a fresh forecast every week, N weeks")
     parser.add_argument("--source-keeps", default=SolverOptions.source_keeps, choices=["reorder_point", "target_level"],
                         help="the level a transfer's source keeps (default: the solver's)")
+    parser.add_argument("--parts", action="store_true", help="the run's policy taken apart (PARTS)")
     args = parser.parse_args()
+    policies = None if args.parts else REPLAY_POLICIES
+    if args.parts:
+        optimization.evaluate.policies = lambda with_actual_receipts: PARTS
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     logging.getLogger("optimization.holdout").setLevel(logging.WARNING)
     choices = [f"sweep{args.sweep_weeks}"] if args.sweep_weeks else args.windows.split(",")
     for choice in choices:
         if args.sweep_weeks:
-            options = HoldoutOptions(holdout_weeks=args.sweep_weeks, service_levels=(None,), policies=REPLAY_POLICIES,
+            options = HoldoutOptions(holdout_weeks=args.sweep_weeks, service_levels=(None,), policies=policies,
                                      solver=SolverOptions(source_keeps=args.source_keeps))
         else:
             windows = None if choice == "rule" else int(choice)
             options = HoldoutOptions(service_levels=(None,), rolling=False, forecasts_from="backtest",
-                                     replay_windows=windows, policies=REPLAY_POLICIES,
+                                     replay_windows=windows, policies=policies,
                                      solver=SolverOptions(source_keeps=args.source_keeps))  # fmt: skip
         started = time.perf_counter()
         result = evaluate_holdout(args.duckdb, options, forecaster=StatsForecaster())

@@ -19,6 +19,7 @@ import pandas as pd
 from foundation.stage import Forecaster
 from foundation.warehouse.io import MART_SCHEMA, read_demand, read_sql
 from optimization.backtest_replay import (
+    RELEVEL_RECENT_WEEKS,
     NoBacktestForecasts,
     backtest_replay,
     weekly_relevelled,
@@ -73,7 +74,7 @@ class HoldoutOptions:
     forecasts_from: str = "refit"
     # With backtest forecasts: how many of the latest weeks relevel each week's forecast (None: every week since
     # its origin; 0: none) and how many backtest windows to replay (None: the opening cover rule, backtest_replay)
-    relevel_weeks: int | None = None
+    relevel_weeks: int | None = RELEVEL_RECENT_WEEKS
     replay_windows: int | None = None
     policy: PolicyOptions = field(default_factory=PolicyOptions)
     policies: tuple[str, ...] | None = None  # which of evaluate.policies to run (None: all)

@@ -4,8 +4,8 @@ the same product holds beyond its own target level, over a lane faster than the 
 Why: most hindsight overstock is stock already in the network. A site that buys while another holds months of the
 same product adds a unit to the network that will sit; pulling the surplus instead sells the unit that would sit
 and lands sooner than a supplier's order (the lane is faster), so it cuts overstock and stock-outs at once. A pull
-pays when the lane costs less than the surplus unit's holding cost over the days it would otherwise sit (the same
-price the transfer model puts on excess, sites.priced_holding): surplus that would sell within a few weeks stays.
+pays when the surplus unit's holding cost over the days it would otherwise sit clears the lane's cost by the transfer
+model's margin (1.5x, move_value.TRANSFER_HURDLE): surplus that would sell within a few weeks stays.
 The source keeps its target level (the brief's definition of surplus: stock beyond a full order cycle), so a pull
 never makes it reorder.
 """
@@ -15,6 +15,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from optimization.churn import roles_after
+from optimization.move_value import TRANSFER_HURDLE
 from optimization.sites import LONGEST_HOLD_DAYS, holding_per_unit
 
 KEYS = ["product_id", "warehouse_id"]
@@ -45,23 +47,36 @@ class SurplusNetting:
                 )
 
     def holding_value(self, source: int, surplus: float) -> float:
-        """What a unit of the source's surplus costs to keep: its holding over the days the surplus takes to sell
-        at the forecast rate, within the transfer model's bounds."""
+        """What a unit of the source's surplus costs to keep: its holding over the days the surplus takes to sell at
+        the forecast rate (at most a year). Not floored at the transfer model's month (sites.HOLDING_SPAN_DAYS):
+        surplus that sells in ten days saves ten days' holding when pulled, and on a dear product that month's
+        floor paid for pulls that left the source short in the peak (the replay lost 16% more sales value)."""
         rate = self.daily_rate[source]
-        return float(holding_per_unit(self.unit_cost[source], surplus / rate if rate > 0 else LONGEST_HOLD_DAYS))
+        days = min(surplus / rate, LONGEST_HOLD_DAYS) if rate > 0 else LONGEST_HOLD_DAYS
+        return float(holding_per_unit(self.unit_cost[source], days, floor_days=0))
 
-    def pull(self, short: np.ndarray, need: np.ndarray, on_hand: np.ndarray, keep: np.ndarray) -> list[tuple]:
+    def pays(self, lane_cost: float, source: int, surplus: float) -> bool:
+        """A pull pays when the holding it saves clears the lane's cost by the transfer model's margin."""
+        return self.holding_value(source, surplus) >= (1 + TRANSFER_HURDLE) * lane_cost
+
+    def pull(
+        self, short: np.ndarray, need: np.ndarray, on_hand: np.ndarray, keep: np.ndarray,
+        may_send: np.ndarray | None = None, barred: set[tuple[int, int]] = frozenset(),
+    ) -> list[tuple]:
         """Pulls for the sites in `short` (indices) needing `need` units each, from sources holding on_hand above
-        `keep` (their target level); on_hand is not changed here. Returns (source, destination, units, lead time,
-        cost per unit) per pull, largest need first."""
+        `keep` (their target level); on_hand is not changed here. may_send and barred (source, destination) pairs
+        are churn.py's rules: a site that lately took the product gives none, and no lane is used back. Returns
+        (source, destination, units, lead time, cost per unit) per pull, largest need first."""
         spare = np.maximum(on_hand - keep, 0.0)
+        if may_send is not None:
+            spare = np.where(may_send, spare, 0.0)
         pulls = []
         for destination, units in sorted(zip(short, need, strict=True), key=lambda pair: -pair[1]):
             for source, cost, lead in self.sources.get(int(destination), ()):
                 if units < 1:
                     break
                 take = float(np.floor(min(units, spare[source])))
-                if take < 1 or cost >= self.holding_value(source, spare[source]):
+                if take < 1 or (source, destination) in barred or not self.pays(cost, source, spare[source]):
                     continue
                 spare[source] -= take
                 units -= take
@@ -83,13 +98,20 @@ def netting_transfers(sites: pd.DataFrame, lanes: pd.DataFrame, planned: pd.Data
     position = keyed["inventory_position"].to_numpy(dtype=float) + flows.to_numpy()
     short = np.flatnonzero(position <= keyed["reorder_point"].to_numpy(dtype=float))
     need = keyed["target_level"].to_numpy(dtype=float)[short] - position[short]
-    pulls = SurplusNetting(keyed, lanes).pull(short, need, on_hand, keyed["target_level"].to_numpy(dtype=float))
+    # The model's destinations give no pull and none comes back along its moves (churn.py).
+    may_send, barred = roles_after(keyed, planned)
+    netting = SurplusNetting(keyed, lanes)
+    keep = keyed["target_level"].to_numpy(dtype=float)
+    pulls = netting.pull(short, need, on_hand, keep, may_send, barred)
     rows = []
     for source, destination, units, lead, cost in pulls:
+        # What the pull saves: the holding of units that would otherwise sit at the source (netting's own price).
+        saved = units * netting.holding_value(source, max(on_hand[source] - keep[source], 0.0))
         rows.append({
             "product_id": keyed.at[destination, "product_id"], "from_warehouse_id": keyed.at[source, "warehouse_id"],
             "to_warehouse_id": keyed.at[destination, "warehouse_id"], "units": int(units),
             "transfer_cost": round(units * cost, 2), "lead_time_days": lead, "arrival_week": -(-lead // 7),
+            "expected_benefit": round(saved, 2),
             "reason": f"{keyed.at[destination, 'warehouse_id']} at its reorder point takes "
                       f"{keyed.at[source, 'warehouse_id']}'s surplus before buying",
         })  # fmt: skip

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
 
+from optimization.move_value import expected_shortage
 from optimization.netting import netting_transfers
 from optimization.policy import KEYS, PolicyOptions, inventory_policy, with_lead_times
 from optimization.reallocation import SolverOptions, plan_reallocation
@@ -26,15 +26,6 @@ class Plan:
     transfers: pd.DataFrame  # reallocation.TRANSFER_COLUMNS
     problems: list[str]
     summary: dict
-
-
-def expected_shortage(stock: np.ndarray, mean: np.ndarray, sigma: np.ndarray) -> np.ndarray:
-    """E[(D - stock)+] for D ~ Normal(mean, sigma), exact where sigma is 0."""
-    sigma = np.asarray(sigma, dtype=float)
-    spread = np.where(sigma > 0, sigma, 1.0)
-    z = (np.asarray(stock, dtype=float) - mean) / spread
-    normal = spread * (norm.pdf(z) - z * norm.sf(z))
-    return np.where(sigma > 0, normal, np.maximum(mean - stock, 0.0))
 
 
 def plan_effect(sites: pd.DataFrame, transfers: pd.DataFrame) -> dict:
@@ -67,6 +58,7 @@ def merge_lanes(transfers: pd.DataFrame, pulls: pd.DataFrame) -> pd.DataFrame:
     merged = both.groupby(["product_id", "from_warehouse_id", "to_warehouse_id"], as_index=False, sort=False).agg(
         units=("units", "sum"), transfer_cost=("transfer_cost", "sum"), lead_time_days=("lead_time_days", "first"),
         arrival_week=("arrival_week", "first"), reason=("reason", "; ".join),
+        expected_benefit=("expected_benefit", "sum"),
     )  # fmt: skip
     return merged[transfers.columns]
 

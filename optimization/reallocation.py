@@ -14,6 +14,8 @@ sent while its chance of selling times the margin beats its transfer cost. Capac
 its products: each gets the free room in proportion to its target level, which makes products separable (solved
 apart, in parallel). Bad data (a negative stock, a warehouse with no lanes or no capacity) is reported by product
 and warehouse, and the other products still solve.
+Transfer cost enters at 1.5x (move_value.TRANSFER_HURDLE), and after the solve each move's exact expected benefit
+must clear it too; lanes that would pass on stock a site just took in, or send it back, are closed (churn.py).
 """
 
 from __future__ import annotations
@@ -27,9 +29,12 @@ import pandas as pd
 import pulp
 from scipy.stats import norm
 
+from optimization.churn import allowed_lanes
+from optimization.move_value import TRANSFER_HURDLE, clear_the_hurdle
+
 TRANSFER_COLUMNS = [
     "product_id", "from_warehouse_id", "to_warehouse_id", "units", "transfer_cost", "lead_time_days",
-    "arrival_week", "reason",
+    "arrival_week", "reason", "expected_benefit",
 ]  # fmt: skip
 
 
@@ -113,7 +118,8 @@ def _worth_considering(lanes: pd.DataFrame, sites: pd.DataFrame, options: Solver
     # A unit landing below the target also saves its source's holding cost (at most the dearest source's).
     below_target = sites["inventory_position"] < sites["target_level"]
     value = sites["unit_margin"] * chance + below_target * sites["holding_cost"].max()
-    helps = value.reindex(lanes["to_warehouse_id"]).to_numpy() > lanes["transfer_cost_per_unit"].to_numpy()
+    hurdle = (1 + TRANSFER_HURDLE) * lanes["transfer_cost_per_unit"].to_numpy()
+    helps = value.reindex(lanes["to_warehouse_id"]).to_numpy() > hurdle
     gives = spare.reindex(lanes["from_warehouse_id"]).to_numpy()
     return lanes[helps & gives]
 
@@ -133,7 +139,7 @@ def plan_product(product_id: str, sites: pd.DataFrame, lanes: pd.DataFrame, opti
     )
     usable = lanes[lanes["from_warehouse_id"].isin(sites.index) & lanes["to_warehouse_id"].isin(sites.index)]
     usable = usable[usable["lead_time_days"].to_numpy() < protection.reindex(usable["to_warehouse_id"]).to_numpy()]
-    usable = _worth_considering(usable, sites, options)
+    usable = _worth_considering(allowed_lanes(usable, sites), sites, options)
     if len(sites) < 2 or usable.empty:
         return ProductPlan(product_id, [], "nothing to move", problems)
 
@@ -156,8 +162,9 @@ def plan_product(product_id: str, sites: pd.DataFrame, lanes: pd.DataFrame, opti
         )
     )
 
+    # Each unit moved must beat its cost by the stated margin (move_value.TRANSFER_HURDLE), not just break even.
     model += (
-        pulp.lpSum(float(cost[k]) * v for k, v in moves.items())
+        pulp.lpSum((1 + TRANSFER_HURDLE) * float(cost[k]) * v for k, v in moves.items())
         + pulp.lpSum(float(sites.at[w, "unit_margin"]) * short[w] for w in sites.index)
         + pulp.lpSum(float(sites.at[w, "holding_cost"]) * excess[w] for w in sites.index)
     )
@@ -185,18 +192,20 @@ def plan_product(product_id: str, sites: pd.DataFrame, lanes: pd.DataFrame, opti
             strict=True,
         )
     )
+    # The exact expected benefit of each move (the model's tangents only bound it) must clear the hurdle too.
+    solved = {lane: round(variable.value() or 0) for lane, variable in moves.items()}
+    benefits = clear_the_hurdle(sites, solved, cost)
     transfers = []
-    for (i, j), variable in moves.items():
-        units = round(variable.value() or 0)
-        if units > 0:
-            gap = max(sites.at[j, "protected_demand"] - sites.at[j, "inventory_position"], 0)
-            spare = max(sites.at[i, "on_hand_qty"] - sites.at[i, "target_level"], 0)
-            transfers.append({
-                "product_id": product_id, "from_warehouse_id": i, "to_warehouse_id": j, "units": units,
-                "transfer_cost": round(units * float(cost[(i, j)]), 2), "lead_time_days": int(lead[(i, j)]),
-                "arrival_week": math.ceil(lead[(i, j)] / 7),
-                "reason": f"{j} short {gap:.0f} units before its reorders arrive; {i} holds {spare:.0f} above target",
-            })  # fmt: skip
+    for (i, j), benefit in benefits.items():
+        units = solved[(i, j)]
+        gap = max(sites.at[j, "protected_demand"] - sites.at[j, "inventory_position"], 0)
+        spare = max(sites.at[i, "on_hand_qty"] - sites.at[i, "target_level"], 0)
+        transfers.append({
+            "product_id": product_id, "from_warehouse_id": i, "to_warehouse_id": j, "units": units,
+            "transfer_cost": round(units * float(cost[(i, j)]), 2), "lead_time_days": int(lead[(i, j)]),
+            "arrival_week": math.ceil(lead[(i, j)] / 7), "expected_benefit": round(benefit, 2),
+            "reason": f"{j} short {gap:.0f} units before its reorders arrive; {i} holds {spare:.0f} above target",
+        })  # fmt: skip
     return ProductPlan(product_id, transfers, status, problems)
 
 

@@ -16,10 +16,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from optimization.churn import TransferRoles
 from optimization.netting import SurplusNetting
 
 KEYS = ["product_id", "warehouse_id"]
-# (day, state) -> transfers; state: product_id, warehouse_id, on_hand_qty, inbound_qty (landing within a lead time)
+# (day, state) -> transfers; state: product_id, warehouse_id, on_hand_qty, inbound_qty (landing within a lead time),
+# may_send and sent_to (churn.py: what the transfers made so far allow each site)
 Replan = Callable[[int, pd.DataFrame], pd.DataFrame]
 
 
@@ -66,16 +68,18 @@ def simulate(
     sold, lost, ordered, on_hand_end, received = (np.zeros((n, days)) for _ in range(5))
     moves_made = []
     shipped_out = np.zeros(n)
+    roles = TransferRoles(sites["warehouse_id"], lead, review_days=cover_review_days)
     for day in range(days):
         on_hand += arrivals[day]
         received[:, day] = arrivals[day]
-        moves = _moves_for(day, transfers, replan, review_every_days, sites, on_hand, arrivals, lead)
+        moves = _moves_for(day, transfers, replan, review_every_days, sites, on_hand, arrivals, lead, roles)
         for move in moves.itertuples():
             source = position.get((move.product_id, move.from_warehouse_id))
             destination = position.get((move.product_id, move.to_warehouse_id))
             units = min(float(move.units), on_hand[source]) if source is not None else 0.0
             if destination is None or units <= 0:
                 continue
+            roles.record(source, destination, day)
             on_hand[source] -= units
             shipped_out[source] += units
             lands = min(day + max(int(move.lead_time_days), 1), span - 1)
@@ -94,8 +98,9 @@ def simulate(
                 wanting = np.flatnonzero(short)
                 need = targets[wanting, tomorrow] - on_hand[wanting] - inbound[wanting]
                 for source, destination, units, lane_days, unit_cost in netting.pull(
-                    wanting, need, on_hand, targets[:, tomorrow]
+                    wanting, need, on_hand, targets[:, tomorrow], roles.may_send(day), roles.barred(day)
                 ):
+                    roles.record(source, destination, day)
                     on_hand[source] -= units
                     shipped_out[source] += units
                     lands = min(day + lane_days, span - 1)
@@ -137,7 +142,7 @@ def hindsight_need(demand: np.ndarray, cover_days: np.ndarray) -> np.ndarray:
     return np.take_along_axis(running, start + cover, axis=1) - np.take_along_axis(running, start, axis=1)
 
 
-def _moves_for(day, transfers, replan, every, sites, on_hand, arrivals, lead) -> pd.DataFrame:
+def _moves_for(day, transfers, replan, every, sites, on_hand, arrivals, lead, roles) -> pd.DataFrame:
     if day == 0:
         return transfers
     if replan is None or day % every:
@@ -145,7 +150,8 @@ def _moves_for(day, transfers, replan, every, sites, on_hand, arrivals, lead) ->
     # A planner sees what lands within a lead time (already ordered), not receipts further out.
     ahead = np.arange(1, len(arrivals) - day)[:, None] <= lead[None, :]
     inbound = (arrivals[day + 1 :] * ahead).sum(axis=0)
-    return replan(day, sites[KEYS].assign(on_hand_qty=on_hand.copy(), inbound_qty=inbound))
+    return replan(day, sites[KEYS].assign(on_hand_qty=on_hand.copy(), inbound_qty=inbound,
+                                          may_send=roles.may_send(day), sent_to=roles.sent_to(day)))
 
 
 def _summary(policy_name: str, daily: pd.DataFrame, sites: pd.DataFrame, moved: pd.DataFrame) -> dict:

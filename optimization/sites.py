@@ -48,7 +48,8 @@ def priced_holding(sites: pd.DataFrame) -> pd.DataFrame:
     return sites.assign(holding_cost=holding_per_unit(sites["unit_cost"], surplus_days(sites)))
 
 
-def holding_per_unit(unit_cost, days):
-    """What holding one unit for `days` costs, the days taken within [HOLDING_SPAN_DAYS, LONGEST_HOLD_DAYS]: the
-    one price of surplus, for the transfer model (priced_holding) and the simulator's pulls (netting)."""
-    return unit_cost * HOLDING_RATE_PER_YEAR * np.clip(days, HOLDING_SPAN_DAYS, LONGEST_HOLD_DAYS) / 365
+def holding_per_unit(unit_cost, days, floor_days: float = HOLDING_SPAN_DAYS):
+    """What holding one unit for `days` costs, the days taken within [floor_days, LONGEST_HOLD_DAYS]: the one price
+    of surplus, for the transfer model (priced_holding, at least a month) and the simulator's pulls (netting, the
+    days the surplus actually sits)."""
+    return unit_cost * HOLDING_RATE_PER_YEAR * np.clip(days, floor_days, LONGEST_HOLD_DAYS) / 365

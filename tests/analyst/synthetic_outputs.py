@@ -108,6 +108,7 @@ def add_synthetic_plan(connection, plan_date: dt.date = dt.date(2024, 5, 1)) -> 
             "lead_time_days", "arrival_date", "reason", "plan_date",
         ],
     )
+    transfers["expected_benefit"] = transfers["transfer_cost"] * 3
     transfers["from_region_code"] = transfers["from_warehouse_id"].map(regions)
     transfers["to_region_code"] = transfers["to_warehouse_id"].map(regions)
     summary = pd.DataFrame(

@@ -13,6 +13,7 @@ from optimization.backtest_replay import (
     weekly_relevelled,
     windows_for,
 )
+from optimization.holdout import HoldoutOptions
 
 WEEKS = pd.date_range("2025-01-06", periods=12, freq="W-MON")
 ATTRIBUTES = pd.DataFrame([{"unique_id": "P1|W1", "product_id": "P1", "warehouse_id": "W1", "region_code": "N",
@@ -84,6 +85,16 @@ def test_each_week_is_relevelled_only_by_the_weeks_before_it():
     assert weekly[3]["forecast_units"].iloc[0] == pytest.approx(15)
     # No relevelling at all with recent=0.
     assert [w["forecast_units"].iloc[0] for w in weekly_relevelled(origin, actual, 4, recent=0)] == [10] * 4
+
+
+def test_the_daily_replay_follows_a_ramp_by_its_latest_week():
+    # Sales rise from the forecast's 10 to 14 a week: by week 3 the latest week ran 1.4x the forecast, where every
+    # week since the origin averages 1.13x. A re-forecast made that week follows the ramp; so does the relevelling.
+    backtest = pd.concat([window(3, [10, 10, 10, 10]), window(7, [10, 10, 10, 10])], ignore_index=True)
+    origin = replay_forecasts(backtest, history([10] * 12), ATTRIBUTES).windows[0]
+    actual = pd.DataFrame({"unique_id": "P1|W1", "week": [0, 1, 2, 3], "units": [10.0, 10.0, 14.0, 14.0]})
+    weekly = weekly_relevelled(origin, actual, 4, HoldoutOptions().relevel_weeks)
+    assert weekly[3]["forecast_units"].iloc[0] == pytest.approx(14.0)
 
 
 def test_the_replay_lasts_whole_windows_covering_the_opening_stock():

@@ -63,6 +63,18 @@ def test_surplus_that_would_sell_soon_is_not_worth_the_lane():
     assert run(sites, lanes).transfers.empty
 
 
+def test_dear_surplus_that_sells_within_the_month_stays_where_it_sells():
+    # The North sells a $400 unit a day: its 26 spare units sell in 26 days, which saves $400 x 25% x 26 / 365 =
+    # $7.12 a unit if pulled. Priced at the transfer model's month ($7.67) it paid for a $6 lane, and left the North
+    # to sell its last units out of thin stock; the holding it really saves does not clear the lane by half again.
+    sites, lanes = network(north_on_hand=30, lane_cost=6.0)
+    sites.loc[sites["warehouse_id"] == "NORTH", ["weekly_demand", "unit_cost"]] = [7.0, 400.0]
+    assert run(sites, lanes).transfers.empty
+    # Months of the same surplus still move: 196 units at a unit a day sell in 196 days, $53.70 of holding a unit.
+    sites.loc[sites["warehouse_id"] == "NORTH", "on_hand_qty"] = 200.0
+    assert not run(sites, lanes).transfers.empty
+
+
 def test_a_lane_no_faster_than_the_supplier_is_never_used():
     sites, lanes = network(north_on_hand=200, lane_days=10)
     assert run(sites, lanes).transfers.empty
@@ -72,7 +84,7 @@ def model_move() -> pd.DataFrame:
     """The transfer model's 20 units from the North to the South."""
     return pd.DataFrame([{"product_id": "P1", "from_warehouse_id": "NORTH", "to_warehouse_id": "SOUTH",
                           "units": 20, "transfer_cost": 20.0, "lead_time_days": 2, "arrival_week": 1,
-                          "reason": "model"}])  # fmt: skip
+                          "reason": "model", "expected_benefit": 300.0}])  # fmt: skip
 
 
 def test_the_plan_adds_todays_pulls_after_the_transfer_models_moves():
@@ -93,4 +105,6 @@ def test_a_pull_on_a_lane_the_model_already_uses_is_one_move():
     planned = model_move()
     merged = merge_lanes(planned, netting_transfers(sites, lanes, planned))
     assert merged[["units", "transfer_cost"]].values.tolist() == [[78, 78.0]]
+    # Each part's expected benefit adds up: the model's and the holding the pull saves at the North.
+    assert merged["expected_benefit"].iloc[0] > 300.0
     assert merged["reason"].iloc[0].startswith("model; SOUTH at its reorder point")

@@ -88,6 +88,16 @@ def test_transfers_cost_more_than_they_save_are_not_made():
     assert plan.transfers == []
 
 
+def test_a_move_that_only_just_pays_is_not_proposed():
+    # W2 sells its 40 units for sure (no spread): each unit moved keeps a margin of 10. A lane at 8 a unit pays on
+    # paper, 2 a unit, but not by the stated margin (benefit at least 1.5x the cost): a small forecast error eats it.
+    sites = pd.DataFrame([site("W1", on_hand=100, demand=20, target=30), site("W2", on_hand=0, demand=40, target=50)])
+    assert plan_product("P1", sites, lanes(cost=8.0), OPTIONS).transfers == []
+    move = plan_product("P1", sites, lanes(cost=6.0), OPTIONS).transfers
+    # At 6 a unit it clears the margin: 40 units keep 400 of margin and save W1's holding of 40 units above target.
+    assert [(t["units"], t["expected_benefit"]) for t in move] == [(40, 400.0 + 40 * 0.5)]
+
+
 def test_bad_data_is_named_and_the_other_products_still_plan():
     sites = pd.DataFrame(
         [
@@ -121,6 +131,7 @@ def test_random_plans_never_break_a_constraint(seed):
     plan = pd.DataFrame(plan_product("P1", sites, all_lanes, OPTIONS).transfers)
     if plan.empty:
         return
+    assert (plan["expected_benefit"] >= 1.5 * plan["transfer_cost"] - 1e-6).all()
     lead = all_lanes.set_index(["from_warehouse_id", "to_warehouse_id"])["lead_time_days"]
     assert all(lead[(r.from_warehouse_id, r.to_warehouse_id)] < OPTIONS.horizon_days for r in plan.itertuples())
     out = plan.groupby("from_warehouse_id")["units"].sum()

@@ -24,6 +24,7 @@ final as (
         transfers.units,
         transfers.lead_time_days,
         transfers.transfer_cost,
+        transfers.expected_benefit,
         transfers.plan_date,
         transfers.arrival_date
     from transfers

@@ -13,6 +13,7 @@ renamed as (
         cast(units as integer) as units,
         cast(lead_time_days as integer) as lead_time_days,
         cast(transfer_cost as double precision) as transfer_cost,
+        cast(expected_benefit as double precision) as expected_benefit,
         cast(plan_date as date) as plan_date,
         cast(arrival_date as date) as arrival_date
     from source_transfer_plan

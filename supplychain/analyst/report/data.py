@@ -19,6 +19,7 @@ HISTORY_WEEKS = 52
 FORECAST_TABLES = ("fct_demand_forecast", "forecast_accuracy")
 PLAN_TABLES = ("fct_inventory_policy", "optimization_run_summary")
 SIMULATION_TABLES = ("policy_simulation",)
+MOVES_SHOWN = 25
 INTERVAL_COLUMNS = ["forecast_units", "lower_80_units", "upper_80_units", "lower_95_units", "upper_95_units"]
 
 
@@ -34,6 +35,9 @@ class PlanningData:
     run_summary: pd.DataFrame  # the latest plan's optimization_run_summary row
     simulation: pd.DataFrame  # policy_simulation as written
     missing: dict[str, list[str]] = field(default_factory=dict)  # section -> its marts that are missing or empty
+    # The latest plan's moves, best expected benefit first (MOVES_SHOWN): product, lane, units, transfer_cost,
+    # expected_benefit (null for a plan written before moves carried it), reason
+    moves: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def has_forecasts(self) -> bool:
@@ -77,6 +81,7 @@ def read_planning_data(connection, schema: str = MART_SCHEMA) -> PlanningData:
         run_summary=_latest(connection, schema, "optimization_run_summary") if plan else pd.DataFrame(),
         simulation=_simulation(connection, schema) if not missing["simulation"] else pd.DataFrame(),
         missing=missing,
+        moves=_moves(connection, schema) if plan else pd.DataFrame(),
     )
 
 
@@ -176,6 +181,16 @@ def _transfers(connection, schema: str) -> pd.DataFrame:
         units=("units", "sum"), transfer_cost=("transfer_cost", "sum"), transfers=("transfer_id", "count")
     )
     return flows.sort_values("units", ascending=False)
+
+
+def _moves(connection, schema: str) -> pd.DataFrame:
+    plan = _latest(connection, schema, "fct_transfer_plan")
+    if "expected_benefit" not in plan:
+        plan = plan.assign(expected_benefit=None)
+    columns = ["product_id", "from_warehouse_id", "to_warehouse_id", "units", "transfer_cost", "expected_benefit",
+               "reason"]  # fmt: skip
+    plan = plan[columns].astype({"units": float, "transfer_cost": float, "expected_benefit": float})
+    return plan.sort_values(["expected_benefit", "units"], ascending=False, na_position="last").head(MOVES_SHOWN)
 
 
 def _simulation(connection, schema: str) -> pd.DataFrame:

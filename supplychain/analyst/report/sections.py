@@ -60,7 +60,7 @@ def planning_sections(data: PlanningData) -> list[Section]:
             "Transfers between warehouses in the latest plan; the width of a flow is the units moved.",
             charts.transfer_flows(data.transfers) if data.has_plan and not data.transfers.empty else None,
             no_plan if not data.has_plan else "The latest plan moves no stock: every warehouse is within its levels.",
-            extra_html=_run_summary(data.run_summary) if data.has_plan else "",
+            extra_html=_run_summary(data.run_summary) + _moves_table(data.moves) if data.has_plan else "",
         ),
         Section(
             "Stock-outs and overstock with and without the plan",
@@ -94,12 +94,43 @@ def _run_summary(summary: pd.DataFrame) -> str:
     return f'<table class="kpis">{cells}</table>'
 
 
+# Units and value side by side: a plan that cuts cheap stock-outs by creating dear ones shows it here.
 PROOF_COLUMNS = [
-    ("policy", "policy_name"), ("levels", "levels"), ("stock-outs", "stockout_units"),
-    ("vs baseline", "stockout_units_change"), ("overstock", "avg_overstock_units"),
+    ("policy", "policy_name"), ("levels", "levels"), ("stock-out units", "stockout_units"),
+    ("vs baseline", "stockout_units_change"), ("lost sales value", "lost_sales_value"),
+    ("vs baseline  ", "lost_sales_value_change"), ("overstock units", "avg_overstock_units"),
     ("vs baseline ", "avg_overstock_units_change"), ("fill rate", "fill_rate"), ("units on hand", "avg_on_hand_units"),
-    ("transfer cost", "transfer_cost"), ("meets both targets", "meets_targets"),
+    ("units moved", "transfer_units"), ("transfer cost", "transfer_cost"), ("meets both targets", "meets_targets"),
 ]  # fmt: skip
+MOVE_COLUMNS = [
+    ("product", "product_id"), ("from", "from_warehouse_id"), ("to", "to_warehouse_id"), ("units", "units"),
+    ("transfer cost", "transfer_cost"), ("expected benefit", "expected_benefit"), ("benefit / cost", "payback"),
+    ("why", "reason"),
+]  # fmt: skip
+
+
+def _moves_table(moves: pd.DataFrame) -> str:
+    """The plan's moves, best expected benefit first: what each keeps in margin and holding against its cost."""
+    if moves.empty:
+        return ""
+    frame = moves.assign(payback=moves["expected_benefit"] / moves["transfer_cost"].where(moves["transfer_cost"] > 0))
+    header = "".join(f"<th>{html.escape(name)}</th>" for name, _ in MOVE_COLUMNS)
+    rows = []
+    for row in frame.itertuples(index=False):
+        cells = "".join(f"<td>{html.escape(_move_cell(row, column))}</td>" for _, column in MOVE_COLUMNS)
+        rows.append(f"<tr>{cells}</tr>")
+    note = ("<p>Each move's expected benefit is the margin it keeps and the holding it saves under the forecast's "
+            "distribution; the optimiser proposes a move only at 1.5x its cost or more.</p>")  # fmt: skip
+    return note + '<table class="kpis moves"><tr>' + header + "</tr>" + "".join(rows) + "</table>"
+
+
+def _move_cell(row, column: str) -> str:
+    value = getattr(row, column)
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return ""
+    if column == "payback":
+        return f"{value:.1f}x"
+    return value if isinstance(value, str) else _format(value)
 
 
 def _proof_table(simulation: pd.DataFrame) -> str:
