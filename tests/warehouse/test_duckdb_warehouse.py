@@ -19,7 +19,7 @@ from foundation.warehouse.build import BuildFailedError, WarehouseOptions, build
 pytestmark = [pytest.mark.spark, pytest.mark.e2e, pytest.mark.dbt]
 
 MART_FINGERPRINTS = {
-    "fct_sales": "count(*), sum(quantity), sum(net_revenue), max(updated_at)",
+    "fct_sales": "count(*), sum(quantity), sum(net_revenue), max(updated_at), max(loaded_at)",
     "fct_shipment": "count(*), sum(total_units), sum(case when is_on_time then 1 else 0 end)",
     "fct_inventory_daily": "count(*), sum(on_hand_qty), sum(units_sold)",
     "weekly_sales_mv": "count(*), sum(units_sold), sum(net_revenue)",
@@ -42,14 +42,6 @@ def fingerprints(database) -> dict[str, tuple]:
 
 def processed(root, name):
     return ds.dataset(root / "processed" / name, partitioning="hive").to_table()
-
-
-@pytest.fixture(scope="module")
-def warehouse(processed_lake, tmp_path_factory):
-    database = tmp_path_factory.mktemp("duckdb") / "warehouse.duckdb"
-    options = WarehouseOptions(target="local", duckdb_path=database)
-    build(Lake(str(processed_lake)), options)
-    return options
 
 
 def test_marts_reconcile_with_the_processed_zone(processed_lake, warehouse):
