@@ -29,11 +29,23 @@ actuals as (
     select
         demand_weeks.series_id,
         demand_weeks.week_start,
-        demand_weeks.units_sold,
-        demand_weeks.units_sold_lag_1
+        demand_weeks.units_sold
     from demand_weeks
     inner join complete_weeks
         on demand_weeks.week_start = complete_weeks.week_start
+),
+
+-- Week-on-week changes between two complete weeks in a row, the naive forecast's in-sample errors.
+weekly_changes as (
+    select
+        this_week.series_id,
+        this_week.week_start,
+        abs(cast(this_week.units_sold - last_week.units_sold as double precision)) as change_units
+    from actuals as this_week
+    inner join actuals as last_week
+        on
+            this_week.series_id = last_week.series_id
+            and cast({{ dbt.dateadd('day', -7, 'this_week.week_start') }} as date) = last_week.week_start
 ),
 
 -- One scale per series and vintage: the mean absolute week-on-week change over the weeks the vintage had seen.
@@ -48,13 +60,12 @@ naive_scales as (
     select
         vintage_series.series_id,
         vintage_series.as_of_week_start,
-        avg(abs(cast(actuals.units_sold - actuals.units_sold_lag_1 as double precision))) as naive_scale_units
+        avg(weekly_changes.change_units) as naive_scale_units
     from vintage_series
-    inner join actuals
+    inner join weekly_changes
         on
-            vintage_series.series_id = actuals.series_id
-            and vintage_series.as_of_week_start >= actuals.week_start
-            and actuals.units_sold_lag_1 is not null
+            vintage_series.series_id = weekly_changes.series_id
+            and vintage_series.as_of_week_start >= weekly_changes.week_start
     group by vintage_series.series_id, vintage_series.as_of_week_start
 ),
 
