@@ -128,8 +128,13 @@ def test_forecasts_flow_back_into_the_warehouse(lake_copy, warehouse, tmp_path):
     shutil.copyfile(warehouse.duckdb_path, live)
     history, attributes = read_demand("local", live)
     result = run_forecast(history, attributes, ForecastOptions(horizon=2, n_windows=3, n_jobs=1))
-    write_outputs(Lake(str(lake_copy)), output_tables(result, attributes, dt.datetime(2024, 5, 1)), result.report,
-                  source="forecasts", stage="forecast")
+    write_outputs(
+        Lake(str(lake_copy)),
+        output_tables(result, attributes, dt.datetime(2024, 5, 1)),
+        result.report,
+        source="forecasts",
+        stage="forecast",
+    )
     build(Lake(str(lake_copy)), WarehouseOptions(target="local", duckdb_path=live), ["--select", "source:forecasts+"])
     with duckdb.connect(str(live), read_only=True) as connection:
         rows, series = connection.execute(
