@@ -60,7 +60,7 @@ def test_accuracy_by_lag_matches_a_hand_computation_and_is_drawn(scored_warehous
 
     page = build_report(scored_warehouse, tmp_path / "report.html").read_text()
     section = page[page.index(TITLE) :]
-    assert 'class="plotly-graph-div"' in section[: section.index("<h2>", 10)]
+    assert 'class="plotly-graph-div"' in section[: section.index("</section>")]
     # Per lag over the weeks scored: lag 1 averages 1 - 4/15 and 100%; lag 4 is one week at 40%.
     assert f"<td>1</td><td>2</td><td>{(1 - 4 / 15 + 1) / 2:.1%}</td>" in section
     assert "<td>4</td><td>1</td><td>40.0%</td><td>+60.0%</td><td>0.0%</td><td></td>" in section
@@ -69,5 +69,5 @@ def test_accuracy_by_lag_matches_a_hand_computation_and_is_drawn(scored_warehous
 def test_before_any_forecast_is_scored_the_section_says_how_it_fills(planning_warehouse, tmp_path):
     page = build_report(planning_warehouse, tmp_path / "report.html").read_text()
     section = page[page.index(TITLE) :]
-    section = section[: section.index("<h2>", 10)]
+    section = section[: section.index("</section>")]
     assert "No past forecast scored yet" in section and "plotly-graph-div" not in section

@@ -53,16 +53,6 @@ def planning_sections(data: PlanningData) -> list[Section]:
             no_forecast,
         ),
         Section(
-            "Forecast accuracy by lag over time",
-            "Every forecast run is kept; once a week it forecast is over, its forecast made 1, 2, 4 and 8 weeks "
-            "ahead is scored against what sold (forecast_accuracy_by_lag). Accuracy is 1 - WAPE over all series; "
-            "bias is positive when the forecast ran high; coverage is the share of weeks inside the 80% interval; "
-            "value added is the share of the naive forecast's error (the last actual week repeated) it removed.",
-            charts.accuracy_by_lag(data.accuracy_by_lag) if not data.accuracy_by_lag.empty else None,
-            NO_ACCURACY_BY_LAG,
-            extra_html=_lag_table(data.accuracy_by_lag),
-        ),
-        Section(
             "Inventory position by warehouse",
             "From the latest inventory policy: safety stock covers demand uncertainty over the lead time; overstock "
             "is stock above the target level, deficit the shortfall below the reorder point.",
@@ -85,6 +75,17 @@ def planning_sections(data: PlanningData) -> list[Section]:
             charts.simulation_outcomes(data.simulation) if data.has_simulation else None,
             no_simulation,
             extra_html=_proof_table(data.simulation) if data.has_simulation else "",
+        ),
+        # Last, so the charts above keep their ids (chart-1 ... chart-6) whether or not this one has data.
+        Section(
+            "Forecast accuracy by lag over time",
+            "Every forecast run is kept; once a week it forecast is over, its forecast made 1, 2, 4 and 8 weeks "
+            "ahead is scored against what sold (forecast_accuracy_by_lag). Accuracy is 1 - WAPE over all series; "
+            "bias is positive when the forecast ran high; coverage is the share of weeks inside the 80% interval; "
+            "value added is the share of the naive forecast's error (the last actual week repeated) it removed.",
+            charts.accuracy_by_lag(data.accuracy_by_lag) if not data.accuracy_by_lag.empty else None,
+            NO_ACCURACY_BY_LAG,
+            extra_html=_lag_table(data.accuracy_by_lag),
         ),
     ]
 
