@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import shutil
+from decimal import ROUND_HALF_UP, Decimal
 
 import duckdb
 import pyarrow as pa
@@ -40,6 +41,17 @@ def fingerprints(database) -> dict[str, tuple]:
         }
 
 
+def revenue_of(sales: pa.Table) -> tuple[Decimal, Decimal]:
+    cent = Decimal("0.01")
+    gross = net = Decimal(0)
+    columns = (sales[c].to_pylist() for c in ("qty", "unit_price", "discount_pct"))
+    for qty, price, discount in zip(*columns, strict=True):
+        line = Decimal(qty) * price
+        gross += line.quantize(cent, ROUND_HALF_UP)
+        net += (line * (1 - (discount or Decimal(0)) / 100)).quantize(cent, ROUND_HALF_UP)
+    return gross, net
+
+
 def processed(root, name):
     return ds.dataset(root / "processed" / name, partitioning="hive").to_table()
 
@@ -49,6 +61,11 @@ def test_marts_reconcile_with_the_processed_zone(processed_lake, warehouse):
     with duckdb.connect(str(warehouse.duckdb_path), read_only=True) as connection:
         lines, units = connection.execute("select count(*), sum(quantity) from analytics.fct_sales").fetchone()
         assert (lines, units) == (sales.num_rows, pa.compute.sum(sales["qty"]).as_py())
+        # Revenue against the processed Parquet, priced here line by line in decimal arithmetic (cents rounded
+        # half up), not by the model's own expression.
+        revenue = "select sum(gross_revenue), sum(net_revenue) from analytics.fct_sales"
+        gross, net = connection.execute(revenue).fetchone()
+        assert (gross, net) == revenue_of(sales)
         weekly_units = connection.execute("select sum(units_sold) from analytics.weekly_sales_mv").fetchone()[0]
         feature_units = connection.execute("select sum(units_sold) from analytics.demand_features_weekly").fetchone()[0]
         assert weekly_units == feature_units == units

@@ -12,8 +12,9 @@
 -- attribution, differs from the row already loaded (line_checksum). Nothing is read from the ERP's clock, so a
 -- drop that arrives a year late with year-old updated_at values lands through a normal incremental run, and a
 -- region move recorded in the warehouse history after a line was merged re-books that line on the next run: the
--- same processed zone gives the same fact whatever order its drops arrived in. loaded_at says when each line's
--- current version was merged.
+-- same processed zone gives the same fact whatever order its drops arrived in. The checksum covers the derived
+-- columns too, so a change to how they are derived re-merges every line it changes. loaded_at says when each
+-- line's current version was merged.
 with
 
 sales_lines as (
@@ -42,8 +43,10 @@ attributed as (
         sales_lines.unit_price,
         sales_lines.discount_pct,
         cast(sales_lines.quantity * sales_lines.unit_price as numeric(14, 2)) as gross_revenue,
+        -- Times 0.01 rather than divided by 100: decimal division is a double on DuckDB, and a line worth
+        -- exactly half a cent would round the wrong way.
         cast(
-            sales_lines.quantity * sales_lines.unit_price * (1 - sales_lines.discount_pct / 100) as numeric(14, 2)
+            sales_lines.quantity * sales_lines.unit_price * (100 - sales_lines.discount_pct) * 0.01 as numeric(14, 2)
         ) as net_revenue,
         sales_lines.discount_pct > 0 as is_discounted,
         sales_lines.order_date,
@@ -63,7 +66,8 @@ checksummed as (
         {{ supplychain.surrogate_key([
             'attributed.product_id', 'attributed.warehouse_id', 'attributed.customer_id', 'attributed.region_code',
             'attributed.channel', 'attributed.source_file', 'attributed.source_line', 'attributed.quantity',
-            'attributed.unit_price', 'attributed.discount_pct', 'attributed.order_date', 'attributed.updated_at'
+            'attributed.unit_price', 'attributed.discount_pct', 'attributed.order_date', 'attributed.updated_at',
+            'attributed.gross_revenue', 'attributed.net_revenue', 'attributed.is_discounted', 'attributed.week_start'
         ]) }} as line_checksum
     from attributed
 ),
