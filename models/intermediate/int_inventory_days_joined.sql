@@ -18,7 +18,7 @@ daily_sales as (
         count(*) as order_lines,
         sum(case when discount_pct > 0 then 1 else 0 end) as discounted_lines,
         sum(quantity) as units_sold,
-        sum(cast(quantity * unit_price * (1 - discount_pct / 100) as numeric(14, 2))) as net_revenue,
+        sum(cast(quantity * unit_price * (100 - discount_pct) * 0.01 as numeric(14, 2))) as net_revenue,
         sum(discount_pct * quantity) as discount_pct_units
     from sales_lines
     group by product_id, warehouse_id, order_date

@@ -1,3 +1,5 @@
+{{ config(materialized='table', dist='product_id') }}
+
 -- The latest version of every order line. The processed zone already keeps one version per line, but the raw
 -- schema on Redshift can be appended to by a COPY, and a corrected re-send must never count twice.
 with

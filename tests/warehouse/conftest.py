@@ -11,6 +11,7 @@ from unittest import mock
 import pytest
 
 from foundation.lake import Lake
+from foundation.warehouse.build import WarehouseOptions, build
 from ingestion.batch import RunOptions
 from ingestion.runner import ingest_all
 from supplychain.sample_data.generate import GeneratorOptions, generate
@@ -43,6 +44,17 @@ def lake_copy(processed_lake, tmp_path) -> Path:
     root = tmp_path / "lake"
     shutil.copytree(processed_lake / "processed", root / "processed")
     return root
+
+
+@pytest.fixture(scope="session")
+def warehouse(processed_lake, tmp_path_factory) -> WarehouseOptions:
+    """The DuckDB warehouse built once over processed_lake. Tests that build on it work on a copy of the file."""
+    database = tmp_path_factory.mktemp("duckdb") / "warehouse.duckdb"
+    options = WarehouseOptions(target="local", duckdb_path=database)
+    with mock.patch.dict(os.environ, {"DBT_TARGET_PATH": str(database.parent / "target"),
+                                      "DBT_LOG_PATH": str(database.parent / "logs")}):  # fmt: skip
+        build(Lake(str(processed_lake)), options)
+    return options
 
 
 @pytest.fixture(autouse=True, scope="module")

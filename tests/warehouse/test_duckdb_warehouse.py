@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import shutil
+from decimal import ROUND_HALF_UP, Decimal
 
 import duckdb
 import pyarrow as pa
@@ -19,7 +20,7 @@ from foundation.warehouse.build import BuildFailedError, WarehouseOptions, build
 pytestmark = [pytest.mark.spark, pytest.mark.e2e, pytest.mark.dbt]
 
 MART_FINGERPRINTS = {
-    "fct_sales": "count(*), sum(quantity), sum(net_revenue), max(updated_at)",
+    "fct_sales": "count(*), sum(quantity), sum(net_revenue), max(updated_at), max(loaded_at)",
     "fct_shipment": "count(*), sum(total_units), sum(case when is_on_time then 1 else 0 end)",
     "fct_inventory_daily": "count(*), sum(on_hand_qty), sum(units_sold)",
     "weekly_sales_mv": "count(*), sum(units_sold), sum(net_revenue)",
@@ -40,16 +41,19 @@ def fingerprints(database) -> dict[str, tuple]:
         }
 
 
+def revenue_of(sales: pa.Table) -> tuple[Decimal, Decimal]:
+    cent = Decimal("0.01")
+    gross = net = Decimal(0)
+    columns = (sales[c].to_pylist() for c in ("qty", "unit_price", "discount_pct"))
+    for qty, price, discount in zip(*columns, strict=True):
+        line = Decimal(qty) * price
+        gross += line.quantize(cent, ROUND_HALF_UP)
+        net += (line * (1 - (discount or Decimal(0)) / 100)).quantize(cent, ROUND_HALF_UP)
+    return gross, net
+
+
 def processed(root, name):
     return ds.dataset(root / "processed" / name, partitioning="hive").to_table()
-
-
-@pytest.fixture(scope="module")
-def warehouse(processed_lake, tmp_path_factory):
-    database = tmp_path_factory.mktemp("duckdb") / "warehouse.duckdb"
-    options = WarehouseOptions(target="local", duckdb_path=database)
-    build(Lake(str(processed_lake)), options)
-    return options
 
 
 def test_marts_reconcile_with_the_processed_zone(processed_lake, warehouse):
@@ -57,6 +61,11 @@ def test_marts_reconcile_with_the_processed_zone(processed_lake, warehouse):
     with duckdb.connect(str(warehouse.duckdb_path), read_only=True) as connection:
         lines, units = connection.execute("select count(*), sum(quantity) from analytics.fct_sales").fetchone()
         assert (lines, units) == (sales.num_rows, pa.compute.sum(sales["qty"]).as_py())
+        # Revenue against the processed Parquet, priced here line by line in decimal arithmetic (cents rounded
+        # half up), not by the model's own expression.
+        revenue = "select sum(gross_revenue), sum(net_revenue) from analytics.fct_sales"
+        gross, net = connection.execute(revenue).fetchone()
+        assert (gross, net) == revenue_of(sales)
         weekly_units = connection.execute("select sum(units_sold) from analytics.weekly_sales_mv").fetchone()[0]
         feature_units = connection.execute("select sum(units_sold) from analytics.demand_features_weekly").fetchone()[0]
         assert weekly_units == feature_units == units
@@ -136,8 +145,13 @@ def test_forecasts_flow_back_into_the_warehouse(lake_copy, warehouse, tmp_path):
     shutil.copyfile(warehouse.duckdb_path, live)
     history, attributes = read_demand("local", live)
     result = run_forecast(history, attributes, ForecastOptions(horizon=2, n_windows=3, n_jobs=1))
-    write_outputs(Lake(str(lake_copy)), output_tables(result, attributes, dt.datetime(2024, 5, 1)), result.report,
-                  source="forecasts", stage="forecast")
+    write_outputs(
+        Lake(str(lake_copy)),
+        output_tables(result, attributes, dt.datetime(2024, 5, 1)),
+        result.report,
+        source="forecasts",
+        stage="forecast",
+    )
     build(Lake(str(lake_copy)), WarehouseOptions(target="local", duckdb_path=live), ["--select", "source:forecasts+"])
     with duckdb.connect(str(live), read_only=True) as connection:
         rows, series = connection.execute(

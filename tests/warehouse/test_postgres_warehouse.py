@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import psycopg
 import pyarrow.dataset as ds
+import pyarrow.parquet as pq
 import pytest
 
 from foundation.lake import Lake
@@ -52,3 +53,41 @@ def test_forecasting_reads_weekly_demand_from_postgres(processed_lake, postgres_
         series = connection.execute("select count(distinct series_id) from analytics.demand_features_weekly").fetchone()
     assert history["unique_id"].nunique() == attributes["unique_id"].nunique() == series[0]
     assert history["y"].dtype == float and history["ds"].dt.dayofweek.eq(0).all()
+
+
+def test_late_backfill_and_rerun_vintages_on_postgres(lake_copy, tmp_path, postgres_server):
+    """The incremental merge on arrival, its delete hook and the vintage models' delete+insert, on PostgreSQL."""
+    import shutil
+
+    from tests.warehouse.conftest import WAREHOUSE_SAMPLE
+    from tests.warehouse.test_forecast_vintages import as_of_week, forecast, plan
+    from tests.warehouse.test_incremental_on_arrival import BACKFILL, split_out_a_backfill
+
+    late_lines = split_out_a_backfill(lake_copy / "processed")
+    early = tmp_path / "early"
+    shutil.copytree(lake_copy / "processed", early / "processed")
+    next((early / "processed" / "sales").rglob(BACKFILL)).unlink()
+    as_of = as_of_week(WAREHOUSE_SAMPLE.end)
+    for lake, units in ((early, 10.0), (lake_copy, 9.0)):
+        forecast(lake, as_of, units)
+        plan(lake, WAREHOUSE_SAMPLE.end, products=3)
+        build(Lake(str(lake)), WarehouseOptions(target="postgres"))
+        with psycopg.connect(postgres_dsn()) as connection:
+            lines = connection.execute("select count(*) from analytics.fct_sales").fetchone()[0]
+        assert lines == sum(pq.read_metadata(p).num_rows for p in (lake / "processed" / "sales").rglob("*.parquet"))
+    with psycopg.connect(postgres_dsn()) as connection:
+        landed = connection.execute(
+            "select count(*) from analytics.fct_sales "
+            "where loaded_at > (select min(loaded_at) from analytics.fct_sales)"
+        ).fetchone()[0]
+        vintages = connection.execute(
+            "select as_of_week_start, min(forecast_units), max(forecast_units), count(*) "
+            "from analytics.fct_demand_forecast_vintages group by 1"
+        ).fetchall()
+        current = connection.execute("select count(*) from analytics.fct_demand_forecast").fetchone()[0]
+        plans = connection.execute(
+            "select plan_date, count(*) from analytics.optimization_run_vintages group by 1"
+        ).fetchall()
+    assert landed >= late_lines > 0
+    assert vintages == [(as_of, 9.0, 9.0, current)]  # the re-run replaced its vintage
+    assert plans == [(WAREHOUSE_SAMPLE.end, 1)]

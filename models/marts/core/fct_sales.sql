@@ -4,25 +4,28 @@
     incremental_strategy='merge',
     on_schema_change='append_new_columns',
     dist='product_id',
-    sort=['order_date', 'product_id']
+    sort=['order_date', 'product_id'],
+    post_hook=["{{ supplychain.delete_lines_gone_from_source('order_line_id', ref('int_sales_lines_deduplicated')) }}"]
 ) }}
 
--- One row per order line. Incremental: each run re-merges the lines that changed within the lookback window of the
--- latest load (var sales_lookback_days), so late lines and corrections replace their earlier version in place.
+-- One row per order line. Incremental on arrival: each run merges every line whose content, or whose region
+-- attribution, differs from the row already loaded (line_checksum). Nothing is read from the ERP's clock, so a
+-- drop that arrives a year late with year-old updated_at values lands through a normal incremental run, and a
+-- region move recorded in the warehouse history after a line was merged re-books that line on the next run: the
+-- same processed zone gives the same fact whatever order its drops arrived in. The checksum covers the derived
+-- columns too, so a change to how they are derived re-merges every line it changes. loaded_at says when each
+-- line's current version was merged.
 with
 
 sales_lines as (
     select * from {{ ref('int_sales_lines_deduplicated') }}
-    {% if is_incremental() %}
-        where updated_at >= {{ supplychain.lookback_start('updated_at', var('sales_lookback_days')) }}
-    {% endif %}
 ),
 
 warehouse_history as (
     select * from {{ ref('dim_warehouse_history') }}
 ),
 
-final as (
+attributed as (
     select
         sales_lines.order_line_id,
         sales_lines.order_id,
@@ -40,8 +43,10 @@ final as (
         sales_lines.unit_price,
         sales_lines.discount_pct,
         cast(sales_lines.quantity * sales_lines.unit_price as numeric(14, 2)) as gross_revenue,
+        -- Times 0.01 rather than divided by 100: decimal division is a double on DuckDB, and a line worth
+        -- exactly half a cent would round the wrong way.
         cast(
-            sales_lines.quantity * sales_lines.unit_price * (1 - sales_lines.discount_pct / 100) as numeric(14, 2)
+            sales_lines.quantity * sales_lines.unit_price * (100 - sales_lines.discount_pct) * 0.01 as numeric(14, 2)
         ) as net_revenue,
         sales_lines.discount_pct > 0 as is_discounted,
         sales_lines.order_date,
@@ -53,6 +58,35 @@ final as (
             sales_lines.warehouse_id = warehouse_history.warehouse_id
             and sales_lines.order_date >= warehouse_history.valid_from_date
             and (warehouse_history.valid_to_date is null or sales_lines.order_date < warehouse_history.valid_to_date)
+),
+
+checksummed as (
+    select
+        attributed.*,
+        {{ supplychain.surrogate_key([
+            'attributed.product_id', 'attributed.warehouse_id', 'attributed.customer_id', 'attributed.region_code',
+            'attributed.channel', 'attributed.source_file', 'attributed.source_line', 'attributed.quantity',
+            'attributed.unit_price', 'attributed.discount_pct', 'attributed.order_date', 'attributed.updated_at',
+            'attributed.gross_revenue', 'attributed.net_revenue', 'attributed.is_discounted', 'attributed.week_start'
+        ]) }} as line_checksum
+    from attributed
+),
+
+final as (
+    select
+        checksummed.*,
+        cast({{ dbt.current_timestamp() }} as timestamp) as loaded_at
+    from checksummed
+    {% if is_incremental() %}
+        -- What arrived since the last run: a new line, a new version of a line, or a line whose region changed.
+        where not exists (
+            select 1
+            from {{ this }} as loaded
+            where
+                loaded.order_line_id = checksummed.order_line_id
+                and loaded.line_checksum = checksummed.line_checksum
+        )
+    {% endif %}
 )
 
 select * from final

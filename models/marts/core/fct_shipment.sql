@@ -24,7 +24,12 @@ final as (
             when delivered_date is not null then {{ dbt.datediff('ship_date', 'delivered_date', 'day') }}
         end as integer) as transit_days,
         shipment_status = 'DELIVERED' as is_delivered,
-        coalesce(shipment_status = 'DELIVERED' and delivered_date <= promised_date, false) as is_on_time,
+        -- Unknown (null) while the shipment is on the road: counting it as late would understate the on-time
+        -- rate by every shipment still in transit. Lost and returned shipments were not delivered on time.
+        case
+            when shipment_status = 'SHIPPED' then null
+            else coalesce(shipment_status = 'DELIVERED' and delivered_date <= promised_date, false)
+        end as is_on_time,
         ship_date,
         promised_date,
         delivered_date,

@@ -6,7 +6,7 @@
 -- once the week is over, so a model that used them as predictors would learn the answer. Lag them first.
 with
 
-demand_weeks as (
+aggregated_weeks as (
     select * from {{ ref('int_demand_weeks_aggregated') }}
 ),
 
@@ -35,6 +35,57 @@ calendar_weeks as (
         sum(case when is_peak_season then 1 else 0 end) as peak_season_days
     from calendar_days
     group by week_start
+),
+
+-- Every Monday from the first week of any series to the last: the grid the series are laid on.
+all_days as (
+    {{ supplychain.date_spine(
+        "(select min(week_start) from aggregated_weeks)",
+        "(select max(week_start) from aggregated_weeks)"
+    ) }}
+),
+
+grid_weeks as (
+    select date_day as week_start
+    from all_days
+    where {{ supplychain.week_start('date_day') }} = date_day
+),
+
+series_spans as (
+    select
+        product_id,
+        warehouse_id,
+        min(week_start) as first_week_start,
+        max(week_start) as last_week_start
+    from aggregated_weeks
+    group by product_id, warehouse_id
+),
+
+-- One row per series and week from its first sale or snapshot to its last, whatever feed was missing in between:
+-- a week with neither (no snapshot row and no sale) is filled with zero units and flagged, so a lag of n rows is
+-- a lag of n weeks.
+demand_weeks as (
+    select
+        series_spans.product_id,
+        series_spans.warehouse_id,
+        grid_weeks.week_start,
+        coalesce(aggregated_weeks.order_lines, 0) as order_lines,
+        coalesce(aggregated_weeks.discounted_lines, 0) as discounted_lines,
+        coalesce(aggregated_weeks.units_sold, 0) as units_sold,
+        coalesce(aggregated_weeks.net_revenue, 0) as net_revenue,
+        coalesce(aggregated_weeks.discount_pct_units, 0) as discount_pct_units,
+        coalesce(aggregated_weeks.stockout_days, 0) as stockout_days,
+        coalesce(aggregated_weeks.days_observed, 0) as days_observed,
+        aggregated_weeks.avg_on_hand_qty,
+        aggregated_weeks.week_start is null as is_filled_week
+    from series_spans
+    inner join grid_weeks
+        on grid_weeks.week_start between series_spans.first_week_start and series_spans.last_week_start
+    left join aggregated_weeks
+        on
+            series_spans.product_id = aggregated_weeks.product_id
+            and series_spans.warehouse_id = aggregated_weeks.warehouse_id
+            and grid_weeks.week_start = aggregated_weeks.week_start
 ),
 
 with_lags as (
@@ -102,6 +153,7 @@ final as (
         coalesce(calendar_weeks.retail_event_days > 0, false) as has_retail_event,
         coalesce(calendar_weeks.peak_season_days > 0, false) as is_peak_season,
         with_lags.days_observed < 7 as is_partial_week,
+        with_lags.is_filled_week,
         with_lags.week_start
     from with_lags
     inner join products

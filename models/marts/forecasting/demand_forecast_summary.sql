@@ -86,7 +86,9 @@ final as (
     select
         region_products.region_code,
         region_products.product_id,
-        products.category_path as category,
+        -- category is the top level, as in every other mart; the full path has its own column.
+        products.category,
+        products.category_path,
         cast(coalesce(region_products.recent_units, 0) as integer) as last_4_weeks_units,
         cast(round(cast(coalesce(region_products.forecast_units, 0) as numeric(16, 4)), 0) as integer)
             as next_4_weeks_units,

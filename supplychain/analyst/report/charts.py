@@ -107,6 +107,26 @@ def accuracy_vs_baselines(accuracy: pd.DataFrame) -> go.Figure:
     return figure
 
 
+def accuracy_by_lag(by_lag: pd.DataFrame) -> go.Figure:
+    """Accuracy (1 - WAPE) of the kept forecasts per target week, one line per lag: how far ahead the forecast
+    can be trusted, and whether that is getting better or worse."""
+    figure = go.Figure()
+    for lag, rows in by_lag.groupby("lag_weeks"):
+        figure.add_trace(
+            go.Scatter(
+                x=rows["week_start"], y=rows["accuracy"], mode="lines+markers", name=f"{lag} week(s) ahead",
+                customdata=rows[["bias", "coverage_80", "value_added", "forecasts"]],
+                hovertemplate="%{x|%d %b %Y}: accuracy %{y:.0%}, bias %{customdata[0]:+.0%}, 80% coverage "
+                "%{customdata[1]:.0%}, value added %{customdata[2]:+.0%} (%{customdata[3]} forecasts)",
+            )
+        )
+    figure.update_layout(
+        title="Accuracy (1 - WAPE) of past forecasts by how far ahead they were made",
+        yaxis={"tickformat": ".0%"}, xaxis={"title": "week forecast"}, template="plotly_white", height=420,
+    )  # fmt: skip
+    return figure
+
+
 def _percent(value) -> str:
     return "" if pd.isna(value) else f"{value:.0%}"
 

@@ -20,6 +20,7 @@ FORECAST_TABLES = ("fct_demand_forecast", "forecast_accuracy")
 PLAN_TABLES = ("fct_inventory_policy", "optimization_run_summary")
 SIMULATION_TABLES = ("policy_simulation",)
 MOVES_SHOWN = 25
+ACCURACY_BY_LAG = "forecast_accuracy_by_lag"  # filled as the weeks the kept forecast vintages cover are over
 INTERVAL_COLUMNS = ["forecast_units", "lower_80_units", "upper_80_units", "lower_95_units", "upper_95_units"]
 
 
@@ -38,6 +39,8 @@ class PlanningData:
     # The latest plan's moves, best expected benefit first (MOVES_SHOWN): product, lane, units, transfer_cost,
     # expected_benefit (null for a plan written before moves carried it), reason
     moves: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # Per lag_weeks x week_start of the kept forecasts scored so far: accuracy, bias, coverage_80, value_added
+    accuracy_by_lag: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def has_forecasts(self) -> bool:
@@ -82,6 +85,7 @@ def read_planning_data(connection, schema: str = MART_SCHEMA) -> PlanningData:
         simulation=_simulation(connection, schema) if not missing["simulation"] else pd.DataFrame(),
         missing=missing,
         moves=_moves(connection, schema) if plan else pd.DataFrame(),
+        accuracy_by_lag=_accuracy_by_lag(connection, schema) if ACCURACY_BY_LAG in tables else pd.DataFrame(),
     )
 
 
@@ -201,3 +205,30 @@ def _simulation(connection, schema: str) -> pd.DataFrame:
     measures = ["service_level", "stockout_units", "avg_overstock_units"]
     frame[measures] = frame[measures].astype(float)
     return frame.reset_index(drop=True)
+
+
+def _accuracy_by_lag(connection, schema: str) -> pd.DataFrame:
+    """Per lag and target week, over every series scored: 1 - WAPE, bias (sum of forecast minus actual over the
+    actual units), the share of actuals inside the 80% interval, and forecast value added (the share of the naive
+    baseline's absolute error the forecast removed; null where no baseline existed)."""
+    frame = query(
+        connection,
+        "select lag_weeks, week_start, sum(abs_error_units) as abs_error, sum(error_units) as error, "
+        "sum(actual_units) as actual, avg(case when is_within_80 then 1.0 else 0.0 end) as coverage_80, "
+        "sum(naive_abs_error_units) as naive_abs_error, "
+        "sum(case when naive_abs_error_units is not null then abs_error_units end) as abs_error_with_naive, "
+        f"count(*) as forecasts from {schema}.{ACCURACY_BY_LAG} group by lag_weeks, week_start",
+    )
+    measures = ["abs_error", "error", "actual", "coverage_80", "naive_abs_error", "abs_error_with_naive"]
+    frame[measures] = frame[measures].astype(float)
+    actual = frame["actual"].where(frame["actual"] > 0)
+    naive = frame["naive_abs_error"].where(frame["naive_abs_error"] > 0)
+    return pd.DataFrame({
+        "lag_weeks": frame["lag_weeks"].astype(int),
+        "week_start": pd.to_datetime(frame["week_start"]),
+        "accuracy": 1 - frame["abs_error"] / actual,
+        "bias": frame["error"] / actual,
+        "coverage_80": frame["coverage_80"],
+        "value_added": 1 - frame["abs_error_with_naive"] / naive,
+        "forecasts": frame["forecasts"].astype(int),
+    }).sort_values(["lag_weeks", "week_start"]).reset_index(drop=True)  # fmt: skip

@@ -12,6 +12,10 @@ from supplychain.analyst.report.page import Section
 
 NO_FORECAST = "No forecasts yet — run <code>supplychain forecast</code> (missing or empty: {tables})."
 NO_PLAN = "No plan yet — run <code>supplychain optimize</code> (missing or empty: {tables})."
+NO_ACCURACY_BY_LAG = (
+    "No past forecast scored yet: each forecast run is kept (fct_demand_forecast_vintages) and scored here by how "
+    "far ahead it was made once the weeks it forecast are over."
+)
 NO_SIMULATION = (
     "No simulation yet — every <code>supplychain optimize</code> replays held-out demand under its policy "
     "(<code>--evaluate</code> for the full sweep; missing or empty: {tables})."
@@ -72,7 +76,37 @@ def planning_sections(data: PlanningData) -> list[Section]:
             no_simulation,
             extra_html=_proof_table(data.simulation) if data.has_simulation else "",
         ),
+        # Last, so the charts above keep their ids (chart-1 ... chart-6) whether or not this one has data.
+        Section(
+            "Forecast accuracy by lag over time",
+            "Every forecast run is kept; once a week it forecast is over, its forecast made 1, 2, 4 and 8 weeks "
+            "ahead is scored against what sold (forecast_accuracy_by_lag). Accuracy is 1 - WAPE over all series; "
+            "bias is positive when the forecast ran high; coverage is the share of weeks inside the 80% interval; "
+            "value added is the share of the naive forecast's error (the last actual week repeated) it removed.",
+            charts.accuracy_by_lag(data.accuracy_by_lag) if not data.accuracy_by_lag.empty else None,
+            NO_ACCURACY_BY_LAG,
+            extra_html=_lag_table(data.accuracy_by_lag),
+        ),
     ]
+
+
+def _lag_table(by_lag: pd.DataFrame) -> str:
+    """Per lag, over every week scored so far: the figures the chart draws week by week."""
+    if by_lag.empty:
+        return ""
+    header = "<tr><th>weeks ahead</th><th>weeks scored</th><th>accuracy</th><th>bias</th><th>80% coverage</th>"
+    header += "<th>value added</th></tr>"
+    rows = []
+    for lag, weeks in by_lag.groupby("lag_weeks"):
+        cells = [str(lag), str(len(weeks))] + [
+            "" if pd.isna(value) else f"{value:+.1%}" if name in ("bias", "value_added") else f"{value:.1%}"
+            for name, value in (
+                ("accuracy", weeks["accuracy"].mean()), ("bias", weeks["bias"].mean()),
+                ("coverage_80", weeks["coverage_80"].mean()), ("value_added", weeks["value_added"].mean()),
+            )
+        ]  # fmt: skip
+        rows.append("<tr>" + "".join(f"<td>{cell}</td>" for cell in cells) + "</tr>")
+    return f'<table class="kpis by-lag">{header}{"".join(rows)}</table>'
 
 
 def _run_summary(summary: pd.DataFrame) -> str:
