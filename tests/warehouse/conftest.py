@@ -5,12 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 from unittest import mock
 
 import pytest
 
 from foundation.lake import Lake
+from foundation.warehouse.build import WarehouseOptions, build
 from ingestion.batch import RunOptions
 from ingestion.runner import ingest_all
 from supplychain.sample_data.generate import GeneratorOptions, generate
@@ -36,6 +38,23 @@ def processed_lake(spark, tmp_path_factory) -> Path:
     reports = ingest_all(spark, Lake(str(root)), RunOptions())
     assert all(r.status == "succeeded" for r in reports), [(r.entity, r.status) for r in reports]
     return root
+
+
+@dataclass(frozen=True)
+class BuiltWarehouse:
+    options: WarehouseOptions
+    target_path: Path  # the build's dbt target folder: manifest.json and semantic_manifest.json
+
+
+@pytest.fixture(scope="session")
+def duckdb_warehouse(processed_lake, tmp_path_factory) -> BuiltWarehouse:
+    """The DuckDB warehouse built once over processed_lake. Tests that change it work on a copy."""
+    folder = tmp_path_factory.mktemp("duckdb")
+    options = WarehouseOptions(target="local", duckdb_path=folder / "warehouse.duckdb")
+    # Its own dbt target folder: built before any module's dbt_scratch, it would otherwise write the project's.
+    with mock.patch.dict(os.environ, {"DBT_TARGET_PATH": str(folder / "target"), "DBT_LOG_PATH": str(folder / "logs")}):
+        build(Lake(str(processed_lake)), options)
+    return BuiltWarehouse(options, folder / "target")
 
 
 @pytest.fixture

@@ -35,15 +35,15 @@ class DuckDbClient:
     def sql_plan_renderer(self) -> DuckDbSqlPlanRenderer:
         return self._renderer
 
-    def query(self, stmt: str, sql_bind_parameter_set: SqlBindParameterSet = SqlBindParameterSet()):
+    def query(self, stmt: str, sql_bind_parameter_set: SqlBindParameterSet | None = None):
         cursor = self._connection.execute(stmt)
         columns = [description[0] for description in cursor.description]
         return MetricFlowDataTable.create_from_rows(column_names=columns, rows=cursor.fetchall())
 
-    def execute(self, stmt: str, sql_bind_parameter_set: SqlBindParameterSet = SqlBindParameterSet()) -> None:
+    def execute(self, stmt: str, sql_bind_parameter_set: SqlBindParameterSet | None = None) -> None:
         self._connection.execute(stmt)
 
-    def dry_run(self, stmt: str, sql_bind_parameter_set: SqlBindParameterSet = SqlBindParameterSet()) -> None:
+    def dry_run(self, stmt: str, sql_bind_parameter_set: SqlBindParameterSet | None = None) -> None:
         self._connection.execute(f"explain {stmt}")
 
     def close(self) -> None:

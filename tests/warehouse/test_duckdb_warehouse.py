@@ -45,11 +45,8 @@ def processed(root, name):
 
 
 @pytest.fixture(scope="module")
-def warehouse(processed_lake, tmp_path_factory):
-    database = tmp_path_factory.mktemp("duckdb") / "warehouse.duckdb"
-    options = WarehouseOptions(target="local", duckdb_path=database)
-    build(Lake(str(processed_lake)), options)
-    return options
+def warehouse(duckdb_warehouse):
+    return duckdb_warehouse.options
 
 
 def test_marts_reconcile_with_the_processed_zone(processed_lake, warehouse):
