@@ -4,6 +4,9 @@ MetricFlow's validations, every saved query included."""
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import duckdb
 import numpy as np
 import pandas as pd
@@ -11,6 +14,10 @@ import pytest
 from metricflow.engine.metricflow_engine import MetricFlowQueryRequest
 from metricflow_semantic_interfaces.validations.semantic_manifest_validator import SemanticManifestValidator
 
+from foundation.lake import Lake
+from foundation.warehouse.build import WarehouseOptions, build
+from foundation.warehouse.dbt_runner import target_folder
+from foundation.warehouse.io import write_outputs
 from tests.warehouse.metricflow_support import metric_frame, metricflow_engine, semantic_manifest
 
 pytestmark = [pytest.mark.spark, pytest.mark.e2e, pytest.mark.dbt]
@@ -106,3 +113,50 @@ def test_the_semantic_manifest_validates_and_every_saved_query_runs(engine, duck
     for saved_query in manifest.saved_queries:
         # Runs on the real warehouse; plan marts are empty before `supplychain optimize`, so rows may be none.
         mf_engine.query(MetricFlowQueryRequest.create(saved_query_name=saved_query.name))
+
+
+def test_forecast_accuracy_and_bias_are_ratios_of_sums_over_uncensored_weeks(duckdb_warehouse, lake_copy, tmp_path):
+    """Backtest forecasts written the way `supplychain forecast` writes them, then loaded and modelled: accuracy
+    (1 - WAPE) and bias by week and region now equal the same sums taken in pandas, censored weeks left out."""
+    live = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(duckdb_warehouse.options.duckdb_path, live)
+    with duckdb.connect(str(live), read_only=True) as connection:
+        demand = connection.execute(
+            "select series_id, week_start, units_sold, is_censored, current_region_code "
+            "from analytics.demand_features_weekly"
+        ).df()
+    last_weeks = sorted(demand["week_start"].unique())[-5:-1]
+    scored = demand[demand["week_start"].isin(last_weeks)].copy()
+    noise = np.random.default_rng(5).uniform(0.5, 1.5, len(scored))
+    scored["forecast_units"] = scored["units_sold"] * noise + 1.0
+    backtest = pd.DataFrame({
+        "series_id": scored["series_id"],
+        "cutoff": pd.Timestamp(last_weeks[0]) - pd.Timedelta(days=7),
+        "week_start": scored["week_start"],
+        "forecast_units": scored["forecast_units"],
+    })
+    write_outputs(Lake(str(lake_copy)), {"forecast_backtest_weeks": backtest}, {}, source="forecasts", stage="forecast")
+    build(Lake(str(lake_copy)), WarehouseOptions(target="local", duckdb_path=live), ["--select", "source:forecasts+"])
+
+    usable = scored[~scored["is_censored"].astype(bool)].assign(
+        abs_error=lambda f: (f["forecast_units"] - f["units_sold"]).abs(),
+        error=lambda f: f["forecast_units"] - f["units_sold"],
+    )
+    sums = usable.groupby(["week_start", "current_region_code"])[["abs_error", "error", "units_sold"]].sum()
+    expected = pd.DataFrame({
+        "forecast_accuracy": 1 - sums["abs_error"] / sums["units_sold"],
+        "forecast_bias": sums["error"] / sums["units_sold"],
+    }).reset_index()
+    expected["week_start"] = pd.to_datetime(expected["week_start"])
+    assert len(expected) > 0 and usable["is_censored"].size < scored.size  # some weeks really are censored
+
+    with duckdb.connect(str(live), read_only=True) as connection:
+        engine = metricflow_engine(Path(target_folder()), connection)
+        ours = metric_frame(engine, metric_names=["forecast_accuracy", "forecast_bias"],
+                            group_by_names=["metric_time__week", "region_now"])
+    ours["metric_time__week"] = pd.to_datetime(ours["metric_time__week"])
+    joined = ours.merge(expected, left_on=["metric_time__week", "region_now"],
+                        right_on=["week_start", "current_region_code"], how="outer", suffixes=("_mf", "_pd"))
+    assert len(joined) == len(ours) == len(expected)
+    for metric in ("forecast_accuracy", "forecast_bias"):
+        np.testing.assert_allclose(joined[f"{metric}_mf"].astype(float), joined[f"{metric}_pd"], rtol=1e-9)
