@@ -54,3 +54,24 @@ def test_the_reader_role_selects_every_mart_after_a_rebuild_and_cannot_write(pro
         # Staging stays the warehouse's own: no grant there.
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             reader.execute(f"select count(*) from {SCHEMA}_staging.stg_erp__sales")
+
+
+def test_with_no_reader_role_a_rebuild_leaves_grants_made_outside_dbt(processed_lake, postgres_server):
+    """No role configured: the marts carry no grants config, so dbt does not revoke what a DBA granted (an empty
+    `select: []` would, on every incremental merge)."""
+    schema = "analytics_dba_test"
+    # fct_sales and what it reads; data tests that also read an unselected model are left out.
+    only_sales = ["--select", "+fct_sales", "--indirect-selection", "cautious"]
+    with mock.patch.dict(os.environ, {"SUPPLYCHAIN_MART_SCHEMA": schema}):
+        os.environ.pop("SUPPLYCHAIN_BI_READER_ROLE", None)
+        build(Lake(str(processed_lake)), WarehouseOptions(target="postgres"), only_sales)
+        with psycopg.connect(postgres_dsn(), autocommit=True) as admin:
+            if not admin.execute("select 1 from pg_roles where rolname = 'dba_granted_reader'").fetchone():
+                admin.execute("create role dba_granted_reader")
+            admin.execute(f"grant select on {schema}.fct_sales to dba_granted_reader")
+        build(Lake(str(processed_lake)), WarehouseOptions(target="postgres"), only_sales)
+        with psycopg.connect(postgres_dsn()) as admin:
+            kept = admin.execute(
+                f"select has_table_privilege('dba_granted_reader', '{schema}.fct_sales', 'select')"
+            ).fetchone()[0]
+    assert kept
