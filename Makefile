@@ -15,7 +15,7 @@ export PYSPARK_DRIVER_PYTHON := $(abspath $(BIN)/python)
 # dbt finds the project's profiles (DuckDB by default; PostgreSQL/Redshift from SUPPLYCHAIN_* variables).
 export DBT_PROFILES_DIR := $(abspath profiles)
 
-.PHONY: setup run test lint lint-sql docs report bench evaluate faults clean
+.PHONY: setup run test lint lint-sql docs report metrics bench evaluate faults clean
 
 setup: $(STAMP)
 
@@ -56,6 +56,14 @@ docs: setup
 ## The self-contained planning report from the warehouse marts: reports/planning_report.html.
 report: setup
 	$(BIN)/supplychain report
+
+## The semantic layer after `make run`: every metric listed, then every metric queried by week (README, "Metrics").
+## dbt parse writes target/semantic_manifest.json, where `mf` reads the metric definitions.
+metrics: setup
+	$(BIN)/dbt parse --quiet
+	$(BIN)/mf list metrics
+	$(BIN)/mf query --order metric_time__week --group-by metric_time__week --metrics \
+		$$($(BIN)/python -c "import json; print(','.join(m['name'] for m in json.load(open('target/semantic_manifest.json'))['metrics']))")
 
 # Sales lines per size of the scale benchmark; BENCHMARKS.md keeps SCALE_LINES=1000000,10000000 (about an hour).
 SCALE_LINES ?= 100000,1000000

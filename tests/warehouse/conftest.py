@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 from unittest import mock
 
@@ -39,6 +40,23 @@ def processed_lake(spark, tmp_path_factory) -> Path:
     return root
 
 
+@dataclass(frozen=True)
+class BuiltWarehouse:
+    options: WarehouseOptions
+    target_path: Path  # the build's dbt target folder: manifest.json and semantic_manifest.json
+
+
+@pytest.fixture(scope="session")
+def duckdb_warehouse(processed_lake, tmp_path_factory) -> BuiltWarehouse:
+    """The DuckDB warehouse built once over processed_lake. Tests that change it work on a copy."""
+    folder = tmp_path_factory.mktemp("duckdb")
+    options = WarehouseOptions(target="local", duckdb_path=folder / "warehouse.duckdb")
+    # Its own dbt target folder: built before any module's dbt_scratch, it would otherwise write the project's.
+    with mock.patch.dict(os.environ, {"DBT_TARGET_PATH": str(folder / "target"), "DBT_LOG_PATH": str(folder / "logs")}):
+        build(Lake(str(processed_lake)), options)
+    return BuiltWarehouse(options, folder / "target")
+
+
 @pytest.fixture
 def lake_copy(processed_lake, tmp_path) -> Path:
     root = tmp_path / "lake"
@@ -47,14 +65,9 @@ def lake_copy(processed_lake, tmp_path) -> Path:
 
 
 @pytest.fixture(scope="session")
-def warehouse(processed_lake, tmp_path_factory) -> WarehouseOptions:
-    """The DuckDB warehouse built once over processed_lake. Tests that build on it work on a copy of the file."""
-    database = tmp_path_factory.mktemp("duckdb") / "warehouse.duckdb"
-    options = WarehouseOptions(target="local", duckdb_path=database)
-    with mock.patch.dict(os.environ, {"DBT_TARGET_PATH": str(database.parent / "target"),
-                                      "DBT_LOG_PATH": str(database.parent / "logs")}):  # fmt: skip
-        build(Lake(str(processed_lake)), options)
-    return options
+def warehouse(duckdb_warehouse) -> WarehouseOptions:
+    """The options of the DuckDB warehouse built once over processed_lake; tests that build on it copy the file."""
+    return duckdb_warehouse.options
 
 
 @pytest.fixture(autouse=True, scope="module")
