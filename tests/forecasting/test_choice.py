@@ -1,0 +1,95 @@
+"""How the forecast is chosen: the model set by history length, the season window, the combination when windows do
+not separate the candidates, and intervals calibrated on the backtest's own errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from forecasting.backtest import ENSEMBLE, choose_models
+from forecasting.intervals import apply_intervals, calibrate, coverage
+from forecasting.pipeline import ForecastOptions, run_forecast
+
+END = pd.Timestamp("2025-06-29")  # a Sunday: every series ends on it
+
+
+def weekly(uid: str, weeks: int, rng, seasonal: bool = False) -> pd.DataFrame:
+    ds = pd.date_range(end=END, periods=weeks, freq="W-SUN")
+    level = 50 + 0.2 * np.arange(weeks)
+    if seasonal:
+        level = level + 20 * np.sin(2 * np.pi * ds.isocalendar().week.to_numpy() / 52)
+    return pd.DataFrame({"unique_id": uid, "ds": ds, "y": np.round(level + rng.normal(0, 4, weeks))})
+
+
+@pytest.fixture(scope="module")
+def result():
+    rng = np.random.default_rng(11)
+    frame = pd.concat([weekly("LONG", 160, rng, seasonal=True), weekly("YEAR", 30, rng), weekly("NEW", 12, rng)])
+    return run_forecast(frame, None, ForecastOptions(horizon=8, n_jobs=1, global_model=False))
+
+
+def test_a_series_of_two_horizons_is_modelled_and_the_run_says_which_rule_each_got(result):
+    # 30 weeks at a horizon of 8: the old threshold (8 x (windows + 2) = 48) gave it the flat recent mean.
+    selection = result.selection.set_index("unique_id")
+    assert selection.loc["YEAR", "history_rule"] == "trend"
+    assert selection.loc["YEAR", "treatment"] == "backtested"
+    assert selection.loc["YEAR", "model"] != "RecentMean"
+    assert selection.loc["NEW", "history_rule"] == "flat" and selection.loc["NEW", "model"] == "RecentMean"
+    assert selection.loc["LONG", "history_rule"] == "seasonal"
+    assert result.report["history_rules"] == {"seasonal": 1, "trend": 1, "flat": 1}
+
+
+def test_the_choice_has_seen_the_same_weeks_one_season_before(result):
+    # A window whose cutoff lies 52 weeks before the end: its 8 weeks are the ones the forecast covers, a year ago.
+    cutoffs = set(result.backtest_forecasts.loc[result.backtest_forecasts["unique_id"] == "LONG", "cutoff"])
+    assert END - pd.Timedelta(weeks=52) in cutoffs
+    assert len(cutoffs) > 4  # more rolling windows than the old fixed four where the history allows
+
+
+def scored(errors: dict[str, list[float]]) -> pd.DataFrame:
+    """One series selling 10 a week, windows 1-3 of one week; per model its error in each window (ensemble added)."""
+    rows = []
+    for model, misses in {**errors, ENSEMBLE: list(np.mean(list(errors.values()), axis=0))}.items():
+        for window, miss in zip((1, 2, 3), misses, strict=True):
+            cutoff = pd.Timestamp("2025-01-05") + pd.Timedelta(weeks=window)
+            rows.append({"unique_id": "S", "ds": cutoff + pd.Timedelta(weeks=1), "cutoff": cutoff, "window": window,
+                         "model": model, "forecast": 10 + miss, "y_observed": 10.0, "is_censored": False})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def test_windows_that_disagree_choose_the_combination():
+    # A has the least total error, but B wins a window: nothing separates them beyond noise.
+    frame = scored({"A": [1.0, 1.0, 6.0], "B": [3.0, 3.0, 3.0]})
+    assert choose_models(frame, [1, 2, 3], pd.Series({"S": "smooth"})).loc["S"] == ENSEMBLE
+
+
+def test_a_model_that_wins_every_window_clearly_is_chosen_alone():
+    frame = scored({"A": [1.0, 1.0, 1.0], "B": [6.0, 8.0, 7.0]})
+    assert choose_models(frame, [1, 2, 3], pd.Series({"S": "smooth"})).loc["S"] == "A"
+
+
+def test_calibrated_intervals_hold_their_share_of_new_actuals():
+    # Skewed errors (intermittent-like): a symmetric interval would miss; empirical quantiles hold 80% and 95%.
+    rng = np.random.default_rng(5)
+    ids = [f"S{k}" for k in range(20)]
+    scales = pd.Series(np.linspace(1, 5, 20), index=ids)
+    segments = pd.Series("smooth", index=ids)
+
+    def draws(n):
+        uid = np.repeat(ids, n)
+        miss = rng.gamma(2.0, 1.0, 20 * n) - 2.0
+        return pd.DataFrame({"unique_id": uid, "forecast": 20.0, "is_censored": False,
+                             "y_observed": 20.0 + miss * scales.reindex(uid).to_numpy()})  # fmt: skip
+
+    quantiles = calibrate(draws(40), scales, segments, (80, 95))
+    fresh = apply_intervals(draws(200), quantiles, scales, segments, (80, 95))
+    assert 0.77 <= coverage(fresh, 80) <= 0.83
+    assert 0.93 <= coverage(fresh, 95) <= 0.97
+
+
+def test_held_out_coverage_is_reported_for_the_chosen_forecast(result):
+    chosen = result.accuracy[result.accuracy["is_chosen"]].set_index("level")
+    assert chosen.loc["product_warehouse", "coverage_95"] >= chosen.loc["product_warehouse", "coverage_80"] > 0
+    f = result.forecasts
+    assert ((f["lo_95"] <= f["lo_80"]) & (f["lo_80"] <= f["forecast"]) & (f["hi_80"] <= f["hi_95"])).all()
