@@ -88,26 +88,38 @@ def _segment_errors(scored: pd.DataFrame, windows: list, segments: pd.Series, sc
     return totals[complete]
 
 
-def _per_series(table: pd.DataFrame, segments: pd.Series) -> pd.DataFrame:
-    """A per-segment table (segment, model) spread to every series of the segment (unique_id, model)."""
+def _per_series(table: pd.DataFrame, segments: pd.Series, columns=("model",)) -> pd.DataFrame:
+    """A per-segment table (segment, model, ...) spread to every series of the segment (unique_id, model, ...)."""
     series = segments.rename("segment").rename_axis("unique_id").reset_index()
-    return series.merge(table, on="segment")[["unique_id", "model"]]
+    return series.merge(table, on="segment")[["unique_id", *columns]]
+
+
+def combine(forecasts: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """The weighted mean forecast per keys of member rows (forecast, weight), weights renormalised over the
+    members present (a member missing a week does not shrink the forecast)."""
+    weighted = forecasts.assign(part=forecasts["forecast"] * forecasts["weight"])
+    sums = weighted.groupby(keys, as_index=False)[["part", "weight"]].sum()
+    return sums.assign(forecast=sums["part"] / sums["weight"]).drop(columns=["part", "weight"])
 
 
 def add_ensembles(
     scored: pd.DataFrame, windows: list, segments: pd.Series, scales=None
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Adds, per series, the mean of its segment's ENSEMBLE_SIZE best models on the given windows.
+    """Adds, per series, the combination of its segment's ENSEMBLE_SIZE best models on the given windows, weighted by
+    the inverse of their scaled error (a third member far worse than the first two weighs little).
 
     Members are ranked over the whole segment (series of one demand pattern, or one aggregate level): one series'
-    few backtest weeks rank models mostly by noise, a segment's many weeks by skill.
+    few backtest weeks rank models mostly by noise, a segment's many weeks by skill. members: unique_id, model,
+    weight.
     """
     errors = _segment_errors(scored, windows, segments, scales).sort_values(["segment", "abs_error", "model"])
-    members = _per_series(errors.groupby("segment").head(ENSEMBLE_SIZE), segments)
+    best = errors.groupby("segment").head(ENSEMBLE_SIZE)
+    best = best.assign(weight=1 / best["abs_error"].clip(lower=1e-9))
+    members = _per_series(best, segments, ("model", "weight"))
     pooled = scored.merge(members, on=["unique_id", "model"])
-    ensemble = pooled.groupby([*KEYS, "window"], as_index=False).agg(
-        forecast=("forecast", "mean"), y_observed=("y_observed", "first"), is_censored=("is_censored", "first")
-    )
+    ensemble = combine(pooled, [*KEYS, "window"])
+    flags = pooled.drop_duplicates([*KEYS, "window"])[[*KEYS, "window", "y_observed", "is_censored"]]
+    ensemble = ensemble.merge(flags, on=[*KEYS, "window"])
     ensemble["model"] = ENSEMBLE
     return pd.concat([scored, ensemble[scored.columns]], ignore_index=True), members
 

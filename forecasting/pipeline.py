@@ -14,6 +14,7 @@ from forecasting.backtest import (
     ENSEMBLE,
     add_ensembles,
     choose_models,
+    combine,
     cross_validate,
     naive_scales,
     number_windows,
@@ -39,7 +40,7 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class ForecastOptions:
     horizon: int = 8  # weeks ahead
-    n_windows: int = 6  # at most this many rolling windows (as many as the history allows), plus the season window
+    n_windows: int = 4  # at most this many rolling windows (as many as the history allows), plus the season window
     levels: tuple[int, ...] = (80, 95)
     n_jobs: int = -1
     spark: object | None = None  # a SparkSession: statsforecast runs on Spark through Fugue
@@ -136,14 +137,16 @@ def _forecast_group(history, models, choice, members, options, ml_wide=None) -> 
         if model != ENSEMBLE:
             pieces.append(_interval_columns(rows, model, options.levels))
             continue
-        # The ensemble's point is the mean of its members'.
+        # The ensemble's point is its members' weighted mean, with the weights of the backtest (add_ensembles).
         member_frames = [
-            _interval_columns(rows[rows["unique_id"].isin(m_ids)], m, options.levels)
-            for m, m_ids in members[members["unique_id"].isin(ids)].groupby("model")["unique_id"]
+            _interval_columns(rows[rows["unique_id"].isin(m_rows["unique_id"])], m, options.levels).merge(
+                m_rows[["unique_id", "weight"]], on="unique_id"
+            )
+            for m, m_rows in members[members["unique_id"].isin(ids)].groupby("model")
             if m in rows
         ]
         if member_frames:
-            pooled = pd.concat(member_frames).groupby(["unique_id", "ds"], as_index=False).mean(numeric_only=True)
+            pooled = combine(pd.concat(member_frames), ["unique_id", "ds"])
             pieces.append(pooled.assign(model=ENSEMBLE))
     return pd.concat(pieces, ignore_index=True) if pieces else pd.DataFrame()
 
