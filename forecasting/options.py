@@ -13,8 +13,8 @@ class ForecastStageOptions(StageOptions):
     """`supplychain forecast`'s options; the pipeline's forecast step runs with the same defaults."""
 
     horizon: int = flag(8, "weeks to forecast")
-    windows: int = flag(4, "at most this many rolling backtest windows (a series gets as many as its history "
-                        "allows, plus one a season back), at least 3")  # fmt: skip
+    windows: int = flag(3, "at most this many rolling backtest windows (a series gets as many as its history "
+                        "allows, plus two a season back), at least 3")  # fmt: skip
     engine: str = flag("local", "where statsforecast runs: this machine's cores, or Spark through Fugue (Glue/EMR "
                        "at scale)", choices=("local", "spark"))  # fmt: skip
     input: Path | None = flag(None, "weekly history (unique_id, ds, y) as CSV or Parquet", parse=Path)

@@ -32,7 +32,7 @@ from forecasting.models import CONTINUOUS_PATTERNS, continuous_models, fallback_
 from forecasting.prepare import PreparedHistory, prepare_history
 from forecasting.simple import MODEL as RECENT_MEAN
 from forecasting.simple import recent_mean_forecasts, zero_forecasts
-from forecasting.windows import SEASONAL, window_plan
+from forecasting.windows import SEASON_TARGETS, SEASONAL, window_plan
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class ForecastOptions:
     horizon: int = 8  # weeks ahead
-    n_windows: int = 4  # at most this many rolling windows (as many as the history allows), plus the season window
+    n_windows: int = 3  # at most this many rolling windows (as many as the history allows), plus two season windows
     levels: tuple[int, ...] = (80, 95)
     n_jobs: int = -1
     spark: object | None = None  # a SparkSession: statsforecast runs on Spark through Fugue
@@ -311,9 +311,9 @@ def _prepared(frame: pd.DataFrame, options: ForecastOptions) -> PreparedHistory:
     return prepared
 
 
-def _season_cut(history: pd.DataFrame, plan: pd.DataFrame) -> pd.DataFrame:
-    """Each series with a season window, without its last season_offset periods (forecasting.windows)."""
-    offsets = history["unique_id"].map(plan["season_offset"])
+def _season_cut(history: pd.DataFrame, plan: pd.DataFrame, target: int) -> pd.DataFrame:
+    """Each series with the target's season window, without its last season_offset periods (forecasting.windows)."""
+    offsets = history["unique_id"].map(plan[f"season_offset_{target}"])
     from_end = history.sort_values(["unique_id", "ds"]).groupby("unique_id").cumcount(ascending=False)
     return history[offsets.notna() & (from_end >= offsets.fillna(0))]
 
@@ -327,8 +327,9 @@ def _backtest(nodes: PreparedHistory, groups: list, plan: pd.DataFrame, run: For
         for count in sorted(rolling[rolling > 0].unique()):
             same = history[rolling == count]
             backtests.append(cross_validate(same, models, run.freq, run.horizon, int(count), run.n_jobs, run.spark))
-        season = _season_cut(history, plan)
-        backtests.append(cross_validate(season, models, run.freq, run.horizon, 1, run.n_jobs, run.spark))
+        for target in SEASON_TARGETS:
+            season = _season_cut(history, plan, target)
+            backtests.append(cross_validate(season, models, run.freq, run.horizon, 1, run.n_jobs, run.spark))
     backtests = [b for b in backtests if not b.empty]
     if run.global_model and backtests:
         backtests.append(_global_backtest(nodes, plan, run, pd.concat(backtests)[["unique_id", "cutoff"]]))
@@ -343,9 +344,10 @@ def _global_backtest(nodes, plan: pd.DataFrame, run: ForecastOptions, windows: p
     modelled = nodes.history[nodes.history["unique_id"].isin(nodes.modelled)]
     count = int(plan.loc[plan.index.isin(nodes.modelled), "rolling"].max())
     pieces = [ml_cross_validate(modelled, run.freq, nodes.season_length, run.horizon, count)]
-    season = _season_cut(modelled, plan)
-    if not season.empty:
-        pieces.append(ml_cross_validate(season, run.freq, nodes.season_length, run.horizon, 1))
+    for target in SEASON_TARGETS:
+        season = _season_cut(modelled, plan, target)
+        if not season.empty:
+            pieces.append(ml_cross_validate(season, run.freq, nodes.season_length, run.horizon, 1))
     ml = pd.concat(pieces, ignore_index=True)
     return ml.merge(windows.drop_duplicates(), on=["unique_id", "cutoff"])
 

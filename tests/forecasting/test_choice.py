@@ -10,6 +10,7 @@ import pytest
 from forecasting.backtest import ENSEMBLE, choose_models
 from forecasting.intervals import apply_intervals, calibrate, coverage
 from forecasting.pipeline import ForecastOptions, run_forecast
+from forecasting.windows import window_plan
 
 END = pd.Timestamp("2025-06-29")  # a Sunday: every series ends on it
 
@@ -41,10 +42,12 @@ def test_a_series_of_two_horizons_is_modelled_and_the_run_says_which_rule_each_g
 
 
 def test_the_choice_has_seen_the_same_weeks_one_season_before(result):
-    # A window whose cutoff lies 52 weeks before the end: its 8 weeks are the ones the forecast covers, a year ago.
+    # A window whose cutoff lies 52 weeks before the end: its 8 weeks are the ones the forecast covers, a year ago;
+    # and one 52 weeks before the held-out window, so the choice that window measures has seen its season too.
     cutoffs = set(result.backtest_forecasts.loc[result.backtest_forecasts["unique_id"] == "LONG", "cutoff"])
     assert END - pd.Timedelta(weeks=52) in cutoffs
-    assert len(cutoffs) > 4  # more rolling windows than the old fixed four where the history allows
+    assert END - pd.Timedelta(weeks=52 + 8) in cutoffs
+    assert END - pd.Timedelta(weeks=8) in cutoffs  # the held-out window
 
 
 def scored(errors: dict[str, list[float]]) -> pd.DataFrame:
@@ -93,3 +96,12 @@ def test_held_out_coverage_is_reported_for_the_chosen_forecast(result):
     assert chosen.loc["product_warehouse", "coverage_95"] >= chosen.loc["product_warehouse", "coverage_80"] > 0
     f = result.forecasts
     assert ((f["lo_95"] <= f["lo_80"]) & (f["lo_80"] <= f["forecast"]) & (f["hi_80"] <= f["hi_95"])).all()
+
+
+def test_each_series_gets_the_windows_its_history_allows():
+    plan = window_plan(pd.Series({"A": 20, "B": 30, "C": 160}), horizon=8, season=52, max_windows=3)
+    assert plan["rule"].to_dict() == {"A": "trend", "B": "trend", "C": "seasonal"}
+    assert plan["rolling"].to_dict() == {"A": 1, "B": 2, "C": 3}
+    # Season windows only where a horizon of history lies before them: cut 44 and 52 weeks, cutoffs 52 and 60 back.
+    assert plan.loc["C", ["season_offset_0", "season_offset_1"]].tolist() == [44, 52]
+    assert plan.loc[["A", "B"], "season_offset_0"].isna().all()
