@@ -84,13 +84,15 @@ def _groups(prepared: PreparedHistory, patterns: pd.Series, plan: pd.DataFrame) 
     return [group for group in groups if not group[2].empty]
 
 
-def _segments(patterns: pd.Series, ids, plan: pd.DataFrame) -> pd.Series:
-    """unique_id -> segment the model is chosen for: its demand pattern and history rule, or its level for an
-    aggregate node."""
+def _segments(patterns: pd.Series, ids, plan: pd.DataFrame, hierarchical: bool) -> pd.Series:
+    """unique_id -> segment the model is chosen for: its demand pattern and history rule, or, in a hierarchy, its
+    level for an aggregate node (the total, "total", is level_0: it is chosen on its own, not with the bottom
+    series of its pattern; in file mode an id with a slash is just an id)."""
     segments = patterns.reindex(list(ids)).fillna("zero") + "/" + plan["rule"].reindex(list(ids)).fillna(SEASONAL)
+    if not hierarchical:
+        return segments
     depth = segments.index.to_series().str.count("/")
-    is_aggregate = segments.index.str.contains("/") & (depth < 3)
-    return segments.where(~is_aggregate, "level_" + depth.astype(str))
+    return segments.where(depth >= 3, "level_" + depth.astype(str))
 
 
 def _interval_columns(frame: pd.DataFrame, model: str, levels: tuple[int, ...]) -> pd.DataFrame:
@@ -248,7 +250,7 @@ def run_forecast(
     nodes, summing, tags, paths = _node_history(prepared, attributes, run)
     patterns = classify(nodes.history)
     plan = window_plan(nodes.history.groupby("unique_id").size(), run.horizon, nodes.season_length, run.n_windows)
-    segments = _segments(patterns, nodes.modelled, plan)
+    segments = _segments(patterns, nodes.modelled, plan, hierarchical=paths is not None)
     scales = naive_scales(nodes.history)
     timings["prepare_seconds"] = time.perf_counter() - started
     log.info(

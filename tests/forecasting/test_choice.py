@@ -105,3 +105,14 @@ def test_each_series_gets_the_windows_its_history_allows():
     # Season windows only where a horizon of history lies before them: cut 44 and 52 weeks, cutoffs 52 and 60 back.
     assert plan.loc["C", ["season_offset_0", "season_offset_1"]].tolist() == [44, 52]
     assert plan.loc[["A", "B"], "season_offset_0"].isna().all()
+
+
+def test_the_total_is_chosen_for_on_its_own_and_file_ids_with_slashes_are_just_ids():
+    from forecasting.pipeline import _segments
+
+    nodes = ["total", "total/Toys", "total/Toys/EAST", "total/Toys/EAST/P1|W1"]
+    plan = window_plan(pd.Series(160, index=nodes), horizon=8, season=52, max_windows=3)
+    patterns = pd.Series("smooth", index=nodes)
+    segments = _segments(patterns, nodes, plan, hierarchical=True)
+    assert segments.tolist() == ["level_0", "level_1", "level_2", "smooth/seasonal"]
+    assert _segments(patterns, nodes, plan, hierarchical=False).eq("smooth/seasonal").all()
