@@ -267,10 +267,15 @@ def run_forecast(
     if scored.empty:
         return _rule_only(prepared, run, nodes, timings, notes, started)
 
+    season_windows = scored.loc[scored["is_season_window"], ["unique_id", "cutoff"]].drop_duplicates()
+    scored = scored.drop(columns="is_season_window")
     windows = sorted(scored["window"].unique())
     hierarchy = (summing, tags, paths)
     accuracy, method = _held_out_accuracy(scored, windows, segments, scales, hierarchy, attributes, prepared, run)
-    kept = _to_bottom(out_of_sample_windows(scored, segments, scales), paths)  # for the optimiser's replay
+    # The optimiser's replay: the rolling windows (consecutive weeks up to the end), each by the choice made on the
+    # windows before it, the season windows among them.
+    kept = _rolling_only(out_of_sample_windows(scored, segments, scales), season_windows)
+    kept = _to_bottom(kept, paths)
     final_scored, members = add_ensembles(scored, windows, segments, scales)
     choice = choose_models(final_scored, windows, segments, scales)
     metrics = _series_metrics(final_scored, nodes.history, paths)
@@ -287,7 +292,13 @@ def run_forecast(
     rules = _bottom_rules(plan, prepared, paths)
     selection = _selection_table(prepared, classify(prepared.history), bottom_choice, method, rules)
     report = _report(prepared, run, nodes, method, bottom_choice, timings, notes, rules)
+    report["season_window_cutoffs"] = sorted(str(c.date()) for c in season_windows["cutoff"].unique())
     return ForecastResult(forecasts[forecast_columns(run.levels)], selection, metrics, accuracy, report, kept)
+
+
+def _rolling_only(frame: pd.DataFrame, season_windows: pd.DataFrame) -> pd.DataFrame:
+    marked = frame.merge(season_windows.assign(is_season=True), on=["unique_id", "cutoff"], how="left")
+    return frame[marked["is_season"].isna().to_numpy()]
 
 
 def _bottom_rules(plan: pd.DataFrame, prepared: PreparedHistory, paths) -> pd.Series:
@@ -331,13 +342,16 @@ def _backtest(nodes: PreparedHistory, groups: list, plan: pd.DataFrame, run: For
             backtests.append(cross_validate(same, models, run.freq, run.horizon, int(count), run.n_jobs, run.spark))
         for target in SEASON_TARGETS:
             season = _season_cut(history, plan, target)
-            backtests.append(cross_validate(season, models, run.freq, run.horizon, 1, run.n_jobs, run.spark))
+            season_backtest = cross_validate(season, models, run.freq, run.horizon, 1, run.n_jobs, run.spark)
+            backtests.append(season_backtest.assign(is_season_window=True))
     backtests = [b for b in backtests if not b.empty]
     if run.global_model and backtests:
         backtests.append(_global_backtest(nodes, plan, run, pd.concat(backtests)[["unique_id", "cutoff"]]))
     if not backtests:
         return pd.DataFrame()
-    return number_windows(with_actuals(pd.concat(backtests, ignore_index=True), nodes.history))
+    scored = pd.concat(backtests, ignore_index=True)
+    scored["is_season_window"] = scored["is_season_window"].astype("boolean").fillna(False).astype(bool)
+    return number_windows(with_actuals(scored, nodes.history))
 
 
 def _global_backtest(nodes, plan: pd.DataFrame, run: ForecastOptions, windows: pd.DataFrame) -> pd.DataFrame:
@@ -349,7 +363,8 @@ def _global_backtest(nodes, plan: pd.DataFrame, run: ForecastOptions, windows: p
     for target in SEASON_TARGETS:
         season = _season_cut(modelled, plan, target)
         if not season.empty:
-            pieces.append(ml_cross_validate(season, run.freq, nodes.season_length, run.horizon, 1))
+            season_backtest = ml_cross_validate(season, run.freq, nodes.season_length, run.horizon, 1)
+            pieces.append(season_backtest.assign(is_season_window=True))
     ml = pd.concat(pieces, ignore_index=True)
     return ml.merge(windows.drop_duplicates(), on=["unique_id", "cutoff"])
 
