@@ -271,16 +271,16 @@ def run_forecast(
     scored = scored.drop(columns="is_season_window")
     windows = sorted(scored["window"].unique())
     hierarchy = (summing, tags, paths)
-    accuracy, method = _held_out_accuracy(scored, windows, segments, scales, hierarchy, attributes, prepared, run)
-    # The optimiser's replay: the rolling windows (consecutive weeks up to the end), each by the choice made on the
-    # windows before it, the season windows among them.
-    kept = _rolling_only(out_of_sample_windows(scored, segments, scales), season_windows)
-    kept = _to_bottom(kept, paths)
+    # Each window forecast by the choice made on the windows before it: honest errors for the intervals, and the
+    # optimiser's replay (its rolling windows: consecutive weeks up to the end).
+    earlier_choice = out_of_sample_windows(scored, segments, scales)
+    kept = _to_bottom(_rolling_only(earlier_choice, season_windows), paths)
+    accuracy, method, honest = _held_out_accuracy(scored, windows, segments, scales, hierarchy, attributes, prepared,
+                                                  run, earlier_choice)  # fmt: skip
     final_scored, members = add_ensembles(scored, windows, segments, scales)
     choice = choose_models(final_scored, windows, segments, scales)
     metrics = _series_metrics(final_scored, nodes.history, paths)
-    chosen_backtest = _reconciled(selected_backtest(final_scored, choice), summing, tags, method)
-    quantiles = calibrate(chosen_backtest, scales, segments, run.levels)
+    quantiles = calibrate(honest, scales, segments, run.levels)
 
     began = time.perf_counter()
     calibration = (quantiles, scales, segments)
@@ -350,7 +350,9 @@ def _backtest(nodes: PreparedHistory, groups: list, plan: pd.DataFrame, run: For
     if not backtests:
         return pd.DataFrame()
     scored = pd.concat(backtests, ignore_index=True)
-    scored["is_season_window"] = scored["is_season_window"].astype("boolean").fillna(False).astype(bool)
+    # Monthly data with a horizon of 12: the season windows are rolling ones already, so none is added.
+    season = scored["is_season_window"] if "is_season_window" in scored else pd.Series(False, index=scored.index)
+    scored["is_season_window"] = season.astype("boolean").fillna(False).astype(bool)
     return number_windows(with_actuals(scored, nodes.history))
 
 
@@ -389,10 +391,23 @@ def _rule_only(prepared, run: ForecastOptions, nodes, timings: dict, notes: list
     return ForecastResult(forecasts[forecast_columns(run.levels)], selection, metrics, accuracy, report)
 
 
-def _held_out_accuracy(scored, windows, segments, scales, hierarchy, attributes, prepared, run) -> tuple:
+def _honest_errors(earlier_choice: pd.DataFrame, scored: pd.DataFrame, hierarchy: tuple, method: str) -> pd.DataFrame:
+    """The backtest windows as forecast by the choice made on the windows before each (reconciled by method), with
+    actuals; a series' oldest window, chosen on itself, is left out. Intervals calibrated on these errors carry the
+    uncertainty of the choice itself, which errors of the model chosen on the same windows hide."""
+    summing, tags, _ = hierarchy
+    actuals = scored[["unique_id", "cutoff", "ds", "window", "y_observed", "is_censored"]].drop_duplicates(
+        ["unique_id", "cutoff", "ds"]
+    )
+    rows = earlier_choice.merge(actuals, on=["unique_id", "cutoff", "ds"])
+    rows = rows[rows["window"] < rows.groupby("unique_id")["window"].transform("max")]
+    return _reconciled(rows, summing, tags, method) if not rows.empty else rows
+
+
+def _held_out_accuracy(scored, windows, segments, scales, hierarchy, attributes, prepared, run, earlier_choice):
     """Models (per segment), ensemble, reconciliation and intervals chosen on the choosing windows, scored on each
-    series' latest (window 0): the accuracy and interval coverage by level (the choice marked) and the
-    reconciliation method chosen."""
+    series' latest (window 0): the accuracy and interval coverage by level (the choice marked), the reconciliation
+    method chosen, and the honest backtest errors the intervals are calibrated on (_honest_errors)."""
     summing, tags, paths = hierarchy
     choosing = [w for w in windows if w > 0] or windows  # one window only: nothing held out, say so by equality
     with_ensemble, _ = add_ensembles(scored, choosing, segments, scales)
@@ -402,8 +417,8 @@ def _held_out_accuracy(scored, windows, segments, scales, hierarchy, attributes,
     choosing_rows = with_ensemble[with_ensemble["window"].isin(choosing)]
     method = _choose_reconciliation(choosing_rows, choice_early, methods, summing, tags, paths, attributes)
     selected = selected_backtest(held_out, choice_early)
-    calibrated = _reconciled(selected_backtest(choosing_rows, choice_early), summing, tags, method)
-    quantiles = calibrate(calibrated, scales, segments, run.levels)
+    honest = _honest_errors(earlier_choice, scored, hierarchy, method)
+    quantiles = calibrate(honest[honest["window"] >= 1], scales, segments, run.levels)
     held = apply_intervals(_reconciled(selected, summing, tags, method), quantiles, scales, segments, run.levels)
     candidates = [_to_bottom(held_out, paths), _to_bottom(selected.assign(model="Selected"), paths)]
     for other in methods[1:]:
@@ -412,7 +427,7 @@ def _held_out_accuracy(scored, windows, segments, scales, hierarchy, attributes,
     accuracy = level_accuracy(pd.concat(candidates, ignore_index=True), attributes, prepared.history)
     best = "Selected" if method == "BottomUp" else f"Selected+{method}"
     accuracy["is_chosen"] = accuracy["model"] == best
-    return _with_coverage(accuracy, held, paths, run.levels), method
+    return _with_coverage(accuracy, held, paths, run.levels), method, honest
 
 
 def _with_coverage(accuracy: pd.DataFrame, held: pd.DataFrame, paths, levels) -> pd.DataFrame:

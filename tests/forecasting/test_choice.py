@@ -117,3 +117,11 @@ def test_the_total_is_chosen_for_on_its_own_and_file_ids_with_slashes_are_just_i
     segments = _segments(patterns, nodes, plan, hierarchical=True)
     assert segments.tolist() == ["level_0", "level_1", "level_2", "smooth/seasonal"]
     assert _segments(patterns, nodes, plan, hierarchical=False).eq("smooth/seasonal").all()
+
+
+def test_monthly_data_whose_season_windows_are_rolling_ones_forecasts():
+    # Horizon 12 on monthly data: the windows one season back are rolling windows already; none is added.
+    ds = pd.date_range("2015-01-01", periods=60, freq="MS")
+    frame = pd.DataFrame({"unique_id": "M", "ds": ds, "y": 100 + 10 * np.sin(2 * np.pi * ds.month / 12)})
+    result = run_forecast(frame, None, ForecastOptions(horizon=12, n_jobs=1, global_model=False))
+    assert len(result.forecasts) == 12 and result.report["season_window_cutoffs"] == []
