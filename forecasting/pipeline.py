@@ -27,7 +27,7 @@ from forecasting.classify import classify
 from forecasting.engines import from_engine, to_engine
 from forecasting.global_model import ml_cross_validate, ml_forecast
 from forecasting.hierarchy import aggregate_history, hierarchy_paths, reconcile
-from forecasting.intervals import apply_intervals, calibrate, coverage
+from forecasting.intervals import MIN_ERRORS, apply_intervals, calibrate, coverage
 from forecasting.models import CONTINUOUS_PATTERNS, continuous_models, fallback_model, intermittent_models
 from forecasting.prepare import PreparedHistory, prepare_history
 from forecasting.simple import MODEL as RECENT_MEAN
@@ -280,7 +280,8 @@ def run_forecast(
     final_scored, members = add_ensembles(scored, windows, segments, scales)
     choice = choose_models(final_scored, windows, segments, scales)
     metrics = _series_metrics(final_scored, nodes.history, paths)
-    quantiles = calibrate(honest, scales, segments, run.levels)
+    own = _reconciled(selected_backtest(final_scored, choice), summing, tags, method)
+    quantiles = calibrate(_enough(honest, own), scales, segments, run.levels)
 
     began = time.perf_counter()
     calibration = (quantiles, scales, segments)
@@ -404,6 +405,12 @@ def _honest_errors(earlier_choice: pd.DataFrame, scored: pd.DataFrame, hierarchy
     return _reconciled(rows, summing, tags, method) if not rows.empty else rows
 
 
+def _enough(honest: pd.DataFrame, own: pd.DataFrame) -> pd.DataFrame:
+    """The honest errors, or, where the history left fewer than MIN_ERRORS of them (every series with one or two
+    windows), the chosen forecast's errors on the windows it was chosen on: too narrow rather than none."""
+    return honest if len(honest) >= MIN_ERRORS else own
+
+
 def _held_out_accuracy(scored, windows, segments, scales, hierarchy, attributes, prepared, run, earlier_choice):
     """Models (per segment), ensemble, reconciliation and intervals chosen on the choosing windows, scored on each
     series' latest (window 0): the accuracy and interval coverage by level (the choice marked), the reconciliation
@@ -418,7 +425,8 @@ def _held_out_accuracy(scored, windows, segments, scales, hierarchy, attributes,
     method = _choose_reconciliation(choosing_rows, choice_early, methods, summing, tags, paths, attributes)
     selected = selected_backtest(held_out, choice_early)
     honest = _honest_errors(earlier_choice, scored, hierarchy, method)
-    quantiles = calibrate(honest[honest["window"] >= 1], scales, segments, run.levels)
+    own = _reconciled(selected_backtest(choosing_rows, choice_early), summing, tags, method)
+    quantiles = calibrate(_enough(honest[honest["window"] >= 1], own), scales, segments, run.levels)
     held = apply_intervals(_reconciled(selected, summing, tags, method), quantiles, scales, segments, run.levels)
     candidates = [_to_bottom(held_out, paths), _to_bottom(selected.assign(model="Selected"), paths)]
     for other in methods[1:]:

@@ -125,3 +125,13 @@ def test_monthly_data_whose_season_windows_are_rolling_ones_forecasts():
     frame = pd.DataFrame({"unique_id": "M", "ds": ds, "y": 100 + 10 * np.sin(2 * np.pi * ds.month / 12)})
     result = run_forecast(frame, None, ForecastOptions(horizon=12, n_jobs=1, global_model=False))
     assert len(result.forecasts) == 12 and result.report["season_window_cutoffs"] == []
+
+
+def test_a_series_with_few_windows_still_gets_intervals_around_its_point():
+    # 20 weeks at a horizon of 8: one window, chosen on itself, so no honest error is left.
+    rng = np.random.default_rng(1)
+    frame = weekly("A", 20, rng)
+    result = run_forecast(frame, None, ForecastOptions(horizon=8, n_jobs=1, global_model=False))
+    f = result.forecasts
+    assert (f["hi_80"] > f["forecast"]).all() and (f["lo_80"] < f["forecast"]).all()
+    assert (f["hi_95"] > f["hi_80"]).all()
