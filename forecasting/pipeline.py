@@ -422,7 +422,8 @@ def _held_out_accuracy(scored, windows, segments, scales, hierarchy, attributes,
     held_out = with_ensemble[with_ensemble["window"] == 0]
     methods = ("BottomUp", "TopDown", "MinTraceOLS") if summing is not None else ("BottomUp",)
     choosing_rows = with_ensemble[with_ensemble["window"].isin(choosing)]
-    method = _choose_reconciliation(choosing_rows, choice_early, methods, summing, tags, paths, attributes)
+    method = _choose_reconciliation(choosing_rows, choice_early, methods, summing, tags, paths, attributes,
+                                    prepared.history)  # fmt: skip
     selected = selected_backtest(held_out, choice_early)
     honest = _honest_errors(earlier_choice, scored, hierarchy, method)
     own = _reconciled(selected_backtest(choosing_rows, choice_early), summing, tags, method)
@@ -477,17 +478,18 @@ def _chosen_forecasts(nodes, groups, choice, members, run: ForecastOptions, meth
     return _own_weekdays(forecasts, prepared.offsets)
 
 
-def _choose_reconciliation(choosing, choice, methods, summing, tags, paths, attributes) -> str:
-    """The reconciliation with the best mean accuracy over the hierarchy's levels on the choosing windows (never the
-    held-out one, so the held-out figures stay out of sample): the forecast has to serve every level."""
+def _choose_reconciliation(choosing, choice, methods, summing, tags, paths, attributes, history) -> str:
+    """The reconciliation with the least mean scaled error (MASE, as the models are chosen) over the hierarchy's
+    levels on the choosing windows (never the held-out one, so the held-out figures stay out of sample): the
+    forecast has to serve every level."""
     if len(methods) == 1:
         return methods[0]
     selected = selected_backtest(choosing, choice)
     frames = [_to_bottom(_reconciled(selected, summing, tags, m), paths).assign(model=m) for m in methods]
-    accuracy = level_accuracy(pd.concat(frames, ignore_index=True), attributes)
-    mean_accuracy = accuracy.groupby("model")["accuracy"].mean().sort_values(ascending=False)
-    log.info("reconciliation on the choosing windows, mean 1 - WAPE over levels: %s", mean_accuracy.round(4).to_dict())
-    return mean_accuracy.index[0]
+    accuracy = level_accuracy(pd.concat(frames, ignore_index=True), attributes, history)
+    mean_mase = accuracy.groupby("model")["mase"].mean().sort_values()
+    log.info("reconciliation on the choosing windows, mean MASE over levels: %s", mean_mase.round(4).to_dict())
+    return mean_mase.index[0]
 
 
 def _report(prepared, run, nodes, method, bottom_choice, timings, notes, rules=None) -> dict:
