@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field, replace
+from functools import partial
 
 import pandas as pd
 from statsforecast import StatsForecast
@@ -280,7 +281,7 @@ def run_forecast(
     final_scored, members = add_ensembles(scored, windows, segments, scales)
     choice = choose_models(final_scored, windows, segments, scales)
     metrics = _series_metrics(final_scored, nodes.history, paths)
-    own = _reconciled(selected_backtest(final_scored, choice), summing, tags, method)
+    own = partial(_own_errors, final_scored, choice, hierarchy, method)
     quantiles = calibrate(_enough(honest, own), scales, segments, run.levels)
 
     began = time.perf_counter()
@@ -405,10 +406,17 @@ def _honest_errors(earlier_choice: pd.DataFrame, scored: pd.DataFrame, hierarchy
     return _reconciled(rows, summing, tags, method) if not rows.empty else rows
 
 
-def _enough(honest: pd.DataFrame, own: pd.DataFrame) -> pd.DataFrame:
+def _own_errors(rows: pd.DataFrame, choice: pd.Series, hierarchy: tuple, method: str) -> pd.DataFrame:
+    """The chosen forecast on the windows it was chosen on, reconciled."""
+    summing, tags, _ = hierarchy
+    return _reconciled(selected_backtest(rows, choice), summing, tags, method)
+
+
+def _enough(honest: pd.DataFrame, own) -> pd.DataFrame:
     """The honest errors, or, where the history left fewer than MIN_ERRORS of them (every series with one or two
-    windows), the chosen forecast's errors on the windows it was chosen on: too narrow rather than none."""
-    return honest if len(honest) >= MIN_ERRORS else own
+    windows), the chosen forecast's errors on the windows it was chosen on (own(), reconciled only when needed):
+    too narrow rather than none."""
+    return honest if len(honest) >= MIN_ERRORS else own()
 
 
 def _held_out_accuracy(scored, windows, segments, scales, hierarchy, attributes, prepared, run, earlier_choice):
@@ -426,7 +434,7 @@ def _held_out_accuracy(scored, windows, segments, scales, hierarchy, attributes,
                                     prepared.history)  # fmt: skip
     selected = selected_backtest(held_out, choice_early)
     honest = _honest_errors(earlier_choice, scored, hierarchy, method)
-    own = _reconciled(selected_backtest(choosing_rows, choice_early), summing, tags, method)
+    own = partial(_own_errors, choosing_rows, choice_early, hierarchy, method)
     quantiles = calibrate(_enough(honest[honest["window"] >= 1], own), scales, segments, run.levels)
     held = apply_intervals(_reconciled(selected, summing, tags, method), quantiles, scales, segments, run.levels)
     candidates = [_to_bottom(held_out, paths), _to_bottom(selected.assign(model="Selected"), paths)]
