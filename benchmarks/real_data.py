@@ -1,19 +1,28 @@
-"""Real public sales series that ship inside a PyPI package (pmdarima's datasets, no download at run time).
+"""Real public series that ship inside PyPI packages already installed with the project (no download at run time).
 
-- wineind: Australian total wine sales by wine makers in bottles of 1 litre or less, monthly, Jan 1980 - Aug 1994
-  (R's forecast package, from the Australian Bureau of Statistics);
+Monthly (pmdarima, statsmodels):
+- wineind: Australian total wine sales by wine makers in bottles of 1 litre or less, Jan 1980 - Aug 1994 (R's
+  forecast package, from the Australian Bureau of Statistics);
 - airpassengers: international airline passengers, monthly totals in thousands, 1949-1960 (Box & Jenkins):
-  demand for seats, the classic seasonal series.
-pmdarima's gasoline (weekly) is fetched from the web on first use, so it is not used here.
+  demand for seats, the classic seasonal series;
+- elec_equip: euro-area new orders of electrical equipment (index, 2005 = 100), Jan 1995 - May 2016 (statsmodels,
+  from Eurostat via fpp's elecequip).
+Weekly (statsmodels): co2, the Mauna Loa weekly CO2 concentration, 1958-2001; from 1990 on here, and its few empty
+  weeks filled by the mean of their neighbours (to the forecast stage an empty cell means no sales).
+Daily, summed into weeks by the forecast stage itself (pmdarima): msft_volume, the daily traded volume of Microsoft
+  shares (Kaggle's price-volume set), from 2010 on: a daily count of units changing hands, trading days only.
+pmdarima's weekly gasoline is fetched from the web on first use, so it is not used here.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pandas as pd
 
 
 def real_monthly_sales() -> pd.DataFrame:
-    """Long format (unique_id, ds, y), ds the first day of each month."""
+    """wineind and airpassengers in long format (unique_id, ds, y), ds the first day of each month."""
     from pmdarima.datasets import load_airpassengers, load_wineind
 
     frames = []
@@ -24,3 +33,37 @@ def real_monthly_sales() -> pd.DataFrame:
         ds = pd.date_range(start, periods=len(values), freq="MS")
         frames.append(pd.DataFrame({"unique_id": name, "ds": ds, "y": values.astype(float)}))
     return pd.concat(frames, ignore_index=True)
+
+
+def electrical_orders() -> pd.DataFrame:
+    import statsmodels
+
+    path = Path(statsmodels.__file__).parent / "datasets" / "elec_equip" / "elec_equip.csv"
+    raw = pd.read_csv(path)
+    ds = pd.to_datetime(raw["DATE"], format="%b-%d-%Y")
+    return pd.DataFrame({"unique_id": "elec_equip", "ds": ds, "y": raw.iloc[:, 1].astype(float)})
+
+
+def weekly_co2() -> pd.DataFrame:
+    import statsmodels.api as sm
+
+    series = sm.datasets.co2.load_pandas().data["co2"]
+    series = series[series.index >= "1990-01-01"].interpolate()
+    return pd.DataFrame({"unique_id": "co2", "ds": series.index, "y": series.to_numpy(dtype=float)})
+
+
+def daily_msft_volume() -> pd.DataFrame:
+    from pmdarima.datasets import load_msft
+
+    raw = load_msft()
+    raw = raw[raw["Date"] >= "2010-01-01"]
+    return pd.DataFrame({"unique_id": "msft_volume", "ds": pd.to_datetime(raw["Date"]),
+                         "y": raw["Volume"].astype(float) / 1e6})  # fmt: skip
+
+
+# name -> (loader, periods per season, horizon, period): the sets forecast_real_data.py scores.
+REAL_SETS = {
+    "monthly": (lambda: pd.concat([real_monthly_sales(), electrical_orders()], ignore_index=True), 12, 12, "MS"),
+    "weekly": (weekly_co2, 52, 13, "W-SAT"),
+    "daily_to_weekly": (daily_msft_volume, 52, 13, "W-MON"),
+}

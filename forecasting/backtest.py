@@ -1,12 +1,19 @@
 """Rolling-origin backtests per model group, and the choice of model per segment of series.
 
-The last backtest window is held out of the choice: models are chosen on the earlier windows and scored on the
-last one, so the accuracy reported for "Selected" is what selection achieves on weeks it did not see. The final
-choice for the forecast then uses every window.
+Windows are numbered per series from its latest (0) back in time (`window`). Window 0 is held out of the choice:
+models are chosen on the earlier windows (the season window among them, forecasting.windows) and scored on it, so
+the accuracy reported for "Selected" is what selection achieves on weeks it did not see. The final choice for the
+forecast then uses every window.
+
+The choice is by scaled error (MASE: each series' absolute error over its own in-sample naive error, so a big seller
+does not outvote the others) and robust: the best single model is used only where it beats the combination of the
+best few (`Ensemble`) by more than the noise between windows; otherwise the combination, which is what won the
+M-competitions when no model stands out.
 """
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 from statsforecast import StatsForecast
 
@@ -16,6 +23,23 @@ from forecasting.models import fallback_model
 ENSEMBLE = "Ensemble"
 ENSEMBLE_SIZE = 3
 KEYS = ["unique_id", "ds", "cutoff"]
+NOISE_FLOOR = 0.02  # a single model must beat the combination by at least 2% of its error (and one standard error)
+
+
+def number_windows(scored: pd.DataFrame) -> pd.DataFrame:
+    """Adds `window`: 0 for each series' latest cutoff, 1 for the one before, ... (series may end on other dates)."""
+    rank = scored.groupby("unique_id")["cutoff"].rank(method="dense", ascending=False)
+    return scored.assign(window=(rank - 1).astype(int))
+
+
+def naive_scales(history: pd.DataFrame) -> pd.Series:
+    """unique_id -> mean absolute one-step change of its observed sales, MASE's scale (a constant series: its mean,
+    or 1 when it never sold, so no series divides by zero)."""
+    ordered = history.sort_values(["unique_id", "ds"])
+    steps = ordered.groupby("unique_id")["y_observed"].diff().abs()
+    scale = steps.groupby(ordered["unique_id"]).mean()
+    level = ordered.groupby("unique_id")["y_observed"].mean()
+    return scale.where(scale > 0, level.where(level > 0, 1.0)).fillna(1.0)
 
 
 def cross_validate(
@@ -39,38 +63,63 @@ def with_actuals(backtest: pd.DataFrame, history: pd.DataFrame) -> pd.DataFrame:
     return backtest.merge(actuals, on=["unique_id", "ds"], how="left")
 
 
-def _segment_errors(scored: pd.DataFrame, cutoffs: list, segments: pd.Series) -> pd.DataFrame:
-    """Absolute error and actuals per segment and model on the given windows.
+def _window_errors(scored: pd.DataFrame, windows: list, segments: pd.Series, scales) -> pd.DataFrame:
+    """Scaled absolute error per segment, model and window (abs_error: unscaled when no scales are given)."""
+    rows = scored[scored["window"].isin(windows)]
+    usable = rows[~rows["is_censored"].fillna(False).astype(bool)]
+    scale = usable["unique_id"].map(scales) if scales is not None else 1.0
+    usable = usable.assign(abs_error=(usable["forecast"] - usable["y_observed"]).abs() / scale,
+                           segment=usable["unique_id"].map(segments))  # fmt: skip
+    return usable.groupby(["segment", "model", "window"], as_index=False).agg(
+        abs_error=("abs_error", "sum"), weeks=("ds", "count")
+    )
+
+
+def _segment_errors(scored: pd.DataFrame, windows: list, segments: pd.Series, scales=None) -> pd.DataFrame:
+    """Scaled absolute error per segment and model on the given windows.
 
     The baselines are candidates too: where last year's same weeks forecast an aggregate best (the yearly peak at
-    the total), choosing them is what a planner would do; they still have to win on the earlier windows."""
-    errors = series_errors(scored[scored["cutoff"].isin(cutoffs)])
-    errors["segment"] = errors["unique_id"].map(segments)
-    totals = errors.groupby(["segment", "model"], as_index=False)[["abs_error", "actual", "weeks"]].sum()
+    the total), choosing them is what a planner would do; they still have to win on the choosing windows."""
+    totals = _window_errors(scored, windows, segments, scales)
+    totals = totals.groupby(["segment", "model"], as_index=False)[["abs_error", "weeks"]].sum()
     # A model that could not forecast some weeks (too little history for its season) has fewer scored weeks and
     # would look better for it: only models that forecast every week of the segment compete.
     complete = totals["weeks"] == totals.groupby("segment")["weeks"].transform("max")
     return totals[complete]
 
 
-def _per_series(table: pd.DataFrame, segments: pd.Series) -> pd.DataFrame:
-    """A per-segment table (segment, model) spread to every series of the segment (unique_id, model)."""
+def _per_series(table: pd.DataFrame, segments: pd.Series, columns=("model",)) -> pd.DataFrame:
+    """A per-segment table (segment, model, ...) spread to every series of the segment (unique_id, model, ...)."""
     series = segments.rename("segment").rename_axis("unique_id").reset_index()
-    return series.merge(table, on="segment")[["unique_id", "model"]]
+    return series.merge(table, on="segment")[["unique_id", *columns]]
 
 
-def add_ensembles(scored: pd.DataFrame, cutoffs: list, segments: pd.Series) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Adds, per series, the mean of its segment's ENSEMBLE_SIZE best models on the given windows.
+def combine(forecasts: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """The weighted mean forecast per keys of member rows (forecast, weight), weights renormalised over the
+    members present (a member missing a week does not shrink the forecast)."""
+    weighted = forecasts.assign(part=forecasts["forecast"] * forecasts["weight"])
+    sums = weighted.groupby(keys, as_index=False)[["part", "weight"]].sum()
+    return sums.assign(forecast=sums["part"] / sums["weight"]).drop(columns=["part", "weight"])
+
+
+def add_ensembles(
+    scored: pd.DataFrame, windows: list, segments: pd.Series, scales=None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Adds, per series, the combination of its segment's ENSEMBLE_SIZE best models on the given windows, weighted by
+    the inverse of their scaled error (a third member far worse than the first two weighs little).
 
     Members are ranked over the whole segment (series of one demand pattern, or one aggregate level): one series'
-    few backtest weeks rank models mostly by noise, a segment's many weeks by skill.
+    few backtest weeks rank models mostly by noise, a segment's many weeks by skill. members: unique_id, model,
+    weight.
     """
-    errors = _segment_errors(scored, cutoffs, segments).sort_values(["segment", "abs_error", "model"])
-    members = _per_series(errors.groupby("segment").head(ENSEMBLE_SIZE), segments)
+    errors = _segment_errors(scored, windows, segments, scales).sort_values(["segment", "abs_error", "model"])
+    best = errors.groupby("segment").head(ENSEMBLE_SIZE)
+    best = best.assign(weight=1 / best["abs_error"].clip(lower=1e-9))
+    members = _per_series(best, segments, ("model", "weight"))
     pooled = scored.merge(members, on=["unique_id", "model"])
-    ensemble = pooled.groupby(KEYS, as_index=False).agg(
-        forecast=("forecast", "mean"), y_observed=("y_observed", "first"), is_censored=("is_censored", "first")
-    )
+    ensemble = combine(pooled, [*KEYS, "window"])
+    flags = pooled.drop_duplicates([*KEYS, "window"])[[*KEYS, "window", "y_observed", "is_censored"]]
+    ensemble = ensemble.merge(flags, on=[*KEYS, "window"])
     ensemble["model"] = ENSEMBLE
     return pd.concat([scored, ensemble[scored.columns]], ignore_index=True), members
 
@@ -84,12 +133,32 @@ def series_errors(scored: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def choose_models(scored: pd.DataFrame, cutoffs: list, segments: pd.Series) -> pd.Series:
-    """unique_id -> its segment's model (ensemble included) with the least absolute error."""
-    errors = _segment_errors(scored, cutoffs, segments)
-    # Ties go to the ensemble, then alphabetical, so the choice is deterministic.
-    errors["tie_break"] = (errors["model"] != ENSEMBLE).astype(int)
-    best = errors.sort_values(["segment", "abs_error", "tie_break", "model"]).groupby("segment").head(1)
+def _clearly_better(single: pd.Series, ensemble: pd.Series) -> bool:
+    """Does the single model's error (per window) beat the combination's by more than noise: more than one
+    standard error of the per-window difference and more than NOISE_FLOOR of the combination's error?"""
+    paired = pd.concat([single, ensemble], axis=1, keys=["single", "ensemble"]).dropna()
+    if paired.empty:
+        return False
+    gaps = paired["single"] - paired["ensemble"]
+    spread = gaps.std(ddof=1) / np.sqrt(len(gaps)) if len(gaps) > 1 else 0.0
+    return gaps.mean() < -max(spread, NOISE_FLOOR * paired["ensemble"].mean())
+
+
+def choose_models(scored: pd.DataFrame, windows: list, segments: pd.Series, scales=None) -> pd.Series:
+    """unique_id -> its segment's choice on the given windows: the single model with the least scaled error where
+    it clearly beats the ensemble (_clearly_better), else the ensemble (where there is one)."""
+    errors = _segment_errors(scored, windows, segments, scales)
+    per_window = _window_errors(scored, windows, segments, scales).set_index(["segment", "model", "window"])
+    chosen = []
+    for segment, table in errors.groupby("segment"):
+        singles = table[table["model"] != ENSEMBLE].sort_values(["abs_error", "model"])
+        model = singles["model"].iloc[0] if not singles.empty else ENSEMBLE
+        if (table["model"] == ENSEMBLE).any() and model != ENSEMBLE:
+            single = per_window.loc[(segment, model), "abs_error"]
+            combined = per_window.loc[(segment, ENSEMBLE), "abs_error"]
+            model = model if _clearly_better(single, combined) else ENSEMBLE
+        chosen.append({"segment": segment, "model": model})
+    best = pd.DataFrame(chosen, columns=["segment", "model"])
     return _per_series(best, segments).set_index("unique_id")["model"]
 
 
@@ -99,15 +168,16 @@ def selected_backtest(scored: pd.DataFrame, choice: pd.Series, name: str = "Sele
     return picked.assign(model=name)
 
 
-def out_of_sample_windows(scored: pd.DataFrame, segments: pd.Series) -> pd.DataFrame:
+def out_of_sample_windows(scored: pd.DataFrame, segments: pd.Series, scales=None) -> pd.DataFrame:
     """Every backtest window's forecast by the models (ensembles included) chosen on the windows before it, so a
     window replayed later never chose its own model; the first window, with none before it, is chosen on itself
     (it is kept only to measure the next window's error). unique_id, cutoff, ds, forecast."""
-    cutoffs = sorted(scored["cutoff"].unique())
+    scored = scored if "window" in scored else number_windows(scored)
+    numbers = sorted(scored["window"].unique(), reverse=True)  # oldest first
     pieces = []
-    for k, cutoff in enumerate(cutoffs):
-        before = cutoffs[: max(k, 1)]
-        ensembles, _ = add_ensembles(scored, before, segments)
-        window = ensembles[ensembles["cutoff"] == cutoff]
-        pieces.append(selected_backtest(window, choose_models(ensembles, before, segments)))
+    for k, number in enumerate(numbers):
+        before = numbers[: max(k, 1)]
+        ensembles, _ = add_ensembles(scored, before, segments, scales)
+        window = ensembles[ensembles["window"] == number]
+        pieces.append(selected_backtest(window, choose_models(ensembles, before, segments, scales)))
     return pd.concat(pieces, ignore_index=True)[["unique_id", "cutoff", "ds", "forecast"]]

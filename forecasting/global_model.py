@@ -71,8 +71,9 @@ def ml_forecast(history: pd.DataFrame, freq: str, season_length: int, h: int, le
         return None
     try:
         engine = _engine(freq, season_length)
-        engine.fit(history[["unique_id", "ds", "y"]], dropna=False, prediction_intervals=PredictionIntervals(2, h))
-        wide = engine.predict(h, level=list(levels))
+        intervals = PredictionIntervals(2, h) if levels else None  # the stage calibrates its own (intervals.py)
+        engine.fit(history[["unique_id", "ds", "y"]], dropna=False, prediction_intervals=intervals)
+        wide = engine.predict(h, level=list(levels) or None)
     except Exception as failure:
         log.warning("LightGBM candidate left out of the forecast: %s", failure)
         return None

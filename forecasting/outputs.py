@@ -11,6 +11,7 @@ from forecasting.pipeline import ForecastResult
 
 # The warehouse declares these interval columns (models/staging/forecasts/_forecasts__sources.yml).
 WAREHOUSE_INTERVALS = ["lo_80", "hi_80", "lo_95", "hi_95"]
+COVERAGE_COLUMNS = ["coverage_80", "coverage_95"]
 
 
 def file_forecasts(result: ForecastResult) -> pd.DataFrame:
@@ -58,9 +59,13 @@ def output_tables(result: ForecastResult, attributes: pd.DataFrame | None, run_a
         is_baseline=result.accuracy["model"].isin(BASELINES),
         series=result.accuracy["series"].astype("int32"),
     )
+    for column in COVERAGE_COLUMNS:  # measured for the chosen method only (absent when nothing was backtested)
+        if column not in accuracy:
+            accuracy[column] = float("nan")
     accuracy = accuracy[
-        ["level", "model", "series", "wape", "accuracy", "bias", "mase", "rmsse", "is_baseline", "is_chosen"]
-    ]
+        ["level", "model", "series", "wape", "accuracy", "bias", "mase", "rmsse", *COVERAGE_COLUMNS, "is_baseline",
+         "is_chosen"]
+    ]  # fmt: skip
     weeks = result.backtest_forecasts
     if weeks is None:
         weeks = pd.DataFrame(columns=["unique_id", "cutoff", "ds", "forecast"])

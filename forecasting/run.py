@@ -49,7 +49,20 @@ def accuracy_summary(result: ForecastResult) -> str:
             cells.append(f"{name}{row['accuracy']:>7.1%} {row['mase']:>6.3f} {row['rmsse']:>6.3f}".rjust(34))
         lines.append(f"{label:<38}" + "".join(cells))
     lines.append(verdict(accuracy, chosen))
+    lines.append(coverage_line(accuracy))
     return "\n".join(lines)
+
+
+def coverage_line(accuracy: pd.DataFrame) -> str:
+    """Per level with intervals of its own: the share of held-out actuals inside the chosen forecast's 80% and 95%
+    intervals (calibrated on the choosing windows only)."""
+    chosen = accuracy[accuracy["is_chosen"]].set_index("level")
+    parts = [
+        f"{level} {chosen.loc[level, 'coverage_80']:.0%} / {chosen.loc[level, 'coverage_95']:.0%}"
+        for level in SUMMARY_LEVELS
+        if level in chosen.index and "coverage_80" in chosen and pd.notna(chosen.loc[level, "coverage_80"])
+    ]
+    return "held-out actuals inside the 80% / 95% intervals: " + (", ".join(parts) if parts else "not measured")
 
 
 def single_models(accuracy: pd.DataFrame) -> pd.DataFrame:
@@ -105,13 +118,25 @@ def run(options: ForecastStageOptions, resources: Resources) -> dict:
         log.warning("rejected %s", message)
     log.debug("%s", report_json(result.report))
     log.info(
-        "forecast: %s series, rules %s, chosen models %s, in %.1fs",
-        result.report["series"], result.report["rules"], result.report["chosen_models"],
+        "forecast: %s series, rules %s, history rules %s, chosen models %s, in %.1fs",
+        result.report["series"], result.report["rules"], result.report.get("history_rules", {}),
+        result.report["chosen_models"],
         result.report["timings"]["total_seconds"],
     )  # fmt: skip
+    _log_rules(result.selection)
     print(accuracy_summary(result), flush=True)
     series = result.report.get("series")
     return {f"series_{k}": v for k, v in series.items()} if isinstance(series, dict) else {"series": series}
+
+
+def _log_rules(selection: pd.DataFrame, shown: int = 20) -> None:
+    """Which rule each series got from its history length (seasonal, trend, flat) and the model it was given."""
+    if "history_rule" not in selection:
+        return
+    rows = selection[selection["treatment"] != "rejected"].head(shown)
+    for row in rows.itertuples():
+        log.info("series %s: %d %s, rule %s, model %s", row.unique_id, row.history_weeks, "periods",
+                 row.history_rule, row.model)  # fmt: skip
 
 
 def _forecast_file(path, options: ForecastOptions) -> ForecastResult:

@@ -56,6 +56,8 @@ def add_synthetic_forecasts(connection) -> None:
                 {
                     "hierarchy_level": level, "forecast_model": model, "series_count": 10, "wape": 1 - score,
                     "accuracy": score, "bias": 0.01, "best_baseline_accuracy": max(naive, average),
+                    "coverage_80": 0.8 if model == "Selected" else None,
+                    "coverage_95": 0.95 if model == "Selected" else None,
                     "is_baseline": model != "Selected", "is_chosen": model == "Selected",
                     "beats_baselines": model == "Selected" and score > max(naive, average),
                 }

@@ -4,6 +4,7 @@ the windows before it, so a replayed window never chose its own model."""
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 
 from forecasting.backtest import out_of_sample_windows
 
@@ -23,7 +24,9 @@ def scored(forecasts: dict[str, list[float]]) -> pd.DataFrame:
 
 def test_each_window_uses_the_model_that_won_the_windows_before_it():
     # A is exact in window 1 and far off in window 2; B the reverse. Window 2 is forecast by A (it won window 1),
-    # window 3 by B (it won windows 1-2 together); window 1 has nothing before it and is chosen on itself.
+    # window 3 by the combination of A and B (each won one of windows 1-2: nothing separates them), weighted by
+    # inverse error on windows 1-2 (A missed by 20, B by 10: B weighs twice A); window 1 has nothing before it and
+    # is chosen on itself.
     kept = out_of_sample_windows(scored({"A": [10, 30, 11], "B": [20, 10, 12]}), pd.Series({"S1": "smooth"}))
-    assert kept.sort_values("cutoff")["forecast"].tolist() == [10, 30, 12]
+    assert kept.sort_values("cutoff")["forecast"].tolist() == pytest.approx([10, 30, (11 + 2 * 12) / 3])
     assert kept.columns.tolist() == ["unique_id", "cutoff", "ds", "forecast"]

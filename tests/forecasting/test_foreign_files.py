@@ -108,7 +108,11 @@ def test_a_two_week_series_and_a_long_one_on_other_weekdays_all_get_forecasts(tm
     assert (new["forecast"] == 5.0).all() and (new["model"] == "RecentMean").all()
     assert (new["hi_95"] > new["hi_80"]).all() and (new["hi_80"] > new["forecast"]).all()
     messages = " ".join(r.getMessage() for r in caplog.records)
-    assert "keep their own weekday" in messages and "RecentMean rule" in messages
+    assert "keep their own weekday" in messages
+    # 70 weeks are two horizons of 30: the long series is modelled (level and trend models), the new one is not.
+    assert "series long: 70 periods, rule trend" in messages
+    assert "series new: 2 periods, rule flat, model RecentMean" in messages
+    assert (written.loc[written["unique_id"] == "long", "model"] != "RecentMean").all()
 
 
 @pytest.mark.parametrize(

@@ -163,6 +163,12 @@ def test_forecasts_flow_back_into_the_warehouse(lake_copy, warehouse, tmp_path):
             "select count(distinct hierarchy_level) from analytics.forecast_accuracy where is_chosen"
         ).fetchone()[0]
         assert levels == 4
+        # The held-out interval coverage reaches the mart for the chosen method's levels with intervals of their own.
+        covered = connection.execute(
+            "select count(*) from analytics.forecast_accuracy where is_chosen and coverage_80 between 0 and 1 "
+            "and coverage_95 >= coverage_80"
+        ).fetchone()[0]
+        assert covered >= 2
         summary = connection.execute("select count(*) from analytics.demand_forecast_summary").fetchone()[0]
         assert summary == attributes[["product_id", "region_code"]].drop_duplicates().shape[0]
         # The backtest windows the optimiser's replay plans with: every window of horizon weeks per series.

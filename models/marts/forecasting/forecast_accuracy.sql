@@ -26,6 +26,8 @@ final as (
         accuracies.bias,
         accuracies.mase,
         accuracies.rmsse,
+        accuracies.coverage_80,
+        accuracies.coverage_95,
         baselines.best_baseline_accuracy,
         accuracies.is_baseline,
         accuracies.is_chosen,

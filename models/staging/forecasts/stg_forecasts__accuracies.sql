@@ -14,6 +14,8 @@ renamed as (
         cast(bias as double precision) as bias,
         cast(mase as double precision) as mase,
         cast(rmsse as double precision) as rmsse,
+        cast(coverage_80 as double precision) as coverage_80,
+        cast(coverage_95 as double precision) as coverage_95,
         coalesce(is_baseline, false) as is_baseline,
         coalesce(is_chosen, false) as is_chosen
     from source_forecast_accuracy

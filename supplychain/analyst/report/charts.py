@@ -93,11 +93,14 @@ def accuracy_vs_baselines(accuracy: pd.DataFrame) -> go.Figure:
     for model, rows in ordered.groupby("forecast_model", sort=False):
         chosen = bool(rows["is_chosen"].any())
         rows = rows.set_index("hierarchy_level").reindex(levels)
+        text = [_percent(v) for v in rows["accuracy"]]
+        if chosen and "coverage_80" in rows:  # how often the held-out actuals fell inside the 80% / 95% intervals
+            text = [t + (f"<br>in 80%/95%: {_percent(c80)}/{_percent(c95)}" if pd.notna(c80) else "")
+                    for t, c80, c95 in zip(text, rows["coverage_80"], rows["coverage_95"], strict=True)]  # fmt: skip
         figure.add_trace(
             go.Bar(
                 x=levels, y=rows["accuracy"], name=f"{model} (chosen)" if chosen else f"{model} (baseline)",
-                marker_color=CHOSEN if chosen else next(baselines), text=[_percent(v) for v in rows["accuracy"]],
-                textposition="outside",
+                marker_color=CHOSEN if chosen else next(baselines), text=text, textposition="outside",
             )
         )
     figure.update_layout(

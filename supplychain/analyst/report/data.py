@@ -158,10 +158,10 @@ def _label(frame: pd.DataFrame, labels: pd.Series) -> pd.DataFrame:
 def _accuracy(connection, schema: str) -> pd.DataFrame:
     frame = query(
         connection,
-        f"select hierarchy_level, forecast_model, accuracy, is_baseline, is_chosen "
+        f"select hierarchy_level, forecast_model, accuracy, coverage_80, coverage_95, is_baseline, is_chosen "
         f"from {schema}.forecast_accuracy where is_chosen or is_baseline",
     )
-    frame["accuracy"] = frame["accuracy"].astype(float)
+    frame[["accuracy", "coverage_80", "coverage_95"]] = frame[["accuracy", "coverage_80", "coverage_95"]].astype(float)
     return frame
 
 

@@ -1,0 +1,24 @@
+"""The report's accuracy chart: the chosen bars say how often the held-out actuals fell inside the intervals."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from supplychain.analyst.report.charts import accuracy_vs_baselines
+
+
+def test_the_chosen_bars_carry_the_interval_coverage():
+    accuracy = pd.DataFrame(
+        {
+            "hierarchy_level": ["product_warehouse", "product_region", "product_warehouse", "product_region"],
+            "forecast_model": ["Selected", "Selected", "SeasonalNaive", "SeasonalNaive"],
+            "accuracy": [0.28, 0.34, 0.06, 0.13],
+            "coverage_80": [0.79, None, None, None],  # product x region has no interval of its own
+            "coverage_95": [0.94, None, None, None],
+            "is_baseline": [False, False, True, True],
+            "is_chosen": [True, True, False, False],
+        }
+    )
+    chosen, baseline = accuracy_vs_baselines(accuracy).data
+    assert list(chosen.text) == ["28%<br>in 80%/95%: 79%/94%", "34%"]
+    assert list(baseline.text) == ["6%", "13%"]

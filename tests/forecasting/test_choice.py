@@ -1,0 +1,137 @@
+"""How the forecast is chosen: the model set by history length, the season window, the combination when windows do
+not separate the candidates, and intervals calibrated on the backtest's own errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from forecasting.backtest import ENSEMBLE, choose_models
+from forecasting.intervals import apply_intervals, calibrate, coverage
+from forecasting.pipeline import ForecastOptions, run_forecast
+from forecasting.windows import window_plan
+
+END = pd.Timestamp("2025-06-29")  # a Sunday: every series ends on it
+
+
+def weekly(uid: str, weeks: int, rng, seasonal: bool = False) -> pd.DataFrame:
+    ds = pd.date_range(end=END, periods=weeks, freq="W-SUN")
+    level = 50 + 0.2 * np.arange(weeks)
+    if seasonal:
+        level = level + 20 * np.sin(2 * np.pi * ds.isocalendar().week.to_numpy() / 52)
+    return pd.DataFrame({"unique_id": uid, "ds": ds, "y": np.round(level + rng.normal(0, 4, weeks))})
+
+
+@pytest.fixture(scope="module")
+def result():
+    rng = np.random.default_rng(11)
+    frame = pd.concat([weekly("LONG", 160, rng, seasonal=True), weekly("YEAR", 30, rng), weekly("NEW", 12, rng)])
+    return run_forecast(frame, None, ForecastOptions(horizon=8, n_jobs=1, global_model=False))
+
+
+def test_a_series_of_two_horizons_is_modelled_and_the_run_says_which_rule_each_got(result):
+    # 30 weeks at a horizon of 8: the old threshold (8 x (windows + 2) = 48) gave it the flat recent mean.
+    selection = result.selection.set_index("unique_id")
+    assert selection.loc["YEAR", "history_rule"] == "trend"
+    assert selection.loc["YEAR", "treatment"] == "backtested"
+    assert selection.loc["YEAR", "model"] != "RecentMean"
+    assert selection.loc["NEW", "history_rule"] == "flat" and selection.loc["NEW", "model"] == "RecentMean"
+    assert selection.loc["LONG", "history_rule"] == "seasonal"
+    assert result.report["history_rules"] == {"seasonal": 1, "trend": 1, "flat": 1}
+
+
+def test_the_choice_has_seen_the_same_weeks_one_season_before(result):
+    # A window whose cutoff lies 52 weeks before the end: its 8 weeks are the ones the forecast covers, a year ago;
+    # and one 52 weeks before the held-out window, so the choice that window measures has seen its season too.
+    season = result.report["season_window_cutoffs"]
+    assert season == [str((END - pd.Timedelta(weeks=w)).date()) for w in (60, 52)]
+    # The optimiser replays the rolling windows only: consecutive weeks up to the end, the held-out one last.
+    cutoffs = set(result.backtest_forecasts.loc[result.backtest_forecasts["unique_id"] == "LONG", "cutoff"])
+    assert cutoffs == {END - pd.Timedelta(weeks=w) for w in (24, 16, 8)}
+
+
+def scored(errors: dict[str, list[float]]) -> pd.DataFrame:
+    """One series selling 10 a week, windows 1-3 of one week; per model its error in each window (ensemble added)."""
+    rows = []
+    for model, misses in {**errors, ENSEMBLE: list(np.mean(list(errors.values()), axis=0))}.items():
+        for window, miss in zip((1, 2, 3), misses, strict=True):
+            cutoff = pd.Timestamp("2025-01-05") + pd.Timedelta(weeks=window)
+            rows.append({"unique_id": "S", "ds": cutoff + pd.Timedelta(weeks=1), "cutoff": cutoff, "window": window,
+                         "model": model, "forecast": 10 + miss, "y_observed": 10.0, "is_censored": False})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def test_windows_that_disagree_choose_the_combination():
+    # A has the least total error, but B wins a window: nothing separates them beyond noise.
+    frame = scored({"A": [1.0, 1.0, 6.0], "B": [3.0, 3.0, 3.0]})
+    assert choose_models(frame, [1, 2, 3], pd.Series({"S": "smooth"})).loc["S"] == ENSEMBLE
+
+
+def test_a_model_that_wins_every_window_clearly_is_chosen_alone():
+    frame = scored({"A": [1.0, 1.0, 1.0], "B": [6.0, 8.0, 7.0]})
+    assert choose_models(frame, [1, 2, 3], pd.Series({"S": "smooth"})).loc["S"] == "A"
+
+
+def test_calibrated_intervals_hold_their_share_of_new_actuals():
+    # Skewed errors (intermittent-like): a symmetric interval would miss; empirical quantiles hold 80% and 95%.
+    rng = np.random.default_rng(5)
+    ids = [f"S{k}" for k in range(20)]
+    scales = pd.Series(np.linspace(1, 5, 20), index=ids)
+    segments = pd.Series("smooth", index=ids)
+
+    def draws(n):
+        uid = np.repeat(ids, n)
+        miss = rng.gamma(2.0, 1.0, 20 * n) - 2.0
+        return pd.DataFrame({"unique_id": uid, "forecast": 20.0, "is_censored": False,
+                             "y_observed": 20.0 + miss * scales.reindex(uid).to_numpy()})  # fmt: skip
+
+    quantiles = calibrate(draws(40), scales, segments, (80, 95))
+    fresh = apply_intervals(draws(200), quantiles, scales, segments, (80, 95))
+    assert 0.77 <= coverage(fresh, 80) <= 0.83
+    assert 0.93 <= coverage(fresh, 95) <= 0.97
+
+
+def test_held_out_coverage_is_reported_for_the_chosen_forecast(result):
+    chosen = result.accuracy[result.accuracy["is_chosen"]].set_index("level")
+    assert chosen.loc["product_warehouse", "coverage_95"] >= chosen.loc["product_warehouse", "coverage_80"] > 0
+    f = result.forecasts
+    assert ((f["lo_95"] <= f["lo_80"]) & (f["lo_80"] <= f["forecast"]) & (f["hi_80"] <= f["hi_95"])).all()
+
+
+def test_each_series_gets_the_windows_its_history_allows():
+    plan = window_plan(pd.Series({"A": 20, "B": 30, "C": 160}), horizon=8, season=52, max_windows=3)
+    assert plan["rule"].to_dict() == {"A": "trend", "B": "trend", "C": "seasonal"}
+    assert plan["rolling"].to_dict() == {"A": 1, "B": 2, "C": 3}
+    # Season windows only where a horizon of history lies before them: cut 44 and 52 weeks, cutoffs 52 and 60 back.
+    assert plan.loc["C", ["season_offset_0", "season_offset_1"]].tolist() == [44, 52]
+    assert plan.loc[["A", "B"], "season_offset_0"].isna().all()
+
+
+def test_the_total_is_chosen_for_on_its_own_and_file_ids_with_slashes_are_just_ids():
+    from forecasting.pipeline import _segments
+
+    nodes = ["total", "total/Toys", "total/Toys/EAST", "total/Toys/EAST/P1|W1"]
+    plan = window_plan(pd.Series(160, index=nodes), horizon=8, season=52, max_windows=3)
+    patterns = pd.Series("smooth", index=nodes)
+    segments = _segments(patterns, nodes, plan, hierarchical=True)
+    assert segments.tolist() == ["level_0", "level_1", "level_2", "smooth/seasonal"]
+    assert _segments(patterns, nodes, plan, hierarchical=False).eq("smooth/seasonal").all()
+
+
+def test_monthly_data_whose_season_windows_are_rolling_ones_forecasts():
+    # Horizon 12 on monthly data: the windows one season back are rolling windows already; none is added.
+    ds = pd.date_range("2015-01-01", periods=60, freq="MS")
+    frame = pd.DataFrame({"unique_id": "M", "ds": ds, "y": 100 + 10 * np.sin(2 * np.pi * ds.month / 12)})
+    result = run_forecast(frame, None, ForecastOptions(horizon=12, n_jobs=1, global_model=False))
+    assert len(result.forecasts) == 12 and result.report["season_window_cutoffs"] == []
+
+
+def test_a_series_with_few_windows_still_gets_intervals_around_its_point():
+    # 20 weeks at a horizon of 8: one window, chosen on itself, so no honest error is left.
+    rng = np.random.default_rng(1)
+    frame = weekly("A", 20, rng)
+    result = run_forecast(frame, None, ForecastOptions(horizon=8, n_jobs=1, global_model=False))
+    f = result.forecasts
+    assert (f["hi_80"] > f["forecast"]).all() and (f["lo_80"] < f["forecast"]).all()
+    assert (f["hi_95"] > f["hi_80"]).all()
