@@ -134,12 +134,17 @@ def series_errors(scored: pd.DataFrame) -> pd.DataFrame:
 
 
 def _clearly_better(single: pd.Series, ensemble: pd.Series) -> bool:
-    """Does the single model's error (per window) beat the combination's by more than noise: more than one
-    standard error of the per-window difference and more than NOISE_FLOOR of the combination's error?"""
+    """Does the single model's error (per window) beat the combination's beyond noise: in total and in most windows,
+    or by more than one standard error of the per-window difference and more than NOISE_FLOOR of the combination's
+    error?"""
     paired = pd.concat([single, ensemble], axis=1, keys=["single", "ensemble"]).dropna()
     if paired.empty:
         return False
     gaps = paired["single"] - paired["ensemble"]
+    # Consistent: ahead in total and in most windows. One noisy window can swell the spread below, and a model
+    # that wins window after window is skill, not noise.
+    if gaps.sum() < 0 and (gaps < 0).sum() > len(gaps) / 2:
+        return True
     spread = gaps.std(ddof=1) / np.sqrt(len(gaps)) if len(gaps) > 1 else 0.0
     return gaps.mean() < -max(spread, NOISE_FLOOR * paired["ensemble"].mean())
 

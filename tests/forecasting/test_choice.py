@@ -63,9 +63,16 @@ def scored(errors: dict[str, list[float]]) -> pd.DataFrame:
 
 
 def test_windows_that_disagree_choose_the_combination():
-    # A has the least total error, but B wins a window: nothing separates them beyond noise.
-    frame = scored({"A": [1.0, 1.0, 6.0], "B": [3.0, 3.0, 3.0]})
+    # A has the least total error thanks to one window; the combination beats it in the other two.
+    frame = scored({"A": [1.0, 5.0, 5.0], "B": [9.0, 4.0, 4.0]})
     assert choose_models(frame, [1, 2, 3], pd.Series({"S": "smooth"})).loc["S"] == ENSEMBLE
+
+
+def test_a_model_ahead_in_total_and_in_most_windows_is_chosen_alone():
+    # A beats the combination in total and in two windows of three, by less than one standard error of the
+    # per-window gaps (the third window is noisy): consistent skill, not noise.
+    frame = scored({"A": [1.0, 1.0, 3.0], "B": [2.0, 2.0, 2.0]})
+    assert choose_models(frame, [1, 2, 3], pd.Series({"S": "smooth"})).loc["S"] == "A"
 
 
 def test_a_model_that_wins_every_window_clearly_is_chosen_alone():
