@@ -117,6 +117,7 @@ def drops_run() -> DropsRun:
     _write(lake, f"{EVENTS_HOUR}/firehose-2.json.bz2", bz2.compress(event("FAULT-EV-BZ2").encode()))
     _write(lake, f"{EVENTS_HOUR}/EVENTS-3.JSON", event("FAULT-EV-UPPER"))
     _write(lake, f"{EVENTS_HOUR}/events-4.json", event("FAULT-EV-PLAIN"))
+    _write(lake, f"{EVENTS_HOUR}/events-5.json", gzip.compress(event("FAULT-EV-MISNAMED").encode()))
     _write(lake, f"{EVENTS_HOUR}/README.txt", "events from the web shop, hourly\n")
     stop = threading.Event()
     upload = threading.Thread(target=_upload, args=(lake / SALES_DAY / "sales_upload.csv", stop))
@@ -182,8 +183,12 @@ def event_files(folder: Path) -> FaultOutcome:
     wanted = ["FAULT-EV-GZ", "FAULT-EV-BZ2", "FAULT-EV-UPPER", "FAULT-EV-PLAIN"]
     wrong = [f"{k} landed {landed.get(k, 0)} time(s), not once" for k in wanted if landed.get(k) != 1]
     skipped = {s["file"]: s["reason"] for s in run.first_reports.get("order_events", {}).get("skipped_files", [])}
-    if f"{EVENTS_HOUR}/README.txt" not in skipped:
-        wrong.append("README.txt in the events zone not listed in the report as not ingested")
+    for name in ("README.txt", "events-5.json"):  # the second holds gzip bytes: unreadable until renamed
+        if f"{EVENTS_HOUR}/{name}" not in skipped:
+            wrong.append(f"{name} in the events zone not listed in the report as not ingested")
+    quarantine = table(run.lake, "_quarantine/order_events", ["source_file"])
+    garbage = [r for r in quarantine if r["source_file"].endswith("events-5.json")]
+    wrong += [f"{len(garbage)} record(s) of compressed bytes read as text and quarantined"] if garbage else []
     return outcome(run, wrong, f"skipped {skipped}")
 
 
@@ -267,7 +272,7 @@ def key_only_delete(folder: Path) -> FaultOutcome:
 
 CASES = [
     FaultCase(".csv.gz and .CSV drops land; an .xlsx is reported", "input", compressed_and_upper_case),
-    FaultCase("order events as .json.gz, .json.bz2 and .JSON land; a .txt is reported", "input", event_files),
+    FaultCase("event files .json.gz, .json.bz2, .JSON land; a .txt, gzip named .json reported", "input", event_files),
     FaultCase("drop rewritten in place at the same size", "input", rewritten_in_place),
     FaultCase("drop still being written while the job lists the zone", "input", half_written),
     FaultCase("two versions with the same key and updated_at", "input", same_timestamp_versions),
