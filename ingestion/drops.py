@@ -64,6 +64,25 @@ def name_problem(name: str, source: Source) -> str | None:
     return None
 
 
+def glob_filter(source: Source) -> str:
+    """A Hadoop glob (Spark's pathGlobFilter) for exactly the names `name_problem` accepts.
+
+    For a reader that cannot call `name_problem` per file, such as the Structured Streaming file source: any case
+    of the source's extensions, then nothing or a lower-case codec suffix (Spark decodes only those).
+    """
+    any_case = ",".join("".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else c for c in s) for s in source.suffixes)
+    return "*{" + any_case + "}{," + ",".join(CODECS) + "}"
+
+
+def unread_names(files: list[RawFile], source: Source) -> list[dict]:
+    """The files whose names are not drops of this source, with the reason (markers left out: expected company)."""
+    return [
+        {"file": raw.path, "reason": problem}
+        for raw in files
+        if (problem := name_problem(raw.name, source)) is not None and not raw.name.startswith("_")
+    ]
+
+
 def content_problem(name: str, head: bytes) -> str | None:
     """Why a file whose name is a drop's cannot be read as one: compressed bytes under an uncompressed name."""
     codec = next((c for c in CODECS if name.lower().endswith(c)), None)

@@ -3,6 +3,10 @@
 `trigger(availableNow=True)` with a checkpoint makes each run pick up exactly the event files that landed since
 the last one, then stop, so the same job runs on a schedule like the batch jobs. Each micro-batch goes through the
 same rules, quality gate and merge as batch drops; merging on event_id makes a replayed micro-batch harmless.
+
+Which files are events follows ingestion/drops.py: any case of .json/.jsonl, optionally .gz or .bz2 (lower case,
+as Spark decodes them). Every other file in the zone is listed in each run's report with the reason; an event file
+whose bytes are compressed under an uncompressed name is left out of its micro-batch and reported in that run.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from pyspark.sql import functions as F
 
 from foundation.lake import Lake, MissingInputError
 from ingestion.batch import RunOptions, ingest_records, new_run_id, write_report
+from ingestion.drops import content_problem, glob_filter, unread_names
 from ingestion.io.raw_reader import literal_path, number_lines, parse_json_records
 from ingestion.masters import MasterSnapshot
 from ingestion.quality import QualityGateError, QualityReport
@@ -39,10 +44,11 @@ def ingest_events(
     if options.full_refresh:
         lake.delete_dir(CHECKPOINT)
     total = QualityReport(source.entity, new_run_id(), max_quarantine_rate=options.max_quarantine_rate)
+    total.skipped_files = unread_names(lake.list_files(source.raw_folder), source)
     stream = (
         spark.readStream.format("text")
         .option("recursiveFileLookup", "true")
-        .option("pathGlobFilter", "*.json")
+        .option("pathGlobFilter", glob_filter(source))
         .option("wholetext", "true")
         .load(literal_path(lake.uri(source.raw_folder)))
         .select("value", F.col("_metadata.file_path").alias("spark_path"))
@@ -52,6 +58,10 @@ def ingest_events(
 
     def process(batch: DataFrame, batch_id: int) -> None:
         lines = number_lines(batch, lake)
+        misnamed = _compressed_under_plain_names(lake, [r[0] for r in lines.select("source_file").distinct().collect()])
+        if misnamed:
+            total.skipped_files.extend(misnamed)
+            lines = lines.where(~F.col("source_file").isin([s["file"] for s in misnamed]))
         records = parse_json_records(lines, source.columns)
         report = QualityReport(
             source.entity, f"{total.run_id}-b{batch_id}", max_quarantine_rate=options.max_quarantine_rate
@@ -82,10 +92,23 @@ def ingest_events(
         if gate_failures:
             raise gate_failures[0] from None
         raise
+    for skipped in total.skipped_files:
+        log.warning("%s: not read: %s: %s", source.entity, skipped["file"], skipped["reason"])
     total.status = "succeeded" if total.rows_read else "no_new_files"
     total.seconds = round(time.perf_counter() - began, 2)
     write_report(lake, total)
     return total
+
+
+def _compressed_under_plain_names(lake: Lake, files: list[str]) -> list[dict]:
+    """The micro-batch's files whose first bytes are a codec's under a name without its suffix (Spark read them raw)."""
+    skipped = []
+    for path in files:
+        with lake.fs.open_input_stream(f"{lake.base}/{path}") as stream:
+            problem = content_problem(path, stream.read(4))
+        if problem is not None:
+            skipped.append({"file": path, "reason": problem})
+    return skipped
 
 
 @contextmanager

@@ -13,6 +13,7 @@ than kept in the corpus, since compression, file times and the upload are part o
 
 from __future__ import annotations
 
+import bz2
 import functools
 import gzip
 import json
@@ -31,6 +32,14 @@ SALES_HEADER = (
 )
 SALES_DAY = f"raw/sales/{DROP_DAY}"
 WAREHOUSE_DAY = f"raw/warehouse_master/{DROP_DAY}"
+EVENTS_HOUR = "raw/order_events/year=2024/month=02/day=15/hour=10"
+
+
+def event(event_id: str) -> str:
+    record = {"event_id": event_id, "event_type": "order_created", "event_at": "2024-02-15T10:00:00.000Z",
+              "order_id": event_id, "warehouse_id": "WH001", "channel": "WEB", "customer_id": "CN000001",
+              "line_count": 1, "total_qty": 3, "schema_version": 1}  # fmt: skip
+    return json.dumps(record) + "\n"
 
 
 def sale(order_id: str, qty: int, separator: str = ",") -> str:
@@ -103,6 +112,13 @@ def drops_run() -> DropsRun:
         "D,2024-02-16 04:00:00.000000,FAULT-WDEL,,,,,,,,",  # DMS without full supplemental logging
     ]
     _write(lake, f"{WAREHOUSE_DAY}/warehouses_key_only_delete.csv", "\n".join(changes) + "\n")
+    # Firehose with compression on writes .gz; another producer writes .JSON; a note someone left in the zone.
+    _write(lake, f"{EVENTS_HOUR}/firehose-1.json.gz", gzip.compress(event("FAULT-EV-GZ").encode()))
+    _write(lake, f"{EVENTS_HOUR}/firehose-2.json.bz2", bz2.compress(event("FAULT-EV-BZ2").encode()))
+    _write(lake, f"{EVENTS_HOUR}/EVENTS-3.JSON", event("FAULT-EV-UPPER"))
+    _write(lake, f"{EVENTS_HOUR}/events-4.json", event("FAULT-EV-PLAIN"))
+    _write(lake, f"{EVENTS_HOUR}/events-5.json", gzip.compress(event("FAULT-EV-MISNAMED").encode()))
+    _write(lake, f"{EVENTS_HOUR}/README.txt", "events from the web shop, hourly\n")
     stop = threading.Event()
     upload = threading.Thread(target=_upload, args=(lake / SALES_DAY / "sales_upload.csv", stop))
     upload.start()
@@ -155,6 +171,24 @@ def compressed_and_upper_case(folder: Path) -> FaultOutcome:
     skipped = {s["file"]: s["reason"] for s in run.first_reports.get("sales", {}).get("skipped_files", [])}
     if not any(f.endswith("sales_erp.xlsx") for f in skipped):
         wrong.append("sales_erp.xlsx not listed in the report as not ingested")
+    return outcome(run, wrong, f"skipped {skipped}")
+
+
+def event_files(folder: Path) -> FaultOutcome:
+    run = drops_run()
+    landed: dict[str, int] = {}
+    for row in table(run.lake, "order_events", ["event_id"]):
+        if str(row["event_id"]).startswith("FAULT-EV-"):
+            landed[row["event_id"]] = landed.get(row["event_id"], 0) + 1
+    wanted = ["FAULT-EV-GZ", "FAULT-EV-BZ2", "FAULT-EV-UPPER", "FAULT-EV-PLAIN"]
+    wrong = [f"{k} landed {landed.get(k, 0)} time(s), not once" for k in wanted if landed.get(k) != 1]
+    skipped = {s["file"]: s["reason"] for s in run.first_reports.get("order_events", {}).get("skipped_files", [])}
+    for name in ("README.txt", "events-5.json"):  # the second holds gzip bytes: unreadable until renamed
+        if f"{EVENTS_HOUR}/{name}" not in skipped:
+            wrong.append(f"{name} in the events zone not listed in the report as not ingested")
+    quarantine = table(run.lake, "_quarantine/order_events", ["source_file"])
+    garbage = [r for r in quarantine if r["source_file"].endswith("events-5.json")]
+    wrong += [f"{len(garbage)} record(s) of compressed bytes read as text and quarantined"] if garbage else []
     return outcome(run, wrong, f"skipped {skipped}")
 
 
@@ -238,6 +272,7 @@ def key_only_delete(folder: Path) -> FaultOutcome:
 
 CASES = [
     FaultCase(".csv.gz and .CSV drops land; an .xlsx is reported", "input", compressed_and_upper_case),
+    FaultCase("event files .json.gz, .json.bz2, .JSON land; a .txt, gzip named .json reported", "input", event_files),
     FaultCase("drop rewritten in place at the same size", "input", rewritten_in_place),
     FaultCase("drop still being written while the job lists the zone", "input", half_written),
     FaultCase("two versions with the same key and updated_at", "input", same_timestamp_versions),
