@@ -105,7 +105,8 @@ def full_weeks_sql(columns: str, schema: str = MART_SCHEMA) -> str:
     A last week is partial when the series stops inside it (a warehouse closed mid-week) or the data does (the
     drops end on a Wednesday). A series missing one day inside a week the data covers in full (one lost snapshot
     row) keeps that week: leaving it out would end the series a week early, and its forecast would start on a week
-    that already has actuals."""
+    that already has actuals. macros/utils/full_demand_weeks.sql is the same rule in dbt (the summary mart's
+    complete weeks): change both together."""
     return f"""
 with weeks as (
     select

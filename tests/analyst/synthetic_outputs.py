@@ -126,7 +126,7 @@ def add_synthetic_plan(connection, plan_date: dt.date = dt.date(2024, 5, 1)) -> 
     simulation = pd.DataFrame(
         [
             {"policy_simulation_id": f"{level}|{policy}", "policy_name": policy, "service_level": level,
-             "replenishment": replenishment, "transfers": transfers, "demand_units": 5000.0,
+             "replenishment": replenishment, "transfer_rule": rule, "demand_units": 5000.0,
              "sold_units": 5000.0 - stockouts * scale, "stockout_units": stockouts * scale,
              "lost_sales_value": stockouts * scale * 20, "fill_rate": fill, "avg_on_hand_units": 60.0,
              "avg_overstock_units": overstock / scale, "peak_overstock_units": 80.0, "transfer_units": moved,
@@ -135,7 +135,7 @@ def add_synthetic_plan(connection, plan_date: dt.date = dt.date(2024, 5, 1)) -> 
              "holdout_weeks": 8, "is_baseline": policy == "no_reallocation", "meets_targets": False,
              "holdout_start": dt.date(2024, 3, 4), "evaluated_at": dt.datetime(2024, 5, 1, 6)}
             for level, scale in [(0.95, 1.0), (0.99, 0.8)]
-            for policy, replenishment, transfers, stockouts, overstock, fill, moved in [
+            for policy, replenishment, rule, stockouts, overstock, fill, moved in [
                 ("no_reallocation", "erp_receipts", "none", 420.0, 35.0, 0.91, 0.0),
                 ("optimised", "reorder_policy", "weekly_pulp", 250.0, 20.0, 0.95, 215.0),
             ]

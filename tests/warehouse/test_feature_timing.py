@@ -10,7 +10,7 @@ from foundation.warehouse.contract import PROJECT_DIR
 # Keys, the target, and bookkeeping that no model uses as a predictor.
 NOT_FEATURES = {
     "demand_week_id", "series_id", "product_id", "warehouse_id", "current_region_code", "category", "subcategory",
-    "units_sold", "days_observed", "series_week_number", "is_partial_week", "week_start",
+    "units_sold", "days_observed", "series_week_number", "is_partial_week", "is_filled_week", "week_start",
 }  # fmt: skip
 TIMINGS = {"same_week", "known_in_advance", "past_only"}
 

@@ -6,8 +6,9 @@
 -- Every region x product with sales in those four weeks or a forecast for the next four has a row.
 with
 
+-- Only the weeks forecasting reads as full: a lagging warehouse's partial last week is not a complete week.
 demand_weeks as (
-    select * from {{ ref('demand_features_weekly') }}
+    {{ supplychain.full_demand_weeks(ref('demand_features_weekly')) }}
 ),
 
 forecasts as (
@@ -30,11 +31,10 @@ active_demand_weeks as (
     where warehouses.is_active
 ),
 
--- The last week every active series has complete: a week still being filled would read as a drop.
+-- The last full week of the active series: a week still being filled would read as a drop.
 last_complete_week as (
     select max(week_start) as week_start
     from active_demand_weeks
-    where not is_partial_week
 ),
 
 recent_sales as (

@@ -14,7 +14,7 @@ final as (
         ) }} as policy_simulation_id,
         policy_name,
         replenishment,
-        transfers,
+        transfer_rule,
         evaluation,
         level_rule,
         service_level,

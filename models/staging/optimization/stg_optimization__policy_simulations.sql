@@ -8,7 +8,7 @@ renamed as (
     select
         cast(policy_name as varchar) as policy_name,
         cast(replenishment as varchar) as replenishment,
-        cast(transfers as varchar) as transfers,
+        cast(transfers as varchar) as transfer_rule,
         cast(coalesce(evaluation, 'sweep') as varchar) as evaluation,
         cast(coalesce(level_rule, 'fixed') as varchar) as level_rule,
         cast(service_level as double precision) as service_level,

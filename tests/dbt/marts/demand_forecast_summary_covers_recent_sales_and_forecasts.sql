@@ -7,8 +7,9 @@ summary as (
     select * from {{ ref('demand_forecast_summary') }}
 ),
 
+-- Only the weeks forecasting reads as full: a lagging warehouse's partial last week is not a complete week.
 demand_weeks as (
-    select * from {{ ref('demand_features_weekly') }}
+    {{ supplychain.full_demand_weeks(ref('demand_features_weekly')) }}
 ),
 
 forecasts as (
@@ -30,7 +31,6 @@ active_demand_weeks as (
 last_complete_week as (
     select max(week_start) as week_start
     from active_demand_weeks
-    where not is_partial_week
 ),
 
 expected_actuals as (
