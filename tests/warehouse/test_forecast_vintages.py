@@ -78,7 +78,7 @@ def plan(lake, plan_date: dt.date, products: int) -> None:
     )  # fmt: skip
     transfers = pd.DataFrame(
         columns=["product_id", "from_warehouse_id", "to_warehouse_id", "units", "transfer_cost", "lead_time_days",
-                 "arrival_week", "reason", "plan_date", "arrival_date"]
+                 "arrival_week", "reason", "expected_benefit", "plan_date", "arrival_date"]
     )  # fmt: skip
     summary = pd.DataFrame(
         [{"plan_date": plan_date, "service_level": 0.95, "solver": "highs", "products_planned": products,

@@ -17,15 +17,16 @@ pytestmark = [pytest.mark.spark, pytest.mark.e2e, pytest.mark.dbt, pytest.mark.p
 def test_load_twice_copies_once_and_changes_nothing(processed_lake, postgres_server):
     lake = Lake(str(processed_lake))
     checked = check_processed_zone(lake)
-    first = load_postgres(postgres_dsn(), lake, checked, "processed")
-    second = load_postgres(postgres_dsn(), lake, checked, "processed")
+    # A schema of its own: other tests on this server load the same lake into `processed` first.
+    first = load_postgres(postgres_dsn(), lake, checked, "load_twice")
+    second = load_postgres(postgres_dsn(), lake, checked, "load_twice")
     assert set(first.values()) == {"loaded"}
     assert set(second.values()) == {"unchanged"}
     with psycopg.connect(postgres_dsn()) as connection:
         for table in checked:
-            count = connection.execute(f"select count(*) from processed.{table.table.name}").fetchone()[0]
+            count = connection.execute(f"select count(*) from load_twice.{table.table.name}").fetchone()[0]
             assert count == table.rows, table.table.name
-        total = connection.execute("select sum(qty), sum(unit_price * qty) from processed.sales").fetchone()
+        total = connection.execute("select sum(qty), sum(unit_price * qty) from load_twice.sales").fetchone()
     sales = ds.dataset(processed_lake / "processed" / "sales", partitioning="hive").to_table().to_pandas()
     assert total[0] == sales["qty"].sum()
     assert float(total[1]) == pytest.approx(float((sales["unit_price"].astype(float) * sales["qty"]).sum()))

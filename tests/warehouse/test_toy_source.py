@@ -100,6 +100,7 @@ def toy_project(tmp_path, monkeypatch) -> Path:
     shutil.copytree(contract.PROJECT_DIR / "macros", project / "macros")
     staging = project / "models" / "staging" / "toy"
     staging.mkdir(parents=True)
+    shutil.copy(contract.PROJECT_DIR / "models" / "_groups.yml", project / "models")  # dbt_project.yml names it
     (staging / "_toy__sources.yml").write_text(SOURCES_YML)
     (staging / "stg_toy__suppliers.sql").write_text(STAGING_SQL)
     monkeypatch.setattr(contract, "PROJECT_DIR", project)
