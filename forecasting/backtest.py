@@ -24,6 +24,10 @@ ENSEMBLE = "Ensemble"
 ENSEMBLE_SIZE = 3
 KEYS = ["unique_id", "ds", "cutoff"]
 NOISE_FLOOR = 0.02  # a single model must beat the combination by at least 2% of its error (and one standard error)
+# A member's scaled error may be at most this multiple of the segment's best: a model three times worse (a trend
+# model on a seasonal series) still gets a third of the best one's weight and drags the mean off; one within half
+# again of the best is a real alternative whose errors partly cancel the best one's.
+MEMBER_RATIO = 1.5
 
 
 def number_windows(scored: pd.DataFrame) -> pd.DataFrame:
@@ -106,14 +110,19 @@ def add_ensembles(
     scored: pd.DataFrame, windows: list, segments: pd.Series, scales=None
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Adds, per series, the combination of its segment's ENSEMBLE_SIZE best models on the given windows, weighted by
-    the inverse of their scaled error (a third member far worse than the first two weighs little).
+    the inverse of their scaled error, leaving out a member more than MEMBER_RATIO times worse than the best (no
+    combination where one model is left).
 
     Members are ranked over the whole segment (series of one demand pattern, or one aggregate level): one series'
     few backtest weeks rank models mostly by noise, a segment's many weeks by skill. members: unique_id, model,
     weight.
     """
-    errors = _segment_errors(scored, windows, segments, scales).sort_values(["segment", "abs_error", "model"])
+    errors = _segment_errors(scored, windows, segments, scales)
+    errors = errors[errors["model"] != ENSEMBLE].sort_values(["segment", "abs_error", "model"])
     best = errors.groupby("segment").head(ENSEMBLE_SIZE)
+    best = best[best["abs_error"] <= MEMBER_RATIO * best.groupby("segment")["abs_error"].transform("min")]
+    # A segment left with one member has no combination: its best model competes alone.
+    best = best[best.groupby("segment")["model"].transform("size") > 1]
     best = best.assign(weight=1 / best["abs_error"].clip(lower=1e-9))
     members = _per_series(best, segments, ("model", "weight"))
     pooled = scored.merge(members, on=["unique_id", "model"])

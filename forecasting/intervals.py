@@ -1,19 +1,37 @@
-"""80% and 95% intervals calibrated on the backtest: empirical quantiles of the chosen forecast's own errors.
+"""80% and 95% intervals calibrated on the backtest: conformal quantiles of the chosen forecast's own errors.
 
 A model's textbook interval assumes the model is right; a chosen and reconciled forecast is not any one model. So
-the interval is read from what the forecast actually missed by on the backtest windows (split-conformal in spirit):
-per segment, the errors y - forecast of the chosen forecast, each divided by its series' naive scale (MASE's), give
-empirical quantiles; a series' interval is its point plus those quantiles times its scale. Signed quantiles keep a
-skew (intermittent sales miss upward more than downward). A segment with fewer than MIN_ERRORS errors borrows the
-quantiles pooled over every segment. Bounds are cut at zero and always contain the point.
+the interval is read from what the forecast actually missed by on the backtest windows (split conformal): the
+errors y - forecast of the chosen forecast, each divided by its series' naive scale (MASE's) and by the spread of
+its horizon step, give empirical quantiles; a series' interval is its point plus those quantiles times its scale
+and its step's spread.
+
+- Steps: an error eight weeks out is larger than one a week out. Pooling every step into one quantile makes the
+  near weeks too wide and the far weeks too narrow (the far weeks are where a trending series leaves its interval).
+  The spread per step is a straight line fitted to the mean absolute error per step (a line, not each step's own
+  mean: a few windows give each step only a handful of errors), kept above a floor.
+- Few errors: quantiles of n errors are corrected for the sample (the ceil((n + 1) x level) / n-th smallest, the
+  split-conformal guarantee), so a short backtest widens the interval instead of under-covering; too few for that
+  rank to exist, a normal prediction bound from their mean and spread stands in.
+- Pooling: a segment with fewer than MIN_ERRORS errors borrows from its family (every segment of its demand pattern,
+  or every aggregate level of the hierarchy: the total alone has only a few windows), then from every segment.
+
+Signed quantiles keep a skew (intermittent sales miss upward more than downward). Bounds are cut at zero and always
+contain the point.
 """
 
 from __future__ import annotations
 
+import math
+from statistics import NormalDist
+
+import numpy as np
 import pandas as pd
 
 MIN_ERRORS = 30
 POOLED = "*"
+FAMILY = "family:"
+SPREAD_FLOOR = 0.25  # a step's spread is at least this share of the mean one (a fitted line may dip near zero)
 
 
 def _bounds(level: int) -> tuple[float, float]:
@@ -21,36 +39,100 @@ def _bounds(level: int) -> tuple[float, float]:
     return tail, 1 - tail
 
 
+def family(segment: str) -> str:
+    """smooth/seasonal -> family:smooth; level_0 (the total), level_1, ... -> family:level."""
+    name = str(segment)
+    return FAMILY + ("level" if name.startswith("level_") else name.split("/")[0])
+
+
+def horizon_steps(frame: pd.DataFrame) -> pd.Series:
+    """0 for each forecast's first period, 1 for the next, ... (per series and, in a backtest, per cutoff)."""
+    if "ds" not in frame:
+        return pd.Series(0, index=frame.index)
+    keys = ["unique_id", *(["cutoff"] if "cutoff" in frame else [])]
+    return (frame.groupby(keys)["ds"].rank(method="dense") - 1).astype(int)
+
+
+def conformal_quantile(values: np.ndarray, share: float) -> float:
+    """The share-quantile of n values with the finite-sample correction: the ceil((n + 1) share)-th smallest for an
+    upper share, the floor((n + 1) share)-th for a lower one. Where n is too small for that rank to exist (fewer
+    than 39 values for a 95% interval's upper end), no sample quantile holds the share: the normal prediction bound
+    mean + z sd sqrt(1 + 1/n) of the values stands in."""
+    ordered = np.sort(values)
+    n = len(ordered)
+    if n == 0:
+        return 0.0
+    rank = math.ceil((n + 1) * share) if share >= 0.5 else math.floor((n + 1) * share)
+    if 1 <= rank <= n:
+        return float(ordered[rank - 1])
+    spread = float(np.std(ordered, ddof=1)) if n > 1 else abs(float(ordered[0]))
+    return float(np.mean(ordered) + NormalDist().inv_cdf(share) * spread * math.sqrt(1 + 1 / n))
+
+
+def _spread_line(steps: np.ndarray, errors: np.ndarray) -> tuple[float, float]:
+    """(intercept, slope) of the mean absolute error per step, as a straight line over the steps."""
+    per_step = pd.Series(np.abs(errors)).groupby(steps).mean()
+    if len(per_step) < 2 or per_step.mean() <= 0:
+        return 1.0, 0.0
+    slope, intercept = np.polyfit(per_step.index.to_numpy(dtype=float), per_step.to_numpy(), 1)
+    return float(intercept), float(slope)
+
+
+def _spread(line: tuple, steps: np.ndarray, mean_steps) -> np.ndarray:
+    """Each step's spread relative to the typical step's (line and mean_steps: numbers, or arrays beside steps)."""
+    intercept, slope = line
+    typical = np.maximum(intercept + slope * mean_steps, 1e-9)
+    return np.maximum(intercept + slope * steps, SPREAD_FLOOR * typical) / typical
+
+
+def _quantile_row(name: str, steps: np.ndarray, errors: np.ndarray, levels) -> dict:
+    line = _spread_line(steps, errors)
+    mean_steps = float(np.mean(np.unique(steps))) if len(steps) else 0.0
+    scores = errors / _spread(line, steps, mean_steps) if len(errors) else errors
+    row = {"segment": name, "spread_intercept": line[0], "spread_slope": line[1], "spread_mean_step": mean_steps}
+    for level in levels:
+        low, high = _bounds(level)
+        row[f"q_lo_{level}"] = conformal_quantile(scores, low)
+        row[f"q_hi_{level}"] = conformal_quantile(scores, high)
+    return row
+
+
 def calibrate(backtest: pd.DataFrame, scales: pd.Series, segments: pd.Series, levels) -> pd.DataFrame:
-    """backtest: unique_id, forecast, y_observed, is_censored (the chosen forecast on backtest windows).
-    Returns segment -> q_lo_<level>, q_hi_<level> (scaled), with a POOLED row for segments with too few errors."""
+    """backtest: unique_id, forecast, y_observed, is_censored (+ ds, cutoff: the horizon step) of the chosen forecast
+    on backtest windows. Returns segment -> q_lo_<level>, q_hi_<level> (scaled, per unit of step spread) and the
+    spread line, with rows for families and a POOLED row for segments with too few errors."""
     usable = backtest[~backtest["is_censored"].fillna(False).astype(bool)].dropna(subset=["forecast", "y_observed"])
     errors = (usable["y_observed"] - usable["forecast"]) / usable["unique_id"].map(scales)
-    frame = pd.DataFrame({"segment": usable["unique_id"].map(segments).to_numpy(), "error": errors.to_numpy()})
-    frame = frame.dropna()
-    groups = [(name, g["error"]) for name, g in frame.groupby("segment") if len(g) >= MIN_ERRORS]
-    groups.append((POOLED, frame["error"]))
-    rows = []
-    for name, values in groups:
-        row = {"segment": name}
-        for level in levels:
-            low, high = _bounds(level)
-            row[f"q_lo_{level}"] = float(values.quantile(low)) if len(values) else 0.0
-            row[f"q_hi_{level}"] = float(values.quantile(high)) if len(values) else 0.0
-        rows.append(row)
+    frame = pd.DataFrame({"segment": usable["unique_id"].map(segments).to_numpy(), "error": errors.to_numpy(),
+                          "step": horizon_steps(usable).to_numpy()}).dropna()  # fmt: skip
+    frame["family"] = frame["segment"].map(family)
+    groups = [(name, g) for name, g in frame.groupby("segment") if len(g) >= MIN_ERRORS]
+    groups += [(name, g) for name, g in frame.groupby("family") if len(g) >= MIN_ERRORS]
+    groups.append((POOLED, frame))
+    rows = [_quantile_row(name, g["step"].to_numpy(), g["error"].to_numpy(), levels) for name, g in groups]
     return pd.DataFrame(rows).set_index("segment")
+
+
+def _calibration_group(segment: pd.Series, quantiles: pd.DataFrame) -> pd.Series:
+    """A series' own segment where it was calibrated, else its family, else the pool."""
+    by_family = segment.map(family)
+    group = segment.where(segment.isin(quantiles.index), by_family)
+    return group.where(group.isin(quantiles.index), POOLED)
 
 
 def apply_intervals(forecasts: pd.DataFrame, quantiles: pd.DataFrame, scales: pd.Series, segments: pd.Series,
                     levels) -> pd.DataFrame:  # fmt: skip
-    """forecasts (unique_id, forecast, ...) with lo_<level> and hi_<level> from the calibrated quantiles."""
-    segment = forecasts["unique_id"].map(segments)
-    segment = segment.where(segment.isin(quantiles.index), POOLED)
-    scale = forecasts["unique_id"].map(scales).fillna(1.0).to_numpy()
+    """forecasts (unique_id, forecast, ... + ds) with lo_<level> and hi_<level> from the calibrated quantiles."""
+    group = _calibration_group(forecasts["unique_id"].map(segments), quantiles)
+    table = quantiles.reindex(group)
+    steps = horizon_steps(forecasts).to_numpy()
+    line = (table["spread_intercept"].to_numpy(), table["spread_slope"].to_numpy())
+    spread = _spread(line, steps, table["spread_mean_step"].to_numpy())
+    scale = forecasts["unique_id"].map(scales).fillna(1.0).to_numpy() * spread
     out = forecasts.copy()
     for level in levels:
-        low = quantiles[f"q_lo_{level}"].reindex(segment).to_numpy()
-        high = quantiles[f"q_hi_{level}"].reindex(segment).to_numpy()
+        low = table[f"q_lo_{level}"].to_numpy()
+        high = table[f"q_hi_{level}"].to_numpy()
         out[f"lo_{level}"] = (out["forecast"] + low * scale).clip(lower=0).clip(upper=out["forecast"])
         out[f"hi_{level}"] = (out["forecast"] + high * scale).clip(lower=out["forecast"])
     return out

@@ -25,8 +25,9 @@ def scored(forecasts: dict[str, list[float]]) -> pd.DataFrame:
 def test_each_window_uses_the_model_that_won_the_windows_before_it():
     # A is exact in window 1 and far off in window 2; B the reverse. Window 2 is forecast by A (it won window 1),
     # window 3 by the combination of A and B (each won one of windows 1-2: nothing separates them), weighted by
-    # inverse error on windows 1-2 (A missed by 20, B by 10: B weighs twice A); window 1 has nothing before it and
+    # inverse error on windows 1-2 (A missed by 14, B by 10); window 1 has nothing before it and
     # is chosen on itself.
-    kept = out_of_sample_windows(scored({"A": [10, 30, 11], "B": [20, 10, 12]}), pd.Series({"S1": "smooth"}))
-    assert kept.sort_values("cutoff")["forecast"].tolist() == pytest.approx([10, 30, (11 + 2 * 12) / 3])
+    kept = out_of_sample_windows(scored({"A": [10, 24, 11], "B": [20, 10, 12]}), pd.Series({"S1": "smooth"}))
+    combined = (11 / 14 + 12 / 10) / (1 / 14 + 1 / 10)  # A missed by 14, B by 10 on windows 1-2
+    assert kept.sort_values("cutoff")["forecast"].tolist() == pytest.approx([10, 24, combined])
     assert kept.columns.tolist() == ["unique_id", "cutoff", "ds", "forecast"]

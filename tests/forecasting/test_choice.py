@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecasting.backtest import ENSEMBLE, choose_models
+from forecasting.backtest import ENSEMBLE, add_ensembles, choose_models
 from forecasting.intervals import apply_intervals, calibrate, coverage
 from forecasting.pipeline import ForecastOptions, run_forecast
 from forecasting.windows import window_plan
@@ -80,6 +80,21 @@ def test_a_model_that_wins_every_window_clearly_is_chosen_alone():
     assert choose_models(frame, [1, 2, 3], pd.Series({"S": "smooth"})).loc["S"] == "A"
 
 
+def test_a_member_far_worse_than_the_best_is_left_out_of_the_combination():
+    # co2's case: two seasonal models close together and a trend model three times worse. With it, the combination
+    # was dragged off the seasonal pattern (held-out MASE 1.168 against MSTL's 0.741); without it, the combination
+    # holds the two seasonal models, and with only one good model there is no combination at all.
+    frame = scored({"MSTL": [1.0, 1.2, 0.9], "Theta": [1.2, 1.0, 1.3], "Trend": [3.0, 3.5, 3.2]})
+    frame = frame[frame["model"] != ENSEMBLE]
+    segments = pd.Series({"S": "smooth"})
+    _, members = add_ensembles(frame, [1, 2, 3], segments)
+    assert sorted(members["model"]) == ["MSTL", "Theta"]
+    alone = frame[frame["model"] != "Theta"]
+    with_ensembles, members = add_ensembles(alone, [1, 2, 3], segments)
+    assert members.empty and ENSEMBLE not in set(with_ensembles["model"])
+    assert choose_models(with_ensembles, [1, 2, 3], segments).loc["S"] == "MSTL"
+
+
 def test_calibrated_intervals_hold_their_share_of_new_actuals():
     # Skewed errors (intermittent-like): a symmetric interval would miss; empirical quantiles hold 80% and 95%.
     rng = np.random.default_rng(5)
@@ -116,7 +131,7 @@ def test_each_series_gets_the_windows_its_history_allows():
 
 
 def test_the_total_is_chosen_for_on_its_own_and_file_ids_with_slashes_are_just_ids():
-    from forecasting.pipeline import _segments
+    from forecasting.segments import choice_segments as _segments
 
     nodes = ["total", "total/Toys", "total/Toys/EAST", "total/Toys/EAST/P1|W1"]
     plan = window_plan(pd.Series(160, index=nodes), horizon=8, season=52, max_windows=3)

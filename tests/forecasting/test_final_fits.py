@@ -7,7 +7,9 @@ import numpy as np
 import pandas as pd
 from statsforecast import StatsForecast
 
-from forecasting import pipeline
+from forecasting import final_forecast as pipeline
+from forecasting.backtest import ENSEMBLE
+from forecasting.contract import ForecastOptions
 from forecasting.models import intermittent_models
 
 
@@ -21,7 +23,7 @@ def history() -> pd.DataFrame:
 
 
 def test_only_chosen_models_and_ensemble_members_are_fitted_and_the_forecasts_are_unchanged(monkeypatch):
-    choice = pd.Series({"A": "ADIDA", "B": pipeline.ENSEMBLE, "C": "ADIDA"})
+    choice = pd.Series({"A": "ADIDA", "B": ENSEMBLE, "C": "ADIDA"})
     members = pd.DataFrame({"unique_id": ["B", "B", "A"], "model": ["TSB", "MovingAverage7d", "IMAPA"],
                             "weight": [2.0, 1.0, 1.0]})  # fmt: skip
     # A's member (IMAPA) is not needed: A is forecast by ADIDA, not by its segment's ensemble.
@@ -35,15 +37,15 @@ def test_only_chosen_models_and_ensemble_members_are_fitted_and_the_forecasts_ar
         return real_forecast(engine, *args, **kwargs)
 
     monkeypatch.setattr(StatsForecast, "forecast", recording)
-    options = pipeline.ForecastOptions(horizon=4, n_jobs=1, freq="W-MON")
+    options = ForecastOptions(horizon=4, n_jobs=1, freq="W-MON")
     models = intermittent_models(season_length=52)
-    kept = pipeline._forecast_group(history(), models, choice, members, options)
+    kept = pipeline.forecast_group(history(), models, choice, members, options)
 
     monkeypatch.setattr(pipeline, "needed_models", lambda choice, members: {repr(m) for m in models})
-    every = pipeline._forecast_group(history(), models, choice, members, options)
+    every = pipeline.forecast_group(history(), models, choice, members, options)
 
     assert fitted[0] == ["MovingAverage7d", "ADIDA", "TSB"] and len(fitted[1]) == len(models)
     order = ["unique_id", "ds", "model"]
     pd.testing.assert_frame_equal(kept.sort_values(order).reset_index(drop=True),
                                   every.sort_values(order).reset_index(drop=True))  # fmt: skip
-    assert set(kept["model"]) == {"ADIDA", pipeline.ENSEMBLE}
+    assert set(kept["model"]) == {"ADIDA", ENSEMBLE}

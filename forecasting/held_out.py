@@ -1,0 +1,87 @@
+"""The choice made on the choosing windows, scored on each series' held-out window: accuracy and interval
+coverage per level, the reconciliation chosen, and the honest backtest errors the intervals are calibrated on."""
+
+from __future__ import annotations
+
+import logging
+from functools import partial
+
+import pandas as pd
+
+from forecasting.accuracy import level_accuracy
+from forecasting.backtest import (
+    add_ensembles,
+    choose_models,
+    selected_backtest,
+)
+from forecasting.intervals import MIN_ERRORS, apply_intervals, calibrate, coverage
+from forecasting.reconciliation import choose_reconciliation, reconciled, to_bottom
+
+log = logging.getLogger(__name__)
+
+
+def honest_errors(earlier_choice: pd.DataFrame, scored: pd.DataFrame, hierarchy: tuple, method: str) -> pd.DataFrame:
+    """The backtest windows as forecast by the choice made on the windows before each (reconciled by method), with
+    actuals; a series' oldest window, chosen on itself, is left out. Intervals calibrated on these errors carry the
+    uncertainty of the choice itself, which errors of the model chosen on the same windows hide."""
+    summing, tags, _ = hierarchy
+    actuals = scored[["unique_id", "cutoff", "ds", "window", "y_observed", "is_censored"]].drop_duplicates(
+        ["unique_id", "cutoff", "ds"]
+    )
+    rows = earlier_choice.merge(actuals, on=["unique_id", "cutoff", "ds"])
+    rows = rows[rows["window"] < rows.groupby("unique_id")["window"].transform("max")]
+    return reconciled(rows, summing, tags, method) if not rows.empty else rows
+
+
+def own_errors(rows: pd.DataFrame, choice: pd.Series, hierarchy: tuple, method: str) -> pd.DataFrame:
+    """The chosen forecast on the windows it was chosen on, reconciled."""
+    summing, tags, _ = hierarchy
+    return reconciled(selected_backtest(rows, choice), summing, tags, method)
+
+
+def enough(honest: pd.DataFrame, own) -> pd.DataFrame:
+    """The honest errors, or, where the history left fewer than MIN_ERRORS of them (every series with one or two
+    windows), the chosen forecast's errors on the windows it was chosen on (own(), reconciled only when needed):
+    too narrow rather than none."""
+    return honest if len(honest) >= MIN_ERRORS else own()
+
+
+def held_out_accuracy(scored, windows, segments, scales, hierarchy, attributes, prepared, run, earlier_choice):
+    """Models (per segment), ensemble, reconciliation and intervals chosen on the choosing windows, scored on each
+    series' latest (window 0): the accuracy and interval coverage by level (the choice marked), the reconciliation
+    method chosen, and the honest backtest errors the intervals are calibrated on (honest_errors)."""
+    summing, tags, paths = hierarchy
+    choosing = [w for w in windows if w > 0] or windows  # one window only: nothing held out, say so by equality
+    with_ensemble, _ = add_ensembles(scored, choosing, segments, scales)
+    choice_early = choose_models(with_ensemble, choosing, segments, scales)
+    held_out = with_ensemble[with_ensemble["window"] == 0]
+    methods = ("BottomUp", "TopDown", "MinTraceOLS") if summing is not None else ("BottomUp",)
+    choosing_rows = with_ensemble[with_ensemble["window"].isin(choosing)]
+    method = choose_reconciliation(choosing_rows, choice_early, methods, summing, tags, paths, attributes,
+                                   prepared.history)  # fmt: skip
+    selected = selected_backtest(held_out, choice_early)
+    honest = honest_errors(earlier_choice, scored, hierarchy, method)
+    own = partial(own_errors, choosing_rows, choice_early, hierarchy, method)
+    quantiles = calibrate(enough(honest[honest["window"] >= 1], own), scales, segments, run.levels)
+    held = apply_intervals(reconciled(selected, summing, tags, method), quantiles, scales, segments, run.levels)
+    candidates = [to_bottom(held_out, paths), to_bottom(selected.assign(model="Selected"), paths)]
+    for other in methods[1:]:
+        other_method = reconciled(selected, summing, tags, other)
+        candidates.append(to_bottom(other_method, paths).assign(model=f"Selected+{other}"))
+    accuracy = level_accuracy(pd.concat(candidates, ignore_index=True), attributes, prepared.history)
+    best = "Selected" if method == "BottomUp" else f"Selected+{method}"
+    accuracy["is_chosen"] = accuracy["model"] == best
+    return _with_coverage(accuracy, held, paths, run.levels), method, honest
+
+
+def _with_coverage(accuracy: pd.DataFrame, held: pd.DataFrame, paths, levels) -> pd.DataFrame:
+    """coverage_<level> on the chosen rows: the share of held-out actuals inside the interval, per level whose
+    series are forecast nodes (product x region is a sum of nodes, with no interval of its own)."""
+    depth = held["unique_id"].str.count("/")
+    node_levels = {"product_warehouse": depth == 3, "category_region": depth == 2, "total": depth == 0}
+    if paths is None:
+        node_levels = {"product_warehouse": pd.Series(True, index=held.index)}
+    for level in levels:
+        figures = {name: coverage(held[rows], level) for name, rows in node_levels.items() if rows.any()}
+        accuracy[f"coverage_{level}"] = accuracy["level"].map(figures).where(accuracy["is_chosen"])
+    return accuracy
