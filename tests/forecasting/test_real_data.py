@@ -33,3 +33,14 @@ def test_file_mode_on_real_monthly_sales_never_loses_to_a_baseline_or_the_median
         assert ours["accuracy"] >= table.loc[baseline, "accuracy"], table
     assert ours["mase"] <= table.loc[list(REFERENCES), "mase"].median(), table
     assert ours["coverage_95"] >= ours["coverage_80"] > 0.5
+
+
+@pytest.mark.e2e
+def test_file_mode_on_real_weekly_co2_is_within_two_percent_of_the_best_reference():
+    # co2 is seasonal with a steady trend: a combination that took in a trend model three times worse than the two
+    # seasonal ones lost to AutoTheta by 25% (MASE 1.168 against 0.936 over three origins); it is now left out.
+    table, _ = benchmark_set("weekly", origins=2)
+    ours = table.loc[OURS]
+    assert ours["mase"] <= table.loc[["SeasonalNaive", "Naive"], "mase"].min(), table
+    assert ours["mase"] <= 1.02 * table.loc[list(REFERENCES), "mase"].min(), table
+    assert ours["coverage_95"] >= 0.90 and ours["coverage_80"] >= 0.70, table
