@@ -3,21 +3,13 @@ model's on the same windows, with actuals beside them."""
 
 from __future__ import annotations
 
-import logging
-
 import pandas as pd
 
-from forecasting.backtest import (
-    cross_validate,
-    number_windows,
-    with_actuals,
-)
+from forecasting.backtest import cross_validate, number_windows, with_actuals
 from forecasting.contract import ForecastOptions
 from forecasting.global_model import ml_cross_validate
 from forecasting.prepare import PreparedHistory
 from forecasting.windows import SEASON_TARGETS
-
-log = logging.getLogger(__name__)
 
 
 def rolling_only(frame: pd.DataFrame, season_windows: pd.DataFrame) -> pd.DataFrame:

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, field
 
 import pandas as pd
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)

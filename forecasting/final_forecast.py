@@ -8,10 +8,7 @@ import logging
 import pandas as pd
 from statsforecast import StatsForecast
 
-from forecasting.backtest import (
-    ENSEMBLE,
-    combine,
-)
+from forecasting.backtest import ENSEMBLE, combine
 from forecasting.contract import ForecastOptions
 from forecasting.engines import from_engine, to_engine
 from forecasting.global_model import ml_forecast

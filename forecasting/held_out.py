@@ -3,21 +3,14 @@ coverage per level, the reconciliation chosen, and the honest backtest errors th
 
 from __future__ import annotations
 
-import logging
 from functools import partial
 
 import pandas as pd
 
 from forecasting.accuracy import level_accuracy
-from forecasting.backtest import (
-    add_ensembles,
-    choose_models,
-    selected_backtest,
-)
+from forecasting.backtest import add_ensembles, choose_models, selected_backtest
 from forecasting.intervals import MIN_ERRORS, apply_intervals, calibrate, coverage
 from forecasting.reconciliation import choose_reconciliation, reconciled, to_bottom
-
-log = logging.getLogger(__name__)
 
 
 def honest_errors(earlier_choice: pd.DataFrame, scored: pd.DataFrame, hierarchy: tuple, method: str) -> pd.DataFrame:

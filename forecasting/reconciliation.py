@@ -8,9 +8,7 @@ import logging
 import pandas as pd
 
 from forecasting.accuracy import level_accuracy
-from forecasting.backtest import (
-    selected_backtest,
-)
+from forecasting.backtest import selected_backtest
 from forecasting.contract import ForecastOptions
 from forecasting.hierarchy import aggregate_history, hierarchy_paths, reconcile
 from forecasting.prepare import PreparedHistory, prepare_history

@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-import logging
-
 import pandas as pd
 
 from forecasting.accuracy import series_mase
-from forecasting.backtest import (
-    series_errors,
-)
+from forecasting.backtest import series_errors
 from forecasting.prepare import PreparedHistory
 from forecasting.reconciliation import to_bottom
 from forecasting.simple import MODEL as RECENT_MEAN
-
-log = logging.getLogger(__name__)
 
 
 def bottom_rules(plan: pd.DataFrame, prepared: PreparedHistory, paths) -> pd.Series:

@@ -3,15 +3,11 @@ its model is chosen for."""
 
 from __future__ import annotations
 
-import logging
-
 import pandas as pd
 
 from forecasting.models import CONTINUOUS_PATTERNS, continuous_models, intermittent_models
 from forecasting.prepare import PreparedHistory
 from forecasting.windows import SEASONAL
-
-log = logging.getLogger(__name__)
 
 
 def candidate_groups(
