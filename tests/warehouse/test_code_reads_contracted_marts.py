@@ -103,7 +103,8 @@ def test_what_the_optimiser_reads_is_in_its_exposure(manifest):
     nodes = warehouse_nodes(manifest)
     exposure = next(e for e in manifest["exposures"].values() if e["name"] == "inventory_optimization")
     exposed = {node_id.split(".")[-1] for node_id in exposure["depends_on"]["nodes"]}
-    read = set().union(*(names for module, names in code_reads(set(nodes)).items() if module.startswith("optimization")))
+    reads = code_reads(set(nodes))
+    read = set().union(*(names for module, names in reads.items() if module.startswith("optimization")))
     read |= {"demand_features_weekly"}  # through foundation.warehouse.io.read_demand
     # What it writes (processed/optimization/, the source tables its plan marts are built from) is not a read.
     read -= {source["name"] for source in manifest["sources"].values() if source["source_name"] == "optimization"}
