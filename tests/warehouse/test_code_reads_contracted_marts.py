@@ -43,9 +43,7 @@ def warehouse_nodes(manifest: dict) -> dict[str, dict]:
 
 def is_contracted_mart(node: dict) -> bool:
     return (
-        node["resource_type"] == "model"
-        and node["config"]["contract"]["enforced"]
-        and node.get("access") == "public"
+        node["resource_type"] == "model" and node["config"]["contract"]["enforced"] and node.get("access") == "public"
     )
 
 
