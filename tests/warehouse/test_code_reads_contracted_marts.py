@@ -22,6 +22,7 @@ pytestmark = [pytest.mark.dbt]
 # Every package of the product's code that may query the warehouse (the ingestion jobs write the lake, not read it).
 READERS = ("foundation", "forecasting", "optimization", "orchestration", "analyst", "sample_data", "supplychain")
 WORD = re.compile(r"[a-z][a-z0-9_]*")
+SQL_RELATION = re.compile(r"(?:^|\.|\bfrom\s+|\bjoin\s+)([a-z][a-z0-9_]*)")
 
 
 @pytest.fixture(scope="module")
@@ -64,17 +65,30 @@ def code_strings(source: str) -> list[str]:
 
 
 def named_nodes(source: str, names: set[str]) -> set[str]:
+    """Every node a string names anywhere (a staging model in a message counts: the check errs on the strict side)."""
     return {word for text in code_strings(source) for word in WORD.findall(text.lower()) if word in names}
 
 
-def code_reads(names: set[str]) -> dict[str, set[str]]:
-    """Per module of the readers, the warehouse nodes its strings name."""
+def queried_nodes(source: str, names: set[str]) -> set[str]:
+    """The nodes the strings query: a relation after a schema (`{MART_SCHEMA}.name`) or a `from`/`join`, or a name
+    alone in a string (a table name passed to a query helper); a name in a sentence is not a query."""
+    found = set()
+    for text in code_strings(source):
+        text = text.lower()
+        if text.strip() in names:
+            found.add(text.strip())
+        found |= {word for word in SQL_RELATION.findall(text) if word in names}
+    return found
+
+
+def code_reads(names: set[str], reads=named_nodes) -> dict[str, set[str]]:
+    """Per module of the readers, the warehouse nodes its strings name (or query)."""
     found = {}
     for package in READERS:
         for path in sorted((PROJECT_DIR / package).rglob("*.py")) if (PROJECT_DIR / package).is_dir() else []:
             if "node_modules" in path.parts or "tests" in path.relative_to(PROJECT_DIR).parts[1:]:
                 continue
-            named = named_nodes(path.read_text(), names)
+            named = reads(path.read_text(), names)
             if named:
                 found[str(path.relative_to(PROJECT_DIR))] = named
     return found
@@ -97,15 +111,33 @@ def test_code_reads_only_contracted_public_marts(manifest):
             "fct_backtest_forecasts", "demand_features_weekly", "fct_inventory_policy"} <= everything  # fmt: skip
 
 
-def test_what_the_optimiser_reads_is_in_its_exposure(manifest):
+# Each exposure of code, the packages behind it, and what they read through foundation.warehouse.io.read_demand.
+CODE_EXPOSURES = {
+    "inventory_optimization": (("optimization",), {"demand_features_weekly"}),
+    "demand_forecasting": (("forecasting",), {"demand_features_weekly"}),
+    "planning_report": (("analyst",), set()),
+}
+# A read the scan must see in each package, so the comparison is never over an empty set.
+SEEN_READS = {"inventory_optimization": "dim_transfer_lane", "planning_report": "forecast_accuracy_by_lag"}
+
+
+@pytest.mark.parametrize("exposure_name", sorted(CODE_EXPOSURES))
+def test_what_code_reads_is_in_its_exposure(manifest, exposure_name):
     nodes = warehouse_nodes(manifest)
-    exposure = next(e for e in manifest["exposures"].values() if e["name"] == "inventory_optimization")
+    packages, through_foundation = CODE_EXPOSURES[exposure_name]
+    exposure = next(e for e in manifest["exposures"].values() if e["name"] == exposure_name)
     exposed = {node_id.split(".")[-1] for node_id in exposure["depends_on"]["nodes"]}
-    reads = code_reads(set(nodes))
-    read = set().union(*(names for module, names in reads.items() if module.startswith("optimization")))
-    read |= {"demand_features_weekly"}  # through foundation.warehouse.io.read_demand
-    # What it writes (processed/optimization/, the source tables its plan marts are built from) is not a read.
-    read -= {source["name"] for source in manifest["sources"].values() if source["source_name"] == "optimization"}
+    reads = code_reads(set(nodes), queried_nodes)
+    read = set().union(*(names for module, names in reads.items() if module.split("/")[0] in packages))
+    assert SEEN_READS.get(exposure_name, "demand_features_weekly") in read | through_foundation
+    read |= through_foundation
+    # What a stage writes (processed/<its source>/, the tables its marts are built from) is not a read.
+    written = {"optimization": "optimization", "forecasting": "forecasts"}
+    read -= {
+        source["name"]
+        for source in manifest["sources"].values()
+        if source["source_name"] in {written.get(package) for package in packages}
+    }
     assert read <= exposed, sorted(read - exposed)
     assert all(is_contracted_mart(nodes[name]) for name in exposed)
 
