@@ -3,7 +3,7 @@ its own behaviour (how it arrives, how it merges, whether a missing region is fi
 else. Plain data with no Spark: orchestration reads the waves from here.
 
 Adding a source: its spec below (in SOURCES), the Glue job script ingestion/jobs/<entity>.py, the dbt source entry
-and staging model, and the generator's entity in supplychain/sample_data/."""
+and staging model, and the generator's entity in sample_data/."""
 
 from __future__ import annotations
 

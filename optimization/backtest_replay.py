@@ -1,7 +1,7 @@
 """The forecasts the per-run replay plans with: the forecast stage's own backtest, not a refit.
 
 The forecast stage keeps every backtest window's weekly forecast by the model it chose on the windows before the
-last (stg_forecasts__backtest_weeks). The last window is therefore out of sample twice over: its forecast was made
+last (fct_backtest_forecasts). The last window is therefore out of sample twice over: its forecast was made
 from the weeks before its origin, and its model was chosen without it. The replay holds out exactly that window's
 weeks and plans them with that forecast; its spread is the series' mean absolute error on the earlier windows
 (their actuals are history by then), never on the weeks it is scored on. Reading it costs a query, not a fit.
@@ -17,12 +17,11 @@ from pathlib import Path
 import pandas as pd
 
 from foundation.warehouse.io import MART_SCHEMA, read_sql
-from optimization.warehouse_io import STAGING_SCHEMA
 
 log = logging.getLogger(__name__)
 BACKTEST_WEEKS_SQL = f"""
 select series_id, backtest_cutoff, week_start, forecast_units
-from {STAGING_SCHEMA}.stg_forecasts__backtest_weeks
+from {MART_SCHEMA}.fct_backtest_forecasts
 """
 
 
@@ -42,7 +41,7 @@ def read_backtest_weeks(target: str, duckdb_path: Path) -> pd.DataFrame:
     try:
         frame = read_sql(target, duckdb_path, BACKTEST_WEEKS_SQL)
     except Exception as error:  # a warehouse built before the forecast stage kept them has no such model
-        if "backtest_weeks" not in str(error):
+        if "fct_backtest_forecasts" not in str(error):
             raise
         frame = pd.DataFrame(columns=["series_id", "backtest_cutoff", "week_start", "forecast_units"])
     frame = frame.assign(backtest_cutoff=pd.to_datetime(frame["backtest_cutoff"]),

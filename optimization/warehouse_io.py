@@ -11,7 +11,6 @@ import pandas as pd
 
 from foundation.warehouse.io import MART_SCHEMA, read_sql
 
-STAGING_SCHEMA = f"{MART_SCHEMA}_staging"
 OUTPUT_TABLES = ("inventory_policy", "transfer_plan", "optimization_run_summary", "policy_simulation")
 
 PLAN_DATE_SQL = f"select max(snapshot_date) as plan_date from {MART_SCHEMA}.fct_inventory_daily"
@@ -22,8 +21,8 @@ with chosen_errors as (
     select
         selections.series_id,
         backtest.abs_error_units / nullif(backtest.scored_weeks, 0) as backtest_mae
-    from {STAGING_SCHEMA}.stg_forecasts__model_selections as selections
-    inner join {STAGING_SCHEMA}.stg_forecasts__backtest_metrics as backtest
+    from {MART_SCHEMA}.forecast_model_selection as selections
+    inner join {MART_SCHEMA}.forecast_backtest_errors as backtest
         on selections.series_id = backtest.series_id and selections.forecast_model = backtest.forecast_model
 )
 select
@@ -77,7 +76,7 @@ from {MART_SCHEMA}.dim_product
 LANES_SQL = f"""
 select from_warehouse_id, to_warehouse_id,
     cast(transfer_cost_per_unit as double precision) as transfer_cost_per_unit, lead_time_days
-from {STAGING_SCHEMA}.stg_wms__transfer_lanes
+from {MART_SCHEMA}.dim_transfer_lane
 """
 
 

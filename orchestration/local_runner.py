@@ -153,7 +153,8 @@ def one_line(failure: BaseException) -> str:
 
 def _is_foreign(failure: BaseException) -> bool:
     return not type(failure).__module__.startswith(("builtins", "ingestion", "supplychain", "orchestration",
-                                                     "forecasting", "optimization"))  # fmt: skip
+                                                     "forecasting", "optimization", "sample_data",
+                                                     "analyst"))  # fmt: skip
 
 
 def _brief(figures: dict[str, dict]) -> str:

@@ -18,7 +18,7 @@ from foundation.stage import Resources
 from ingestion.stage import IngestOptions
 from optimization.options import OptimizeOptions
 from orchestration.pipeline import Step
-from supplychain.sample_data.generate import GeneratorOptions
+from sample_data.generate import GeneratorOptions
 
 
 class StepFailedError(RuntimeError):
@@ -70,7 +70,7 @@ def run_ingest(steps: list[Step], context: RunContext) -> dict[str, dict]:
 
 
 def _generate(step: Step, context: RunContext) -> dict:
-    from supplychain.sample_data.generate import run
+    from sample_data.generate import run
 
     lake = context.resources.lake
     if not lake.is_local:
@@ -102,7 +102,7 @@ def _optimize(step: Step, context: RunContext) -> dict:
 
 
 def _report(step: Step, context: RunContext) -> dict:
-    from supplychain.analyst.commands import write_planning_report
+    from analyst.commands import write_planning_report
 
     write_planning_report(context.resources.warehouse, context.options.report)
     return {"report": str(context.options.report)}

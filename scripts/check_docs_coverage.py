@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import sys
 
-from supplychain.analyst.docs_coverage import coverage_gaps_in
-from supplychain.analyst.docs_site import site_folder
+from analyst.docs_coverage import coverage_gaps_in
+from analyst.docs_site import site_folder
 
 
 def main(argv: list[str]) -> int:

@@ -19,6 +19,7 @@ import os
 import sys
 from pathlib import Path
 
+from analyst.commands import add_analyst_commands
 from forecasting.options import ForecastStageOptions
 from foundation.options import add_flags
 from foundation.redaction import install_log_redaction, redact
@@ -27,8 +28,7 @@ from foundation.stage import Resources
 from ingestion.stage import IngestOptions, source_names
 from optimization.options import OptimizeOptions
 from orchestration.cli import add_aws_commands, run_aws_command
-from supplychain.analyst.commands import add_analyst_commands
-from supplychain.sample_data.generate import GeneratorOptions
+from sample_data.generate import GeneratorOptions
 
 log = logging.getLogger("supplychain")
 
@@ -226,7 +226,7 @@ def _build(args, settings: Settings) -> int:
 
 
 def _generate(args, settings: Settings) -> int:
-    from supplychain.sample_data.generate import run
+    from sample_data.generate import run
 
     run(GeneratorOptions.from_args(args), _resources(args, settings))
     return 0

@@ -4,6 +4,12 @@
 {% macro grant_reader_schema_usage() %}
     {%- set role = var('bi_reader_role', env_var('SUPPLYCHAIN_BI_READER_ROLE', '')) -%}
     {%- if execute and role and target.type != 'duckdb' -%}
-        {%- do run_query('grant usage on schema ' ~ adapter.quote(target.schema) ~ ' to ' ~ role) -%}
+        {%- do run_query(supplychain.reader_schema_usage_sql(target.schema, role)) -%}
     {%- endif -%}
+{% endmacro %}
+
+{#- The grant itself. Redshift reads a bare grantee as a user: a role is `to role x` there; on PostgreSQL a role is
+    named bare (`to role x` is not PostgreSQL syntax). -#}
+{% macro reader_schema_usage_sql(schema, role) %}
+    {{- return('grant usage on schema ' ~ adapter.quote(schema) ~ ' to ' ~ ('role ' if target.type == 'redshift' else '') ~ role) -}}
 {% endmacro %}

@@ -16,8 +16,8 @@ from foundation.warehouse.build import WarehouseOptions, build
 from foundation.warehouse.contract import PROJECT_DIR
 from ingestion.batch import RunOptions
 from ingestion.runner import ingest_all
+from sample_data.generate import generate
 from supplychain.cli import main
-from supplychain.sample_data.generate import generate
 from tests.analyst.synthetic_outputs import add_synthetic_forecasts, add_synthetic_plan
 from tests.warehouse.conftest import WAREHOUSE_SAMPLE
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from supplychain.analyst.report.charts import accuracy_vs_baselines
+from analyst.report.charts import accuracy_vs_baselines
 
 
 def test_the_chosen_bars_carry_the_interval_coverage():

@@ -8,8 +8,8 @@ import json
 
 import pytest
 
-from supplychain.analyst.docs_site import site_url, start_server
-from supplychain.analyst.report import build_report
+from analyst.docs_site import site_url, start_server
+from analyst.report import build_report
 from tests.analyst.browser_checks import DRAWN_MARKS_JS, PAINTED_PIXELS_JS, PageWatch
 
 pytestmark = [pytest.mark.browser, pytest.mark.spark, pytest.mark.e2e, pytest.mark.dbt]

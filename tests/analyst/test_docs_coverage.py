@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from supplychain.analyst.docs_coverage import coverage_gaps, coverage_gaps_in
+from analyst.docs_coverage import coverage_gaps, coverage_gaps_in
 
 
 def _node(unique_id, resource_type, description="Described.", columns=None, **extra):

@@ -7,7 +7,7 @@ import re
 
 import pandas as pd
 
-from supplychain.analyst.report.sections import _moves_table, _proof_table
+from analyst.report.sections import _moves_table, _proof_table
 
 
 def cells(html: str) -> list[list[str]]:

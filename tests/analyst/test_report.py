@@ -12,9 +12,9 @@ import duckdb
 import pandas as pd
 import pytest
 
-from supplychain.analyst.report import build_report
-from supplychain.analyst.report.data import TOP_PRODUCTS, read_planning_data
-from supplychain.analyst.report.sections import _proof_span
+from analyst.report import build_report
+from analyst.report.data import TOP_PRODUCTS, read_planning_data
+from analyst.report.sections import _proof_span
 from supplychain.cli import main
 
 pytestmark = [pytest.mark.spark, pytest.mark.e2e, pytest.mark.dbt]

@@ -10,8 +10,8 @@ import shutil
 import duckdb
 import pytest
 
-from supplychain.analyst.report import build_report
-from supplychain.analyst.report.data import read_planning_data
+from analyst.report import build_report
+from analyst.report.data import read_planning_data
 
 pytestmark = [pytest.mark.spark, pytest.mark.e2e, pytest.mark.dbt]
 TITLE = "Forecast accuracy by lag over time"

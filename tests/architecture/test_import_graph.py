@@ -1,12 +1,15 @@
 """The layering, checked over every import in the product's code (module level and inside functions alike):
 
-    supplychain.cli                     the command line: nothing imports it
+    supplychain                         the command line alone (cli.py, and the package's version): nothing imports it
     orchestration                       the pipeline: above the stages, below the CLI
-    ingestion, forecasting, optimization, supplychain.sample_data, supplychain.analyst
-                                        the stages: each imports only the ground floor (and third-party code)
-    foundation                          the ground floor: imports nothing of the project's above it
+    ingestion, forecasting, optimization, sample_data, analyst
+                                        the stages (the sample generator and the analysts' docs site and report
+                                        included): each imports only the ground floor (and third-party code)
+    foundation                          the ground floor (foundation.testing, the tests' PostgreSQL server,
+                                        included): imports nothing of the project's above it
 
-and no import cycle anywhere, between packages or between modules.
+and no import cycle anywhere, between packages or between modules. Every top-level package is on the map, in the
+wheel and in the pipeline image.
 """
 
 from __future__ import annotations
@@ -14,14 +17,16 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("foundation", "ingestion", "forecasting", "optimization", "orchestration", "supplychain")
-STAGES = ("ingestion", "forecasting", "optimization", "supplychain.sample_data", "supplychain.analyst")
+DOCKERFILE = ROOT / "orchestration" / "docker" / "Dockerfile"
+STAGES = ("ingestion", "forecasting", "optimization", "sample_data", "analyst")
+PACKAGES = ("foundation", *STAGES, "orchestration", "supplychain")
 # The layer each component may import (besides itself and third-party code).
 ALLOWED = {
     "foundation": set(),
     **{stage: {"foundation"} for stage in STAGES},
-    "supplychain.devtools": {"foundation"},
     "orchestration": {"foundation", *STAGES},
     "supplychain.cli": {"foundation", "orchestration", *STAGES},
     "supplychain": set(),  # the package's own __init__ (its version)
@@ -130,5 +135,25 @@ def test_no_import_cycles_between_packages_or_modules():
 def test_the_checker_sees_a_layering_break_and_a_cycle():
     assert cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
     assert component("supplychain.cli") == "supplychain.cli"
-    assert component("supplychain.sample_data.generate") == "supplychain.sample_data"
+    assert component("sample_data.generate") == "sample_data"
+    assert component("foundation.testing.postgres_server") == "foundation"
     assert "foundation" not in ALLOWED["foundation"] and "orchestration" not in ALLOWED["forecasting"]
+    assert "supplychain.cli" not in ALLOWED["orchestration"] and "analyst" not in ALLOWED["sample_data"]
+
+
+def test_the_command_line_package_holds_the_command_line_alone():
+    """The generator and the analysts' outputs are stages of their own, beside the others, not inside the CLI."""
+    inside = sorted(module for module in modules() if module.split(".")[0] == "supplychain")
+    assert inside == ["supplychain", "supplychain.cli"], inside
+
+
+def test_every_top_level_package_is_on_the_map_in_the_wheel_and_in_the_image():
+    tomllib = pytest.importorskip("tomllib")
+    found = sorted(path.name for path in ROOT.iterdir() if (path / "__init__.py").is_file() and path.name != "tests")
+    assert found == sorted(PACKAGES), found
+    included = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]["find"]
+    for package in PACKAGES:
+        assert f"{package}*" in included["include"], f"{package} is not packaged (pyproject.toml packages.find)"
+    # The pipeline image runs every stage (orchestration/docker/Dockerfile copies the packages one by one).
+    copied = {line.split()[1].rstrip("/") for line in DOCKERFILE.read_text().splitlines() if line.startswith("COPY ")}
+    assert set(PACKAGES) <= copied, sorted(set(PACKAGES) - copied)

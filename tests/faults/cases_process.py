@@ -304,7 +304,7 @@ def postgres_unreachable(folder: Path) -> FaultOutcome:
 
 def postgres_stopped(folder: Path) -> FaultOutcome:
     """Case 12 against a real server that was running and is stopped: the load fails in one sentence."""
-    from supplychain.devtools.postgres_server import start
+    from foundation.testing.postgres_server import start
 
     lake = copy_built(folder)
     server = start(folder / "pg")
@@ -330,7 +330,7 @@ def password_with_space(folder: Path) -> FaultOutcome:
     """Case 13 and the secrets rule: a real server requiring a password with spaces; a failing run (wrong
     password, also with spaces) and a succeeding one (load and the warehouse build on PostgreSQL). The password
     must appear in no output, log, run record or dbt artifact."""
-    from supplychain.devtools.postgres_server import ROLE, start
+    from foundation.testing.postgres_server import ROLE, start
 
     lake = copy_built(folder)
     server = start(folder / "pg")
@@ -367,7 +367,7 @@ def _require_password(server, role: str, password: str) -> None:
         hba = Path(c.execute("show hba_file").fetchone()[0])
     hba.write_text("local all all trust\nhost all all 127.0.0.1/32 scram-sha-256\n")
     data = hba.parent
-    from supplychain.devtools.postgres_server import _as_server_user, _bindir
+    from foundation.testing.postgres_server import _as_server_user, _bindir
 
     subprocess.run(_as_server_user([str(_bindir() / "pg_ctl"), "-D", str(data), "reload"]), check=True,
                    capture_output=True)  # fmt: skip

@@ -18,7 +18,7 @@ from ingestion.batch import RunOptions, bookmark_path, ingest_source
 from ingestion.quality import QualityGateError
 from ingestion.runner import ingest_all
 from ingestion.sources import BATCH_SOURCES, REGIONS
-from supplychain.sample_data.generate import DIRTY_ROWS_PATH, GeneratorOptions, generate
+from sample_data.generate import DIRTY_ROWS_PATH, GeneratorOptions, generate
 
 pytestmark = [pytest.mark.spark, pytest.mark.e2e]
 REPO = Path(__file__).resolve().parents[2]

@@ -15,7 +15,7 @@ from ingestion.batch import RunOptions, bookmark_path
 from ingestion.quality import QualityGateError
 from ingestion.runner import ingest_all, ingest_entity
 from ingestion.sources import WAVES
-from supplychain.sample_data.generate import generate
+from sample_data.generate import generate
 from tests.ingestion.test_end_to_end import SMALL, snapshot
 
 pytestmark = [pytest.mark.spark, pytest.mark.e2e]

@@ -15,8 +15,8 @@ import duckdb
 import pytest
 
 from orchestration.run_records import all_runs
+from sample_data.generate import GeneratorOptions, generate
 from supplychain.cli import main
-from supplychain.sample_data.generate import GeneratorOptions, generate
 
 pytestmark = pytest.mark.e2e
 

@@ -15,7 +15,7 @@ from foundation.lake import Lake
 from foundation.warehouse.build import WarehouseOptions, build
 from ingestion.batch import RunOptions
 from ingestion.runner import ingest_all
-from supplychain.sample_data.generate import GeneratorOptions, generate
+from sample_data.generate import GeneratorOptions, generate
 
 # Four months: enough for weekly grain, lags and a warehouse that opens mid-way; small enough to build in seconds.
 WAREHOUSE_SAMPLE = GeneratorOptions(
@@ -82,7 +82,7 @@ def dbt_scratch(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def postgres_server(tmp_path_factory):
-    from supplychain.devtools.postgres_server import start
+    from foundation.testing.postgres_server import start
 
     server = start(tmp_path_factory.mktemp("pg"))
     with mock.patch.dict(os.environ, server.env):

@@ -174,9 +174,26 @@ def test_forecasts_flow_back_into_the_warehouse(lake_copy, warehouse, tmp_path):
         # The backtest windows the optimiser's replay plans with: every window of horizon weeks per series.
         weeks = connection.execute(
             "select count(distinct backtest_cutoff), max(weeks) from (select backtest_cutoff, series_id, count(*) as "
-            "weeks from analytics_staging.stg_forecasts__backtest_weeks group by 1, 2)"
+            "weeks from analytics.fct_backtest_forecasts group by 1, 2)"
         ).fetchone()
         assert weeks[0] >= 3 and weeks[1] == 2
+    assert_the_optimiser_reads_only_marts(live, tmp_path / "marts-only.duckdb")
+
+
+def assert_the_optimiser_reads_only_marts(live, marts_only):
+    """The optimiser's reads succeed on a warehouse that holds the marts alone: staging and intermediate dropped."""
+    from optimization.backtest_replay import read_backtest_weeks
+    from optimization.warehouse_io import read_inputs
+
+    shutil.copyfile(live, marts_only)
+    with duckdb.connect(str(marts_only)) as connection:
+        for schema in ("analytics_staging", "analytics_intermediate"):
+            connection.execute(f"drop schema {schema} cascade")
+    inputs = read_inputs("local", marts_only)
+    assert not inputs.lanes.empty and (inputs.lanes["transfer_cost_per_unit"] > 0).all()
+    assert (inputs.forecasts["backtest_mae"] > 0).any()
+    backtest = read_backtest_weeks("local", marts_only)
+    assert backtest["backtest_cutoff"].nunique() >= 3
 
 
 def test_a_run_loads_each_table_once(lake_copy, tmp_path):

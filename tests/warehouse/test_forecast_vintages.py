@@ -17,7 +17,7 @@ from foundation.warehouse.build import WarehouseOptions, build
 from foundation.warehouse.io import write_outputs
 from ingestion.batch import RunOptions
 from ingestion.runner import ingest_all
-from supplychain.sample_data.generate import generate
+from sample_data.generate import generate
 from tests.warehouse.conftest import WAREHOUSE_SAMPLE
 
 pytestmark = [pytest.mark.spark, pytest.mark.e2e, pytest.mark.dbt]

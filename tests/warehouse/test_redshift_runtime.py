@@ -26,10 +26,16 @@ INLINE = """{%- set columns = {} -%}
 {%- endfor -%}
 {%- set chosen = adapter.dispatch('get_table_columns_and_constraints', 'dbt') -%}
 {%- set view = api.Relation.create(database='dev', schema='analytics', identifier='weekly_inventory_mv') -%}
+{%- set sales = graph.nodes.values() | selectattr('name', 'equalto', 'fct_sales') | first -%}
+{%- set sales_table = api.Relation.create(database='dev', schema='analytics', identifier='fct_sales') -%}
+{%- set sales_grants = redshift__normalize_grants_dict(sales.config.grants) if adapter.use_grants_extended()
+    else sales.config.grants -%}
 select '{{ tojson({
     'ddl_macro': chosen.macro.package_name ~ '.' ~ chosen.macro.name,
     'columns': columns,
     'empty_view_sql': supplychain.empty_materialized_view_sql(view),
+    'grant_sql': get_dcl_statement_list(sales_table, sales_grants, get_grant_sql) | map('trim') | list,
+    'schema_usage_sql': supplychain.reader_schema_usage_sql('analytics', 'bi_reader'),
 }) | replace("'", "''") }}'"""
 DESCRIBE_COLUMNS = ["database", "schema", "table", "diststyle", "sortkey1", "autorefresh"]
 
@@ -38,7 +44,8 @@ DESCRIBE_COLUMNS = ["database", "schema", "table", "diststyle", "sortkey1", "aut
 def compiled(tmp_path_factory):
     target = tmp_path_factory.mktemp("redshift")
     command = dbt_command(
-        ["--no-populate-cache", "--quiet", "compile", "--vars", "{offline_compile: true}", "--inline", INLINE],
+        ["--no-populate-cache", "--quiet", "compile", "--vars", "{offline_compile: true, bi_reader_role: bi_reader}",
+         "--inline", INLINE],
         "redshift",
         target_path=str(target),
     )
@@ -70,6 +77,13 @@ def test_no_materialized_view_sits_on_a_table_dbt_drops_with_cascade(compiled):
         assert not rebuilt, f"{name} would be dropped with {rebuilt} on every run"
     assert nodes["weekly_inventory_mv"]["config"]["materialized"] == "table"
     assert nodes["weekly_sales_mv"]["config"]["materialized"] == "materialized_view"  # over an incremental fact
+
+
+def test_a_mart_grants_select_to_the_reader_as_a_role_on_redshift(compiled):
+    """Redshift reads a bare grantee as a user: the reader role's grants must say `role` (PostgreSQL's say the bare
+    name, tests/warehouse/test_postgres_grants.py, where `to role x` is a syntax error)."""
+    assert compiled["grant_sql"] == ['grant select on "dev"."analytics"."fct_sales" to ROLE bi_reader']
+    assert compiled["schema_usage_sql"].strip() == 'grant usage on schema "analytics" to role bi_reader'
 
 
 def test_an_empty_materialized_view_is_described_instead_of_failing_the_build(compiled):

@@ -18,7 +18,7 @@ from ingestion.batch import RunOptions
 from ingestion.fields import Field
 from ingestion.runner import ingest_all
 from ingestion.sources import REGIONS, Source
-from supplychain.sample_data.raw_zone import RawZone
+from sample_data.raw_zone import RawZone
 
 pytestmark = [pytest.mark.spark, pytest.mark.dbt]
 

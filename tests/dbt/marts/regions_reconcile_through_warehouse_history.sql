@@ -1,8 +1,9 @@
--- The two region attributions agree once mapped through the warehouse history. History (fct_sales,
--- weekly_sales_mv) books each day to the region in force that day; planning (demand_features_weekly) books a
--- series to its warehouse's region now. Checked per week: every sale carries the region its warehouse had on the
--- order day; weekly_sales_mv equals fct_sales by region; and weekly_sales_mv, re-booked to each warehouse's
--- current region, equals the features by current region.
+-- The region attributions agree once mapped through the warehouse history. fct_sales books each line to the
+-- region in force on its day; weekly_sales_mv books a warehouse's whole week to its region on its latest sale of
+-- the week; planning (demand_features_weekly) books a series to its warehouse's region now. Checked per week:
+-- every sale carries the region its warehouse had on the order day; weekly_sales_mv equals fct_sales re-booked,
+-- through the history, to the region of the warehouse's last sale day of the week, and holds one region per
+-- warehouse and week; and weekly_sales_mv, re-booked to each warehouse's current region, equals the features.
 with
 
 sales_lines as (
@@ -37,13 +38,46 @@ lines_off_their_day_region as (
     where sales_lines.region_code <> warehouse_history.region_code
 ),
 
+warehouse_last_days as (
+    select
+        warehouse_id,
+        week_start,
+        max(order_date) as last_order_date
+    from sales_lines
+    group by warehouse_id, week_start
+),
+
 line_region_weeks as (
     select
-        region_code,
-        week_start,
-        sum(quantity) as units
+        coalesce(warehouse_history.region_code, sales_lines.region_code) as region_code,
+        sales_lines.week_start,
+        sum(sales_lines.quantity) as units
     from sales_lines
-    group by region_code, week_start
+    inner join warehouse_last_days
+        on
+            sales_lines.warehouse_id = warehouse_last_days.warehouse_id
+            and sales_lines.week_start = warehouse_last_days.week_start
+    left join warehouse_history
+        on
+            sales_lines.warehouse_id = warehouse_history.warehouse_id
+            and warehouse_last_days.last_order_date >= warehouse_history.valid_from_date
+            and (
+                warehouse_history.valid_to_date is null
+                or warehouse_last_days.last_order_date < warehouse_history.valid_to_date
+            )
+    group by coalesce(warehouse_history.region_code, sales_lines.region_code), sales_lines.week_start
+),
+
+split_warehouse_weeks as (
+    select
+        'weekly_sales_mv books a warehouse week to more than one region' as broken_rule,
+        min(region_code) as region_code,
+        week_start,
+        sum(units_sold) as left_units,
+        0 as right_units
+    from weekly_sales
+    group by warehouse_id, week_start
+    having count(distinct region_code) > 1
 ),
 
 weekly_region_weeks as (
@@ -57,7 +91,7 @@ weekly_region_weeks as (
 
 weekly_vs_lines as (
     select
-        'weekly_sales_mv <> fct_sales by region and week' as broken_rule,
+        'weekly_sales_mv <> fct_sales by last-sale-day region and week' as broken_rule,
         coalesce(line_region_weeks.region_code, weekly_region_weeks.region_code) as region_code,
         coalesce(line_region_weeks.week_start, weekly_region_weeks.week_start) as week_start,
         coalesce(weekly_region_weeks.units, 0) as left_units,
@@ -117,6 +151,8 @@ final as (
     select * from lines_off_their_day_region
     union all
     select * from weekly_vs_lines
+    union all
+    select * from split_warehouse_weeks
     union all
     select * from features_vs_weekly
 )

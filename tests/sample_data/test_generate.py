@@ -11,8 +11,8 @@ import re
 import pandas as pd
 import pytest
 
+from sample_data.generate import DIRTY_ROWS_PATH, MANIFEST_PATH, GeneratorOptions, generate
 from supplychain.cli import main
-from supplychain.sample_data.generate import DIRTY_ROWS_PATH, MANIFEST_PATH, GeneratorOptions, generate
 
 OPTIONS = GeneratorOptions(
     seed=3,

@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from supplychain.sample_data.catalog import CATEGORIES, REGION_TASTE, Product, Warehouse
+from sample_data.catalog import CATEGORIES, REGION_TASTE, Product, Warehouse
 
 
 def thanksgiving(year: int) -> dt.date:

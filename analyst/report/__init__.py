@@ -8,11 +8,11 @@ import logging
 import os
 from pathlib import Path
 
+from analyst.report.data import read_planning_data
+from analyst.report.page import render_page
+from analyst.report.sections import planning_sections
 from foundation.warehouse.dbt_runner import target_folder
 from foundation.warehouse.io import open_duckdb
-from supplychain.analyst.report.data import read_planning_data
-from supplychain.analyst.report.page import render_page
-from supplychain.analyst.report.sections import planning_sections
 
 log = logging.getLogger(__name__)
 

@@ -37,8 +37,8 @@ def _target_flag(parser: argparse.ArgumentParser) -> None:
 
 
 def docs_command(args, settings=None) -> int:
+    from analyst.docs_site import generate_docs, site_url, start_server
     from foundation.warehouse.build import WarehouseOptions
-    from supplychain.analyst.docs_site import generate_docs, site_url, start_server
 
     warehouse = WarehouseOptions.from_env(args.target)
     folder = generate_docs(warehouse.target, warehouse.duckdb_path)
@@ -68,8 +68,8 @@ def report_command(args, settings=None) -> int:
 
 def write_planning_report(warehouse, output):
     """The planning report from the marts of `warehouse` (a WarehouseOptions); the CLI and the pipeline call it."""
+    from analyst.report import build_report
     from foundation.warehouse.io import connect
-    from supplychain.analyst.report import build_report
 
     with connect(warehouse) as connection:
         written = build_report(connection, output)

@@ -6,9 +6,9 @@ import html
 
 import pandas as pd
 
-from supplychain.analyst.report import charts
-from supplychain.analyst.report.data import PlanningData
-from supplychain.analyst.report.page import Section
+from analyst.report import charts
+from analyst.report.data import PlanningData
+from analyst.report.page import Section
 
 NO_FORECAST = "No forecasts yet — run <code>supplychain forecast</code> (missing or empty: {tables})."
 NO_PLAN = "No plan yet — run <code>supplychain optimize</code> (missing or empty: {tables})."

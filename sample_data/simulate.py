@@ -11,8 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from supplychain.sample_data.catalog import Product, Warehouse
-from supplychain.sample_data.demand import DemandModel
+from sample_data.catalog import Product, Warehouse
+from sample_data.demand import DemandModel
 
 CHANNELS = np.array(["WEB", "RETAIL", "B2B", "MARKETPLACE"])
 CHANNEL_SHARE = [0.45, 0.30, 0.15, 0.10]

@@ -1,7 +1,7 @@
 """A throwaway PostgreSQL cluster on 127.0.0.1 for the tests and local integration runs.
 
-    python -m supplychain.devtools.postgres_server start   # prints the SUPPLYCHAIN_PG_* exports
-    python -m supplychain.devtools.postgres_server stop
+    python -m foundation.testing.postgres_server start   # prints the SUPPLYCHAIN_PG_* exports
+    python -m foundation.testing.postgres_server stop
 
 The cluster lives in the ignored .pg/ folder (or a temporary folder when the server's user cannot reach it).
 PostgreSQL refuses to run as root, so under root it runs as the distribution's `postgres` user.

@@ -15,11 +15,11 @@ import pandas as pd
 
 from foundation.options import StageOptions, flag
 from foundation.settings import parse_date
-from supplychain.sample_data.catalog import build_lanes, build_products, build_warehouses, stocking_plan
-from supplychain.sample_data.dirty import DirtInjector
-from supplychain.sample_data.masters import WAREHOUSE_COLUMNS, MasterFeed
-from supplychain.sample_data.raw_zone import RawZone
-from supplychain.sample_data.simulate import DayRecords, ErpSimulator
+from sample_data.catalog import build_lanes, build_products, build_warehouses, stocking_plan
+from sample_data.dirty import DirtInjector
+from sample_data.masters import WAREHOUSE_COLUMNS, MasterFeed
+from sample_data.raw_zone import RawZone
+from sample_data.simulate import DayRecords, ErpSimulator
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ import datetime as dt
 
 import numpy as np
 
-from supplychain.sample_data.catalog import Product, Warehouse
+from sample_data.catalog import Product, Warehouse
 
 WAREHOUSE_COLUMNS = [
     "Op",
