@@ -90,10 +90,14 @@ def _quantile_row(name: str, steps: np.ndarray, errors: np.ndarray, levels) -> d
     mean_steps = float(np.mean(np.unique(steps))) if len(steps) else 0.0
     scores = errors / _spread(line, steps, mean_steps) if len(errors) else errors
     row = {"segment": name, "spread_intercept": line[0], "spread_slope": line[1], "spread_mean_step": mean_steps}
-    for level in levels:
+    narrower_low, narrower_high = math.inf, -math.inf
+    for level in sorted(levels):
         low, high = _bounds(level)
-        row[f"q_lo_{level}"] = conformal_quantile(scores, low)
-        row[f"q_hi_{level}"] = conformal_quantile(scores, high)
+        # A wider level never sits inside a narrower one: with few errors the 95% end is a normal bound while the
+        # 80% end is a sample quantile, and a heavy tail can put that quantile beyond the bound.
+        narrower_low = min(narrower_low, conformal_quantile(scores, low))
+        narrower_high = max(narrower_high, conformal_quantile(scores, high))
+        row[f"q_lo_{level}"], row[f"q_hi_{level}"] = narrower_low, narrower_high
     return row
 
 

@@ -76,3 +76,18 @@ def test_the_total_borrows_the_aggregate_levels_errors_not_the_bottom_series():
     quantiles = calibrate(errors, scales, segments, (80, 95))
     fresh = apply_intervals(draws(rng, ["total"], 40, lambda step: 1.0, scales), quantiles, scales, segments, (80, 95))
     assert 0.90 <= coverage(fresh, 95) <= 0.99 and 0.74 <= coverage(fresh, 80) <= 0.88
+
+
+def test_the_95_interval_holds_the_80_one_when_few_errors_have_a_heavy_tail():
+    # 20 errors: too few for a sample 95% end (a normal bound stands in), enough for an 80% one. One huge miss
+    # puts the 80% sample end beyond the normal 95% bound; the warehouse rejects a 95% interval inside the 80%.
+    errors = np.array([0.0] * 16 + [0.1, 0.1, 50.0, 60.0])
+    ids = [f"S{k}" for k in range(len(errors))]
+    backtest = pd.DataFrame({"unique_id": ids, "forecast": 10.0, "y_observed": 10.0 + errors, "is_censored": False})
+    scales = pd.Series(1.0, index=ids)
+    segments = pd.Series("lumpy", index=ids)
+
+    quantiles = calibrate(backtest, scales, segments, (80, 95))
+    out = apply_intervals(pd.DataFrame({"unique_id": ids, "forecast": 10.0}), quantiles, scales, segments, (80, 95))
+
+    assert (out["lo_95"] <= out["lo_80"]).all() and (out["hi_80"] <= out["hi_95"]).all(), quantiles
