@@ -13,6 +13,7 @@ from optimization.move_value import expected_shortage
 from optimization.netting import netting_transfers
 from optimization.policy import KEYS, PolicyOptions, inventory_policy, with_lead_times
 from optimization.reallocation import SolverOptions, plan_reallocation
+from optimization.recent_demand import floor_by_recent
 from optimization.service_levels import with_service_levels
 from optimization.sites import build_sites
 from optimization.warehouse_io import PlanningInputs
@@ -64,7 +65,8 @@ def merge_lanes(transfers: pd.DataFrame, pulls: pd.DataFrame) -> pd.DataFrame:
 
 
 def make_plan(inputs: PlanningInputs, policy_options: PolicyOptions, solver_options: SolverOptions) -> Plan:
-    forecasts = with_lead_times(inputs.forecasts, inputs.lead_times, policy_options)
+    # The forecast no lower than what sold in the weeks just closed (recent_demand.py), whatever forecaster made it.
+    forecasts = with_lead_times(floor_by_recent(inputs.forecasts, inputs.recent), inputs.lead_times, policy_options)
     forecasts = with_service_levels(forecasts, inputs.products, policy_options)
     policy = inventory_policy(forecasts, inputs.positions, policy_options)
     regions = forecasts[[*KEYS, "region_code"]].drop_duplicates(KEYS)
