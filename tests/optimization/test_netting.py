@@ -108,3 +108,19 @@ def test_a_pull_on_a_lane_the_model_already_uses_is_one_move():
     # Each part's expected benefit adds up: the model's and the holding the pull saves at the North.
     assert merged["expected_benefit"].iloc[0] > 300.0
     assert merged["reason"].iloc[0].startswith("model; SOUTH at its reorder point")
+
+
+def test_a_pull_leaves_its_source_the_highest_target_of_its_coming_lead_time_and_review():
+    # The North's forecast rises: its target is 4 today and 150 from day 5 (a peak its levels see coming), and it
+    # holds 120. Today's target calls 116 of them surplus; the coming target (within its 10-day lead time + 7-day
+    # review) needs every one, so the South buys instead of stripping the North before its peak.
+    sites, lanes = network(north_on_hand=120)
+    phased = pd.DataFrame([
+        {"product_id": "P1", "warehouse_id": w, "day": day, "reorder_point": rop, "target_level": target}
+        for day in range(21)
+        for w, rop, target in (("NORTH", 2.0 if day < 5 else 100.0, 4.0 if day < 5 else 150.0),
+                               ("SOUTH", 55.0, 90.0))
+    ])  # fmt: skip
+    pulled = simulate(sites, demand(), NO_TRANSFERS, "x", netting=SurplusNetting(sites, lanes), phased=phased)
+    assert pulled.transfers.empty
+    assert pulled.summary["units_in"] == pytest.approx(pulled.summary["units_out"])

@@ -11,8 +11,8 @@ import pytest
 
 from optimization.plan import make_plan
 from optimization.policy import PolicyOptions
-from optimization.recent_demand import floor_by_recent, recent_demand
 from optimization.reallocation import SolverOptions
+from optimization.recent_demand import floor_by_recent, recent_demand
 from optimization.warehouse_io import PlanningInputs
 
 FIRST_WEEK = pd.Timestamp("2026-01-05")
