@@ -65,8 +65,10 @@ def merge_lanes(transfers: pd.DataFrame, pulls: pd.DataFrame) -> pd.DataFrame:
 
 
 def make_plan(inputs: PlanningInputs, policy_options: PolicyOptions, solver_options: SolverOptions) -> Plan:
-    # The forecast no lower than what sold in the weeks just closed (recent_demand.py), whatever forecaster made it.
-    forecasts = with_lead_times(floor_by_recent(inputs.forecasts, inputs.recent), inputs.lead_times, policy_options)
+    # The forecast no lower than what sold in the weeks just closed, and a dear product's spread no narrower than its
+    # recent weeks' (recent_demand.py), whatever forecaster made it.
+    floored = floor_by_recent(inputs.forecasts, inputs.recent, inputs.products)
+    forecasts = with_lead_times(floored, inputs.lead_times, policy_options)
     forecasts = with_service_levels(forecasts, inputs.products, policy_options)
     policy = inventory_policy(forecasts, inputs.positions, policy_options)
     regions = forecasts[[*KEYS, "region_code"]].drop_duplicates(KEYS)

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from optimization.plan import make_plan
-from optimization.policy import PolicyOptions
+from optimization.policy import Z_80_TWO_SIDED, PolicyOptions
 from optimization.reallocation import SolverOptions
 from optimization.recent_demand import floor_by_recent, recent_demand
 from optimization.warehouse_io import PlanningInputs
@@ -84,3 +84,28 @@ def test_the_plan_keeps_what_a_site_sold_lately_whatever_the_forecast_said():
     site = floored.policy.set_index("warehouse_id").loc["W1"]
     assert site["lead_time_demand"] == pytest.approx(40.0) and site["reorder_point"] >= 40
     assert floored.transfers.empty or floored.transfers["units"].sum() <= 60 - site["reorder_point"]
+
+
+def test_a_dear_products_spread_is_no_narrower_than_its_recent_weeks_and_a_cheap_ones_is_its_forecasts():
+    # Both products sold in lumps: 26 units every other week over the last 13 weeks (sd 13.5), forecast 13 +- 1.
+    lumps = [26.0 if k % 2 else 0.0 for k in range(13)]
+    history = pd.DataFrame([
+        {"unique_id": f"{p}/W1", "ds": FIRST_WEEK - pd.Timedelta(weeks=13 - k), "y": value}
+        for p in ("DEAR", "CHEAP") for k, value in enumerate(lumps)
+    ])  # fmt: skip
+    attributes = pd.DataFrame([{"unique_id": f"{p}/W1", "product_id": p, "warehouse_id": "W1"}
+                               for p in ("DEAR", "CHEAP")])  # fmt: skip
+    # The dear product's margin ($400) is in the top quarter of the master; the cheap one's ($2) and three others
+    # are not.
+    products = pd.DataFrame([{"product_id": p, "unit_price": price + 10.0, "unit_cost": 10.0} for p, price in
+                             (("DEAR", 400.0), ("CHEAP", 2.0), ("A", 3.0), ("B", 4.0), ("C", 5.0))])  # fmt: skip
+    forecasts = pd.DataFrame([{"product_id": p, "warehouse_id": "W1", "week_start": FIRST_WEEK,
+                               "forecast_units": 13.0, "lo_80": 12.0, "hi_80": 14.0} for p in ("DEAR", "CHEAP")])
+    recent = recent_demand(history, attributes, FIRST_WEEK)
+    assert recent.set_index("product_id").loc["DEAR", "recent_sigma"] == pytest.approx(pd.Series(lumps).std())
+    floored = floor_by_recent(forecasts, recent, products).set_index("product_id")
+    half = (floored["hi_80"] - floored["lo_80"]) / 2
+    assert half["DEAR"] == pytest.approx(pd.Series(lumps).std() * Z_80_TWO_SIDED / 2)
+    assert half["CHEAP"] == pytest.approx(1.0)
+    # The last three weeks sold 0, 26, 0 (8.7 a week), less than the forecast: its mean stands.
+    assert floored["forecast_units"].tolist() == [13.0, 13.0]
