@@ -28,6 +28,7 @@ from optimization.evaluate import compare_policies
 from optimization.forecast_inputs import policy_forecasts
 from optimization.policy import PolicyOptions, inventory_policy, phased_levels, with_lead_times
 from optimization.reallocation import SolverOptions
+from optimization.recent_demand import floor_by_recent, recent_demand
 from optimization.service_levels import with_service_levels
 from optimization.sites import build_sites
 from optimization.warehouse_io import (
@@ -194,6 +195,10 @@ def evaluate_holdout(duckdb_path: Path, options: HoldoutOptions | None = None, t
                                            given.window_weeks, options.relevel_weeks)  # fmt: skip
     else:
         forecasts = rolling_forecasts(history, attributes, first_week, lead_times, options, forecaster)
+    # As the live plan does (plan.make_plan): each week's forecast no lower than what sold in the weeks before it,
+    # and a dear product's spread no narrower than its recent weeks' (recent_demand.py).
+    forecasts = [floor_by_recent(forecast, recent_demand(history, attributes, forecast["week_start"].min()),
+                                 products) for forecast in forecasts]  # fmt: skip
     cost_levels = [with_service_levels(forecast, products, options.policy) for forecast in forecasts]
     days = days[days["day"] < 7 * options.holdout_weeks]
     demand = daily_demand(days, actual)

@@ -101,7 +101,11 @@ def netting_transfers(sites: pd.DataFrame, lanes: pd.DataFrame, planned: pd.Data
     # The model's destinations give no pull and none comes back along its moves (churn.py).
     may_send, barred = roles_after(keyed, planned)
     netting = SurplusNetting(keyed, lanes)
+    # A source keeps the highest target of its coming lead time + review where the plan knows it (as the replay's
+    # pulls do, simulate.source_keeps), else today's.
     keep = keyed["target_level"].to_numpy(dtype=float)
+    if "coming_target" in keyed:
+        keep = np.maximum(keep, keyed["coming_target"].fillna(0.0).to_numpy(dtype=float))
     pulls = netting.pull(short, need, on_hand, keep, may_send, barred)
     rows = []
     for source, destination, units, lead, cost in pulls:

@@ -11,9 +11,11 @@ import pandas as pd
 
 from optimization.move_value import expected_shortage
 from optimization.netting import netting_transfers
-from optimization.policy import KEYS, PolicyOptions, inventory_policy, with_lead_times
+from optimization.policy import KEYS, PolicyOptions, inventory_policy, phased_levels, with_lead_times
 from optimization.reallocation import SolverOptions, plan_reallocation
+from optimization.recent_demand import floor_by_recent
 from optimization.service_levels import with_service_levels
+from optimization.simulate import source_keeps
 from optimization.sites import build_sites
 from optimization.warehouse_io import PlanningInputs
 
@@ -63,8 +65,22 @@ def merge_lanes(transfers: pd.DataFrame, pulls: pd.DataFrame) -> pd.DataFrame:
     return merged[transfers.columns]
 
 
+def coming_targets(sites: pd.DataFrame, forecasts: pd.DataFrame, options: PolicyOptions) -> pd.DataFrame:
+    """sites with coming_target: the highest target level of each site's lead time + review from today, by the
+    time-phased levels (what a pull must leave its source, simulate.source_keeps)."""
+    levels = phased_levels(forecasts, options)
+    targets = levels.pivot_table(index=KEYS, columns="day", values="target_level")
+    lead = levels.drop_duplicates(KEYS).set_index(KEYS)["lead_time_days"].reindex(targets.index)
+    window = lead.to_numpy(dtype=int) + options.review_days
+    coming = pd.Series(source_keeps(targets.to_numpy(dtype=float), window)[:, 0], index=targets.index)
+    return sites.assign(coming_target=coming.reindex(pd.MultiIndex.from_frame(sites[KEYS])).to_numpy())
+
+
 def make_plan(inputs: PlanningInputs, policy_options: PolicyOptions, solver_options: SolverOptions) -> Plan:
-    forecasts = with_lead_times(inputs.forecasts, inputs.lead_times, policy_options)
+    # The forecast no lower than what sold in the weeks just closed, and a dear product's spread no narrower than its
+    # recent weeks' (recent_demand.py), whatever forecaster made it.
+    floored = floor_by_recent(inputs.forecasts, inputs.recent, inputs.products)
+    forecasts = with_lead_times(floored, inputs.lead_times, policy_options)
     forecasts = with_service_levels(forecasts, inputs.products, policy_options)
     policy = inventory_policy(forecasts, inputs.positions, policy_options)
     regions = forecasts[[*KEYS, "region_code"]].drop_duplicates(KEYS)
@@ -75,7 +91,8 @@ def make_plan(inputs: PlanningInputs, policy_options: PolicyOptions, solver_opti
         & inputs.lanes["to_warehouse_id"].isin(inputs.warehouses["warehouse_id"])
     ]
     transfers, problems = plan_reallocation(sites, lanes, solver_options)
-    transfers = merge_lanes(transfers, netting_transfers(sites, lanes, transfers))
+    transfers = merge_lanes(transfers, netting_transfers(coming_targets(sites, forecasts, policy_options), lanes,
+                                                         transfers))  # fmt: skip
     summary = {
         "plan_date": inputs.plan_date,
         "service_level": float(sites["service_level"].median()) if len(sites) else policy_options.service_level,

@@ -65,6 +65,7 @@ def simulate(
         arrivals[:days] += _by_day(receipts, index, days).T
     wanted = _by_day(demand, index, days)
     reorder_points, targets = _levels(sites, phased, index, days)
+    kept = source_keeps(targets, lead + cover_review_days)
     sold, lost, ordered, on_hand_end, received = (np.zeros((n, days)) for _ in range(5))
     moves_made = []
     shipped_out = np.zeros(n)
@@ -98,7 +99,7 @@ def simulate(
                 wanting = np.flatnonzero(short)
                 need = targets[wanting, tomorrow] - on_hand[wanting] - inbound[wanting]
                 for source, destination, units, lane_days, unit_cost in netting.pull(
-                    wanting, need, on_hand, targets[:, tomorrow], roles.may_send(day), roles.barred(day)
+                    wanting, need, on_hand, kept[:, tomorrow], roles.may_send(day), roles.barred(day)
                 ):
                     roles.record(source, destination, day)
                     on_hand[source] -= units
@@ -127,6 +128,18 @@ def simulate(
     summary["units_in"] = float(opening + received.sum() - transfer_arrivals[:days].sum())
     summary["units_out"] = float(sold.sum() + on_hand.sum() + in_flight)
     return SimulationResult(daily, summary, moved)
+
+
+def source_keeps(targets: np.ndarray, window_days: np.ndarray) -> np.ndarray:
+    """What a pull leaves its source each day: its highest target level over the next lead time plus review
+    (window_days per site), not today's alone. Stock given away today is back only when an order placed after it
+    lands, so on a rising forecast today's target calls stock surplus that the coming weeks' levels need."""
+    days = targets.shape[1]
+    kept = targets.copy()
+    for offset in range(1, int(window_days.max()) + 1):
+        ahead = np.concatenate([targets[:, offset:], np.repeat(targets[:, -1:], min(offset, days), axis=1)], axis=1)
+        kept = np.where(offset <= window_days[:, None], np.maximum(kept, ahead[:, :days]), kept)
+    return kept
 
 
 def hindsight_need(demand: np.ndarray, cover_days: np.ndarray) -> np.ndarray:

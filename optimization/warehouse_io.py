@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from foundation.warehouse.io import MART_SCHEMA, read_sql
+from foundation.warehouse.io import MART_SCHEMA, read_demand, read_sql
+from optimization.recent_demand import recent_demand
 
 OUTPUT_TABLES = ("inventory_policy", "transfer_plan", "optimization_run_summary", "policy_simulation")
 
@@ -89,6 +90,7 @@ class PlanningInputs:
     warehouses: pd.DataFrame
     products: pd.DataFrame
     lanes: pd.DataFrame
+    recent: pd.DataFrame | None = None  # product_id, warehouse_id, recent_units (recent_demand.py)
 
 
 def read_inputs(target: str, duckdb_path: Path) -> PlanningInputs:
@@ -110,6 +112,11 @@ def read_inputs(target: str, duckdb_path: Path) -> PlanningInputs:
     numeric = ["forecast_units", "lo_80", "hi_80", "backtest_mae"]
     forecasts[numeric] = forecasts[numeric].astype(float)
     lanes = read_sql(target, duckdb_path, LANES_SQL)
+    try:
+        history, attributes = read_demand(target, duckdb_path)
+        recent = recent_demand(history, attributes, forecasts["week_start"].min())
+    except ValueError:  # no full week of demand yet: the forecast stands alone
+        recent = None
     return PlanningInputs(
         plan_date=plan_date,
         forecasts=forecasts.reset_index(drop=True),
@@ -120,4 +127,5 @@ def read_inputs(target: str, duckdb_path: Path) -> PlanningInputs:
         warehouses=warehouses.astype({"capacity_units": float}),
         products=read_sql(target, duckdb_path, PRODUCTS_SQL),
         lanes=lanes.astype({"transfer_cost_per_unit": float, "lead_time_days": int}),
+        recent=recent,
     )

@@ -108,3 +108,40 @@ def test_a_pull_on_a_lane_the_model_already_uses_is_one_move():
     # Each part's expected benefit adds up: the model's and the holding the pull saves at the North.
     assert merged["expected_benefit"].iloc[0] > 300.0
     assert merged["reason"].iloc[0].startswith("model; SOUTH at its reorder point")
+
+
+def test_a_pull_leaves_its_source_the_highest_target_of_its_coming_lead_time_and_review():
+    # The North's forecast rises: its target is 4 today and 150 from day 5 (a peak its levels see coming), and it
+    # holds 120. Today's target calls 116 of them surplus; the coming target (within its 10-day lead time + 7-day
+    # review) needs every one, so the South buys instead of stripping the North before its peak.
+    sites, lanes = network(north_on_hand=120)
+    phased = pd.DataFrame([
+        {"product_id": "P1", "warehouse_id": w, "day": day, "reorder_point": rop, "target_level": target}
+        for day in range(21)
+        for w, rop, target in (("NORTH", 2.0 if day < 5 else 100.0, 4.0 if day < 5 else 150.0),
+                               ("SOUTH", 55.0, 90.0))
+    ])  # fmt: skip
+    pulled = simulate(sites, demand(), NO_TRANSFERS, "x", netting=SurplusNetting(sites, lanes), phased=phased)
+    assert pulled.transfers.empty
+    assert pulled.summary["units_in"] == pytest.approx(pulled.summary["units_out"])
+
+
+def test_the_plans_pulls_leave_the_source_its_coming_target_too():
+    # The North's forecast: a unit a week for three weeks, then 300 a week. Today's target (its 10-day lead time +
+    # 7-day review from today) sees none of the rise; the targets of the days before an order placed after a pull
+    # would land (day 17's window reaches week 4) need all 200 units, so the plan pulls none of them.
+    from optimization.plan import coming_targets
+    from optimization.policy import PolicyOptions
+
+    sites, lanes = network(north_on_hand=200)
+    sites = sites.assign(inventory_position=sites["on_hand_qty"])
+    forecasts = pd.DataFrame([
+        {"product_id": "P1", "warehouse_id": w, "category": "Toys", "lead_time_days": 10, "forecast_units": units,
+         "lo_80": units, "hi_80": units, "week_start": pd.Timestamp("2026-01-05") + pd.Timedelta(weeks=k)}
+        for w, weekly in (("NORTH", [1, 1, 1, 300, 300]), ("SOUTH", [35] * 5)) for k, units in enumerate(weekly)
+    ])  # fmt: skip
+    coming = coming_targets(sites, forecasts, PolicyOptions(level_rule="fixed")).set_index("warehouse_id")
+    assert coming.loc["NORTH", "coming_target"] >= 200
+    assert netting_transfers(coming.reset_index(), lanes, model_move().iloc[0:0]).empty
+    # Today's target alone (4) calls 196 of them surplus, and the South pulls 78.
+    assert netting_transfers(sites, lanes, model_move().iloc[0:0])["units"].tolist() == [78]
