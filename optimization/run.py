@@ -17,6 +17,7 @@ from optimization.outputs import plan_tables, simulation_table
 from optimization.plan import make_plan
 from optimization.policy import PolicyOptions
 from optimization.reallocation import SolverOptions
+from optimization.replay_reuse import reused_replay
 from optimization.service_levels import level_report
 from optimization.warehouse_io import read_inputs
 
@@ -75,8 +76,13 @@ def run(options: OptimizeOptions, resources: Resources) -> dict:
                 policy=policy_options, solver=solver_options, policies=REPLAY_POLICIES,
             )  # fmt: skip
         try:
-            result = evaluate_holdout(warehouse.duckdb_path, holdout, target=warehouse.target,
-                                      forecaster=resources.forecaster)  # fmt: skip
+            def replay():
+                return evaluate_holdout(warehouse.duckdb_path, holdout, target=warehouse.target,
+                                        forecaster=resources.forecaster)  # fmt: skip
+
+            # The sweep always runs; the daily replay is reused until a week closes (replay_reuse.py).
+            result = replay() if options.evaluate else reused_replay(
+                replay, resources.lake, warehouse.target, warehouse.duckdb_path, holdout, resources.forecaster)
         except HistoryTooShort as too_short:
             if options.evaluate:
                 raise
