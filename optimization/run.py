@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from functools import partial
 
 from foundation.stage import Resources
 from foundation.warehouse.io import write_outputs
@@ -76,13 +77,11 @@ def run(options: OptimizeOptions, resources: Resources) -> dict:
                 policy=policy_options, solver=solver_options, policies=REPLAY_POLICIES,
             )  # fmt: skip
         try:
-            def replay():
-                return evaluate_holdout(warehouse.duckdb_path, holdout, target=warehouse.target,
-                                        forecaster=resources.forecaster)  # fmt: skip
-
+            replay = partial(evaluate_holdout, warehouse.duckdb_path, holdout, target=warehouse.target,
+                             forecaster=resources.forecaster)  # fmt: skip
             # The sweep always runs; the daily replay is reused until a week closes (replay_reuse.py).
-            result = replay() if options.evaluate else reused_replay(
-                replay, resources.lake, warehouse.target, warehouse.duckdb_path, holdout, resources.forecaster)
+            key = (resources.lake, warehouse.target, warehouse.duckdb_path, holdout, resources.forecaster)
+            result = replay() if options.evaluate else reused_replay(replay, *key)
         except HistoryTooShort as too_short:
             if options.evaluate:
                 raise

@@ -47,9 +47,8 @@ def test_the_replay_runs_once_per_closed_week(warehouse, tmp_path):
 
     # A day of stock and sales inside the open week (after the last closed week's end): still reused.
     with duckdb.connect(str(database)) as connection:
-        connection.execute(
-            f"update analytics.fct_inventory_daily set units_sold = units_sold + 1 where snapshot_date >= date '{latest}'"
-        )  # fmt: skip
+        connection.execute("update analytics.fct_inventory_daily set units_sold = units_sold + 1 "
+                           f"where snapshot_date >= date '{latest}'")  # fmt: skip
     run()
     assert replay.calls == 1
 
@@ -65,9 +64,8 @@ def test_the_replay_runs_once_per_closed_week(warehouse, tmp_path):
 
     # A late correction inside a closed week, or other settings, compute it again too.
     with duckdb.connect(str(database)) as connection:
-        connection.execute(
-            f"update analytics.fct_inventory_daily set on_hand_qty = on_hand_qty + 1 where snapshot_date = date '{before}'"
-        )  # fmt: skip
+        connection.execute("update analytics.fct_inventory_daily set on_hand_qty = on_hand_qty + 1 "
+                           f"where snapshot_date = date '{before}'")  # fmt: skip
     run()
     assert replay.calls == 3
     reused_replay(replay, lake, "local", database, HoldoutOptions(holdout_weeks=4), forecaster=None)
