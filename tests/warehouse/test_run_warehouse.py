@@ -26,7 +26,8 @@ def _run(lake, database, runs, actions, resumes=None, only=STEPS):
     steps = select_steps("local", only=only)
     record = new_record(runs, new_run_id(), "local", [s.name for s in steps], resumes)
     resources = Resources(Settings(), Lake(str(lake)), WarehouseOptions(duckdb_path=database))
-    code = run_pipeline(RunContext(resources, PipelineOptions(), record.folder), steps, record, actions, out=io.StringIO())
+    context = RunContext(resources, PipelineOptions(), record.folder)
+    code = run_pipeline(context, steps, record, actions, out=io.StringIO())
     return code, record
 
 
