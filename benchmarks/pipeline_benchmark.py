@@ -85,14 +85,16 @@ def generate(lake: Path, sales_rows: int, env: dict) -> None:
 
 
 def split_last_day(raw: Path, first: Path, held: Path) -> str:
-    """Copies raw/ into first/ but for the latest day's drops, which go to held/; returns that day."""
-    days = {m.groups() for p in raw.rglob("*") if p.is_file() and (m := DAY_FOLDER.search(p.as_posix()))}
+    """Copies raw/ into first/ but for the latest day's sales drops and every drop of that day or later, which go
+    to held/; returns that day. (The event stream may run a day past the batch drops: holding back only its last
+    day would hold back no sales.)"""
+    days = {m.groups() for p in (raw / "sales").rglob("*") if p.is_file() and (m := DAY_FOLDER.search(p.as_posix()))}
     last = max(days)
     for path in raw.rglob("*"):
         if not path.is_file():
             continue
         match = DAY_FOLDER.search(path.as_posix())
-        into = held if match and match.groups() == last else first
+        into = held if match and match.groups() >= last else first
         (into / path.relative_to(raw.parent)).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(path, into / path.relative_to(raw.parent))
     return "-".join(last)
