@@ -1,9 +1,9 @@
 """`supplychain run`: the pipeline definition walked on this machine, wave by wave, with a live progress line per
 step, retries for transient failures, a clear stop on the first real one, and a run record for each run.
 
-Every step is safe to repeat (ingestion keeps bookmarks and publishes atomically, DuckDB builds are
-write-audit-publish, outputs replace whole files), so a killed or failed run resumed from its failed step ends
-with the same warehouse as a run that was never interrupted.
+Every step is safe to repeat (ingestion keeps bookmarks and publishes atomically, a DuckDB warehouse is built on
+one working copy per run and published when the run succeeds, outputs replace whole files), so a killed or failed
+run resumed from its failed step ends with the same warehouse as a run that was never interrupted.
 """
 
 from __future__ import annotations
@@ -79,8 +79,15 @@ def run_pipeline(context: RunContext, steps: tuple[Step, ...], record: RunRecord
                     return 1
     finally:
         wait_for_parse_ahead()  # a run with ingestion but no dbt step still ends only after the parse it started
-    if context.run_warehouse is not None and context.run_warehouse.publish():
-        print(f"published the run's warehouse to {context.run_warehouse.live}", file=out, flush=True)
+    if context.run_warehouse is not None:
+        try:
+            if context.run_warehouse.publish():
+                print(f"published the run's warehouse to {context.run_warehouse.live}", file=out, flush=True)
+        except OSError as failure:  # the run ends "failed", never stuck "running"; the live file is unchanged
+            print(f"✘ publishing the run's warehouse failed: {one_line(failure)}", file=out, flush=True)
+            record.detail = one_line(failure)
+            record.finish("failed", time.perf_counter() - started)
+            return 1
     record.finish("succeeded", time.perf_counter() - started)
     print(f"pipeline succeeded in {record.seconds:.1f}s; run record {record.path}", file=out, flush=True)
     return 0
