@@ -121,7 +121,14 @@ class Lake:
 
     def write_json(self, relative: str, payload) -> None:
         """Write-then-rename locally; S3 puts are atomic per object already."""
-        data = (json.dumps(payload, indent=2, sort_keys=True, default=str) + "\n").encode()
+        self.write_bytes(relative, (json.dumps(payload, indent=2, sort_keys=True, default=str) + "\n").encode())
+
+    def read_bytes(self, relative: str) -> bytes:
+        with self.fs.open_input_stream(self._full(relative)) as stream:
+            return stream.read()
+
+    def write_bytes(self, relative: str, data: bytes) -> None:
+        """Write-then-rename locally; S3 puts are atomic per object already."""
         full = self._full(relative)
         self.fs.create_dir(full.rsplit("/", 1)[0], recursive=True)
         target = full + f".{uuid.uuid4().hex}.tmp" if self.is_local else full

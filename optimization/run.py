@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from functools import partial
 
 from foundation.stage import Resources
 from foundation.warehouse.io import write_outputs
@@ -17,6 +18,7 @@ from optimization.outputs import plan_tables, simulation_table
 from optimization.plan import make_plan
 from optimization.policy import PolicyOptions
 from optimization.reallocation import SolverOptions
+from optimization.replay_reuse import reused_replay
 from optimization.service_levels import level_report
 from optimization.warehouse_io import read_inputs
 
@@ -75,8 +77,11 @@ def run(options: OptimizeOptions, resources: Resources) -> dict:
                 policy=policy_options, solver=solver_options, policies=REPLAY_POLICIES,
             )  # fmt: skip
         try:
-            result = evaluate_holdout(warehouse.duckdb_path, holdout, target=warehouse.target,
-                                      forecaster=resources.forecaster)  # fmt: skip
+            replay = partial(evaluate_holdout, warehouse.duckdb_path, holdout, target=warehouse.target,
+                             forecaster=resources.forecaster)  # fmt: skip
+            # The sweep always runs; the daily replay is reused until a week closes (replay_reuse.py).
+            key = (resources.lake, warehouse.target, warehouse.duckdb_path, holdout, resources.forecaster)
+            result = replay() if options.evaluate else reused_replay(replay, *key)
         except HistoryTooShort as too_short:
             if options.evaluate:
                 raise

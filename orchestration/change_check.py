@@ -186,7 +186,7 @@ def _outputs(step: Step, context) -> str:
         return _digest(_files(Path(target_folder()), ("catalog.json", "index.html")))
     if step.name == "source-freshness":
         return ""
-    return _digest([_warehouse_path(context), Path(_warehouse_path(context)).is_file()])
+    return _digest([_warehouse_path(context), Path(context.resources.warehouse.duckdb_path).is_file()])
 
 
 def _zone(lake_root: str, sources: tuple[str, ...] | None) -> list:
@@ -235,14 +235,16 @@ def _options(options) -> dict:
 
 
 def _warehouse_path(context) -> str:
-    return str(context.resources.warehouse.duckdb_path)
+    """The live warehouse's path, the same whether a run's steps read it or the run's working copy of it."""
+    run_warehouse = getattr(context, "run_warehouse", None)
+    return str(run_warehouse.live if run_warehouse is not None else context.resources.warehouse.duckdb_path)
 
 
 def _warehouse_columns(context) -> list:
     """Every relation's columns and types in the live DuckDB warehouse: what the docs catalog describes."""
     import duckdb
 
-    path = Path(_warehouse_path(context))
+    path = Path(context.resources.warehouse.duckdb_path)  # the run's working copy once it has one
     if not path.is_file():
         return []
     with duckdb.connect(str(path), read_only=True) as connection:

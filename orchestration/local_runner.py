@@ -1,13 +1,14 @@
 """`supplychain run`: the pipeline definition walked on this machine, wave by wave, with a live progress line per
 step, retries for transient failures, a clear stop on the first real one, and a run record for each run.
 
-Every step is safe to repeat (ingestion keeps bookmarks and publishes atomically, DuckDB builds are
-write-audit-publish, outputs replace whole files), so a killed or failed run resumed from its failed step ends
-with the same warehouse as a run that was never interrupted.
+Every step is safe to repeat (ingestion keeps bookmarks and publishes atomically, a DuckDB warehouse is built on
+one working copy per run and published when the run succeeds, outputs replace whole files), so a killed or failed
+run resumed from its failed step ends with the same warehouse as a run that was never interrupted.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import sys
 import time
@@ -20,6 +21,7 @@ from foundation.warehouse.dbt_runner import wait_for_parse_ahead
 from orchestration.change_check import skip_unchanged, skip_without_new_drops
 from orchestration.pipeline import Step, select_steps, waves
 from orchestration.run_records import RunRecord, latest_failed_run
+from orchestration.run_warehouse import RunWarehouse
 from orchestration.step_actions import RunContext, StepFailedError, run_ingest, run_step
 
 # Failures worth another try: the machine or a connection hiccuped, not the data or the code.
@@ -68,17 +70,45 @@ def run_pipeline(context: RunContext, steps: tuple[Step, ...], record: RunRecord
     actions = actions or Actions()
     started = time.perf_counter()
     record.save()
+    context = with_run_warehouse(context, resuming=record.resumes is not None)
     try:
         for groups in step_groups(steps):
             for group in groups:
-                if not _run_group(group, context, record, actions, out):
+                if not _run_group(group, on_current_warehouse(context), record, actions, out):
                     record.finish("failed", time.perf_counter() - started)
                     return 1
     finally:
         wait_for_parse_ahead()  # a run with ingestion but no dbt step still ends only after the parse it started
+    if context.run_warehouse is not None:
+        try:
+            if context.run_warehouse.publish():
+                print(f"published the run's warehouse to {context.run_warehouse.live}", file=out, flush=True)
+        except OSError as failure:  # the run ends "failed", never stuck "running"; the live file is unchanged
+            print(f"✘ publishing the run's warehouse failed: {one_line(failure)}", file=out, flush=True)
+            record.detail = one_line(failure)
+            record.finish("failed", time.perf_counter() - started)
+            return 1
     record.finish("succeeded", time.perf_counter() - started)
     print(f"pipeline succeeded in {record.seconds:.1f}s; run record {record.path}", file=out, flush=True)
     return 0
+
+
+def with_run_warehouse(context: RunContext, resuming: bool) -> RunContext:
+    """The context with the run's one working copy of a local DuckDB warehouse (orchestration.run_warehouse)."""
+    resources = context.resources
+    if resources is None or resources.warehouse.target != "local" or context.run_warehouse is not None:
+        return context
+    run_warehouse = RunWarehouse(resources.warehouse.duckdb_path)
+    run_warehouse.start(resuming)
+    return dataclasses.replace(context, run_warehouse=run_warehouse)
+
+
+def on_current_warehouse(context: RunContext) -> RunContext:
+    """The context whose warehouse is the file the run's steps read now: its working copy once a step built."""
+    if context.run_warehouse is None:
+        return context
+    warehouse = dataclasses.replace(context.resources.warehouse, duckdb_path=context.run_warehouse.current())
+    return dataclasses.replace(context, resources=dataclasses.replace(context.resources, warehouse=warehouse))
 
 
 def step_groups(steps: tuple[Step, ...]) -> list[list[list[Step]]]:

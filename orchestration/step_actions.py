@@ -18,6 +18,7 @@ from foundation.stage import Resources
 from ingestion.stage import IngestOptions
 from optimization.options import OptimizeOptions
 from orchestration.pipeline import Step
+from orchestration.run_warehouse import RunWarehouse
 from sample_data.generate import GeneratorOptions
 
 
@@ -44,6 +45,9 @@ class RunContext:
     resources: Resources
     options: PipelineOptions
     artifacts: Path
+    # The local runner's one working copy of a DuckDB warehouse per run (orchestration.run_warehouse); None: each
+    # dbt step builds aside and publishes on its own (the pipeline image on AWS, one step per task).
+    run_warehouse: RunWarehouse | None = None
 
 
 def with_forecaster(resources: Resources) -> Resources:
@@ -109,18 +113,22 @@ def _report(step: Step, context: RunContext) -> dict:
 
 
 def _dbt(step: Step, context: RunContext) -> dict:
-    from foundation.warehouse.build import BuildFailedError, run_dbt_step
+    from foundation.warehouse.build import BuildFailedError, run_dbt_in_place, run_dbt_step
     from foundation.warehouse.dbt_runner import run_dbt, target_folder
 
     options = context.resources.warehouse
     dbt_args = list(step.args)
+    # The DuckDB file the step reads: the run's working copy once it has one (a server target names none).
+    reads = {"SUPPLYCHAIN_DUCKDB_PATH": str(options.duckdb_path)} if options.target == "local" else {}
     try:
         if dbt_args[:2] == ["docs", "generate"]:
-            result = run_dbt(dbt_args, options.target)
+            result = run_dbt(dbt_args, options.target, env=reads)
             if not result.ok:
                 raise StepFailedError("dbt docs generate failed: " + "; ".join(result.failures or ["see output"]))
         elif dbt_args[:2] == ["source", "freshness"]:
-            return _run_freshness(dbt_args, options.target, context.artifacts / step.name)
+            return _run_freshness(dbt_args, options.target, context.artifacts / step.name, reads)
+        elif context.run_warehouse is not None and options.target == "local":
+            run_dbt_in_place(context.run_warehouse.for_building(), dbt_args)  # published when the run succeeds
         else:
             # The pipeline loaded the warehouse in its own step: the dbt step only builds.
             run_dbt_step(context.resources.lake, options, dbt_args, load_first=False)
@@ -150,7 +158,7 @@ def run_step(step: Step, context: RunContext) -> dict:
     return action(step, context)
 
 
-def _run_freshness(dbt_args: list[str], target: str, folder: Path) -> dict:
+def _run_freshness(dbt_args: list[str], target: str, folder: Path, env: dict[str, str]) -> dict:
     """`dbt source freshness`; stops the run on a stale input. On a laptop the drops are often replayed or the
     generated sample, dated in the past, so freshness is measured against the latest landed drop unless
     SUPPLYCHAIN_FRESHNESS_CLOCK says otherwise (`now` for live feeds; see macros/freshness/)."""
@@ -158,7 +166,7 @@ def _run_freshness(dbt_args: list[str], target: str, folder: Path) -> dict:
 
     clock = os.environ.get("SUPPLYCHAIN_FRESHNESS_CLOCK", "latest_drop")
     # The clock through the environment, not --vars: the parse (and dbt's kept manifest) stays the other steps' own.
-    result = run_dbt(dbt_args, target, env={"SUPPLYCHAIN_FRESHNESS_CLOCK": clock})
+    result = run_dbt(dbt_args, target, env={**env, "SUPPLYCHAIN_FRESHNESS_CLOCK": clock})
     sources = Path(target_folder()) / "sources.json"
     folder.mkdir(parents=True, exist_ok=True)
     results = json.loads(sources.read_text())["results"] if sources.is_file() else []

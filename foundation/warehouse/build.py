@@ -139,26 +139,53 @@ def run_dbt_step(lake: Lake, options: WarehouseOptions, args: list[str], load_fi
         _raise_on_failure(run_dbt(args, options.target))
         return time.perf_counter() - started
     live = options.duckdb_path
-    work = live.with_name(live.stem + ".building.duckdb")
+    work = work_copy(live)
+    start_work_copy(live, work)
+    if load_first:
+        load(lake, options, duckdb_path=work)
     failed = live.with_name(live.stem + ".failed.duckdb")
+    try:
+        run_dbt_in_place(work, args)
+    except BuildFailedError as failure:
+        _remove_database(failed)
+        os.replace(work, failed)
+        raise BuildFailedError(f"{failure}\nthe live warehouse {live} is unchanged; the failed build is kept in "
+                               f"{failed}") from failure  # fmt: skip
+    publish_work_copy(work, live)
+    _remove_database(failed)
+    return time.perf_counter() - started
+
+
+def work_copy(live: Path) -> Path:
+    """Where a DuckDB warehouse is built aside before it replaces the live file."""
+    return live.with_name(live.stem + ".building.duckdb")
+
+
+def start_work_copy(live: Path, work: Path) -> None:
+    """A fresh copy of the live file to build on (none when there is no live file yet): incremental models and
+    snapshots carry on from the live state."""
     _check_writable(live.parent)
     # A build killed mid-way leaves its work file and DuckDB's write-ahead log; a WAL left beside a fresh copy
     # would be replayed into it (and fail), so both go before the copy.
     _remove_database(work)
     if live.exists():
-        shutil.copyfile(live, work)  # incremental models and snapshots carry on from the live state
-    if load_first:
-        load(lake, options, duckdb_path=work)
-    result = run_dbt(args, "local", env={"SUPPLYCHAIN_DUCKDB_PATH": str(work)})
-    if not result.ok:
-        _remove_database(failed)
-        os.replace(work, failed)
-        _raise_on_failure(result, note=f"the live warehouse {live} is unchanged; the failed build is kept in {failed}")
+        shutil.copyfile(live, work)
+
+
+def run_dbt_in_place(database: Path, args: list[str]) -> None:
+    """One dbt command on this DuckDB file itself (a work copy its caller publishes)."""
+    _raise_on_failure(run_dbt(args, "local", env={"SUPPLYCHAIN_DUCKDB_PATH": str(database)}))
+
+
+def publish_work_copy(work: Path, live: Path) -> None:
+    """The built copy becomes the live file in one rename (dbt closed it, its log checkpointed into it)."""
     Path(f"{live}.wal").unlink(missing_ok=True)  # only a killed writer leaves one; it belongs to the old file
     os.replace(work, live)
-    _remove_database(failed)
     log.info("published %s", live)
-    return time.perf_counter() - started
+
+
+def discard_work_copy(work: Path) -> None:
+    _remove_database(work)
 
 
 class WarehouseNotWritableError(PermissionError):

@@ -55,10 +55,11 @@ def test_every_model_and_test_compiles_for_redshift_offline_and_lints_clean(tmp_
     models = [p for p in (compiled / "models").rglob("*.sql") if not p.parent.name.endswith(".yml")]
     assert {p.stem for p in models} == {p.stem for p in (PROJECT_DIR / "models").rglob("*.sql")}
     assert len(list(compiled.rglob("*.sql"))) > 150  # the data tests, generic and singular, compiled too
-    # The incremental branch is what was compiled: lines picked by arrival (a checksum the fact lacks), never by
-    # the ERP's clock.
+    # The incremental branch is what was compiled: lines picked by arrival (the drop files that changed, then a
+    # checksum the fact lacks), never by the ERP's clock.
     fct_sales = " ".join((compiled / "models/marts/core/fct_sales.sql").read_text().split())
-    assert "loaded.line_checksum = checksummed.line_checksum" in fct_sales
+    assert "loaded_versions.line_checksum = checksummed.line_checksum" in fct_sales
+    assert "select changed_files.source_file from changed_files" in fct_sales
     assert "updated_at >=" not in fct_sales
 
     # Models are ours: every rule that judges meaning. Tests include dbt's own generic tests: they must parse.

@@ -12,13 +12,90 @@
 -- attribution, differs from the row already loaded (line_checksum). Nothing is read from the ERP's clock, so a
 -- drop that arrives a year late with year-old updated_at values lands through a normal incremental run, and a
 -- region move recorded in the warehouse history after a line was merged re-books that line on the next run: the
--- same processed zone gives the same fact whatever order its drops arrived in. The checksum covers the derived
--- columns too, so a change to how they are derived re-merges every line it changes. loaded_at says when each
--- line's current version was merged.
+-- same processed zone gives the same fact whatever order its drops arrived in. loaded_at says when each line's
+-- current version was merged.
+--
+-- An incremental run checksums only the lines that can have changed, so its cost follows what arrived, not the
+-- history: the lines of every drop file whose lines differ from those loaded from it (a new file, or one that
+-- gained, lost or changed lines: compared by count, units, prices, discounts and latest update), and the lines
+-- of every warehouse day whose region the history now gives otherwise. A change to how the derived columns are
+-- computed changes no file: rebuild with --full-refresh.
 with
 
+{% if is_incremental() %}
+    arrived_files as (
+        select
+            source_file,
+            count(*) as line_count,
+            sum(quantity) as units,
+            sum(unit_price) as unit_prices,
+            sum(discount_pct) as discounts,
+            max(updated_at) as last_updated_at
+        from {{ ref('int_sales_lines_deduplicated') }}
+        group by source_file
+    ),
+
+    loaded_files as (
+        select
+            source_file,
+            count(*) as line_count,
+            sum(quantity) as units,
+            sum(unit_price) as unit_prices,
+            sum(discount_pct) as discounts,
+            max(updated_at) as last_updated_at
+        from {{ this }}
+        group by source_file
+    ),
+
+    changed_files as (
+        select arrived_files.source_file
+        from arrived_files
+        left join loaded_files on arrived_files.source_file = loaded_files.source_file
+        where
+            loaded_files.source_file is null
+            or arrived_files.line_count != loaded_files.line_count
+            or coalesce(arrived_files.units, 0) != coalesce(loaded_files.units, 0)
+            or coalesce(arrived_files.unit_prices, 0) != coalesce(loaded_files.unit_prices, 0)
+            or coalesce(arrived_files.discounts, 0) != coalesce(loaded_files.discounts, 0)
+            or coalesce(arrived_files.last_updated_at, '1900-01-01') != coalesce(loaded_files.last_updated_at, '1900-01-01')
+    ),
+
+    loaded_days as (
+        select distinct
+            warehouse_id,
+            order_date,
+            region_code
+        from {{ this }}
+    ),
+
+    reattributed_days as (
+        select distinct
+            loaded_days.warehouse_id,
+            loaded_days.order_date
+        from loaded_days
+        inner join {{ ref('dim_warehouse_history') }} as history
+            on
+                loaded_days.warehouse_id = history.warehouse_id
+                and loaded_days.order_date >= history.valid_from_date
+                and (history.valid_to_date is null or loaded_days.order_date < history.valid_to_date)
+        where coalesce(loaded_days.region_code, '') != coalesce(history.region_code, '')
+    ),
+{% endif %}
+
 sales_lines as (
-    select * from {{ ref('int_sales_lines_deduplicated') }}
+    select deduplicated.*
+    from {{ ref('int_sales_lines_deduplicated') }} as deduplicated
+    {% if is_incremental() %}
+        where
+            deduplicated.source_file in (select changed_files.source_file from changed_files)
+            or exists (
+                select 1
+                from reattributed_days
+                where
+                    reattributed_days.warehouse_id = deduplicated.warehouse_id
+                    and reattributed_days.order_date = deduplicated.order_date
+            )
+    {% endif %}
 ),
 
 warehouse_history as (
@@ -72,6 +149,17 @@ checksummed as (
     from attributed
 ),
 
+{% if is_incremental() %}
+    -- The loaded versions of those lines only.
+    loaded_versions as (
+        select
+            order_line_id,
+            line_checksum
+        from {{ this }}
+        where order_line_id in (select sales_lines.order_line_id from sales_lines)
+    ),
+{% endif %}
+
 final as (
     select
         checksummed.*,
@@ -81,10 +169,10 @@ final as (
         -- What arrived since the last run: a new line, a new version of a line, or a line whose region changed.
         where not exists (
             select 1
-            from {{ this }} as loaded
+            from loaded_versions
             where
-                loaded.order_line_id = checksummed.order_line_id
-                and loaded.line_checksum = checksummed.line_checksum
+                loaded_versions.order_line_id = checksummed.order_line_id
+                and loaded_versions.line_checksum = checksummed.line_checksum
         )
     {% endif %}
 )
