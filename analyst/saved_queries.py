@@ -92,8 +92,8 @@ def compile_saved_queries(manifest_json: str, dialect: str, schema: str = MART_S
     compiled = {}
     for saved_query in manifest.saved_queries:
         statement = engine.explain(MetricFlowQueryRequest.create(saved_query_name=saved_query.name)).sql_statement
-        if statement.bind_parameter_set.param_dict:
-            raise ValueError(f"saved query {saved_query.name} compiles with bind parameters, which the report cannot pass")
+        if statement.bind_parameter_set.param_items:
+            raise ValueError(f"saved query {saved_query.name} compiles with bind parameters: the report passes none")
         compiled[saved_query.name] = statement.without_descriptions.sql
     log.info("compiled %d saved queries for %s", len(compiled), dialect)
     return compiled
@@ -104,7 +104,6 @@ def _in_schema(manifest: dict, schema: str) -> dict:
     relations = [model["node_relation"] for model in manifest["semantic_models"]]
     configuration = manifest.get("project_configuration", {})
     relations += [spine["node_relation"] for spine in configuration.get("time_spines", [])]
-    relations += [spine.get("node_relation") or {} for spine in configuration.get("time_spine_table_configurations", [])]
     for relation in relations:
         if "alias" in relation:
             relation.update(schema_name=schema, database=None, relation_name=f"{schema}.{relation['alias']}")
