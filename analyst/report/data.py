@@ -51,6 +51,9 @@ COLUMNS = {
     "units_moved": "units", "lagged_forecast_accuracy": "accuracy", "lagged_forecast_bias": "bias",
     "lagged_coverage_80": "coverage_80", "forecast_value_added": "value_added", "lagged_forecasts": "forecasts",
 }  # fmt: skip
+# The columns that say what a figure is about (the rest are figures), in the order rows are sorted.
+KEYS = ("lag_weeks", "plan_date", "warehouse_id", "from_warehouse_id", "to_warehouse_id", "category", "region_code",
+        "product_id", "week_start")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -139,11 +142,10 @@ def _read(queries: SavedQueries, connection, name: str) -> pd.DataFrame:
         if column in frame:
             dates = pd.to_datetime(frame[column])
             frame[column] = dates.dt.tz_localize(None) if dates.dt.tz is not None else dates
-    keys = {"week_start", "plan_date", "product_id", "category", "region_code", "warehouse_id", "from_warehouse_id",
-            "to_warehouse_id", "lag_weeks"}  # fmt: skip
-    figures = [column for column in frame.columns if column not in keys]
+    figures = [column for column in frame.columns if column not in KEYS]
     frame[figures] = frame[figures].astype(float)
-    return frame
+    # SQL rows come in no order: sorted on the keys, every warehouse gives the report the same frames.
+    return frame.sort_values([key for key in KEYS if key in frame.columns]).reset_index(drop=True)
 
 
 def _missing_or_empty(connection, schema: str, tables: set[str], wanted: tuple[str, ...]) -> list[str]:
@@ -162,7 +164,7 @@ def _history(frame: pd.DataFrame, schema: str) -> pd.DataFrame:
     frame = frame[frame["units_sold"].notna()]
     if frame.empty:
         raise ValueError(f"{schema}.{DEMAND_WEEKS} holds no full weeks of demand — run `supplychain build`")
-    return frame.sort_values([c for c in frame.columns if c != "units_sold"]).reset_index(drop=True)
+    return frame.reset_index(drop=True)
 
 
 def _top_products(connection, schema: str, recent: pd.DataFrame) -> pd.Series:
@@ -217,12 +219,12 @@ def _latest_day(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _inventory(queries: SavedQueries, connection) -> pd.DataFrame:
-    return _latest_day(_read(queries, connection, "plan_stock_by_warehouse")).sort_values("warehouse_id")
+    return _latest_day(_read(queries, connection, "plan_stock_by_warehouse"))
 
 
 def _transfers(queries: SavedQueries, connection) -> pd.DataFrame:
     flows = _latest_day(_read(queries, connection, "plan_transfers_by_lane"))
-    return flows.astype({"transfers": int}).sort_values("units", ascending=False)
+    return flows.astype({"transfers": int}).sort_values("units", ascending=False, kind="stable")
 
 
 def _moves(connection, schema: str) -> pd.DataFrame:
