@@ -128,6 +128,9 @@ def test_the_compiled_sql_is_kept_until_the_manifest_changes(built_warehouse, tm
     assert SavedQueries(target, "duckdb").sql("weekly_demand_by_product") == "select 'kept' as marker"
     # Another dialect, another schema or a changed manifest compiles afresh.
     assert "kept" not in SavedQueries(target, "postgres").sql("weekly_demand_by_product")
+    # Redshift has no server here: every saved query at least compiles with MetricFlow's Redshift renderer.
+    redshift = SavedQueries(target, "redshift")
+    assert all("from analytics." in redshift.sql(name).lower() for name in redshift.names)
     assert "from analytics_alice.fct_demand_weeks" in (
         SavedQueries(target, "duckdb", "analytics_alice").sql("weekly_demand_by_product").lower()
     )

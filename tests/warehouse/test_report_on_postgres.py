@@ -12,7 +12,7 @@ import psycopg
 import pytest
 
 from analyst.report.data import read_planning_data
-from analyst.saved_queries import SavedQueries
+from analyst.saved_queries import SavedQueries, dialect_of
 from foundation.warehouse.load_postgres import postgres_dsn
 from tests.analyst.synthetic_outputs import add_synthetic_forecasts, add_synthetic_plan
 
@@ -65,6 +65,7 @@ def test_the_report_reads_the_same_figures_on_postgres(duckdb_warehouse, postgre
         postgres_dsn(), autocommit=True
     ) as postgres:
         _copy_marts(source, postgres)
+        assert dialect_of(postgres) == "postgres"
         on_duckdb = read_planning_data(source, saved_queries=SavedQueries(duckdb_warehouse.target_path, "duckdb"))
         # Compiled for PostgreSQL and this test's own schema.
         compiled = SavedQueries(duckdb_warehouse.target_path, "postgres", SCHEMA)
