@@ -1,4 +1,10 @@
-"""What the planning report shows, read from the marts: demand history, forecasts, accuracy and the latest plan.
+"""What the planning report shows: demand history, forecasts, accuracy and the latest plan.
+
+Every figure that is a metric comes from a saved query of the semantic layer (analyst/saved_queries.py; the names
+are in SAVED_QUERIES), so the report and a dashboard on the same saved query show the same numbers. The report
+only picks rows from them (the top products, the weeks after the last actual, the latest plan day). Tables that are
+not metrics are read as the marts hold them: the forecast run's accuracy scores, the plan's summary row and
+moves, the hold-out simulation's rows.
 
 Forecasts, plans and the plan's simulation are optional: a warehouse built before `supplychain forecast`,
 `supplychain optimize` or `supplychain optimize --evaluate` ran still gets a report, with a panel saying which
@@ -11,7 +17,9 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from foundation.warehouse.io import MART_SCHEMA, existing_tables, full_weeks_sql, query
+from analyst.saved_queries import SavedQueries, dialect_of
+from foundation.warehouse.dbt_runner import target_folder
+from foundation.warehouse.io import MART_SCHEMA, existing_tables, query
 
 TOP_PRODUCTS = 6
 HISTORY_WEEKS = 52
@@ -22,6 +30,30 @@ SIMULATION_TABLES = ("policy_simulation",)
 MOVES_SHOWN = 25
 ACCURACY_BY_LAG = "forecast_accuracy_by_lag"  # filled as the weeks the kept forecast vintages cover are over
 INTERVAL_COLUMNS = ["forecast_units", "lower_80_units", "upper_80_units", "lower_95_units", "upper_95_units"]
+DEMAND_WEEKS = "fct_demand_weeks"  # the full weeks of demand_features_weekly (the weekly demand metric's grain)
+# The saved queries the report reads (models/marts/planning/_planning__semantic.yml).
+SAVED_QUERIES = (
+    "weekly_demand_by_product", "weekly_demand_by_category_and_region_now", "weekly_forecast_by_product",
+    "weekly_forecast_by_category_and_region_now", "plan_stock_by_warehouse", "plan_transfers_by_lane",
+    "forecast_accuracy_by_lag_and_week", "forecast_accuracy_by_lag",
+)  # fmt: skip
+# MetricFlow's column names -> the report's.
+COLUMNS = {
+    "metric_time__week": "week_start", "metric_time__day": "plan_date", "product": "product_id",
+    "product__category": "category", "region_now": "region_code", "warehouse": "warehouse_id",
+    "warehouse__region_now": "region_code", "transfer__from_warehouse_id": "from_warehouse_id",
+    "transfer__to_warehouse_id": "to_warehouse_id", "lagged_forecast__lag_weeks": "lag_weeks",
+    "weekly_demand_units": "units_sold", "forecast_lower_80_units": "lower_80_units",
+    "forecast_upper_80_units": "upper_80_units", "forecast_lower_95_units": "lower_95_units",
+    "forecast_upper_95_units": "upper_95_units", "planned_inventory_position_units": "inventory_position",
+    "planned_safety_stock_units": "safety_stock", "planned_target_level_units": "target_level",
+    "planned_overstock_units": "overstock_units", "planned_deficit_units": "deficit_units",
+    "units_moved": "units", "lagged_forecast_accuracy": "accuracy", "lagged_forecast_bias": "bias",
+    "lagged_coverage_80": "coverage_80", "forecast_value_added": "value_added", "lagged_forecasts": "forecasts",
+}  # fmt: skip
+# The columns that say what a figure is about (the rest are figures), in the order rows are sorted.
+KEYS = ("lag_weeks", "plan_date", "warehouse_id", "from_warehouse_id", "to_warehouse_id", "category", "region_code",
+        "product_id", "week_start")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -39,8 +71,11 @@ class PlanningData:
     # The latest plan's moves, best expected benefit first (MOVES_SHOWN): product, lane, units, transfer_cost,
     # expected_benefit (null for a plan written before moves carried it), reason
     moves: pd.DataFrame = field(default_factory=pd.DataFrame)
-    # Per lag_weeks x week_start of the kept forecasts scored so far: accuracy, bias, coverage_80, value_added
+    # Per lag_weeks x week_start of the kept forecasts scored so far: accuracy, bias, coverage_80, value_added,
+    # forecasts
     accuracy_by_lag: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # The same per lag_weeks over every week scored (ratios of the sums), with weeks: how many weeks were scored
+    accuracy_by_lag_totals: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def has_forecasts(self) -> bool:
@@ -55,38 +90,62 @@ class PlanningData:
         return not self.missing.get("simulation")
 
 
-def read_planning_data(connection, schema: str = MART_SCHEMA) -> PlanningData:
+def read_planning_data(
+    connection, schema: str = MART_SCHEMA, saved_queries: SavedQueries | None = None
+) -> PlanningData:
+    """The report's figures from `connection`; its metrics through `saved_queries` (default: compiled from the
+    semantic manifest in dbt's target folder for the connection's dialect)."""
     tables = existing_tables(connection, schema)
-    if "demand_features_weekly" not in tables:
-        raise FileNotFoundError(f"{schema}.demand_features_weekly is missing — run `supplychain build` first")
+    for needed in ("demand_features_weekly", DEMAND_WEEKS):
+        if needed not in tables:
+            raise FileNotFoundError(f"{schema}.{needed} is missing — run `supplychain build` first")
+    queries = saved_queries or SavedQueries(target_folder(), dialect_of(connection), schema)
     missing = {
         "forecasts": _missing_or_empty(connection, schema, tables, FORECAST_TABLES),
         "plan": _missing_or_empty(connection, schema, tables, PLAN_TABLES)
         + ([] if "fct_transfer_plan" in tables else [f"{schema}.fct_transfer_plan"]),
         "simulation": _missing_or_empty(connection, schema, tables, SIMULATION_TABLES),
     }
-    history = _history(connection, schema)
+    history = _history(_read(queries, connection, "weekly_demand_by_product"), schema)
     last_actual_week = history["week_start"].max()
-    recent = history[history["week_start"] > last_actual_week - pd.Timedelta(weeks=HISTORY_WEEKS)]
+    first_week = last_actual_week - pd.Timedelta(weeks=HISTORY_WEEKS)
+    recent = history[history["week_start"] > first_week]
     top = _top_products(connection, schema, recent)
-    forecast = _forecast(connection, schema, last_actual_week) if not missing["forecasts"] else _no_forecast()
-    segment_keys = ["category", "region_code", "week_start"]
-    product_keys = ["product_id", "week_start"]
+    segments = _history(_read(queries, connection, "weekly_demand_by_category_and_region_now"), schema)
+    forecasts = not missing["forecasts"]
     plan = not missing["plan"]
+    by_lag = _accuracy_by_lag(queries, connection) if ACCURACY_BY_LAG in tables else pd.DataFrame()
     return PlanningData(
-        product_history=_label(_sum(recent[recent["product_id"].isin(top.index)], product_keys, ["units_sold"]), top),
-        product_forecast=_label(_sum(forecast[forecast["product_id"].isin(top.index)], product_keys), top),
-        segment_history=_sum(recent, segment_keys, ["units_sold"]),
-        segment_forecast=_sum(forecast, segment_keys),
-        accuracy=_accuracy(connection, schema) if not missing["forecasts"] else pd.DataFrame(),
-        inventory=_inventory(connection, schema) if plan else pd.DataFrame(),
-        transfers=_transfers(connection, schema) if plan else pd.DataFrame(),
+        product_history=_label(recent[recent["product_id"].isin(top.index)], top),
+        product_forecast=_label(_forecast(queries, connection, "weekly_forecast_by_product", last_actual_week), top)
+        if forecasts else _no_forecast(["product_id", "product_label"]),
+        segment_history=segments[segments["week_start"] > first_week].reset_index(drop=True),
+        segment_forecast=_forecast(queries, connection, "weekly_forecast_by_category_and_region_now", last_actual_week)
+        if forecasts else _no_forecast(["category", "region_code"]),
+        accuracy=_accuracy(connection, schema) if forecasts else pd.DataFrame(),
+        inventory=_inventory(queries, connection) if plan else pd.DataFrame(),
+        transfers=_transfers(queries, connection) if plan else pd.DataFrame(),
         run_summary=_latest(connection, schema, "optimization_run_summary") if plan else pd.DataFrame(),
         simulation=_simulation(connection, schema) if not missing["simulation"] else pd.DataFrame(),
         missing=missing,
         moves=_moves(connection, schema) if plan else pd.DataFrame(),
-        accuracy_by_lag=_accuracy_by_lag(connection, schema) if ACCURACY_BY_LAG in tables else pd.DataFrame(),
-    )
+        accuracy_by_lag=by_lag,
+        accuracy_by_lag_totals=_accuracy_by_lag_totals(queries, connection, by_lag) if not by_lag.empty
+        else pd.DataFrame(),
+    )  # fmt: skip
+
+
+def _read(queries: SavedQueries, connection, name: str) -> pd.DataFrame:
+    """A saved query's rows with the report's column names; weeks and days as naive timestamps, figures as floats."""
+    frame = queries.read(connection, name).rename(columns=COLUMNS)
+    for column in ("week_start", "plan_date"):
+        if column in frame:
+            dates = pd.to_datetime(frame[column])
+            frame[column] = dates.dt.tz_localize(None) if dates.dt.tz is not None else dates
+    figures = [column for column in frame.columns if column not in KEYS]
+    frame[figures] = frame[figures].astype(float)
+    # SQL rows come in no order: sorted on the keys, every warehouse gives the report the same frames.
+    return frame.sort_values([key for key in KEYS if key in frame.columns]).reset_index(drop=True)
 
 
 def _missing_or_empty(connection, schema: str, tables: set[str], wanted: tuple[str, ...]) -> list[str]:
@@ -99,18 +158,13 @@ def _missing_or_empty(connection, schema: str, tables: set[str], wanted: tuple[s
     return [f"{schema}.{name}" for name in absent + empty]
 
 
-def _history(connection, schema: str) -> pd.DataFrame:
-    """Weekly units per product x warehouse, without a series' partial first and last weeks (as forecasting reads
-    them: a partial week would read as a drop in demand)."""
-    frame = query(
-        connection,
-        full_weeks_sql("product_id, category, current_region_code as region_code, week_start, units_sold", schema),
-    )
+def _history(frame: pd.DataFrame, schema: str) -> pd.DataFrame:
+    """Weekly units sold (weekly_demand_units: full weeks only, as forecasting reads them; a partial week would read
+    as a drop in demand)."""
+    frame = frame[frame["units_sold"].notna()]
     if frame.empty:
-        raise ValueError(f"{schema}.demand_features_weekly holds no full weeks of demand — run `supplychain build`")
-    frame["week_start"] = pd.to_datetime(frame["week_start"])
-    frame["units_sold"] = frame["units_sold"].astype(float)
-    return frame
+        raise ValueError(f"{schema}.{DEMAND_WEEKS} holds no full weeks of demand — run `supplychain build`")
+    return frame.reset_index(drop=True)
 
 
 def _top_products(connection, schema: str, recent: pd.DataFrame) -> pd.Series:
@@ -125,27 +179,15 @@ def _top_products(connection, schema: str, recent: pd.DataFrame) -> pd.Series:
     return pd.Series(labels, index=volume.index, name="product_label")
 
 
-def _forecast(connection, schema: str, last_actual_week: pd.Timestamp) -> pd.DataFrame:
-    frame = query(
-        connection,
-        f"select product_id, category, region_code, week_start, {', '.join(INTERVAL_COLUMNS)} "
-        f"from {schema}.fct_demand_forecast",
-    )
-    frame["week_start"] = pd.to_datetime(frame["week_start"])
-    frame[INTERVAL_COLUMNS] = frame[INTERVAL_COLUMNS].astype(float)
+def _forecast(queries: SavedQueries, connection, name: str, last_actual_week: pd.Timestamp) -> pd.DataFrame:
+    frame = _read(queries, connection, name)
     # Series that stopped selling early are forecast from their own last week; only the weeks after the latest
     # actual week are a forecast of the future.
-    return frame[frame["week_start"] > last_actual_week]
+    return frame[frame["week_start"] > last_actual_week].reset_index(drop=True)
 
 
-def _no_forecast() -> pd.DataFrame:
-    return pd.DataFrame(columns=["product_id", "category", "region_code", "week_start", *INTERVAL_COLUMNS])
-
-
-def _sum(frame: pd.DataFrame, keys: list[str], values: list[str] = INTERVAL_COLUMNS) -> pd.DataFrame:
-    """Units added up to `keys`. Interval bounds are added too: the band of a sum of series is at most that wide
-    (it is exact when the series move together), so the aggregated band errs on the wide side."""
-    return frame.groupby(keys, as_index=False)[values].sum()
+def _no_forecast(keys: list[str]) -> pd.DataFrame:
+    return pd.DataFrame(columns=[*keys, "week_start", *INTERVAL_COLUMNS])
 
 
 def _label(frame: pd.DataFrame, labels: pd.Series) -> pd.DataFrame:
@@ -171,20 +213,18 @@ def _latest(connection, schema: str, table: str) -> pd.DataFrame:
     )
 
 
-def _inventory(connection, schema: str) -> pd.DataFrame:
-    policy = _latest(connection, schema, "fct_inventory_policy")
-    measures = ["inventory_position", "safety_stock", "target_level", "overstock_units", "deficit_units"]
-    policy[measures] = policy[measures].astype(float)
-    return policy.groupby(["warehouse_id", "region_code"], as_index=False)[measures].sum()
+def _latest_day(frame: pd.DataFrame) -> pd.DataFrame:
+    """The rows of the latest plan day."""
+    return frame[frame["plan_date"] == frame["plan_date"].max()].drop(columns="plan_date").reset_index(drop=True)
 
 
-def _transfers(connection, schema: str) -> pd.DataFrame:
-    plan = _latest(connection, schema, "fct_transfer_plan")
-    plan[["units", "transfer_cost"]] = plan[["units", "transfer_cost"]].astype(float)
-    flows = plan.groupby(["from_warehouse_id", "to_warehouse_id"], as_index=False).agg(
-        units=("units", "sum"), transfer_cost=("transfer_cost", "sum"), transfers=("transfer_id", "count")
-    )
-    return flows.sort_values("units", ascending=False)
+def _inventory(queries: SavedQueries, connection) -> pd.DataFrame:
+    return _latest_day(_read(queries, connection, "plan_stock_by_warehouse"))
+
+
+def _transfers(queries: SavedQueries, connection) -> pd.DataFrame:
+    flows = _latest_day(_read(queries, connection, "plan_transfers_by_lane"))
+    return flows.astype({"transfers": int}).sort_values("units", ascending=False, kind="stable")
 
 
 def _moves(connection, schema: str) -> pd.DataFrame:
@@ -207,28 +247,17 @@ def _simulation(connection, schema: str) -> pd.DataFrame:
     return frame.reset_index(drop=True)
 
 
-def _accuracy_by_lag(connection, schema: str) -> pd.DataFrame:
+def _accuracy_by_lag(queries: SavedQueries, connection) -> pd.DataFrame:
     """Per lag and target week, over every series scored: 1 - WAPE, bias (sum of forecast minus actual over the
     actual units), the share of actuals inside the 80% interval, and forecast value added (the share of the naive
     baseline's absolute error the forecast removed; null where no baseline existed)."""
-    frame = query(
-        connection,
-        "select lag_weeks, week_start, sum(abs_error_units) as abs_error, sum(error_units) as error, "
-        "sum(actual_units) as actual, avg(case when is_within_80 then 1.0 else 0.0 end) as coverage_80, "
-        "sum(naive_abs_error_units) as naive_abs_error, "
-        "sum(case when naive_abs_error_units is not null then abs_error_units end) as abs_error_with_naive, "
-        f"count(*) as forecasts from {schema}.{ACCURACY_BY_LAG} group by lag_weeks, week_start",
-    )
-    measures = ["abs_error", "error", "actual", "coverage_80", "naive_abs_error", "abs_error_with_naive"]
-    frame[measures] = frame[measures].astype(float)
-    actual = frame["actual"].where(frame["actual"] > 0)
-    naive = frame["naive_abs_error"].where(frame["naive_abs_error"] > 0)
-    return pd.DataFrame({
-        "lag_weeks": frame["lag_weeks"].astype(int),
-        "week_start": pd.to_datetime(frame["week_start"]),
-        "accuracy": 1 - frame["abs_error"] / actual,
-        "bias": frame["error"] / actual,
-        "coverage_80": frame["coverage_80"],
-        "value_added": 1 - frame["abs_error_with_naive"] / naive,
-        "forecasts": frame["forecasts"].astype(int),
-    }).sort_values(["lag_weeks", "week_start"]).reset_index(drop=True)  # fmt: skip
+    frame = _read(queries, connection, "forecast_accuracy_by_lag_and_week")
+    frame = frame.astype({"lag_weeks": int, "forecasts": int})
+    return frame.sort_values(["lag_weeks", "week_start"]).reset_index(drop=True)
+
+
+def _accuracy_by_lag_totals(queries: SavedQueries, connection, by_week: pd.DataFrame) -> pd.DataFrame:
+    """The same per lag over every week scored so far (`by_week` gives how many weeks that is)."""
+    frame = _read(queries, connection, "forecast_accuracy_by_lag").astype({"lag_weeks": int, "forecasts": int})
+    counts = by_week.groupby("lag_weeks").size().rename("weeks")
+    return frame.merge(counts, left_on="lag_weeks", right_index=True).sort_values("lag_weeks").reset_index(drop=True)

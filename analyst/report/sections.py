@@ -85,24 +85,25 @@ def planning_sections(data: PlanningData) -> list[Section]:
             "value added is the share of the naive forecast's error (the last actual week repeated) it removed.",
             charts.accuracy_by_lag(data.accuracy_by_lag) if not data.accuracy_by_lag.empty else None,
             NO_ACCURACY_BY_LAG,
-            extra_html=_lag_table(data.accuracy_by_lag),
+            extra_html=_lag_table(data.accuracy_by_lag_totals),
         ),
     ]
 
 
-def _lag_table(by_lag: pd.DataFrame) -> str:
-    """Per lag, over every week scored so far: the figures the chart draws week by week."""
-    if by_lag.empty:
+def _lag_table(totals: pd.DataFrame) -> str:
+    """Per lag, over every week scored so far (saved query forecast_accuracy_by_lag: ratios of the sums, so a busy
+    week weighs by its units rather than counting as one more weekly ratio)."""
+    if totals.empty:
         return ""
     header = "<tr><th>weeks ahead</th><th>weeks scored</th><th>accuracy</th><th>bias</th><th>80% coverage</th>"
     header += "<th>value added</th></tr>"
     rows = []
-    for lag, weeks in by_lag.groupby("lag_weeks"):
-        cells = [str(lag), str(len(weeks))] + [
+    for row in totals.itertuples(index=False):
+        cells = [str(row.lag_weeks), str(row.weeks)] + [
             "" if pd.isna(value) else f"{value:+.1%}" if name in ("bias", "value_added") else f"{value:.1%}"
             for name, value in (
-                ("accuracy", weeks["accuracy"].mean()), ("bias", weeks["bias"].mean()),
-                ("coverage_80", weeks["coverage_80"].mean()), ("value_added", weeks["value_added"].mean()),
+                ("accuracy", row.accuracy), ("bias", row.bias), ("coverage_80", row.coverage_80),
+                ("value_added", row.value_added),
             )
         ]  # fmt: skip
         rows.append("<tr>" + "".join(f"<td>{cell}</td>" for cell in cells) + "</tr>")
