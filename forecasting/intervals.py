@@ -2,7 +2,7 @@
 
 A model's textbook interval assumes the model is right; a chosen and reconciled forecast is not any one model. So
 the interval is read from what the forecast actually missed by on the backtest windows (split conformal): the
-errors y - forecast of the chosen forecast, each divided by its series' naive scale (MASE's) and by the spread of
+errors y - forecast of the chosen forecast, each divided by its series' recent naive scale (below) and by the spread of
 its horizon step, give empirical quantiles; a series' interval is its point plus those quantiles times its scale
 and its step's spread.
 
