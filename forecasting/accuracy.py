@@ -4,6 +4,10 @@ MASE and RMSSE are M5's scaled errors: each series' mean absolute (squared) erro
 the mean absolute (squared) one-step naive error of its own history before the scored window, so a series that sells
 little weighs as much as one that sells a lot, and zero weeks do not blow them up as percentage errors do. A level's
 figure is the mean over its series (series with a constant history, whose naive error is zero, are left out).
+
+An aggregate is scored only on the origins most of its series share (_shared_origins): a series that stopped selling
+months before the others has its own backtest windows there, and summed alone they made a "total" of a few series,
+scaled by the whole total's naive error, that was averaged in with the real total.
 """
 
 from __future__ import annotations
@@ -59,7 +63,8 @@ def level_accuracy(
     for level, keys in LEVELS.items():
         if attributes is None and level not in ("product_warehouse", "total"):
             continue
-        grouped = usable.groupby([*keys, "model", "cutoff", "ds"], as_index=False)[["forecast", "y_observed"]].sum()
+        level_rows = usable if keys == ["unique_id"] else _shared_origins(usable, keys)
+        grouped = level_rows.groupby([*keys, "model", "cutoff", "ds"], as_index=False)[["forecast", "y_observed"]].sum()
         grouped["abs_error"] = (grouped["forecast"] - grouped["y_observed"]).abs()
         grouped["error"] = grouped["forecast"] - grouped["y_observed"]
         grouped["sq_error"] = grouped["error"] ** 2
@@ -86,6 +91,16 @@ def level_accuracy(
     return pd.DataFrame(rows, columns=ACCURACY_COLUMNS)
 
 
+def _shared_origins(usable: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """The rows of each aggregate series (keys) at the origins (cutoffs) where at least SHARED_ORIGIN of its most
+    series at any origin have a forecast: a sum of the few series whose windows fall elsewhere is not that aggregate."""
+    groups = [usable[k] for k in keys] if keys else [pd.Series(0, index=usable.index)]
+    counts = usable.groupby([*groups, usable["cutoff"]])["unique_id"].transform("nunique")
+    most = counts.groupby(groups).transform("max") if keys else counts.max()
+    return usable[counts >= SHARED_ORIGIN * most]
+
+
+SHARED_ORIGIN = 0.5
 ACCURACY_COLUMNS = ["level", "model", "series", "wape", "accuracy", "bias", "mase", "rmsse"]
 
 

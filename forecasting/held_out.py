@@ -39,10 +39,13 @@ def enough(honest: pd.DataFrame, own) -> pd.DataFrame:
     return honest if len(honest) >= MIN_ERRORS else own()
 
 
-def held_out_accuracy(scored, windows, segments, scales, hierarchy, attributes, prepared, run, earlier_choice):
+def held_out_accuracy(scored, windows, segments, scales, hierarchy, attributes, prepared, run, earlier_choice,
+                      interval_scales=None):  # fmt: skip
     """Models (per segment), ensemble, reconciliation and intervals chosen on the choosing windows, scored on each
     series' latest (window 0): the accuracy and interval coverage by level (the choice marked), the reconciliation
-    method chosen, and the honest backtest errors the intervals are calibrated on (honest_errors)."""
+    method chosen, and the honest backtest errors the intervals are calibrated on (honest_errors). Intervals are
+    scaled by interval_scales (intervals.recent_scales; scales when not given)."""
+    interval_scales = scales if interval_scales is None else interval_scales
     summing, tags, paths = hierarchy
     choosing = [w for w in windows if w > 0] or windows  # one window only: nothing held out, say so by equality
     with_ensemble, _ = add_ensembles(scored, choosing, segments, scales)
@@ -55,8 +58,9 @@ def held_out_accuracy(scored, windows, segments, scales, hierarchy, attributes, 
     selected = selected_backtest(held_out, choice_early)
     honest = honest_errors(earlier_choice, scored, hierarchy, method)
     own = partial(own_errors, choosing_rows, choice_early, hierarchy, method)
-    quantiles = calibrate(enough(honest[honest["window"] >= 1], own), scales, segments, run.levels)
-    held = apply_intervals(reconciled(selected, summing, tags, method), quantiles, scales, segments, run.levels)
+    quantiles = calibrate(enough(honest[honest["window"] >= 1], own), interval_scales, segments, run.levels)
+    held = apply_intervals(reconciled(selected, summing, tags, method), quantiles, interval_scales, segments,
+                           run.levels)  # fmt: skip
     candidates = [to_bottom(held_out, paths), to_bottom(selected.assign(model="Selected"), paths)]
     for other in methods[1:]:
         other_method = reconciled(selected, summing, tags, other)

@@ -2,7 +2,7 @@
 
 A model's textbook interval assumes the model is right; a chosen and reconciled forecast is not any one model. So
 the interval is read from what the forecast actually missed by on the backtest windows (split conformal): the
-errors y - forecast of the chosen forecast, each divided by its series' naive scale (MASE's) and by the spread of
+errors y - forecast of the chosen forecast, each divided by its series' recent naive scale (below) and by the spread of
 its horizon step, give empirical quantiles; a series' interval is its point plus those quantiles times its scale
 and its step's spread.
 
@@ -13,6 +13,10 @@ and its step's spread.
 - Few errors: quantiles of n errors are corrected for the sample (the ceil((n + 1) x level) / n-th smallest, the
   split-conformal guarantee), so a short backtest widens the interval instead of under-covering; too few for that
   rank to exist, a normal prediction bound from their mean and spread stands in.
+- Scale: each series' errors are divided by its naive error over its last two seasons, not its whole history: a
+  series whose level grew (tripled airline passengers) moves more now than its history's average step, and pooled
+  with flatter series its errors swelled their intervals while its own stayed too narrow. Two seasons: every week
+  of the year, twice.
 - Pooling: a segment with fewer than MIN_ERRORS errors borrows from its family (every segment of its demand pattern,
   or every aggregate level of the hierarchy: the total alone has only a few windows), then from every segment.
 
@@ -28,7 +32,10 @@ from statistics import NormalDist
 import numpy as np
 import pandas as pd
 
+from forecasting.backtest import naive_scales
+
 MIN_ERRORS = 30
+RECENT_SEASONS = 2  # the naive scale of a series' last two seasons scales its errors and its interval
 POOLED = "*"
 FAMILY = "family:"
 SPREAD_FLOOR = 0.25  # a step's spread is at least this share of the mean one (a fitted line may dip near zero)
@@ -43,6 +50,12 @@ def family(segment: str) -> str:
     """smooth/seasonal -> family:smooth; level_0 (the total), level_1, ... -> family:level."""
     name = str(segment)
     return FAMILY + ("level" if name.startswith("level_") else name.split("/")[0])
+
+
+def recent_scales(history: pd.DataFrame, season: int) -> pd.Series:
+    """unique_id -> mean absolute one-step change over its last RECENT_SEASONS seasons (naive_scales' rules)."""
+    ordered = history.sort_values(["unique_id", "ds"], ignore_index=True)
+    return naive_scales(ordered.groupby("unique_id").tail(RECENT_SEASONS * season + 1))
 
 
 def horizon_steps(frame: pd.DataFrame) -> pd.Series:

@@ -16,7 +16,7 @@ from forecasting.classify import classify
 from forecasting.contract import ForecastOptions, ForecastResult, forecast_columns
 from forecasting.final_forecast import chosen_forecasts, complete, own_weekdays, simple_forecasts
 from forecasting.held_out import enough, held_out_accuracy, own_errors
-from forecasting.intervals import calibrate
+from forecasting.intervals import calibrate, recent_scales
 from forecasting.prepare import PreparedHistory, prepare_history
 from forecasting.reconciliation import node_history, to_bottom
 from forecasting.run_tables import bottom_rules, run_report, selection_table, series_metrics
@@ -50,6 +50,7 @@ def run_forecast(
     plan = window_plan(nodes.history.groupby("unique_id").size(), run.horizon, nodes.season_length, run.n_windows)
     segments = choice_segments(patterns, nodes.modelled, plan, hierarchical=paths is not None)
     scales = naive_scales(nodes.history)
+    interval_scales = recent_scales(nodes.history, nodes.season_length)
     timings["prepare_seconds"] = time.perf_counter() - started
     log.info(
         "forecast: %d series modelled, %d short, %d all zero, %d rejected (%s); %d nodes with the hierarchy",
@@ -74,15 +75,15 @@ def run_forecast(
     earlier_choice = out_of_sample_windows(scored, segments, scales)
     kept = to_bottom(rolling_only(earlier_choice, season_windows), paths)
     accuracy, method, honest = held_out_accuracy(scored, windows, segments, scales, hierarchy, attributes, prepared,
-                                                 run, earlier_choice)  # fmt: skip
+                                                 run, earlier_choice, interval_scales)  # fmt: skip
     final_scored, members = add_ensembles(scored, windows, segments, scales)
     choice = choose_models(final_scored, windows, segments, scales)
     metrics = series_metrics(final_scored, nodes.history, paths)
     own = partial(own_errors, final_scored, choice, hierarchy, method)
-    quantiles = calibrate(enough(honest, own), scales, segments, run.levels)
+    quantiles = calibrate(enough(honest, own), interval_scales, segments, run.levels)
 
     began = time.perf_counter()
-    calibration = (quantiles, scales, segments)
+    calibration = (quantiles, interval_scales, segments)
     forecasts = chosen_forecasts(nodes, groups, choice, members, run, method, hierarchy, prepared, calibration)
     timings["forecast_seconds"] = time.perf_counter() - began
     timings["total_seconds"] = time.perf_counter() - started

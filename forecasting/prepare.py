@@ -189,12 +189,14 @@ def _to_weeks(data: pd.DataFrame, result: PreparedHistory) -> pd.DataFrame:
     data = data.groupby(["unique_id", "ds"], as_index=False).agg(
         y=("y", "sum"), is_censored=("is_censored", "any"), days=("y", "size")
     )
-    # A series' first or last week with fewer days than a week would read as a drop in demand: it is left out,
-    # unless it is all the series has.
+    # A series' first or last week with fewer days than its usual week would read as a drop in demand: it is left
+    # out, unless it is all the series has. Usual, not seven: a series sold (or traded) on weekdays only has five
+    # days in every full week, and its complete last week is the one a forecast most needs.
     first = data.groupby("unique_id")["ds"].transform("min")
     last = data.groupby("unique_id")["ds"].transform("max")
     weeks = data.groupby("unique_id")["ds"].transform("size")
-    partial = (data["days"] < 7) & ((data["ds"] == first) | (data["ds"] == last)) & (weeks > 2)
+    usual = data.groupby("unique_id")["days"].transform("median")
+    partial = (data["days"] < usual) & ((data["ds"] == first) | (data["ds"] == last)) & (weeks > 2)
     data = data[~partial].drop(columns="days")
     result.counts["daily_input"] += days
     result.notes.append(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from forecasting.intervals import apply_intervals, calibrate, coverage
+from forecasting.intervals import apply_intervals, calibrate, coverage, recent_scales
 
 WEEKS = 8
 
@@ -91,3 +91,23 @@ def test_the_95_interval_holds_the_80_one_when_few_errors_have_a_heavy_tail():
     out = apply_intervals(pd.DataFrame({"unique_id": ids, "forecast": 10.0}), quantiles, scales, segments, (80, 95))
 
     assert (out["lo_95"] <= out["lo_80"]).all() and (out["hi_80"] <= out["hi_95"]).all(), quantiles
+
+
+def test_a_series_whose_swings_grew_gets_an_interval_as_wide_as_its_swings_now():
+    # Two weekly series in one segment. One moved by about 1 a week for four years and by 5 in the last two (its
+    # level, and so its swings, grew, as airline passengers did); the other by 2 throughout. Both miss by about
+    # their swing now. Scaled by the whole history's naive error, the first one's errors looked twice as large as
+    # the second's, the pooled quantiles sat between, and its 80% interval held 62% (the steady one's 92%).
+    rng = np.random.default_rng(9)
+    weeks = pd.date_range("2020-01-06", periods=312, freq="W-MON")
+    swing = {"grown": np.r_[np.full(208, 1.0), np.full(104, 5.0)], "steady": np.full(312, 2.0)}
+    history = pd.concat([pd.DataFrame({"unique_id": uid, "ds": weeks, "y_observed": 100 + rng.normal(0, sd)})
+                         for uid, sd in swing.items()])  # fmt: skip
+    now = pd.Series({"grown": 5.0, "steady": 2.0})
+    segments = pd.Series("smooth/seasonal", index=now.index)
+    scales = recent_scales(history, season=52)
+
+    quantiles = calibrate(draws(rng, now.index, 4, lambda step: 1.0, now), scales, segments, (80, 95))
+    fresh = apply_intervals(draws(rng, now.index, 40, lambda step: 1.0, now), quantiles, scales, segments, (80, 95))
+    for uid, rows in fresh.groupby("unique_id"):
+        assert 0.74 <= coverage(rows, 80) <= 0.88 and 0.90 <= coverage(rows, 95) <= 0.99, uid

@@ -63,6 +63,18 @@ def test_daily_rows_are_summed_into_monday_weeks_and_monthly_rows_stay_monthly()
     assert prepared.freq == "MS" and prepared.season_length == 12 and len(prepared.history) == 30
 
 
+def test_a_weekday_only_series_keeps_its_complete_last_week_and_drops_a_partial_one():
+    # Trading days (Monday-Friday): every full week has 5 rows. Counting a week as partial below 7 days dropped the
+    # series' last, complete week, and the forecast's first week was one the input already held.
+    days = pd.bdate_range("2024-01-01", periods=30)  # six full weekday weeks, ending on a Friday
+    daily = pd.DataFrame({"unique_id": "t", "ds": days, "y": 2.0})
+    prepared = prepare_history(daily, min_weeks=3)
+    assert prepared.history["ds"].max() == pd.Timestamp("2024-02-05") and len(prepared.history) == 6
+    assert prepared.history["y"].tolist() == [10.0] * 6
+    cut = prepare_history(daily.iloc[:-2], min_weeks=3)  # the last week has 3 of its 5 days: left out
+    assert cut.history["ds"].max() == pd.Timestamp("2024-01-29") and any("partial" in n for n in cut.notes)
+
+
 def test_text_and_empty_quantities_and_bad_dates():
     frame = pd.DataFrame(
         {"unique_id": ["t", "t", "e", "e", "e", "x"], "ds": ["2024-01-07", "2024-01-14", "2024-01-07", "2024-01-14",

@@ -42,3 +42,23 @@ def test_mase_and_rmsse_scale_by_the_in_sample_naive_error():
     assert row["mase"] == pytest.approx(1.0 / 2.0)  # MAE 1 over in-sample naive MAE 2 (weeks up to the cutoff)
     assert row["rmsse"] == pytest.approx(np.sqrt(1.0 / 4.0))
     assert row["accuracy"] == pytest.approx(1 - 2 / 8)
+
+
+def test_an_aggregate_is_scored_on_the_origin_its_series_share_not_on_a_few_that_ended_early():
+    # Three series sell to week 8 and are held out after week 6; one stopped at week 4 and is held out after week 2.
+    # Summed alone at its own origin it is no "total": scoring it there, scaled by the whole total's naive error,
+    # averaged a small sum with small errors into the total's figure.
+    weeks = pd.date_range("2024-01-07", periods=8, freq="7D")
+    steady = [frame(uid, [10, 12, 10, 12, 10, 12, 10, 12]) for uid in ("a", "b", "c")]
+    history = pd.concat([*steady, frame("gone", [1, 1, 2, 1])]).assign(y_observed=lambda f: f["y"])
+    late = pd.DataFrame({"unique_id": ["a", "b", "c"] * 2, "ds": [weeks[6]] * 3 + [weeks[7]] * 3,
+                         "cutoff": weeks[5], "forecast": 12.0, "y_observed": [10.0] * 3 + [12.0] * 3})  # fmt: skip
+    early = pd.DataFrame({"unique_id": "gone", "ds": weeks[2:4], "cutoff": weeks[1], "forecast": 1.0,
+                          "y_observed": [2.0, 1.0]})  # fmt: skip
+    scored = pd.concat([late, early]).assign(model="M", is_censored=False)
+    total = level_accuracy(scored, None, history).set_index("level").loc["total"]
+    # The total after week 6: forecasts 36 and 36 against 30 and 36, MAE 3; its naive steps up to week 6 are 6 each
+    # (the early series' own steps of week 2 to 4 add 0, 1 and -1 to the sums, so the scale is their mean).
+    sums = history[history["ds"] <= weeks[5]].groupby("ds")["y"].sum()
+    assert total["mase"] == pytest.approx(3.0 / sums.diff().abs().mean())
+    assert total["accuracy"] == pytest.approx(1 - 6 / 66)
