@@ -125,7 +125,8 @@ def phased_levels(forecasts: pd.DataFrame, options: PolicyOptions) -> pd.DataFra
     if "order_level" in series:
         # How much an order brings: the level whose excess pays for the days it sits (service_levels.sitting_levels),
         # never below what protects the lead time.
-        order_level = series["order_level"].fillna(series_levels(series, options)).to_numpy()[:, None] * np.ones((1, days))
+        order_level = series["order_level"].fillna(series_levels(series, options)).to_numpy()[:, None]
+        order_level = order_level * np.ones((1, days))
         target = np.maximum(demand_quantile(cover_demand, cover_sigma, order_level), protect)
     else:
         target = demand_quantile(cover_demand, cover_sigma, level)
