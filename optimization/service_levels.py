@@ -5,8 +5,13 @@ many is carried one more review period. The level that minimises expected holdin
 ratio margin / (margin + holding cost per review period). Transfer cost is not part of it: a transfer is bought
 only when the reallocation model finds it pays (optimization/reallocation.py), so it never makes holding cheaper.
 
-The inputs are the product master's price and cost and the holding rate (sites.HOLDING_RATE_PER_YEAR), nothing
-measured on demand: no held-out week, indeed no sales at all, choose a level.
+An order's size is the one exception to one period's holding: a unit of the order-up-to level that the cover window
+does not sell waits for demand as long as the excess takes to sell, so the level an order brings the position up to
+prices that wait (sitting_levels, from the planning forecast's rate and spread); the reorder point keeps the critical
+ratio.
+
+The critical ratio's inputs are the product master's price and cost and the holding rate
+(sites.HOLDING_RATE_PER_YEAR), nothing measured on demand: no held-out week, indeed no sales at all, choose it.
 """
 
 from __future__ import annotations
@@ -76,7 +81,7 @@ def sitting_levels(forecasts: pd.DataFrame, levels: pd.DataFrame, review_days: i
     Why: a lumpy series (sales of 0-15 a week with weeks of 90-110) has a forecast spread several times its mean,
     and its 99% quantile over lead time plus review is months of sales that sit on the shelf (the default sample's
     daily replay: a $5.80 product held 220 units for 10 a week, and the computed levels alone added 7% overstock)."""
-    series, mean, variance = daily_rates(forecasts)
+    series, mean, variance = daily_rates(forecasts if "category" in forecasts else forecasts.assign(category=None))
     rate = mean.mean(axis=1)
     lead = series["lead_time_days"].to_numpy(dtype=float) if "lead_time_days" in series else np.full(len(series), 14.0)
     cover = lead + review_days
