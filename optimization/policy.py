@@ -33,6 +33,9 @@ class PolicyOptions:
     service_level_by_category: dict[str, float] = field(default_factory=dict)
     lead_time_days: int = 14  # supplier lead time where a series has none measured
     review_days: int = 7  # the order cycle: an order brings the position up to cover this much beyond lead time
+    # Under the cost rule, price an order's excess over the days it would sit before it sells, not one review
+    # period (service_levels.sitting_levels); False is the one-period newsvendor.
+    excess_sits: bool = True
 
     def level_for(self, category: str | None) -> float:
         level = self.service_level_by_category.get(category or "", self.service_level)
@@ -84,7 +87,7 @@ def daily_rates(forecasts: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray, np.n
     if weeks.nunique() != 1:
         raise ValueError("every product x warehouse needs the same number of forecast weeks")
     horizon = int(weeks.iloc[0])
-    extra = [column for column in ("lead_time_days", "service_level") if column in ordered]
+    extra = [column for column in ("lead_time_days", "service_level", "order_level") if column in ordered]
     series = ordered[[*KEYS, "category", *extra]].drop_duplicates(KEYS).reset_index(drop=True)
     sigma = ((ordered["hi_80"] - ordered["lo_80"]) / Z_80_TWO_SIDED).clip(lower=0)
     if "backtest_mae" in ordered:
@@ -118,12 +121,20 @@ def phased_levels(forecasts: pd.DataFrame, options: PolicyOptions) -> pd.DataFra
     level = series_levels(series, options).to_numpy()[:, None] * np.ones((1, days))
     lead_demand, cover_demand = window_sums(mean, lead), window_sums(mean, cover)
     lead_sigma, cover_sigma = np.sqrt(window_sums(variance, lead)), np.sqrt(window_sums(variance, cover))
-    target = demand_quantile(cover_demand, cover_sigma, level)
+    protect = demand_quantile(lead_demand, lead_sigma, level)
+    if "order_level" in series:
+        # How much an order brings: the level whose excess pays for the days it sits (service_levels.sitting_levels),
+        # never below what protects the lead time.
+        order_level = series["order_level"].fillna(series_levels(series, options)).to_numpy()[:, None]
+        order_level = order_level * np.ones((1, days))
+        target = np.maximum(demand_quantile(cover_demand, cover_sigma, order_level), protect)
+    else:
+        target = demand_quantile(cover_demand, cover_sigma, level)
     levels = {
         "lead_time_demand": lead_demand, "lead_sigma": lead_sigma, "cover_demand": cover_demand,
         "cover_sigma": cover_sigma,
         "safety_stock": np.maximum(target - np.ceil(cover_demand), 0),
-        "reorder_point": np.minimum(demand_quantile(lead_demand, lead_sigma, level), target),
+        "reorder_point": np.minimum(protect, target),
         "target_level": target,
     }  # fmt: skip
     frame = series.loc[series.index.repeat(days)].reset_index(drop=True)

@@ -33,7 +33,9 @@ def forecast(weekly: float, sigma: float, lead_time_days: int, weeks: int = 8) -
 
 def levels_at_cost(frame: pd.DataFrame, price: float, cost: float) -> pd.Series:
     products = pd.DataFrame([{"product_id": "P1", "unit_price": price, "unit_cost": cost}])
-    options = PolicyOptions(level_rule="cost", review_days=REVIEW_DAYS)
+    # The one-period newsvendor: excess held one review period (the default prices the days it sits, tested in
+    # test_yardstick_and_levels.py).
+    options = PolicyOptions(level_rule="cost", review_days=REVIEW_DAYS, excess_sits=False)
     return phased_levels(with_service_levels(frame, products, options), options).iloc[0]
 
 
