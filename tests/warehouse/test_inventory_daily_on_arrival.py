@@ -1,7 +1,8 @@
-"""fct_inventory_daily is incremental on arrival: a daily build recomputes the rows the new day reaches and leaves
-every older row as it was, and a build over the same input again changes nothing. Asserted from the warehouse: a
-row altered by hand far from the new day survives the incremental build (a full rebuild would recompute it), and
-the incremental warehouse equals one built with everything at once once that row is put back.
+"""fct_inventory_daily and int_sales_lines_deduplicated are incremental on arrival: a daily build recomputes the
+rows the new day reaches and leaves every older row as it was, and a build over the same input again changes
+nothing. Asserted from the warehouse: rows altered by hand far from the new day survive the incremental build (a
+full rebuild would recompute them), and once they are put back the warehouse equals one built with everything at
+once.
 """
 
 from __future__ import annotations
@@ -56,6 +57,13 @@ def test_a_daily_build_recomputes_only_the_rows_the_new_day_reaches(warehouse, p
             [ALTERED, new_day],
         ).fetchall()
     assert altered
+    with duckdb.connect(str(database)) as connection:
+        altered_lines = connection.execute(
+            "update analytics_intermediate.int_sales_lines_deduplicated set customer_id = 'ALTERED' "
+            "where order_date < cast(? as date) - interval 60 day returning order_line_id",
+            [new_day],
+        ).fetchall()
+    assert altered_lines
 
     build(Lake(str(processed_lake)), options)  # the new day arrives: an ordinary incremental build
     new_rows, still_altered = inventory_days(
@@ -66,10 +74,22 @@ def test_a_daily_build_recomputes_only_the_rows_the_new_day_reaches(warehouse, p
     )[0]
     assert new_rows > 0
     assert still_altered == len(altered)  # older rows were not rewritten
+    new_lines, still_altered_lines = inventory_days(
+        database,
+        "select count(*) filter (where order_date = cast(? as date)), count(*) filter (where customer_id = 'ALTERED') "
+        "from analytics_intermediate.int_sales_lines_deduplicated",
+        [new_day],
+    )[0]
+    assert new_lines > 0
+    assert still_altered_lines == len(altered_lines)  # unchanged drop files: not ranked again
 
-    before = inventory_days(database, "select * from analytics.fct_inventory_daily order by all")
+    incremental = (
+        "select * from analytics.fct_inventory_daily order by all",
+        "select * from analytics_intermediate.int_sales_lines_deduplicated order by all",
+    )
+    before = [inventory_days(database, sql) for sql in incremental]
     build(Lake(str(processed_lake)), options)  # the same input again
-    assert inventory_days(database, "select * from analytics.fct_inventory_daily order by all") == before
+    assert [inventory_days(database, sql) for sql in incremental] == before
 
     # The rows it did recompute equal a warehouse built with everything at once.
     with duckdb.connect(str(warehouse.duckdb_path), read_only=True) as full, duckdb.connect(str(database)) as ours:
@@ -81,4 +101,16 @@ def test_a_daily_build_recomputes_only_the_rows_the_new_day_reaches(warehouse, p
                 "update analytics.fct_inventory_daily set avg_daily_units_sold = ? where inventory_day_id = ?",
                 [value, key],
             )
+        for (key,) in altered_lines:
+            (value,) = full.execute(
+                "select customer_id from analytics_intermediate.int_sales_lines_deduplicated where order_line_id = ?",
+                [key],
+            ).fetchone()
+            ours.execute(
+                "update analytics_intermediate.int_sales_lines_deduplicated set customer_id = ? "
+                "where order_line_id = ?",
+                [value, key],
+            )
     assert checksums(database)["fct_inventory_daily"] == checksums(warehouse.duckdb_path)["fct_inventory_daily"]
+    lines = "select * from analytics_intermediate.int_sales_lines_deduplicated order by all"
+    assert inventory_days(database, lines) == inventory_days(warehouse.duckdb_path, lines)
