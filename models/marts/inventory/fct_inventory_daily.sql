@@ -1,19 +1,82 @@
-{{ config(dist='product_id', sort=['snapshot_date', 'product_id']) }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='append_new_columns',
+    dist='product_id',
+    sort=['snapshot_date', 'product_id'],
+    pre_hook=["{{ supplychain.record_inventory_days_arrived(ref('int_inventory_days_joined'), ref('int_inventory_days_loaded')) }}"],
+    post_hook=["{{ supplychain.sync_inventory_days_ledger(ref('int_inventory_days_joined'), ref('int_inventory_days_loaded')) }}"]
+) }}
 
 -- One row per product x warehouse x day with an ERP snapshot: the stock position and how long it lasts at the
 -- recent sales rate. The rate is the units sold over the trailing var cover_window_days calendar days (sales on
 -- days without a snapshot count too) divided by those days, or by the days since the series began when it is
 -- younger than the window.
+--
+-- Incremental on arrival: a run recomputes only the series whose days changed (a new day, a corrected snapshot or
+-- sale, a day gone), from their earliest changed day on; the pre-hook lists those days and clears the rows they
+-- reach (macros/loading/inventory_days_arrived.sql). So a daily run's cost follows what arrived, not the history.
 with
 
-inventory_days as (
-    select * from {{ ref('int_inventory_days_joined') }}
-),
+{% if is_incremental() %}
+    arrived_series as (
+        select
+            product_id,
+            warehouse_id,
+            min(calendar_date) as from_date
+        from inventory_days_arrived
+        group by product_id, warehouse_id
+    ),
 
-snapshot_days as (
-    select * from inventory_days
-    where has_snapshot
-),
+    -- The changed series from the earliest day the trailing window of a recomputed row reaches.
+    inventory_days as (
+        select
+            days.*,
+            days.calendar_date >= arrived_series.from_date as is_written
+        from {{ ref('int_inventory_days_joined') }} as days
+        inner join arrived_series
+            on
+                days.product_id = arrived_series.product_id
+                and days.warehouse_id = arrived_series.warehouse_id
+        where days.calendar_date > {{ dbt.dateadd('day', -var('cover_window_days'), 'arrived_series.from_date') }}
+    ),
+
+    series_starts as (
+        select
+            days.product_id,
+            days.warehouse_id,
+            min(days.calendar_date) as first_date
+        from {{ ref('int_inventory_days_joined') }} as days
+        inner join arrived_series
+            on
+                days.product_id = arrived_series.product_id
+                and days.warehouse_id = arrived_series.warehouse_id
+        group by days.product_id, days.warehouse_id
+    ),
+
+    snapshot_days as (
+        select * from inventory_days
+        where has_snapshot and is_written
+    ),
+{% else %}
+    inventory_days as (
+        select * from {{ ref('int_inventory_days_joined') }}
+    ),
+
+    series_starts as (
+        select
+            product_id,
+            warehouse_id,
+            min(calendar_date) as first_date
+        from inventory_days
+        group by product_id, warehouse_id
+    ),
+
+    snapshot_days as (
+        select * from inventory_days
+        where has_snapshot
+    ),
+{% endif %}
 
 sale_days as (
     select
@@ -23,15 +86,6 @@ sale_days as (
         units_sold
     from inventory_days
     where units_sold > 0
-),
-
-series_starts as (
-    select
-        product_id,
-        warehouse_id,
-        min(calendar_date) as first_date
-    from inventory_days
-    group by product_id, warehouse_id
 ),
 
 window_sales as (
