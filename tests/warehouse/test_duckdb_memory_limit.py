@@ -21,10 +21,9 @@ def _dbt_session_limit(tmp_path) -> str:
     scratch = {"SUPPLYCHAIN_DUCKDB_PATH": str(tmp_path / "warehouse.duckdb"),
                "DBT_TARGET_PATH": str(tmp_path / "target"), "DBT_LOG_PATH": str(tmp_path / "logs")}  # fmt: skip
     with mock.patch.dict(os.environ, scratch):
-        shown = dbtRunner().invoke(
-            ["show", "--inline", "select current_setting('memory_limit') as memory_limit", "--target", "local",
-             "--project-dir", str(REPO), "--profiles-dir", str(REPO / "profiles"), "--quiet"]  # fmt: skip
-        )
+        query = "select current_setting('memory_limit') as memory_limit"
+        places = ["--project-dir", str(REPO), "--profiles-dir", str(REPO / "profiles")]
+        shown = dbtRunner().invoke(["show", "--inline", query, "--target", "local", *places, "--quiet"])
     assert shown.success, shown.exception
     return shown.result.results[0].agate_table.rows[0][0]
 
