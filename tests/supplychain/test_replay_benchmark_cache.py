@@ -10,6 +10,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 
 import replay_benchmark
+
 from tests.forecasting.test_pipeline import synthetic_history
 
 
