@@ -24,8 +24,6 @@ from statsforecast.models import (
     WindowAverage,
 )
 
-from forecasting.seasonal_drift import SeasonalDriftModel
-
 SEASON_WEEKS = 52  # monthly input uses 12 (PreparedHistory.season_length)
 BASELINES = ("SeasonalNaive", "MovingAverage7d")
 CONTINUOUS_PATTERNS = ("smooth", "erratic")
@@ -56,7 +54,6 @@ def continuous_models(season_length: int = SEASON_WEEKS, seasonal: bool = True, 
     ]
     if seasonal:
         models += [
-            SeasonalDriftModel(season_length=season_length),
             AutoTheta(season_length=season_length, alias="AutoTheta"),
             MSTL(season_length=season_length, trend_forecaster=AutoETS(model="ZZN"), alias="MSTL"),
         ]
