@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from functools import partial
 
+import numpy as np
 import pandas as pd
 
 from forecasting.accuracy import level_accuracy
@@ -78,11 +79,15 @@ def rolling_intervals(honest: pd.DataFrame, scales: pd.Series, segments: pd.Seri
     honest errors whose weeks were observed by its cutoff: out-of-sample coverage over many windows, beside the
     single held-out one (the total's held-out window is 8 values; 75%, 87.5% or 100% are its only outcomes). An
     origin with fewer than MIN_ERRORS such errors is not measured. Scales are the run's recent naive scales."""
+    observed = np.sort(honest["ds"].to_numpy())
+    known_count = np.searchsorted(observed, honest["cutoff"].to_numpy(), side="right")
     pieces = []
-    for cutoff, window in honest.groupby("cutoff"):
-        known = honest[honest["ds"] <= cutoff]
-        if len(known) >= MIN_ERRORS:
-            pieces.append(apply_intervals(window, calibrate(known, scales, segments, levels), scales, segments, levels))
+    # Origins with the same errors observed before them share one calibration (each origin its own cost otherwise).
+    for count, windows in honest.groupby(known_count):
+        if count >= MIN_ERRORS:
+            known = honest[honest["ds"] <= windows["cutoff"].min()]
+            quantiles = calibrate(known, scales, segments, levels)
+            pieces.append(apply_intervals(windows, quantiles, scales, segments, levels))
     return pd.concat(pieces, ignore_index=True) if pieces else honest.iloc[0:0]
 
 
