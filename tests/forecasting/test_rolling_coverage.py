@@ -68,3 +68,12 @@ def test_the_run_reports_rolling_coverage_over_more_weeks_than_the_held_out_wind
     assert chosen["rolling_coverage_weeks"] > chosen["coverage_weeks"]
     assert 0 < chosen["rolling_coverage_80"] <= chosen["rolling_coverage_95"] <= 1
     assert "rolling windows" in coverage_line(result.accuracy)
+
+
+def test_a_series_oldest_honest_window_is_not_measured():
+    # Its calibration would hold none of its own errors (on the sample: 24% / 30% coverage at product x warehouse).
+    honest = windows([1.0, 1.0, 1.0, 1.0])
+    late = honest[(honest["unique_id"] == "S0") & (honest["window"] <= 1)].assign(unique_id="LATE")
+    out = rolling_intervals(pd.concat([honest, late]), SCALES, SEGMENTS, (80, 95))
+    assert set(out.loc[out["unique_id"] == "LATE", "window"]) == {0}
+    assert set(out.loc[out["unique_id"] == "S0", "window"]) == {0, 1, 2}
