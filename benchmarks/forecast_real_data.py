@@ -1,7 +1,7 @@
 """Accuracy on real public series (benchmarks/real_data.py) through the same file mode a user runs, beside
 SeasonalNaive, Naive, AutoETS, AutoTheta and AutoARIMA fitted on the same history, over several forecast origins.
 
-    .venv/bin/python benchmarks/forecast_real_data.py [--sets monthly,weekly,daily_to_weekly] [--origins 3]
+    .venv/bin/python benchmarks/forecast_real_data.py [--sets monthly,weekly,daily_to_weekly] [--origins 8]
 
 Per set and origin, the `horizon` periods after the origin are held out (origins one horizon apart, the latest
 ending at the data's end); `supplychain forecast --input train.csv --output f.csv` forecasts them from the rows
@@ -127,7 +127,7 @@ def misses(summary: pd.DataFrame) -> list[str]:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sets", default=",".join(REAL_SETS))
-    parser.add_argument("--origins", type=int, default=3)
+    parser.add_argument("--origins", type=int, default=8)
     args = parser.parse_args()
     for name in args.sets.split(","):
         table, chosen = benchmark_set(name, args.origins)

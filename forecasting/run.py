@@ -55,13 +55,19 @@ def accuracy_summary(result: ForecastResult) -> str:
 
 def coverage_line(accuracy: pd.DataFrame) -> str:
     """Per level with intervals of its own: the share of held-out actuals inside the chosen forecast's 80% and 95%
-    intervals (calibrated on the choosing windows only)."""
+    intervals (calibrated on the choosing windows only), and beside it the share over every backtest window, each
+    calibrated on the windows observed before it (held_out.rolling_intervals), with the number of actuals."""
     chosen = accuracy[accuracy["is_chosen"]].set_index("level")
-    parts = [
-        f"{level} {chosen.loc[level, 'coverage_80']:.0%} / {chosen.loc[level, 'coverage_95']:.0%}"
-        for level in SUMMARY_LEVELS
-        if level in chosen.index and "coverage_80" in chosen and pd.notna(chosen.loc[level, "coverage_80"])
-    ]
+    parts = []
+    for level in SUMMARY_LEVELS:
+        if level not in chosen.index or "coverage_80" not in chosen or pd.isna(chosen.loc[level, "coverage_80"]):
+            continue
+        row = chosen.loc[level]
+        part = f"{level} {row['coverage_80']:.0%} / {row['coverage_95']:.0%}"
+        if pd.notna(row.get("rolling_coverage_80")):
+            part += (f" (rolling windows {row['rolling_coverage_80']:.0%} / {row['rolling_coverage_95']:.0%} of "
+                     f"{int(row['rolling_coverage_weeks'])})")  # fmt: skip
+        parts.append(part)
     return "held-out actuals inside the 80% / 95% intervals: " + (", ".join(parts) if parts else "not measured")
 
 
