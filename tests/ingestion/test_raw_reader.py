@@ -95,6 +95,19 @@ def test_byte_order_mark_is_not_part_of_the_header_or_the_first_record(spark, tm
     assert [(r.order_id, r.is_malformed) for r in json_records] == [("O1", False)]
 
 
+def test_line_endings_and_a_mark_inside_a_value_are_read_as_before(spark, tmp_path):
+    # CRLF, CRLF converted twice (CR CR LF), a last line without a newline, and a byte-order mark that is not at
+    # the start of the file (it is data there, kept).
+    drop(tmp_path, "a.csv", "order_id,qty,note\r\nO1,1,a\r\r\nO2,2,\ufeffb\r\nO3,3,c".encode())
+    records, _ = read(spark, tmp_path)
+    got = sorted((r.source_line, r.order_id, r.qty, r.note, r.raw_record, r.is_malformed) for r in records.collect())
+    assert got == [
+        (2, "O1", "1", "a", "O1,1,a", False),
+        (3, "O2", "2", "\ufeffb", "O2,2,\ufeffb", False),
+        (4, "O3", "3", "c", "O3,3,c", False),
+    ]
+
+
 @pytest.mark.parametrize(
     ("root", "name"),
     [
