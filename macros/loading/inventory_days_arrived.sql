@@ -59,15 +59,7 @@
 
 {% macro sync_inventory_days_ledger(days, ledger) %}
     {% if this is not none and is_incremental() %}
-        delete from {{ ledger }}
-        where exists (
-            select 1
-            from inventory_days_arrived as arrived
-            where
-                arrived.product_id = {{ ledger.identifier }}.product_id
-                and arrived.warehouse_id = {{ ledger.identifier }}.warehouse_id
-                and arrived.calendar_date = {{ ledger.identifier }}.calendar_date
-        );
+        {{ supplychain.delete_arrived(ledger, 'inventory_days_arrived', ['product_id', 'warehouse_id', 'calendar_date']) }};
 
         insert into {{ ledger }} (product_id, warehouse_id, calendar_date, day_checksum)
         select

@@ -9,28 +9,7 @@
     {% if this is not none and is_incremental() %}
         drop table if exists sales_lines_arrived;
         create temporary table sales_lines_arrived as
-        with arrived_files as (
-            {{ supplychain.sales_file_summary(sales_lines) }}
-        ),
-
-        loaded_files as (
-            {{ supplychain.sales_file_summary(this) }}
-        ),
-
-        changed_files as (
-            select coalesce(arrived_files.source_file, loaded_files.source_file) as source_file
-            from arrived_files
-            full outer join loaded_files on arrived_files.source_file = loaded_files.source_file
-            where
-                arrived_files.source_file is null
-                or loaded_files.source_file is null
-                or arrived_files.line_count != loaded_files.line_count
-                or coalesce(arrived_files.units, 0) != coalesce(loaded_files.units, 0)
-                or coalesce(arrived_files.unit_prices, 0) != coalesce(loaded_files.unit_prices, 0)
-                or coalesce(arrived_files.discounts, 0) != coalesce(loaded_files.discounts, 0)
-                or coalesce(arrived_files.last_updated_at, '1900-01-01')
-                != coalesce(loaded_files.last_updated_at, '1900-01-01')
-        )
+        with {{ supplychain.changed_sales_files(sales_lines, this) }}
 
         select
             order_id,
@@ -44,15 +23,36 @@
         from {{ this }}
         where source_file in (select changed_files.source_file from changed_files);
 
-        delete from {{ this }}
-        where exists (
-            select 1
-            from sales_lines_arrived as arrived
-            where
-                arrived.order_id = {{ this.identifier }}.order_id
-                and arrived.line_number = {{ this.identifier }}.line_number
-        )
+        {{ supplychain.delete_arrived(this, 'sales_lines_arrived', ['order_id', 'line_number']) }}
     {% endif %}
+{% endmacro %}
+
+{#- The CTEs arrived_files and loaded_files (one summary row per drop file) and changed_files: the source_file of
+    every file whose lines differ between the two (new, gone, or changed in count, units, prices, discounts or
+    latest update). -#}
+{% macro changed_sales_files(arrived, loaded) %}
+    arrived_files as (
+        {{ supplychain.sales_file_summary(arrived) }}
+    ),
+
+    loaded_files as (
+        {{ supplychain.sales_file_summary(loaded) }}
+    ),
+
+    changed_files as (
+        select coalesce(arrived_files.source_file, loaded_files.source_file) as source_file
+        from arrived_files
+        full outer join loaded_files on arrived_files.source_file = loaded_files.source_file
+        where
+            arrived_files.source_file is null
+            or loaded_files.source_file is null
+            or arrived_files.line_count != loaded_files.line_count
+            or coalesce(arrived_files.units, 0) != coalesce(loaded_files.units, 0)
+            or coalesce(arrived_files.unit_prices, 0) != coalesce(loaded_files.unit_prices, 0)
+            or coalesce(arrived_files.discounts, 0) != coalesce(loaded_files.discounts, 0)
+            or coalesce(arrived_files.last_updated_at, '1900-01-01')
+            != coalesce(loaded_files.last_updated_at, '1900-01-01')
+    )
 {% endmacro %}
 
 {% macro sales_file_summary(relation) %}

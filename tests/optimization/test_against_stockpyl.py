@@ -13,30 +13,20 @@ stockpyl_loss = pytest.importorskip("stockpyl.loss_functions")
 from stockpyl.newsvendor import newsvendor_discrete, newsvendor_poisson  # noqa: E402
 
 from optimization.plan import expected_shortage  # noqa: E402
-from optimization.policy import Z_80_TWO_SIDED, PolicyOptions, phased_levels  # noqa: E402
-from optimization.service_levels import critical_ratio, with_service_levels  # noqa: E402
+from optimization.policy import PolicyOptions  # noqa: E402
+from optimization.service_levels import critical_ratio  # noqa: E402
 from optimization.simulate import simulate  # noqa: E402
 from optimization.sites import HOLDING_RATE_PER_YEAR  # noqa: E402
+from tests.optimization.one_series import day_zero_levels, flat_forecast  # noqa: E402
 
 REVIEW_DAYS = 7
 
 
-def forecast(weekly: float, sigma: float, lead_time_days: int, weeks: int = 8) -> pd.DataFrame:
-    half = sigma * Z_80_TWO_SIDED / 2
-    return pd.DataFrame([
-        {"product_id": "P1", "warehouse_id": "W1", "category": "Toys", "lead_time_days": lead_time_days,
-         "week_start": pd.Timestamp("2026-01-05") + pd.Timedelta(weeks=w), "forecast_units": weekly,
-         "lo_80": weekly - half, "hi_80": weekly + half}
-        for w in range(weeks)
-    ])  # fmt: skip
-
-
 def levels_at_cost(frame: pd.DataFrame, price: float, cost: float) -> pd.Series:
-    products = pd.DataFrame([{"product_id": "P1", "unit_price": price, "unit_cost": cost}])
     # The one-period newsvendor: excess held one review period (the default prices the days it sits, tested in
     # test_yardstick_and_levels.py).
     options = PolicyOptions(level_rule="cost", review_days=REVIEW_DAYS, excess_sits=False)
-    return phased_levels(with_service_levels(frame, products, options), options).iloc[0]
+    return day_zero_levels(frame, price, cost, options)
 
 
 def per_cycle_costs(price: float, cost: float) -> tuple[float, float]:
@@ -49,7 +39,7 @@ def per_cycle_costs(price: float, cost: float) -> tuple[float, float]:
 def test_poisson_base_stock_and_reorder_point_match_stockpyl_newsvendor(weekly, lead, price, cost):
     # A narrow interval: the policy falls back to Poisson over the lead time (reorder point) and lead time plus
     # review (order-up-to level).
-    levels = levels_at_cost(forecast(weekly, sigma=0.1, lead_time_days=lead), price, cost)
+    levels = levels_at_cost(flat_forecast(weekly, sigma=0.1, lead_time_days=lead), price, cost)
     holding, stockout = per_cycle_costs(price, cost)
     daily = weekly / 7
     order_up_to, _ = newsvendor_poisson(holding, stockout, daily * (lead + REVIEW_DAYS))
@@ -61,7 +51,7 @@ def test_poisson_base_stock_and_reorder_point_match_stockpyl_newsvendor(weekly, 
 def test_negative_binomial_base_stock_matches_stockpyl_discrete_newsvendor():
     # 35 a week with sigma 15: variance above the mean, so negative binomial.
     lead, price, cost = 14, 50.0, 35.0
-    levels = levels_at_cost(forecast(35, sigma=15, lead_time_days=lead), price, cost)
+    levels = levels_at_cost(flat_forecast(35, sigma=15, lead_time_days=lead), price, cost)
     holding, stockout = per_cycle_costs(price, cost)
     days = lead + REVIEW_DAYS
     mean, variance = 5 * days, 15**2 / 7 * days

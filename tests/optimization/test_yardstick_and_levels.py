@@ -7,9 +7,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from optimization.policy import Z_80_TWO_SIDED, PolicyOptions, phased_levels
+from optimization.policy import PolicyOptions, phased_levels
 from optimization.service_levels import HIGHEST_LEVEL, LOWEST_LEVEL, cost_service_levels, with_service_levels
 from optimization.simulate import hindsight_need, simulate
+from tests.optimization.one_series import day_zero_levels, flat_forecast
 
 NO_TRANSFERS = pd.DataFrame(columns=["product_id", "from_warehouse_id", "to_warehouse_id", "units", "lead_time_days",
                                      "transfer_cost"])  # fmt: skip
@@ -84,34 +85,22 @@ def test_the_cli_defaults_to_the_cost_rule_and_a_level_fixes_it():
         OptimizeOptions(service_level=1.0)
 
 
-def lumpy_forecast(weekly: float, sigma: float, lead_time_days: int = 14, weeks: int = 8) -> pd.DataFrame:
-    half = sigma * Z_80_TWO_SIDED / 2
-    return pd.DataFrame([
-        {"product_id": "P1", "warehouse_id": "W1", "category": "Toys", "lead_time_days": lead_time_days,
-         "week_start": pd.Timestamp("2026-01-05") + pd.Timedelta(weeks=w), "forecast_units": weekly,
-         "lo_80": weekly - half, "hi_80": weekly + half}
-        for w in range(weeks)
-    ])  # fmt: skip
-
-
-def day_zero_levels(forecasts: pd.DataFrame, price: float, cost: float, excess_sits: bool) -> pd.Series:
-    products = pd.DataFrame([{"product_id": "P1", "unit_price": price, "unit_cost": cost}])
-    options = PolicyOptions(level_rule="cost", excess_sits=excess_sits)
-    return phased_levels(with_service_levels(forecasts, products, options), options).iloc[0]
+def levels(forecast: pd.DataFrame, price: float, cost: float, excess_sits: bool) -> pd.Series:
+    return day_zero_levels(forecast, price, cost, PolicyOptions(level_rule="cost", excess_sits=excess_sits))
 
 
 def test_an_order_holds_no_more_than_its_excess_pays_for_over_the_days_it_sits():
     # A cheap lumpy series (the default sample's P00018: 10 a week, weeks of 90-110): the one-period newsvendor at
     # its 99% critical ratio orders up to months of sales above its reorder point; priced over the days that
     # excess sits, an order stops at what protects the lead time (the reorder point, which stays).
-    lumpy = lumpy_forecast(10, sigma=28, lead_time_days=18)
-    sits, one_period = (day_zero_levels(lumpy, 5.8, 3.6, excess_sits=flag) for flag in (True, False))
+    lumpy = flat_forecast(10, sigma=28, lead_time_days=18)
+    sits, one_period = (levels(lumpy, 5.8, 3.6, excess_sits=flag) for flag in (True, False))
     assert one_period["target_level"] - one_period["reorder_point"] > 3 * 10  # three weeks of sales per order
     assert sits["reorder_point"] == one_period["reorder_point"]
     assert sits["target_level"] == sits["reorder_point"]
     # A steady series' excess sells within a review period: the newsvendor's level stands.
-    steady = lumpy_forecast(70, sigma=5, lead_time_days=7)
-    assert day_zero_levels(steady, 9.0, 8.0, True)["target_level"] == day_zero_levels(steady, 9.0, 8.0, False)[
+    steady = flat_forecast(70, sigma=5, lead_time_days=7)
+    assert levels(steady, 9.0, 8.0, True)["target_level"] == levels(steady, 9.0, 8.0, False)[
         "target_level"]
 
 
@@ -119,7 +108,7 @@ def test_the_replay_of_a_lumpy_series_holds_less_overstock_and_loses_no_more():
     # Eight weeks of the lumpy series' demand (15 units every tenth day, 3 on others' fifth): replayed under the
     # levels each rule sets, the excess-priced order holds less stock beyond the next lead time + review's actual
     # demand and serves the same demand.
-    lumpy = lumpy_forecast(10, sigma=28, lead_time_days=18)
+    lumpy = flat_forecast(10, sigma=28, lead_time_days=18)
     demand = pd.DataFrame([{"product_id": "P1", "warehouse_id": "W1", "day": d,
                             "units": 15.0 if d % 10 == 9 else 3.0 if d % 10 == 4 else 0.0} for d in range(56)])
     outcomes = {}

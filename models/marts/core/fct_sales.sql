@@ -23,42 +23,7 @@
 with
 
 {% if is_incremental() %}
-    arrived_files as (
-        select
-            source_file,
-            count(*) as line_count,
-            sum(quantity) as units,
-            sum(unit_price) as unit_prices,
-            sum(discount_pct) as discounts,
-            max(updated_at) as last_updated_at
-        from {{ ref('int_sales_lines_deduplicated') }}
-        group by source_file
-    ),
-
-    loaded_files as (
-        select
-            source_file,
-            count(*) as line_count,
-            sum(quantity) as units,
-            sum(unit_price) as unit_prices,
-            sum(discount_pct) as discounts,
-            max(updated_at) as last_updated_at
-        from {{ this }}
-        group by source_file
-    ),
-
-    changed_files as (
-        select arrived_files.source_file
-        from arrived_files
-        left join loaded_files on arrived_files.source_file = loaded_files.source_file
-        where
-            loaded_files.source_file is null
-            or arrived_files.line_count != loaded_files.line_count
-            or coalesce(arrived_files.units, 0) != coalesce(loaded_files.units, 0)
-            or coalesce(arrived_files.unit_prices, 0) != coalesce(loaded_files.unit_prices, 0)
-            or coalesce(arrived_files.discounts, 0) != coalesce(loaded_files.discounts, 0)
-            or coalesce(arrived_files.last_updated_at, '1900-01-01') != coalesce(loaded_files.last_updated_at, '1900-01-01')
-    ),
+    {{ supplychain.changed_sales_files(ref('int_sales_lines_deduplicated'), this) }},
 
     loaded_days as (
         select distinct
