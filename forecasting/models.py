@@ -3,7 +3,7 @@
 Baselines run on every series: SeasonalNaive (same week last year) and the design brief's 7-day moving average,
 which on weekly buckets is last week's total (7 x the mean daily demand of the last 7 days), i.e. Naive.
 The set fits the history (forecasting.windows): the yearly season only from two seasons of history on; below that
-level and trend models. AutoARIMA (no season) runs within a budget: it took 0.8 s per series and backtest window on
+level and trend models. AutoARIMA runs within a budget: it took 0.8 s per series and backtest window on
 the sample (40 times AutoETS), so it is a candidate only for groups of at most ARIMA_MAX_SERIES continuous series
 (a planner's file, short-history series), where one strong trend model more pays for its time. With a short season
 (monthly, quarterly: at most ARIMA_SEASON_MAX periods) and two seasons of history it is the seasonal AutoARIMA: a
