@@ -11,7 +11,9 @@ from forecasting.pipeline import ForecastResult
 
 # The warehouse declares these interval columns (models/staging/forecasts/_forecasts__sources.yml).
 WAREHOUSE_INTERVALS = ["lo_80", "hi_80", "lo_95", "hi_95"]
-COVERAGE_COLUMNS = ["coverage_80", "coverage_95"]
+# Held-out window, then every honest rolling window (held_out.rolling_intervals); *_weeks: how many actuals each is of.
+COVERAGE_COLUMNS = ["coverage_80", "coverage_95", "coverage_weeks",
+                    "rolling_coverage_80", "rolling_coverage_95", "rolling_coverage_weeks"]  # fmt: skip
 
 
 def file_forecasts(result: ForecastResult) -> pd.DataFrame:
@@ -62,6 +64,8 @@ def output_tables(result: ForecastResult, attributes: pd.DataFrame | None, run_a
     for column in COVERAGE_COLUMNS:  # measured for the chosen method only (absent when nothing was backtested)
         if column not in accuracy:
             accuracy[column] = float("nan")
+    for column in ("coverage_weeks", "rolling_coverage_weeks"):
+        accuracy[column] = accuracy[column].astype("Int32")
     accuracy = accuracy[
         ["level", "model", "series", "wape", "accuracy", "bias", "mase", "rmsse", *COVERAGE_COLUMNS, "is_baseline",
          "is_chosen"]

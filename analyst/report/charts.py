@@ -97,6 +97,10 @@ def accuracy_vs_baselines(accuracy: pd.DataFrame) -> go.Figure:
         if chosen and "coverage_80" in rows:  # how often the held-out actuals fell inside the 80% / 95% intervals
             text = [t + (f"<br>in 80%/95%: {_percent(c80)}/{_percent(c95)}" if pd.notna(c80) else "")
                     for t, c80, c95 in zip(text, rows["coverage_80"], rows["coverage_95"], strict=True)]  # fmt: skip
+        if chosen and "rolling_coverage_80" in rows:  # the same over every honest backtest window (many more weeks)
+            text = [t + (f"<br>rolling: {_percent(c80)}/{_percent(c95)} of {int(n)}" if pd.notna(c80) else "")
+                    for t, c80, c95, n in zip(text, rows["rolling_coverage_80"], rows["rolling_coverage_95"],
+                                              rows["rolling_coverage_weeks"], strict=True)]  # fmt: skip
         figure.add_trace(
             go.Bar(
                 x=levels, y=rows["accuracy"], name=f"{model} (chosen)" if chosen else f"{model} (baseline)",

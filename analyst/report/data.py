@@ -200,10 +200,12 @@ def _label(frame: pd.DataFrame, labels: pd.Series) -> pd.DataFrame:
 def _accuracy(connection, schema: str) -> pd.DataFrame:
     frame = query(
         connection,
-        f"select hierarchy_level, forecast_model, accuracy, coverage_80, coverage_95, is_baseline, is_chosen "
+        f"select hierarchy_level, forecast_model, accuracy, coverage_80, coverage_95, rolling_coverage_80, "
+        f"rolling_coverage_95, rolling_coverage_weeks, is_baseline, is_chosen "
         f"from {schema}.forecast_accuracy where is_chosen or is_baseline",
     )
-    frame[["accuracy", "coverage_80", "coverage_95"]] = frame[["accuracy", "coverage_80", "coverage_95"]].astype(float)
+    shares = ["accuracy", "coverage_80", "coverage_95", "rolling_coverage_80", "rolling_coverage_95"]
+    frame[shares] = frame[shares].astype(float)
     return frame
 
 

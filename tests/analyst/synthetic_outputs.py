@@ -58,6 +58,10 @@ def add_synthetic_forecasts(connection) -> None:
                     "accuracy": score, "bias": 0.01, "best_baseline_accuracy": max(naive, average),
                     "coverage_80": 0.8 if model == "Selected" else None,
                     "coverage_95": 0.95 if model == "Selected" else None,
+                    "coverage_weeks": 8 if model == "Selected" else None,
+                    "rolling_coverage_80": 0.81 if model == "Selected" else None,
+                    "rolling_coverage_95": 0.96 if model == "Selected" else None,
+                    "rolling_coverage_weeks": 40 if model == "Selected" else None,
                     "is_baseline": model != "Selected", "is_chosen": model == "Selected",
                     "beats_baselines": model == "Selected" and score > max(naive, average),
                 }

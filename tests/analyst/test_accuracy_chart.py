@@ -22,3 +22,23 @@ def test_the_chosen_bars_carry_the_interval_coverage():
     chosen, baseline = accuracy_vs_baselines(accuracy).data
     assert list(chosen.text) == ["28%<br>in 80%/95%: 79%/94%", "34%"]
     assert list(baseline.text) == ["6%", "13%"]
+
+
+def test_the_chosen_bars_carry_the_rolling_coverage_and_its_weeks():
+    accuracy = pd.DataFrame(
+        {
+            "hierarchy_level": ["total", "total"],
+            "forecast_model": ["Selected", "SeasonalNaive"],
+            "accuracy": [0.9, 0.88],
+            "coverage_80": [1.0, None],
+            "coverage_95": [1.0, None],
+            "rolling_coverage_80": [0.82, None],
+            "rolling_coverage_95": [0.96, None],
+            "rolling_coverage_weeks": [48, None],
+            "is_baseline": [False, True],
+            "is_chosen": [True, False],
+        }
+    )
+    chosen, baseline = accuracy_vs_baselines(accuracy).data
+    assert list(chosen.text) == ["90%<br>in 80%/95%: 100%/100%<br>rolling: 82%/96% of 48"]
+    assert list(baseline.text) == ["88%"]

@@ -62,7 +62,8 @@ def test_few_errors_widen_the_interval_to_hold_its_share():
 def test_the_total_borrows_the_aggregate_levels_errors_not_the_bottom_series():
     # The total has 16 errors of its own; the bottom series miss by a tenth (scaled) of what the aggregates miss by.
     # Pooled with them, the total's interval was a tenth as wide as its errors; pooled with the other aggregate
-    # levels, it holds.
+    # levels, it holds (on average over calibrations: the total's size is read from its own 16 errors, a noisy
+    # figure in any one draw).
     rng = np.random.default_rng(5)
     bottom = [f"total/C/R/P{k}" for k in range(40)]
     aggregates = ["total/C", "total/C/R", "total/D", "total/D/R"]
@@ -70,12 +71,17 @@ def test_the_total_borrows_the_aggregate_levels_errors_not_the_bottom_series():
     scales = pd.Series(1.0, index=ids)
     segments = pd.Series({**dict.fromkeys(bottom, "smooth/seasonal"), "total/C": "level_1", "total/D": "level_1",
                           "total/C/R": "level_2", "total/D/R": "level_2", "total": "level_0"})  # fmt: skip
-    errors = pd.concat([draws(rng, bottom, 4, lambda step: 0.1, scales),
-                        draws(rng, aggregates, 4, lambda step: 1.0, scales),
-                        draws(rng, ["total"], 2, lambda step: 1.0, scales)])  # fmt: skip
-    quantiles = calibrate(errors, scales, segments, (80, 95))
-    fresh = apply_intervals(draws(rng, ["total"], 40, lambda step: 1.0, scales), quantiles, scales, segments, (80, 95))
-    assert 0.90 <= coverage(fresh, 95) <= 0.99 and 0.74 <= coverage(fresh, 80) <= 0.88
+    inside_80, inside_95 = [], []
+    for _ in range(20):
+        errors = pd.concat([draws(rng, bottom, 4, lambda step: 0.1, scales),
+                            draws(rng, aggregates, 4, lambda step: 1.0, scales),
+                            draws(rng, ["total"], 2, lambda step: 1.0, scales)])  # fmt: skip
+        quantiles = calibrate(errors, scales, segments, (80, 95))
+        fresh = draws(rng, ["total"], 10, lambda step: 1.0, scales)
+        fresh = apply_intervals(fresh, quantiles, scales, segments, (80, 95))
+        inside_80.append(coverage(fresh, 80))
+        inside_95.append(coverage(fresh, 95))
+    assert 0.90 <= np.mean(inside_95) <= 0.99 and 0.74 <= np.mean(inside_80) <= 0.88
 
 
 def test_the_95_interval_holds_the_80_one_when_few_errors_have_a_heavy_tail():
@@ -111,3 +117,26 @@ def test_a_series_whose_swings_grew_gets_an_interval_as_wide_as_its_swings_now()
     fresh = apply_intervals(draws(rng, now.index, 40, lambda step: 1.0, now), quantiles, scales, segments, (80, 95))
     for uid, rows in fresh.groupby("unique_id"):
         assert 0.74 <= coverage(rows, 80) <= 0.88 and 0.90 <= coverage(rows, 95) <= 0.99, uid
+
+
+def test_a_total_with_few_errors_keeps_their_size_and_borrows_only_their_shape():
+    # The total has 24 errors of its own (three windows of 8: fewer than MIN_ERRORS for its own quantiles) and misses,
+    # relative to its naive scale, by half what the category and category x region nodes miss by. Borrowing their
+    # quantiles whole gave it their width: 99% / 100% of its actuals inside the 80% / 95% interval. Their shape
+    # times its own size holds what the interval promises (averaged over calibrations: 24 errors are a noisy size).
+    rng = np.random.default_rng(11)
+    aggregates = ["total/C", "total/C/R", "total/D", "total/D/R"]
+    ids = [*aggregates, "total"]
+    scales = pd.Series(1.0, index=ids)
+    segments = pd.Series({"total/C": "level_1", "total/D": "level_1", "total/C/R": "level_2", "total/D/R": "level_2",
+                          "total": "level_0"})  # fmt: skip
+    inside_80, inside_95 = [], []
+    for _ in range(30):
+        errors = pd.concat([draws(rng, aggregates, 4, lambda step: 2.0, scales),
+                            draws(rng, ["total"], 3, lambda step: 1.0, scales)])  # fmt: skip
+        quantiles = calibrate(errors, scales, segments, (80, 95))
+        fresh = draws(rng, ["total"], 10, lambda step: 1.0, scales)
+        fresh = apply_intervals(fresh, quantiles, scales, segments, (80, 95))
+        inside_80.append(coverage(fresh, 80))
+        inside_95.append(coverage(fresh, 95))
+    assert 0.75 <= np.mean(inside_80) <= 0.86 and 0.90 <= np.mean(inside_95) <= 0.98

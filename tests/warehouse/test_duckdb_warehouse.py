@@ -9,6 +9,7 @@ import shutil
 from decimal import ROUND_HALF_UP, Decimal
 
 import duckdb
+import pandas as pd
 import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
@@ -169,6 +170,14 @@ def test_forecasts_flow_back_into_the_warehouse(lake_copy, warehouse, tmp_path):
             "and coverage_95 >= coverage_80"
         ).fetchone()[0]
         assert covered >= 2
+        # So do the weeks that coverage is of and the rolling coverage over every honest window, as the run measured.
+        columns = ["coverage_weeks", "rolling_coverage_80", "rolling_coverage_95", "rolling_coverage_weeks"]
+        mart = connection.execute(
+            f"select hierarchy_level, {', '.join(columns)} from analytics.forecast_accuracy where is_chosen"
+        ).df().set_index("hierarchy_level").sort_index()
+        run = result.accuracy[result.accuracy["is_chosen"]].set_index("level").sort_index()
+        assert (mart["coverage_weeks"].dropna() > 0).sum() >= 2
+        pd.testing.assert_frame_equal(mart[columns].astype(float), run[columns].astype(float), check_names=False)
         summary = connection.execute("select count(*) from analytics.demand_forecast_summary").fetchone()[0]
         assert summary == attributes[["product_id", "region_code"]].drop_duplicates().shape[0]
         # The backtest windows the optimiser's replay plans with: every window of horizon weeks per series.

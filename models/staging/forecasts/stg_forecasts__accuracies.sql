@@ -16,6 +16,10 @@ renamed as (
         cast(rmsse as double precision) as rmsse,
         cast(coverage_80 as double precision) as coverage_80,
         cast(coverage_95 as double precision) as coverage_95,
+        cast(coverage_weeks as integer) as coverage_weeks,
+        cast(rolling_coverage_80 as double precision) as rolling_coverage_80,
+        cast(rolling_coverage_95 as double precision) as rolling_coverage_95,
+        cast(rolling_coverage_weeks as integer) as rolling_coverage_weeks,
         coalesce(is_baseline, false) as is_baseline,
         coalesce(is_chosen, false) as is_chosen
     from source_forecast_accuracy
