@@ -5,7 +5,7 @@ Why: most hindsight overstock is stock already in the network. A site that buys 
 same product adds a unit to the network that will sit; pulling the surplus instead sells the unit that would sit
 and lands sooner than a supplier's order (the lane is faster), so it cuts overstock and stock-outs at once.
 The source keeps its target level (the brief's definition of surplus: stock beyond a full order cycle), so a pull
-never makes it reorder.
+never makes it reorder, and at least its largest week of the last year (a thin series' lump is not surplus).
 
 A pull is priced like a transfer-model move (move_value.py), unit by unit, and made only where its value clears the
 lane's cost by the transfer model's margin (1.5x, move_value.TRANSFER_HURDLE):
@@ -67,9 +67,10 @@ class SurplusNetting:
 
     def holding_value(self, source: int, surplus: float) -> float:
         """What a unit of the source's surplus costs to keep: its holding over the days the surplus takes to sell at
-        the forecast rate (at most a year). Not floored at the transfer model's month (sites.HOLDING_SPAN_DAYS):
-        surplus that sells in ten days saves ten days' holding when pulled, and on a dear product that month's
-        floor paid for pulls that left the source short in the peak (the replay lost 16% more sales value)."""
+        its selling rate (selling_rate; at most a year). Not floored at the transfer model's month
+        (sites.HOLDING_SPAN_DAYS): surplus that sells in ten days saves ten days' holding when pulled, and on a dear
+        product that month's floor paid for pulls that left the source short in the peak (the replay lost 16% more
+        sales value)."""
         rate = self.daily_rate[source]
         days = min(surplus / rate, LONGEST_HOLD_DAYS) if rate > 0 else LONGEST_HOLD_DAYS
         return float(holding_per_unit(self.unit_cost[source], days, floor_days=0))
