@@ -27,6 +27,7 @@ import pickle
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 import optimization.evaluate
@@ -61,7 +62,10 @@ class CachedForecaster(StatsForecaster):
         folder.mkdir(parents=True, exist_ok=True)
 
     def forecast(self, history, attributes, horizon, n_windows):
-        digest = hashlib.sha256(pd.util.hash_pandas_object(history, index=False).to_numpy().tobytes())
+        # The rows' hashes in sorted order: the warehouse returns the history in no fixed order (a DuckDB scan is
+        # parallel), and a key that depended on it missed every week of a second sweep on the same warehouse.
+        rows = np.sort(pd.util.hash_pandas_object(history, index=False).to_numpy())
+        digest = hashlib.sha256(rows.tobytes())
         digest.update(f"{horizon}/{n_windows}/{len(attributes)}".encode())
         path = self.folder / f"{digest.hexdigest()[:24]}.pkl"
         if path.exists():

@@ -28,7 +28,7 @@ from optimization.evaluate import compare_policies
 from optimization.forecast_inputs import policy_forecasts
 from optimization.policy import PolicyOptions, inventory_policy, phased_levels, with_lead_times
 from optimization.reallocation import SolverOptions
-from optimization.recent_demand import floor_by_recent, recent_demand
+from optimization.recent_demand import floor_by_recent, recent_demand, with_recent
 from optimization.service_levels import with_service_levels
 from optimization.sites import build_sites
 from optimization.warehouse_io import (
@@ -197,6 +197,7 @@ def evaluate_holdout(duckdb_path: Path, options: HoldoutOptions | None = None, t
         forecasts = rolling_forecasts(history, attributes, first_week, lead_times, options, forecaster)
     # As the live plan does (plan.make_plan): each week's forecast no lower than what sold in the weeks before it,
     # and a dear product's spread no narrower than its recent weeks' (recent_demand.py).
+    opening_recent = recent_demand(history, attributes, forecasts[0]["week_start"].min())
     forecasts = [floor_by_recent(forecast, recent_demand(history, attributes, forecast["week_start"].min()),
                                  products) for forecast in forecasts]  # fmt: skip
     cost_levels = [with_service_levels(forecast, products, options.policy) for forecast in forecasts]
@@ -211,6 +212,7 @@ def evaluate_holdout(duckdb_path: Path, options: HoldoutOptions | None = None, t
         else:
             policy_options, leveled = replace(options.policy, level_rule="fixed", service_level=level), forecasts
         sites = build_sites(inventory_policy(leveled[0], positions, policy_options), warehouses, products)
+        sites = with_recent(sites, opening_recent)  # what the pulls see a source sell (netting.py)
         label = "cost" if level is None else f"{100 * level:.1f}%"
         log.info("hold-out: simulating %d sites, service level %s", len(sites), label)
         table, level_moves, level_problems = compare_policies(

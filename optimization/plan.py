@@ -13,7 +13,7 @@ from optimization.move_value import expected_shortage
 from optimization.netting import netting_transfers
 from optimization.policy import KEYS, PolicyOptions, inventory_policy, phased_levels, with_lead_times
 from optimization.reallocation import SolverOptions, plan_reallocation
-from optimization.recent_demand import floor_by_recent
+from optimization.recent_demand import floor_by_recent, with_recent
 from optimization.service_levels import with_service_levels
 from optimization.simulate import source_keeps
 from optimization.sites import build_sites
@@ -85,7 +85,7 @@ def make_plan(inputs: PlanningInputs, policy_options: PolicyOptions, solver_opti
     policy = inventory_policy(forecasts, inputs.positions, policy_options)
     regions = forecasts[[*KEYS, "region_code"]].drop_duplicates(KEYS)
     policy = policy.merge(regions, on=KEYS, how="left")
-    sites = build_sites(policy, inputs.warehouses, inputs.products)
+    sites = with_recent(build_sites(policy, inputs.warehouses, inputs.products), inputs.recent)
     lanes = inputs.lanes[
         inputs.lanes["from_warehouse_id"].isin(inputs.warehouses["warehouse_id"])
         & inputs.lanes["to_warehouse_id"].isin(inputs.warehouses["warehouse_id"])

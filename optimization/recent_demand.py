@@ -31,26 +31,43 @@ KEYS = ["product_id", "warehouse_id"]
 # The same for every product and scenario.
 RECENT_DEMAND_WEEKS = 3
 SPREAD_WEEKS = 13
+# A year for a series' largest week: a thin series' lumps (one customer's order) come a few times a year, and a
+# quarter often holds none (scenario B: sources that sold nothing for 13 weeks, then 9 units in a day).
+PEAK_WEEKS = 52
 DEAR_QUANTILE = 0.75  # the margins at or above this quantile of the product master's take the spread floor
 
 
 def recent_demand(history: pd.DataFrame, attributes: pd.DataFrame, before, weeks: int = RECENT_DEMAND_WEEKS
                   ) -> pd.DataFrame:  # fmt: skip
     """product_id, warehouse_id, recent_units (mean weekly units sold over the `weeks` weeks before `before`),
-    recent_sigma (the standard deviation of the SPREAD_WEEKS weekly sales before it). history: unique_id, ds
-    (week start), y; attributes: unique_id -> product_id, warehouse_id."""
+    recent_sigma and season_units (the standard deviation and mean of the SPREAD_WEEKS weekly sales before it),
+    peak_units (the largest of the PEAK_WEEKS weekly sales before it).
+    history: unique_id, ds (week start), y; attributes: unique_id -> product_id, warehouse_id."""
     before = pd.Timestamp(before)
     earlier = history[history["ds"] < before]
     window = earlier[earlier["ds"] >= before - pd.Timedelta(weeks=weeks)]
     sold = window.groupby("unique_id")["y"].sum().clip(lower=0) / weeks
-    spread_weeks = pd.date_range(end=before - pd.Timedelta(weeks=1), periods=SPREAD_WEEKS, freq="7D")
-    grid = earlier[earlier["ds"] >= spread_weeks[0]].pivot_table(index="unique_id", columns="ds", values="y",
-                                                                   aggfunc="sum")  # fmt: skip
-    spread = grid.reindex(columns=spread_weeks).fillna(0.0).std(axis=1, ddof=1)
+    year = pd.date_range(end=before - pd.Timedelta(weeks=1), periods=PEAK_WEEKS, freq="7D")
+    grid = earlier[earlier["ds"] >= year[0]].pivot_table(index="unique_id", columns="ds", values="y", aggfunc="sum")
+    peak = grid.reindex(columns=year).fillna(0.0).max(axis=1)
+    weekly = grid.reindex(columns=year[-SPREAD_WEEKS:]).fillna(0.0)
     return attributes[["unique_id", *KEYS]].assign(
         recent_units=attributes["unique_id"].map(sold).fillna(0.0),
-        recent_sigma=attributes["unique_id"].map(spread).fillna(0.0),
+        recent_sigma=attributes["unique_id"].map(weekly.std(axis=1, ddof=1)).fillna(0.0),
+        season_units=attributes["unique_id"].map(weekly.mean(axis=1)).fillna(0.0),
+        peak_units=attributes["unique_id"].map(peak).fillna(0.0),
     ).drop(columns="unique_id").drop_duplicates(KEYS)
+
+
+def with_recent(sites: pd.DataFrame, recent: pd.DataFrame | None) -> pd.DataFrame:
+    """sites with what each series sold lately (recent_units, recent_sigma, season_units, peak_units; 0 where
+    unknown), for the pulls' view of a source's demand and what it keeps (netting.py)."""
+    columns = ["recent_units", "recent_sigma", "season_units", "peak_units"]
+    if recent is None or recent.empty:
+        return sites
+    joined = sites.drop(columns=columns, errors="ignore").merge(
+        recent[[*KEYS, *[c for c in columns if c in recent]]], on=KEYS, how="left")  # fmt: skip
+    return joined.fillna({column: 0.0 for column in columns if column in joined})
 
 
 def dear_products(products: pd.DataFrame) -> pd.Series:

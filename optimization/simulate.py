@@ -98,8 +98,9 @@ def simulate(
             if netting is not None and short.any():
                 wanting = np.flatnonzero(short)
                 need = targets[wanting, tomorrow] - on_hand[wanting] - inbound[wanting]
-                for source, destination, units, lane_days, unit_cost in netting.pull(
-                    wanting, need, on_hand, kept[:, tomorrow], roles.may_send(day), roles.barred(day)
+                for source, destination, units, lane_days, unit_cost, _ in netting.pull(
+                    wanting, need, on_hand, kept[:, tomorrow], roles.may_send(day), roles.barred(day),
+                    position=on_hand + inbound,
                 ):
                     roles.record(source, destination, day)
                     on_hand[source] -= units

@@ -58,9 +58,19 @@ def test_a_site_at_its_reorder_point_pulls_surplus_before_it_buys():
 
 def test_surplus_that_would_sell_soon_is_not_worth_the_lane():
     # 26 units beyond the North's target sell in 182 days at a unit a week: holding one that long costs
-    # $40 x 25% x 182 / 365 = $4.99, less than a $6 lane, so the South buys instead.
+    # $40 x 25% x 182 / 365 = $4.99, less than a $6 lane, so the South buys instead. Sold at cost, no margin is at
+    # stake at either site and the holding alone decides (with its $20 margin, the South's certain shortage over its
+    # lead time pays for the lane: test_a_pull_keeps_the_destinations_margin).
     sites, lanes = network(north_on_hand=30, lane_cost=6.0)
+    sites["unit_price"] = sites["unit_cost"]
     assert run(sites, lanes).transfers.empty
+
+
+def test_a_pull_keeps_the_destinations_margin():
+    # The same 26 spare units: the South, at 12 with 50 to sell before its supplier's order lands, loses $20 of
+    # margin on each unit it lacks; the pull clears the $6 lane by half again with the first units.
+    sites, lanes = network(north_on_hand=30, lane_cost=6.0)
+    assert run(sites, lanes).transfers["units"].iloc[0] == 26
 
 
 def test_dear_surplus_that_sells_within_the_month_stays_where_it_sells():
@@ -69,6 +79,7 @@ def test_dear_surplus_that_sells_within_the_month_stays_where_it_sells():
     # to sell its last units out of thin stock; the holding it really saves does not clear the lane by half again.
     sites, lanes = network(north_on_hand=30, lane_cost=6.0)
     sites.loc[sites["warehouse_id"] == "NORTH", ["weekly_demand", "unit_cost"]] = [7.0, 400.0]
+    sites["unit_price"] = sites["unit_cost"]  # sold at cost: the holding alone decides
     assert run(sites, lanes).transfers.empty
     # Months of the same surplus still move: 196 units at a unit a day sell in 196 days, $53.70 of holding a unit.
     sites.loc[sites["warehouse_id"] == "NORTH", "on_hand_qty"] = 200.0
@@ -145,3 +156,55 @@ def test_the_plans_pulls_leave_the_source_its_coming_target_too():
     assert netting_transfers(coming.reset_index(), lanes, model_move().iloc[0:0]).empty
     # Today's target alone (4) calls 196 of them surplus, and the South pulls 78.
     assert netting_transfers(sites, lanes, model_move().iloc[0:0])["units"].tolist() == [78]
+
+
+def lumpy_dear_source(north_on_hand: float, north_reorder: float, north_target: float) -> tuple:
+    """A $1,500 product ($1,000 cost) whose North forecast says 0.1 a week, while its last quarter sold 0.5 a week in
+    lumps (a weekly spread of 1.5): scenario B's thin, dear sources. The South sells a unit a week and sits at its
+    reorder point (holds 2, reorders at 3, orders up to 6 from a supplier 14 days away); the lane takes 2 days."""
+    sites = pd.DataFrame([
+        {"product_id": "P1", "warehouse_id": "NORTH", "on_hand_qty": north_on_hand, "lead_time_days": 14,
+         "reorder_point": north_reorder, "target_level": north_target, "unit_price": 1500.0, "unit_cost": 1000.0,
+         "weekly_demand": 0.1, "recent_units": 0.0, "season_units": 0.5, "recent_sigma": 1.5},
+        {"product_id": "P1", "warehouse_id": "SOUTH", "on_hand_qty": 2.0, "lead_time_days": 14,
+         "reorder_point": 3.0, "target_level": 6.0, "unit_price": 1500.0, "unit_cost": 1000.0,
+         "weekly_demand": 1.0, "recent_units": 1.0, "season_units": 1.0, "recent_sigma": 0.5},
+    ])  # fmt: skip
+    lanes = pd.DataFrame([{"from_warehouse_id": "NORTH", "to_warehouse_id": "SOUTH",
+                           "transfer_cost_per_unit": 5.0, "lead_time_days": 2}])  # fmt: skip
+    # The North's lump comes on day 10 (6 units); the South sells one a week.
+    demand = pd.DataFrame([
+        {"product_id": "P1", "warehouse_id": w, "day": day,
+         "units": (6 if day == 10 else 0) if w == "NORTH" else (1 if day % 7 == 3 else 0)}
+        for w in ("NORTH", "SOUTH") for day in range(21)
+    ])  # fmt: skip
+    return sites, lanes, demand
+
+
+def test_a_dear_thin_source_whose_sales_run_above_its_forecast_keeps_its_stock():
+    # Priced by holding alone, the North's 6 spare units at 0.1 a week sit a year ($250 a unit, far above the $5
+    # lane), so the South pulled 4 on day 0 and the North, left with 4, lost 2 of its day-10 lump ($3,000).
+    # Priced like a move: at the 0.5 a week it sold, the spare sits 84 days ($58 a unit); over its 14-day lead time
+    # (mean 1, spread 1.5 x sqrt(2) = 2.1) its reorder point of 1 loses 0.85 of a unit a cycle, $423 of margin for
+    # each unit taken; the South keeps $182 of margin with the first. The South buys instead and nothing is lost.
+    sites, lanes, demand = lumpy_dear_source(north_on_hand=8.0, north_reorder=1.0, north_target=2.0)
+    netted = simulate(sites, demand, NO_TRANSFERS, "x", netting=SurplusNetting(sites, lanes))
+    assert netted.transfers.empty
+    assert netted.summary["stockout_units"] == 0
+    # The plan's pulls price it the same way.
+    assert netting_transfers(sites.assign(inventory_position=sites["on_hand_qty"]), lanes, model_move().iloc[0:0]).empty
+
+
+def test_the_same_source_still_gives_surplus_its_own_levels_cover():
+    # Reordering at 6 (its lumps' quantile), the North's cycle loses almost nothing ($1.6 of margin a unit taken),
+    # and 192 spare units sit a year at 0.5 a week: the pull pays and the South takes the 4 it needs (and pulls
+    # again at its next reorder, on day 17).
+    sites, lanes, demand = lumpy_dear_source(north_on_hand=200.0, north_reorder=6.0, north_target=8.0)
+    netted = simulate(sites, demand, NO_TRANSFERS, "x", netting=SurplusNetting(sites, lanes))
+    assert netted.transfers[["day", "from_warehouse_id", "units"]].values.tolist()[0] == [0, "NORTH", 4.0]
+    assert netted.daily["ordered"].sum() == 0
+    assert netted.summary["stockout_units"] == 0
+    plan = netting_transfers(sites.assign(inventory_position=sites["on_hand_qty"]), lanes, model_move().iloc[0:0])
+    assert plan["units"].tolist() == [4]
+    # The plan table shows what the pull is worth: the holding saved and the South's margin kept, above its cost.
+    assert plan["expected_benefit"].iloc[0] > 1.5 * plan["transfer_cost"].iloc[0]

@@ -27,3 +27,14 @@ def test_a_forecast_is_kept_read_back_and_keyed_by_its_history(tmp_path):
     earlier = history[history["ds"] < history["ds"].max()]
     cached.forecast(earlier, attributes, 4, 2)
     assert len(list(tmp_path.glob("*.pkl"))) == 2
+
+
+def test_the_same_history_in_another_row_order_is_the_same_forecast(tmp_path):
+    # The warehouse returns the history in no fixed order: the key is the rows, not their order.
+    history, attributes = synthetic_history()
+    cached = replay_benchmark.CachedForecaster(tmp_path)
+    cached.forecast(history, attributes, 4, 2)
+    [kept] = tmp_path.glob("*.pkl")
+    kept.write_bytes(pickle.dumps("the kept result"))
+    shuffled = history.sample(frac=1.0, random_state=7)
+    assert cached.forecast(shuffled, attributes, 4, 2) == "the kept result"
