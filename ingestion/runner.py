@@ -34,6 +34,8 @@ def ingest_entity(
     source = by_entity(sources).get(entity)
     if source is None:
         raise ValueError(f"unknown source {entity!r}; known: {', '.join(s.entity for s in sources)}")
+    # Names this thread's Spark jobs after the source: the UI and the event log then say which source a stage served.
+    spark.sparkContext.setJobDescription(f"ingest {entity}")
     try:
         if source.arrival == "stream":
             report = ingest_events(spark, lake, options, source, masters)
