@@ -58,7 +58,7 @@ def test_forecasting_reads_weekly_demand_from_postgres(processed_lake, postgres_
 
 # What the backfill test reads and what it stands on (their tests too); the whole project builds in the test above.
 BACKFILLED = ["--select", "+fct_sales", "+fct_demand_forecast_vintages", "+fct_demand_forecast",
-              "+optimization_run_vintages"]  # fmt: skip
+              "+optimization_run_vintages", "--indirect-selection", "cautious"]  # fmt: skip
 
 
 def test_late_backfill_and_rerun_vintages_on_postgres(lake_copy, tmp_path, postgres_server):
