@@ -18,7 +18,7 @@ from foundation.warehouse.io import write_outputs
 from ingestion.batch import RunOptions
 from ingestion.runner import ingest_all
 from sample_data.generate import generate
-from tests.warehouse.conftest import WAREHOUSE_SAMPLE
+from tests.samples import WAREHOUSE_SAMPLE
 
 pytestmark = [pytest.mark.spark, pytest.mark.e2e, pytest.mark.dbt]
 

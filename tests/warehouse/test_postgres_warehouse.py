@@ -65,7 +65,7 @@ def test_late_backfill_and_rerun_vintages_on_postgres(lake_copy, tmp_path, postg
     """The incremental merge on arrival, its delete hook and the vintage models' delete+insert, on PostgreSQL."""
     import shutil
 
-    from tests.warehouse.conftest import WAREHOUSE_SAMPLE
+    from tests.samples import WAREHOUSE_SAMPLE
     from tests.warehouse.test_forecast_vintages import as_of_week, forecast, plan
     from tests.warehouse.test_incremental_on_arrival import BACKFILL, split_out_a_backfill
 
