@@ -1,11 +1,21 @@
-"""Shared fixtures: one local SparkSession for the whole test run (a JVM start costs seconds)."""
+"""Shared fixtures: one local SparkSession for the whole test run (a JVM start costs seconds), and the small sample
+lake ingested and built once for every package that reads it (warehouse, analyst)."""
 
 from __future__ import annotations
 
 import os
 import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+from unittest import mock
 
 import pytest
+
+from tests.samples import WAREHOUSE_SAMPLE
+
+if TYPE_CHECKING:  # imported lazily: the Glue 5.0 run of tests/ingestion has no dbt
+    from foundation.warehouse.build import WarehouseOptions
 
 # Spark's Python workers must run the interpreter that runs the tests.
 os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
@@ -34,3 +44,38 @@ def glue_like_session():
 
     plain = SparkSession.builder.master("local[2]").config("spark.driver.memory", "2g").getOrCreate()
     return apply_project_settings(plain)
+
+
+@pytest.fixture(scope="session")
+def processed_lake(spark, tmp_path_factory) -> Path:
+    """A lake whose processed zone the real ingestion jobs wrote. Tests that alter it work on a copy."""
+    from foundation.lake import Lake
+    from ingestion.batch import RunOptions
+    from ingestion.runner import ingest_all
+    from sample_data.generate import generate
+
+    root = tmp_path_factory.mktemp("warehouse-lake")
+    generate(root, WAREHOUSE_SAMPLE)
+    reports = ingest_all(spark, Lake(str(root)), RunOptions())
+    assert all(r.status == "succeeded" for r in reports), [(r.entity, r.status) for r in reports]
+    return root
+
+
+@dataclass(frozen=True)
+class BuiltWarehouse:
+    options: WarehouseOptions
+    target_path: Path  # the build's dbt target folder: manifest.json and semantic_manifest.json
+
+
+@pytest.fixture(scope="session")
+def duckdb_warehouse(processed_lake, tmp_path_factory) -> BuiltWarehouse:
+    """The DuckDB warehouse built once over processed_lake. Tests that change it work on a copy."""
+    from foundation.lake import Lake
+    from foundation.warehouse.build import WarehouseOptions, build
+
+    folder = tmp_path_factory.mktemp("duckdb")
+    options = WarehouseOptions(target="local", duckdb_path=folder / "warehouse.duckdb")
+    # Its own dbt target folder: built before any module's dbt_scratch, it would otherwise write the project's.
+    with mock.patch.dict(os.environ, {"DBT_TARGET_PATH": str(folder / "target"), "DBT_LOG_PATH": str(folder / "logs")}):
+        build(Lake(str(processed_lake)), options)
+    return BuiltWarehouse(options, folder / "target")

@@ -1,4 +1,4 @@
-"""A small lake ingested and built once per session, its docs site, a copy with forecasts and a plan for the
+"""The session's small built warehouse (tests/conftest.py), its docs site, a copy with forecasts and a plan for the
 report, and headless Chromium for the browser tests."""
 
 from __future__ import annotations
@@ -11,24 +11,20 @@ from unittest import mock
 import duckdb
 import pytest
 
-from foundation.lake import Lake
-from foundation.warehouse.build import WarehouseOptions, build
 from foundation.warehouse.contract import PROJECT_DIR
-from ingestion.batch import RunOptions
-from ingestion.runner import ingest_all
-from sample_data.generate import generate
 from supplychain.cli import main
 from tests.analyst.synthetic_outputs import add_synthetic_forecasts, add_synthetic_plan
-from tests.warehouse.conftest import WAREHOUSE_SAMPLE
 
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = PROJECT_DIR / "test-artifacts" / "screenshots"
 
 
 @pytest.fixture(scope="session")
-def dbt_folders(tmp_path_factory):
-    """dbt's target and logs for this package's tests, never the developer's target/."""
+def dbt_folders(duckdb_warehouse, tmp_path_factory):
+    """dbt's target and logs for this package's tests, never the developer's target/. The target starts with the
+    shared warehouse build's artifacts (manifest, semantic manifest), as `supplychain build` leaves them."""
     scratch = tmp_path_factory.mktemp("analyst-dbt")
+    shutil.copytree(duckdb_warehouse.target_path, scratch / "target")
     with mock.patch.dict(
         os.environ, {"DBT_TARGET_PATH": str(scratch / "target"), "DBT_LOG_PATH": str(scratch / "logs")}
     ):
@@ -36,21 +32,19 @@ def dbt_folders(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def built_warehouse(spark, dbt_folders, tmp_path_factory) -> Path:
-    """The small sample lake, ingested by the real Spark jobs and built by `dbt build` into a DuckDB file."""
-    lake = tmp_path_factory.mktemp("analyst-lake")
-    generate(lake, WAREHOUSE_SAMPLE)
-    reports = ingest_all(spark, Lake(str(lake)), RunOptions())
-    assert all(r.status == "succeeded" for r in reports), [(r.entity, r.status) for r in reports]
-    database = tmp_path_factory.mktemp("analyst-duckdb") / "warehouse.duckdb"
-    build(Lake(str(lake)), WarehouseOptions(target="local", duckdb_path=database))
-    return database
+def built_warehouse(duckdb_warehouse, dbt_folders) -> Path:
+    """The small sample lake, ingested by the real Spark jobs and built by `dbt build` into a DuckDB file: the
+    session's one (tests/conftest.py), read here and never changed (the planning report works on a copy)."""
+    return duckdb_warehouse.options.duckdb_path
 
 
 @pytest.fixture(scope="session")
-def docs_site(built_warehouse, dbt_folders) -> Path:
-    """The docs site as `supplychain docs --no-serve` generates it for the built warehouse."""
-    with mock.patch.dict(os.environ, {"SUPPLYCHAIN_DUCKDB_PATH": str(built_warehouse), "SUPPLYCHAIN_TARGET": "local"}):
+def docs_site(built_warehouse, dbt_folders, tmp_path_factory) -> Path:
+    """The docs site as `supplychain docs --no-serve` generates it for the built warehouse (a copy: dbt opens the
+    file for writing, and the warehouse tests read the shared one)."""
+    database = tmp_path_factory.mktemp("docs-warehouse") / "warehouse.duckdb"
+    shutil.copyfile(built_warehouse, database)
+    with mock.patch.dict(os.environ, {"SUPPLYCHAIN_DUCKDB_PATH": str(database), "SUPPLYCHAIN_TARGET": "local"}):
         assert main(["docs", "--no-serve"]) == 0
     return dbt_folders / "target"
 

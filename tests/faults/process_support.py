@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tests.faults.fault_case import has_raw_traceback
-from tests.faults.warehouse_fingerprint import mart_fingerprint, processed_rows
+from tests.faults.warehouse_fingerprint import mart_fingerprint, processed_fingerprint, processed_rows
 
 # Three months, ten products, five warehouses: every source and mart has rows; ingest about a minute, build 30 s.
 TINY_LAKE = ("--sales-rows", "2000", "--start", "2024-01-01", "--end", "2024-03-31", "--products", "10",
@@ -118,6 +118,12 @@ def raw_lake() -> Path:
 
 
 @functools.cache
+def ingested_fingerprint() -> dict[str, tuple[int, int]]:
+    """What the uninterrupted ingestion published: {processed table: (rows, checksum)}."""
+    return processed_fingerprint(built_lake()[0])
+
+
+@functools.cache
 def built_lake() -> tuple[Path, dict[str, int], dict[str, tuple[int, int]]]:
     """The lake ingested and built once, uninterrupted: (lake, rows per processed table, mart fingerprint)."""
     folder = _cache() / "built"
@@ -152,6 +158,12 @@ def rows_lost(lake: Path) -> int:
     expected = built_lake()[1]
     found = processed_rows(lake)
     return sum(abs(found.get(table, 0) - rows) for table, rows in expected.items())
+
+
+def processed_differ(lake: Path) -> list[str]:
+    """Processed tables whose rows differ from what the uninterrupted ingestion published."""
+    expected, found = ingested_fingerprint(), processed_fingerprint(lake)
+    return sorted(t for t in expected.keys() | found.keys() if found.get(t) != expected.get(t))
 
 
 def marts_differ(database: Path) -> list[str]:

@@ -41,14 +41,24 @@ def mart_fingerprint(database: Path) -> dict[str, tuple[int, int]]:
 
 def processed_rows(lake: Path) -> dict[str, int]:
     """Rows per processed table (what ingestion published), read straight from the Parquet files."""
-    counts = {}
+    return {table: rows for table, (rows, _) in processed_fingerprint(lake).items()}
+
+
+def processed_fingerprint(lake: Path) -> dict[str, tuple[int, int]]:
+    """{processed table: (rows, checksum)} over its published Parquet files (staging and hidden folders left out).
+    Every value ingestion writes is deterministic (source_file is relative to the lake), so two lakes that
+    published the same rows match wherever they sit."""
+    fingerprint = {}
     processed = lake / "processed"
     for table in sorted(p for p in processed.iterdir() if p.is_dir() and not p.name.startswith(("_", "."))):
         files = [f for f in table.rglob("*.parquet") if not any(part.startswith(("_", ".")) for part in
                                                                   f.relative_to(table).parts)]  # fmt: skip
         if files:
             with duckdb.connect() as connection:
-                counts[table.name] = connection.execute(
-                    "select count(*) from read_parquet(?, hive_partitioning = false)", [[str(f) for f in files]]
-                ).fetchone()[0]
-    return counts
+                rows, checksum = connection.execute(
+                    "select count(*), coalesce(sum(hash(t)::hugeint), 0) "
+                    "from read_parquet(?, hive_partitioning = false) as t",
+                    [[str(f) for f in files]],
+                ).fetchone()
+                fingerprint[table.name] = (rows, int(checksum))
+    return fingerprint

@@ -34,9 +34,8 @@ def synthetic_history(weekday_start: str = "2023-01-01") -> tuple[pd.DataFrame, 
 
 
 @pytest.fixture(scope="module")
-def result():
-    history, attributes = synthetic_history()
-    return run_forecast(history, attributes, OPTIONS)
+def result(synthetic_result):
+    return synthetic_result
 
 
 def test_every_series_gets_horizon_weeks_on_its_own_weekday(result):

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
-from forecasting.pipeline import ForecastOptions, run_forecast
-from tests.forecasting.test_pipeline import synthetic_history
+from forecasting.pipeline import run_forecast
+from tests.forecasting.test_pipeline import OPTIONS, synthetic_history
 
 pytestmark = [pytest.mark.spark]
 
 
-def test_spark_and_local_runs_agree(spark):
+def test_spark_and_local_runs_agree(spark, synthetic_result):
     history, attributes = synthetic_history()
-    local = run_forecast(history, attributes, ForecastOptions(horizon=4, n_windows=3, n_jobs=1))
-    distributed = run_forecast(history, attributes, ForecastOptions(horizon=4, n_windows=3, n_jobs=1, spark=spark))
+    local = synthetic_result  # the in-process run with OPTIONS
+    distributed = run_forecast(history, attributes, dataclasses.replace(OPTIONS, spark=spark))
     keys = ["unique_id", "ds"]
     left = local.forecasts.sort_values(keys).reset_index(drop=True)
     right = distributed.forecasts.sort_values(keys).reset_index(drop=True)

@@ -14,8 +14,14 @@ import replay_benchmark
 from tests.forecasting.test_pipeline import synthetic_history
 
 
-def test_a_forecast_is_kept_read_back_and_keyed_by_its_history(tmp_path):
+def small_history():
+    """The forecasting tests' synthetic history, one product's four series: what is kept does not depend on size."""
     history, attributes = synthetic_history()
+    return history[history["unique_id"].str.startswith("P0|")], attributes[attributes["product_id"] == "P0"]
+
+
+def test_a_forecast_is_kept_read_back_and_keyed_by_its_history(tmp_path):
+    history, attributes = small_history()
     cached = replay_benchmark.CachedForecaster(tmp_path)
     first = cached.forecast(history, attributes, 4, 2)
     [kept] = tmp_path.glob("*.pkl")
@@ -31,7 +37,7 @@ def test_a_forecast_is_kept_read_back_and_keyed_by_its_history(tmp_path):
 
 def test_the_same_history_in_another_row_order_is_the_same_forecast(tmp_path):
     # The warehouse returns the history in no fixed order: the key is the rows, not their order.
-    history, attributes = synthetic_history()
+    history, attributes = small_history()
     cached = replay_benchmark.CachedForecaster(tmp_path)
     cached.forecast(history, attributes, 4, 2)
     [kept] = tmp_path.glob("*.pkl")

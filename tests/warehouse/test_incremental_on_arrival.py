@@ -29,10 +29,13 @@ COMPARED = {
 BACKFILL = "part-backfill.parquet"
 
 
-def checksums(database) -> dict[str, tuple[int, str]]:
+def checksums(database, names=None) -> dict[str, tuple[int, str]]:
+    """{mart: (rows, digest of its rows)} for the COMPARED marts, or those of them named."""
     with duckdb.connect(str(database), read_only=True) as connection:
         result = {}
         for name, sql in COMPARED.items():
+            if names is not None and name not in names:
+                continue
             rows = connection.execute(sql).fetchall()
             result[name] = (len(rows), hashlib.sha256(repr(rows).encode()).hexdigest())
         return result

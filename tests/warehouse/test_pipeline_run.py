@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
 from unittest import mock
 
 import duckdb
@@ -53,21 +56,42 @@ def exposed_row_counts(manifest: dict, database) -> dict[str, int]:
         }
 
 
-def test_the_pipeline_runs_from_the_load_and_a_rerun_changes_nothing(lake_copy, tmp_path):
-    database, runs = tmp_path / "warehouse.duckdb", tmp_path / "runs"
-    report = tmp_path / "report.html"
-    arguments = ["--lake-root", str(lake_copy), "run", "--runs-dir", str(runs), "--horizon", "2", "--windows", "3",
+@dataclass(frozen=True)
+class FirstRun:
+    """The module's one `supplychain run --from load` on a copy of the small lake, and what it left."""
+
+    lake: Path
+    database: Path
+    runs: Path
+    report: Path
+    arguments: list[str]
+    plan: tuple[list, list]
+    replay: list[tuple]
+
+
+@pytest.fixture(scope="module")
+def first_run(processed_lake, tmp_path_factory) -> FirstRun:
+    folder = tmp_path_factory.mktemp("pipeline-run")
+    lake, database, runs, report = folder / "lake", folder / "warehouse.duckdb", folder / "runs", folder / "report.html"
+    shutil.copytree(processed_lake / "processed", lake / "processed")
+    arguments = ["--lake-root", str(lake), "run", "--runs-dir", str(runs), "--horizon", "2", "--windows", "3",
                  "--report", str(report)]  # fmt: skip
     with mock.patch.dict(os.environ, {"SUPPLYCHAIN_DUCKDB_PATH": str(database)}):
         assert main([*arguments, "--from", "load"]) == 0
-        first = plan_tables(database)
-        with duckdb.connect(str(database), read_only=True) as connection:
-            replay = connection.execute(
-                "select evaluation, level_rule, policy_name, units_in, units_out from analytics.policy_simulation "
-                "order by policy_name"
-            ).fetchall()
+    with duckdb.connect(str(database), read_only=True) as connection:
+        replay = connection.execute(
+            "select evaluation, level_rule, policy_name, units_in, units_out from analytics.policy_simulation "
+            "order by policy_name"
+        ).fetchall()
+    return FirstRun(lake, database, runs, report, arguments, plan_tables(database), replay)
+
+
+def test_the_pipeline_runs_from_the_load_and_a_rerun_changes_nothing(first_run):
+    database, runs, report, lake_copy = first_run.database, first_run.runs, first_run.report, first_run.lake
+    first, replay = first_run.plan, first_run.replay
+    with mock.patch.dict(os.environ, {"SUPPLYCHAIN_DUCKDB_PATH": str(database)}):
         # --full-refresh: every step runs again (a run with nothing new would skip them; tests/orchestration).
-        assert main([*arguments, "--from", "forecast", "--full-refresh"]) == 0
+        assert main([*first_run.arguments, "--from", "forecast", "--full-refresh"]) == 0
         again = plan_tables(database)
 
     assert first[0] and first == again
@@ -107,14 +131,15 @@ def test_the_pipeline_runs_from_the_load_and_a_rerun_changes_nothing(lake_copy, 
     check_redshift_widths(Lake(str(lake_copy)), checked)
 
 
-def test_optimize_evaluate_scores_every_policy_on_held_out_demand(lake_copy, tmp_path):
-    """`supplychain optimize --evaluate` on the small lake: forecasts and plan from the marts, the hold-out replay
-    of six policies at two service levels, and the simulation mart with its balance and baseline."""
+def test_optimize_evaluate_scores_every_policy_on_held_out_demand(first_run, tmp_path):
+    """`supplychain optimize --evaluate` on the small lake: forecasts and plan from the marts (the module's run
+    built them; its lake and warehouse are copied), the hold-out replay of six policies at two service levels, and
+    the simulation mart with its balance and baseline."""
     database = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(first_run.database, database)
+    shutil.copytree(first_run.lake, tmp_path / "lake")
     with mock.patch.dict(os.environ, {"SUPPLYCHAIN_DUCKDB_PATH": str(database)}):
-        lake = ["--lake-root", str(lake_copy)]
-        assert main([*lake, "build"]) == 0
-        assert main([*lake, "forecast", "--horizon", "2", "--windows", "3"]) == 0
+        lake = ["--lake-root", str(tmp_path / "lake")]
         assert main([*lake, "optimize", "--evaluate", "--holdout-weeks", "2",
                      "--evaluate-service-levels", "0.95,0.99"]) == 0  # fmt: skip
     with duckdb.connect(str(database), read_only=True) as connection:

@@ -56,11 +56,16 @@ def test_forecasting_reads_weekly_demand_from_postgres(processed_lake, postgres_
     assert history["y"].dtype == float and history["ds"].dt.dayofweek.eq(0).all()
 
 
+# What the backfill test reads and what it stands on (their tests too); the whole project builds in the test above.
+BACKFILLED = ["--select", "+fct_sales", "+fct_demand_forecast_vintages", "+fct_demand_forecast",
+              "+optimization_run_vintages", "--indirect-selection", "cautious"]  # fmt: skip
+
+
 def test_late_backfill_and_rerun_vintages_on_postgres(lake_copy, tmp_path, postgres_server):
     """The incremental merge on arrival, its delete hook and the vintage models' delete+insert, on PostgreSQL."""
     import shutil
 
-    from tests.warehouse.conftest import WAREHOUSE_SAMPLE
+    from tests.samples import WAREHOUSE_SAMPLE
     from tests.warehouse.test_forecast_vintages import as_of_week, forecast, plan
     from tests.warehouse.test_incremental_on_arrival import BACKFILL, split_out_a_backfill
 
@@ -72,7 +77,7 @@ def test_late_backfill_and_rerun_vintages_on_postgres(lake_copy, tmp_path, postg
     for lake, units in ((early, 10.0), (lake_copy, 9.0)):
         forecast(lake, as_of, units)
         plan(lake, WAREHOUSE_SAMPLE.end, products=3)
-        build(Lake(str(lake)), WarehouseOptions(target="postgres"))
+        build(Lake(str(lake)), WarehouseOptions(target="postgres"), BACKFILLED)
         with psycopg.connect(postgres_dsn()) as connection:
             lines = connection.execute("select count(*) from analytics.fct_sales").fetchone()[0]
         assert lines == sum(pq.read_metadata(p).num_rows for p in (lake / "processed" / "sales").rglob("*.parquet"))
