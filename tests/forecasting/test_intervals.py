@@ -24,6 +24,19 @@ def draws(rng, ids, windows: int, spread_per_step, scales: pd.Series) -> pd.Data
     return pd.DataFrame(rows)
 
 
+def total_coverage(rng, errors, scales: pd.Series, segments: pd.Series, calibrations: int) -> tuple[float, float]:
+    """Mean 80% and 95% coverage of the total over calibrations: each calibrates on errors() and covers ten fresh
+    windows of the total's unit-spread misses."""
+    inside_80, inside_95 = [], []
+    for _ in range(calibrations):
+        quantiles = calibrate(errors(), scales, segments, (80, 95))
+        fresh = apply_intervals(draws(rng, ["total"], 10, lambda step: 1.0, scales), quantiles, scales, segments,
+                                (80, 95))  # fmt: skip
+        inside_80.append(coverage(fresh, 80))
+        inside_95.append(coverage(fresh, 95))
+    return float(np.mean(inside_80)), float(np.mean(inside_95))
+
+
 def test_errors_that_grow_with_the_step_are_covered_at_the_far_steps_too():
     # A trending series misses more eight weeks out than one week out. One quantile over all steps is too wide near
     # and too narrow far: the far weeks, where the stock runs out, fell out of the 95% interval 1 time in 6.
@@ -71,17 +84,14 @@ def test_the_total_borrows_the_aggregate_levels_errors_not_the_bottom_series():
     scales = pd.Series(1.0, index=ids)
     segments = pd.Series({**dict.fromkeys(bottom, "smooth/seasonal"), "total/C": "level_1", "total/D": "level_1",
                           "total/C/R": "level_2", "total/D/R": "level_2", "total": "level_0"})  # fmt: skip
-    inside_80, inside_95 = [], []
-    for _ in range(20):
-        errors = pd.concat([draws(rng, bottom, 4, lambda step: 0.1, scales),
-                            draws(rng, aggregates, 4, lambda step: 1.0, scales),
-                            draws(rng, ["total"], 2, lambda step: 1.0, scales)])  # fmt: skip
-        quantiles = calibrate(errors, scales, segments, (80, 95))
-        fresh = draws(rng, ["total"], 10, lambda step: 1.0, scales)
-        fresh = apply_intervals(fresh, quantiles, scales, segments, (80, 95))
-        inside_80.append(coverage(fresh, 80))
-        inside_95.append(coverage(fresh, 95))
-    assert 0.90 <= np.mean(inside_95) <= 0.99 and 0.74 <= np.mean(inside_80) <= 0.88
+
+    def errors():
+        return pd.concat([draws(rng, bottom, 4, lambda step: 0.1, scales),
+                          draws(rng, aggregates, 4, lambda step: 1.0, scales),
+                          draws(rng, ["total"], 2, lambda step: 1.0, scales)])  # fmt: skip
+
+    inside_80, inside_95 = total_coverage(rng, errors, scales, segments, calibrations=20)
+    assert 0.90 <= inside_95 <= 0.99 and 0.74 <= inside_80 <= 0.88
 
 
 def test_the_95_interval_holds_the_80_one_when_few_errors_have_a_heavy_tail():
@@ -130,13 +140,10 @@ def test_a_total_with_few_errors_keeps_their_size_and_borrows_only_their_shape()
     scales = pd.Series(1.0, index=ids)
     segments = pd.Series({"total/C": "level_1", "total/D": "level_1", "total/C/R": "level_2", "total/D/R": "level_2",
                           "total": "level_0"})  # fmt: skip
-    inside_80, inside_95 = [], []
-    for _ in range(30):
-        errors = pd.concat([draws(rng, aggregates, 4, lambda step: 2.0, scales),
-                            draws(rng, ["total"], 3, lambda step: 1.0, scales)])  # fmt: skip
-        quantiles = calibrate(errors, scales, segments, (80, 95))
-        fresh = draws(rng, ["total"], 10, lambda step: 1.0, scales)
-        fresh = apply_intervals(fresh, quantiles, scales, segments, (80, 95))
-        inside_80.append(coverage(fresh, 80))
-        inside_95.append(coverage(fresh, 95))
-    assert 0.75 <= np.mean(inside_80) <= 0.86 and 0.90 <= np.mean(inside_95) <= 0.98
+
+    def errors():
+        return pd.concat([draws(rng, aggregates, 4, lambda step: 2.0, scales),
+                          draws(rng, ["total"], 3, lambda step: 1.0, scales)])  # fmt: skip
+
+    inside_80, inside_95 = total_coverage(rng, errors, scales, segments, calibrations=30)
+    assert 0.75 <= inside_80 <= 0.86 and 0.90 <= inside_95 <= 0.98
