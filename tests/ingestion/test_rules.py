@@ -134,3 +134,28 @@ def test_implausible_dates_non_finite_numbers_rounding_and_encoding(spark, value
     assert row["quarantine_rule"] == rule
     if error_part:
         assert error_part in row["quarantine_error"]
+
+
+def test_dates_read_by_cast_where_canonical_mean_what_the_pattern_says(spark):
+    """iso_date's fast path (try_cast for dddd-dd-dd text) decides every value as the yyyy-MM-dd pattern does."""
+    from pyspark.sql import functions as F
+
+    from ingestion.transforms.rules import iso_date
+    from tests.glue.edge_values import DATES
+
+    years = ("0000", "0001", "0099", "1582", "1900", "2023", "2024", "2100", "9999")
+    grid = [f"{y}-{m:02d}-{d:02d}" for y in years for m in range(14) for d in range(33)]
+    odd = [
+        "2024-01-2T",
+        "2024-1-02 ",
+        "2024-01-0T",
+        "+024-01-02",
+        "2024-01-\uff10\uff12",
+        "2024\u201001-02",
+        "abcd-ef-gh",
+    ]
+    frame = spark.createDataFrame([(v,) for v in [*grid, *DATES, *odd]], "d string")
+    pattern = F.try_to_timestamp(F.col("d"), F.lit("yyyy-MM-dd")).cast("date")
+    differ = frame.where(~iso_date("d").eqNullSafe(pattern)).collect()
+    assert differ == []
+    assert frame.where(iso_date("d").isNotNull()).count() > 2_500  # the grid's real dates did parse
