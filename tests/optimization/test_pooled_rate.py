@@ -29,7 +29,8 @@ def family_history(weeks: int = 26) -> tuple[pd.DataFrame, pd.DataFrame]:
             rows += [{"unique_id": f"{product}/{warehouse}", "ds": FIRST_WEEK - pd.Timedelta(weeks=k), "y": units}
                      for k in range(1, weeks + 1)]  # fmt: skip
     attributes = pd.DataFrame([
-        {"unique_id": f"{p}/{w}", "product_id": p, "warehouse_id": w, "category": "Toys"} for p in PRODUCTS for w in SHARE
+        {"unique_id": f"{p}/{w}", "product_id": p, "warehouse_id": w, "category": "Toys"}
+        for p in PRODUCTS for w in SHARE
     ])  # fmt: skip
     return pd.DataFrame(rows), attributes
 
@@ -75,8 +76,8 @@ def quiet_source(price: float, cost: float) -> tuple[pd.DataFrame, pd.DataFrame]
 
 def pulled(sites: pd.DataFrame, lanes: pd.DataFrame) -> float:
     on_hand = sites["on_hand_qty"].to_numpy(dtype=float)
-    pulls = SurplusNetting(sites, lanes).pull(np.array([1]), np.array([10.0]), on_hand,
-                                              sites["target_level"].to_numpy(dtype=float), position=on_hand)  # fmt: skip
+    keep = sites["target_level"].to_numpy(dtype=float)
+    pulls = SurplusNetting(sites, lanes).pull(np.array([1]), np.array([10.0]), on_hand, keep, position=on_hand)
     return sum(units for _, _, units, *_ in pulls)
 
 
