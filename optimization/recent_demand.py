@@ -91,6 +91,8 @@ def floor_by_recent(forecasts: pd.DataFrame, recent: pd.DataFrame | None, produc
     raise_by = (joined["recent_units"].fillna(0.0).to_numpy() - forecasts["forecast_units"].to_numpy(float)).clip(0)
     centre = (forecasts["hi_80"] + forecasts["lo_80"]).to_numpy(dtype=float) / 2 + raise_by
     half = (forecasts["hi_80"] - forecasts["lo_80"]).to_numpy(dtype=float) / 2
+    # The dear quarter only, unlike the pulls' floor on every source (netting.lead_time_risk): this one raises the
+    # levels each site holds, and on every product it raised overstock (module note); that one only prices a pull.
     if products is not None and "recent_sigma" in joined:
         dear = forecasts["product_id"].map(dear_products(products)).fillna(False).to_numpy(dtype=bool)
         recent_half = joined["recent_sigma"].fillna(0.0).to_numpy() * Z_80_TWO_SIDED / 2
