@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from optimization.heuristic import proportional_rebalance
@@ -149,7 +150,9 @@ def weekly_views(sites: pd.DataFrame, phased: pd.DataFrame | None, weekly_recent
         if phased is not None:
             today = phased.loc[phased["day"] == 7 * week].set_index(keys)[PRICED_LEVELS].reindex(index)
             for column in PRICED_LEVELS:
-                view[column] = today[column].fillna(view[column]).to_numpy()
+                levels = today[column].to_numpy()
+                view[column] = np.where(np.isnan(levels), view[column].to_numpy(dtype=float), levels) if (
+                    column in view) else levels  # fmt: skip
             lead = view["lead_time_days"].where(view["lead_time_days"] > 0)
             view["weekly_demand"] = (7 * view["lead_time_demand"] / lead).fillna(view["weekly_demand"])
         views[7 * week] = with_recent(view, recent).reset_index(drop=True)

@@ -208,3 +208,36 @@ def test_the_same_source_still_gives_surplus_its_own_levels_cover():
     assert plan["units"].tolist() == [4]
     # The plan table shows what the pull is worth: the holding saved and the South's margin kept, above its cost.
     assert plan["expected_benefit"].iloc[0] > 1.5 * plan["transfer_cost"].iloc[0]
+
+
+def test_each_replayed_week_prices_its_pulls_on_that_weeks_view():
+    # Week 0's planner sees the North sell a unit a week: its 196 spare units are a year of holding and the South
+    # pulls at each reorder (days 0, 7, 14, test_a_site_at_its_reorder_point_pulls_surplus_before_it_buys). From
+    # day 7 the sales closed before the week show the North selling 70 a week: each unit taken now costs its next
+    # cycle a sale ($20 of margin), more than the South keeps, so week 1 and 2 pull nothing. Priced from the opening
+    # day alone, a 24-week replay judged every week's pulls on week 0's view.
+    sites, lanes = network(north_on_hand=200)
+    busy = sites.assign(recent_units=[70.0, 35.0])
+    netting = SurplusNetting(sites, lanes, weekly_views={0: sites, 7: busy, 14: busy})
+    netted = simulate(sites, demand(), NO_TRANSFERS, "x", netting=netting)
+    assert netted.transfers["day"].tolist() == [0]
+
+
+def test_a_weekly_view_carries_that_weeks_levels_and_recent_sales():
+    from optimization.evaluate import weekly_views
+
+    sites, _ = network(north_on_hand=200)
+    phased = pd.concat([
+        sites[["product_id", "warehouse_id"]].assign(day=day, lead_time_demand=[1.0 + day, 50.0], lead_sigma=1.0,
+                                                     reorder_point=[2.0 + day, 55.0], target_level=[4.0 + day, 90.0])
+        for day in range(14)
+    ])  # fmt: skip
+    recent = [pd.DataFrame({"product_id": "P1", "warehouse_id": ["NORTH", "SOUTH"], "recent_units": [units, 35.0]})
+              for units in (1.0, 9.0)]  # fmt: skip
+    views = weekly_views(sites, phased, recent)
+    assert sorted(views) == [0, 7]
+    north = views[7].set_index("warehouse_id").loc["NORTH"]
+    assert (north["reorder_point"], north["target_level"], north["recent_units"]) == (9.0, 11.0, 9.0)
+    # That week's forecast over the lead time (8 units over 10 days) is its weekly rate.
+    assert north["weekly_demand"] == pytest.approx(5.6)
+    assert views[0]["warehouse_id"].tolist() == sites["warehouse_id"].tolist()  # the simulator's rows
