@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from optimization.netting import SurplusNetting
+from optimization.netting import SurplusNetting, netting_transfers
 from optimization.pooled_rate import pooled_rates
 from optimization.recent_demand import recent_demand, with_recent
 
@@ -91,3 +91,13 @@ def test_a_quiet_site_keeps_a_dear_products_stock_and_still_gives_a_cheap_ones()
     # A $6 product's unit costs $1.25 a year to hold and loses $1 of margin: a year of surplus still moves.
     cheap, lanes = quiet_source(price=6.0, cost=5.0)
     assert pulled(cheap, lanes) > 0
+    # The live plan's pulls price it the same way.
+    assert plan_pulls(dear, lanes).empty
+    assert plan_pulls(cheap, lanes)["from_warehouse_id"].tolist() == ["NORTH"]
+
+
+def plan_pulls(sites: pd.DataFrame, lanes: pd.DataFrame) -> pd.DataFrame:
+    columns = ["product_id", "from_warehouse_id", "to_warehouse_id", "units", "transfer_cost", "lead_time_days",
+               "arrival_week", "reason", "expected_benefit"]  # fmt: skip
+    planned = pd.DataFrame(columns=columns)
+    return netting_transfers(sites.assign(inventory_position=sites["on_hand_qty"]), lanes, planned)
