@@ -84,7 +84,7 @@ def compare_policies(
         if names is not None and policy.name not in names and policy.name != "no_reallocation":
             continue
         actual = policy.replenishment == "actual"
-        netting = SurplusNetting(sites, lanes, weekly_views(sites, phased, weekly_recent)) if (
+        netting = SurplusNetting(sites, lanes, weekly_views(sites, phased, weekly_recent), review_days) if (
             policy.nets_surplus and {"unit_cost", "weekly_demand"} <= set(sites.columns)) else None  # fmt: skip
         result = simulate(
             sites, demand, plans[policy.transfers], policy.name,

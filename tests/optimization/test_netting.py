@@ -46,10 +46,13 @@ def test_a_site_at_its_reorder_point_pulls_surplus_before_it_buys():
     netted = run(sites, lanes)
     # After day 0's sales the South holds 7, short of its target 90 by 83: the North has 196 beyond its target,
     # the lane lands them on day 2, long before a supplier order would (day 10); each later reorder pulls again.
-    assert netted.transfers[["day", "units"]].values.tolist() == [[0, 83], [7, 35], [14, 35]]
+    # Each unit taken costs the North $8.59 of margin (its reorder point of 2 over its 10-day lead time + 7-day
+    # review loses 0.86 of a unit a cycle of 2) and saves $10 of holding: the South pulls while its own margin
+    # kept still clears the lane by half again (61 of the 83), and buys the rest.
+    assert netted.transfers[["day", "units"]].values.tolist() == [[0, 61], [7, 13], [14, 13]]
     assert (netted.summary["stockout_units"], buying["stockout_units"]) == (0, 38)
-    # Nothing was bought: the North's surplus sold instead of sitting beside new stock.
-    assert netted.daily["ordered"].sum() == 0
+    # It bought 66 units where buying alone bought more, and the North's surplus sold instead of sitting.
+    assert netted.daily["ordered"].sum() < run(sites, None).daily["ordered"].sum()
     assert netted.summary["avg_overstock_units"] < buying["avg_overstock_units"]
     assert netted.summary["units_in"] == pytest.approx(netted.summary["units_out"])
     north = netted.daily[netted.daily["warehouse_id"] == "NORTH"]
@@ -103,19 +106,20 @@ def test_the_plan_adds_todays_pulls_after_the_transfer_models_moves():
     sites = sites.assign(inventory_position=sites["on_hand_qty"])
     planned = model_move()
     pulls = netting_transfers(sites, lanes, planned)
-    # The South's position is 12 + 20 = 32, still at or below its reorder point (55): it takes 90 - 32 = 58 more,
-    # and the North still keeps its target (200 - 20 - 58 >= 4).
-    assert pulls[["from_warehouse_id", "to_warehouse_id", "units"]].values.tolist() == [["NORTH", "SOUTH", 58]]
+    # The South's position is 12 + 20 = 32, still at or below its reorder point (55): of the 90 - 32 = 58 it needs
+    # it takes the 36 whose margin kept, with the North's holding saved less its margin at risk (test above),
+    # clears the lane by half again; the North keeps its target (200 - 20 - 36 >= 4).
+    assert pulls[["from_warehouse_id", "to_warehouse_id", "units"]].values.tolist() == [["NORTH", "SOUTH", 36]]
     assert list(pulls.columns) == list(planned.columns)
 
 
 def test_a_pull_on_a_lane_the_model_already_uses_is_one_move():
-    # The plan marts key a move by product and lane: the model's 20 units and the pull's 58 are one row of 78.
+    # The plan marts key a move by product and lane: the model's 20 units and the pull's 36 are one row of 56.
     sites, lanes = network(north_on_hand=200)
     sites = sites.assign(inventory_position=sites["on_hand_qty"])
     planned = model_move()
     merged = merge_lanes(planned, netting_transfers(sites, lanes, planned))
-    assert merged[["units", "transfer_cost"]].values.tolist() == [[78, 78.0]]
+    assert merged[["units", "transfer_cost"]].values.tolist() == [[56, 56.0]]
     # Each part's expected benefit adds up: the model's and the holding the pull saves at the North.
     assert merged["expected_benefit"].iloc[0] > 300.0
     assert merged["reason"].iloc[0].startswith("model; SOUTH at its reorder point")
@@ -154,8 +158,8 @@ def test_the_plans_pulls_leave_the_source_its_coming_target_too():
     coming = coming_targets(sites, forecasts, PolicyOptions(level_rule="fixed")).set_index("warehouse_id")
     assert coming.loc["NORTH", "coming_target"] >= 200
     assert netting_transfers(coming.reset_index(), lanes, model_move().iloc[0:0]).empty
-    # Today's target alone (4) calls 196 of them surplus, and the South pulls 78.
-    assert netting_transfers(sites, lanes, model_move().iloc[0:0])["units"].tolist() == [78]
+    # Today's target alone (4) calls 196 of them surplus, and the South pulls 56.
+    assert netting_transfers(sites, lanes, model_move().iloc[0:0])["units"].tolist() == [56]
 
 
 def lumpy_dear_source(north_on_hand: float, north_reorder: float, north_target: float) -> tuple:
