@@ -14,7 +14,7 @@ lane's cost by the transfer model's margin (1.5x, move_value.TRANSFER_HURDLE):
   then, the pull sooner);
 - it costs the source what it loses while its own policy runs instead of its surplus: each unit pulled away is a
   unit the source later sells from its reorder cycle, where a share of demand is lost (the expected shortage at
-  its reorder point over its lead time, per unit of its order quantity), at the source's margin.
+  its reorder point over its lead time + review period, per unit of its order quantity), at the source's margin.
 The source's lead-time demand is taken at the forecast's mean and spread, no narrower than Poisson's and at least
 as high as recent sales (the forecast's floors, recent_demand.py). Why: on scenario B's replays the pulls, priced by
 holding alone, lost 22-25 points of sales value that the reorder points alone saved, all of it at sources that sent
