@@ -11,12 +11,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from optimization.heuristic import proportional_rebalance
 from optimization.netting import SurplusNetting
 from optimization.policy import protect_lead_time
 from optimization.reallocation import SolverOptions, plan_reallocation
+from optimization.recent_demand import with_recent
 from optimization.simulate import Replan, simulate
 from optimization.sites import priced_holding
 
@@ -61,13 +63,16 @@ def compare_policies(
     phased: pd.DataFrame | None = None,
     names: tuple[str, ...] | None = None,
     review_days: int = 7,
+    weekly_recent: list[pd.DataFrame] | None = None,
 ) -> tuple[pd.DataFrame, dict[str, pd.DataFrame], list[str]]:
     """Returns one row per policy (stock-outs, lost value, overstock, fill rate, transfer cost, and the change
     against no reallocation), the transfers of each plan, and the problems the optimiser reported.
     actual_receipts: every receipt in the held-out weeks; opening_receipts: the part of them that was already
     on order at the start (it still arrives under the computed policy); phased: the reorder points and targets
     day by day (see policy.phased_levels); names: the policies to run (None: all; the baseline always runs);
-    review_days: the order cycle the hindsight overstock allows beyond each lead time."""
+    review_days: the order cycle the hindsight overstock allows beyond each lead time; weekly_recent: per replayed
+    week, what each series sold in the weeks closed before it (recent_demand.py), which with that week's phased
+    levels prices the week's surplus pulls (weekly_views)."""
     optimised, problems = plan_reallocation(sites, lanes, options)
     plans = {
         "none": optimised.iloc[0:0],
@@ -79,8 +84,8 @@ def compare_policies(
         if names is not None and policy.name not in names and policy.name != "no_reallocation":
             continue
         actual = policy.replenishment == "actual"
-        netting = SurplusNetting(sites, lanes) if policy.nets_surplus and {"unit_cost", "weekly_demand"} <= set(
-            sites.columns) else None  # fmt: skip
+        netting = SurplusNetting(sites, lanes, weekly_views(sites, phased, weekly_recent), review_days) if (
+            policy.nets_surplus and {"unit_cost", "weekly_demand"} <= set(sites.columns)) else None  # fmt: skip
         result = simulate(
             sites, demand, plans[policy.transfers], policy.name,
             receipts=actual_receipts if actual else opening_receipts, reorder=not actual, phased=phased,
@@ -125,3 +130,30 @@ def weekly_review(
         return plan_reallocation(current, lanes, options)[0]
 
     return replan
+
+
+PRICED_LEVELS = ["lead_time_demand", "lead_sigma", "reorder_point", "target_level"]
+
+
+def weekly_views(sites: pd.DataFrame, phased: pd.DataFrame | None, weekly_recent: list[pd.DataFrame] | None
+                 ) -> dict[int, pd.DataFrame]:  # fmt: skip
+    """First day of each replayed week -> the sites (same rows) with that day's levels (phased) and the recent sales
+    before the week: what the week's pulls are priced from. Why: priced from the opening day alone, a 24-week
+    replay judged week 24's pulls on week 1's forecast and sales."""
+    if not weekly_recent:
+        return {}
+    keys = ["product_id", "warehouse_id"]
+    index = pd.MultiIndex.from_frame(sites[keys])
+    views = {}
+    for week, recent in enumerate(weekly_recent):
+        view = sites.copy()
+        if phased is not None:
+            today = phased.loc[phased["day"] == 7 * week].set_index(keys)[PRICED_LEVELS].reindex(index)
+            for column in PRICED_LEVELS:
+                levels = today[column].to_numpy()
+                view[column] = np.where(np.isnan(levels), view[column].to_numpy(dtype=float), levels) if (
+                    column in view) else levels  # fmt: skip
+            lead = view["lead_time_days"].where(view["lead_time_days"] > 0)
+            view["weekly_demand"] = (7 * view["lead_time_demand"] / lead).fillna(view["weekly_demand"])
+        views[7 * week] = with_recent(view, recent).reset_index(drop=True)
+    return views

@@ -197,9 +197,19 @@ def evaluate_holdout(duckdb_path: Path, options: HoldoutOptions | None = None, t
         forecasts = rolling_forecasts(history, attributes, first_week, lead_times, options, forecaster)
     # As the live plan does (plan.make_plan): each week's forecast no lower than what sold in the weeks before it,
     # and a dear product's spread no narrower than its recent weeks' (recent_demand.py).
-    opening_recent = recent_demand(history, attributes, forecasts[0]["week_start"].min())
-    forecasts = [floor_by_recent(forecast, recent_demand(history, attributes, forecast["week_start"].min()),
-                                 products) for forecast in forecasts]  # fmt: skip
+    recents: dict[pd.Timestamp, pd.DataFrame] = {}
+
+    def recent_before(week) -> pd.DataFrame:
+        week = pd.Timestamp(week)
+        if week not in recents:
+            recents[week] = recent_demand(history, attributes, week)
+        return recents[week]
+
+    opening_recent = recent_before(forecasts[0]["week_start"].min())
+    forecasts = [floor_by_recent(forecast, recent_before(forecast["week_start"].min()), products)
+                 for forecast in forecasts]  # fmt: skip
+    # What each replayed week's pulls see a source sell: the sales closed before that week (netting.py).
+    weekly_recent = [recent_before(first_week + pd.Timedelta(weeks=week)) for week in range(options.holdout_weeks)]
     cost_levels = [with_service_levels(forecast, products, options.policy) for forecast in forecasts]
     days = days[days["day"] < 7 * options.holdout_weeks]
     demand = daily_demand(days, actual)
@@ -218,7 +228,7 @@ def evaluate_holdout(duckdb_path: Path, options: HoldoutOptions | None = None, t
         table, level_moves, level_problems = compare_policies(
             sites, lanes, demand, options.solver, actual_receipts=receipts,
             opening_receipts=opening_receipts(receipts, sites), phased=rolling_levels(leveled, policy_options),
-            names=options.policies, review_days=policy_options.review_days,
+            names=options.policies, review_days=policy_options.review_days, weekly_recent=weekly_recent,
         )  # fmt: skip
         chosen = float(sites["service_level"].median())
         tables.append(table.assign(level_rule=policy_options.level_rule, service_level=chosen))

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from optimization.policy import Z_80_TWO_SIDED
+from optimization.pooled_rate import pooled_rates
 
 KEYS = ["product_id", "warehouse_id"]
 # Three closed weeks: one week of a thin series is noise (the floor from the latest week alone raised the default
@@ -41,8 +42,9 @@ def recent_demand(history: pd.DataFrame, attributes: pd.DataFrame, before, weeks
                   ) -> pd.DataFrame:  # fmt: skip
     """product_id, warehouse_id, recent_units (mean weekly units sold over the `weeks` weeks before `before`),
     recent_sigma and season_units (the standard deviation and mean of the SPREAD_WEEKS weekly sales before it),
-    peak_units (the largest of the PEAK_WEEKS weekly sales before it).
-    history: unique_id, ds (week start), y; attributes: unique_id -> product_id, warehouse_id."""
+    peak_units (the largest of the PEAK_WEEKS weekly sales before it), pooled_units (the SPREAD_WEEKS rate shrunk
+    toward the product's across sites, pooled_rate.py; also for a product at a warehouse with no history of it).
+    history: unique_id, ds (week start), y; attributes: unique_id -> product_id, warehouse_id, category?"""
     before = pd.Timestamp(before)
     earlier = history[history["ds"] < before]
     window = earlier[earlier["ds"] >= before - pd.Timedelta(weeks=weeks)]
@@ -51,18 +53,20 @@ def recent_demand(history: pd.DataFrame, attributes: pd.DataFrame, before, weeks
     grid = earlier[earlier["ds"] >= year[0]].pivot_table(index="unique_id", columns="ds", values="y", aggfunc="sum")
     peak = grid.reindex(columns=year).fillna(0.0).max(axis=1)
     weekly = grid.reindex(columns=year[-SPREAD_WEEKS:]).fillna(0.0)
-    return attributes[["unique_id", *KEYS]].assign(
+    own = attributes[["unique_id", *KEYS]].assign(
         recent_units=attributes["unique_id"].map(sold).fillna(0.0),
         recent_sigma=attributes["unique_id"].map(weekly.std(axis=1, ddof=1)).fillna(0.0),
         season_units=attributes["unique_id"].map(weekly.mean(axis=1)).fillna(0.0),
         peak_units=attributes["unique_id"].map(peak).fillna(0.0),
     ).drop(columns="unique_id").drop_duplicates(KEYS)
+    pooled = pooled_rates(history, attributes, before, SPREAD_WEEKS)
+    return pooled.merge(own, on=KEYS, how="outer").fillna(0.0)
 
 
 def with_recent(sites: pd.DataFrame, recent: pd.DataFrame | None) -> pd.DataFrame:
-    """sites with what each series sold lately (recent_units, recent_sigma, season_units, peak_units; 0 where
-    unknown), for the pulls' view of a source's demand and what it keeps (netting.py)."""
-    columns = ["recent_units", "recent_sigma", "season_units", "peak_units"]
+    """sites with what each series sold lately (recent_units, recent_sigma, season_units, peak_units, pooled_units;
+    0 where unknown), for the pulls' view of a source's demand and what it keeps (netting.py)."""
+    columns = ["recent_units", "recent_sigma", "season_units", "peak_units", "pooled_units"]
     if recent is None or recent.empty:
         return sites
     joined = sites.drop(columns=columns, errors="ignore").merge(
@@ -87,6 +91,8 @@ def floor_by_recent(forecasts: pd.DataFrame, recent: pd.DataFrame | None, produc
     raise_by = (joined["recent_units"].fillna(0.0).to_numpy() - forecasts["forecast_units"].to_numpy(float)).clip(0)
     centre = (forecasts["hi_80"] + forecasts["lo_80"]).to_numpy(dtype=float) / 2 + raise_by
     half = (forecasts["hi_80"] - forecasts["lo_80"]).to_numpy(dtype=float) / 2
+    # The dear quarter only, unlike the pulls' floor on every source (netting.lead_time_risk): this one raises the
+    # levels each site holds, and on every product it raised overstock (module note); that one only prices a pull.
     if products is not None and "recent_sigma" in joined:
         dear = forecasts["product_id"].map(dear_products(products)).fillna(False).to_numpy(dtype=bool)
         recent_half = joined["recent_sigma"].fillna(0.0).to_numpy() * Z_80_TWO_SIDED / 2

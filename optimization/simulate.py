@@ -95,6 +95,8 @@ def simulate(
             tomorrow = min(day + 1, days - 1)
             inbound = arrivals[day + 1 :].sum(axis=0)
             short = on_hand + inbound <= reorder_points[:, tomorrow]
+            if netting is not None:
+                netting.reprice_for(day)
             if netting is not None and short.any():
                 wanting = np.flatnonzero(short)
                 need = targets[wanting, tomorrow] - on_hand[wanting] - inbound[wanting]

@@ -46,10 +46,13 @@ def test_a_site_at_its_reorder_point_pulls_surplus_before_it_buys():
     netted = run(sites, lanes)
     # After day 0's sales the South holds 7, short of its target 90 by 83: the North has 196 beyond its target,
     # the lane lands them on day 2, long before a supplier order would (day 10); each later reorder pulls again.
-    assert netted.transfers[["day", "units"]].values.tolist() == [[0, 83], [7, 35], [14, 35]]
+    # Each unit taken costs the North $8.59 of margin (its reorder point of 2 over its 10-day lead time + 7-day
+    # review loses 0.86 of a unit a cycle of 2) and saves $10 of holding: the South pulls while its own margin
+    # kept still clears the lane by half again (61 of the 83), and buys the rest.
+    assert netted.transfers[["day", "units"]].values.tolist() == [[0, 61], [7, 13], [14, 13]]
     assert (netted.summary["stockout_units"], buying["stockout_units"]) == (0, 38)
-    # Nothing was bought: the North's surplus sold instead of sitting beside new stock.
-    assert netted.daily["ordered"].sum() == 0
+    # It bought 66 units where buying alone bought more, and the North's surplus sold instead of sitting.
+    assert netted.daily["ordered"].sum() < run(sites, None).daily["ordered"].sum()
     assert netted.summary["avg_overstock_units"] < buying["avg_overstock_units"]
     assert netted.summary["units_in"] == pytest.approx(netted.summary["units_out"])
     north = netted.daily[netted.daily["warehouse_id"] == "NORTH"]
@@ -103,19 +106,20 @@ def test_the_plan_adds_todays_pulls_after_the_transfer_models_moves():
     sites = sites.assign(inventory_position=sites["on_hand_qty"])
     planned = model_move()
     pulls = netting_transfers(sites, lanes, planned)
-    # The South's position is 12 + 20 = 32, still at or below its reorder point (55): it takes 90 - 32 = 58 more,
-    # and the North still keeps its target (200 - 20 - 58 >= 4).
-    assert pulls[["from_warehouse_id", "to_warehouse_id", "units"]].values.tolist() == [["NORTH", "SOUTH", 58]]
+    # The South's position is 12 + 20 = 32, still at or below its reorder point (55): of the 90 - 32 = 58 it needs
+    # it takes the 36 whose margin kept, with the North's holding saved less its margin at risk (test above),
+    # clears the lane by half again; the North keeps its target (200 - 20 - 36 >= 4).
+    assert pulls[["from_warehouse_id", "to_warehouse_id", "units"]].values.tolist() == [["NORTH", "SOUTH", 36]]
     assert list(pulls.columns) == list(planned.columns)
 
 
 def test_a_pull_on_a_lane_the_model_already_uses_is_one_move():
-    # The plan marts key a move by product and lane: the model's 20 units and the pull's 58 are one row of 78.
+    # The plan marts key a move by product and lane: the model's 20 units and the pull's 36 are one row of 56.
     sites, lanes = network(north_on_hand=200)
     sites = sites.assign(inventory_position=sites["on_hand_qty"])
     planned = model_move()
     merged = merge_lanes(planned, netting_transfers(sites, lanes, planned))
-    assert merged[["units", "transfer_cost"]].values.tolist() == [[78, 78.0]]
+    assert merged[["units", "transfer_cost"]].values.tolist() == [[56, 56.0]]
     # Each part's expected benefit adds up: the model's and the holding the pull saves at the North.
     assert merged["expected_benefit"].iloc[0] > 300.0
     assert merged["reason"].iloc[0].startswith("model; SOUTH at its reorder point")
@@ -154,8 +158,8 @@ def test_the_plans_pulls_leave_the_source_its_coming_target_too():
     coming = coming_targets(sites, forecasts, PolicyOptions(level_rule="fixed")).set_index("warehouse_id")
     assert coming.loc["NORTH", "coming_target"] >= 200
     assert netting_transfers(coming.reset_index(), lanes, model_move().iloc[0:0]).empty
-    # Today's target alone (4) calls 196 of them surplus, and the South pulls 78.
-    assert netting_transfers(sites, lanes, model_move().iloc[0:0])["units"].tolist() == [78]
+    # Today's target alone (4) calls 196 of them surplus, and the South pulls 56.
+    assert netting_transfers(sites, lanes, model_move().iloc[0:0])["units"].tolist() == [56]
 
 
 def lumpy_dear_source(north_on_hand: float, north_reorder: float, north_target: float) -> tuple:
@@ -208,3 +212,36 @@ def test_the_same_source_still_gives_surplus_its_own_levels_cover():
     assert plan["units"].tolist() == [4]
     # The plan table shows what the pull is worth: the holding saved and the South's margin kept, above its cost.
     assert plan["expected_benefit"].iloc[0] > 1.5 * plan["transfer_cost"].iloc[0]
+
+
+def test_each_replayed_week_prices_its_pulls_on_that_weeks_view():
+    # Week 0's planner sees the North sell a unit a week: its 196 spare units are a year of holding and the South
+    # pulls at each reorder (days 0, 7, 14, test_a_site_at_its_reorder_point_pulls_surplus_before_it_buys). From
+    # day 7 the sales closed before the week show the North selling 70 a week: each unit taken now costs its next
+    # cycle a sale ($20 of margin), more than the South keeps, so week 1 and 2 pull nothing. Priced from the opening
+    # day alone, a 24-week replay judged every week's pulls on week 0's view.
+    sites, lanes = network(north_on_hand=200)
+    busy = sites.assign(recent_units=[70.0, 35.0])
+    netting = SurplusNetting(sites, lanes, weekly_views={0: sites, 7: busy, 14: busy})
+    netted = simulate(sites, demand(), NO_TRANSFERS, "x", netting=netting)
+    assert netted.transfers["day"].tolist() == [0]
+
+
+def test_a_weekly_view_carries_that_weeks_levels_and_recent_sales():
+    from optimization.evaluate import weekly_views
+
+    sites, _ = network(north_on_hand=200)
+    phased = pd.concat([
+        sites[["product_id", "warehouse_id"]].assign(day=day, lead_time_demand=[1.0 + day, 50.0], lead_sigma=1.0,
+                                                     reorder_point=[2.0 + day, 55.0], target_level=[4.0 + day, 90.0])
+        for day in range(14)
+    ])  # fmt: skip
+    recent = [pd.DataFrame({"product_id": "P1", "warehouse_id": ["NORTH", "SOUTH"], "recent_units": [units, 35.0]})
+              for units in (1.0, 9.0)]  # fmt: skip
+    views = weekly_views(sites, phased, recent)
+    assert sorted(views) == [0, 7]
+    north = views[7].set_index("warehouse_id").loc["NORTH"]
+    assert (north["reorder_point"], north["target_level"], north["recent_units"]) == (9.0, 11.0, 9.0)
+    # That week's forecast over the lead time (8 units over 10 days) is its weekly rate.
+    assert north["weekly_demand"] == pytest.approx(5.6)
+    assert views[0]["warehouse_id"].tolist() == sites["warehouse_id"].tolist()  # the simulator's rows
