@@ -206,9 +206,11 @@ def source_shortfall_per_unit(sites: pd.DataFrame, mean: np.ndarray, sigma: np.n
     return np.minimum(expected_shortage(reorder, mean, sigma) / cycle, 1.0)
 
 
-def netting_transfers(sites: pd.DataFrame, lanes: pd.DataFrame, planned: pd.DataFrame) -> pd.DataFrame:
+def netting_transfers(sites: pd.DataFrame, lanes: pd.DataFrame, planned: pd.DataFrame,
+                      review_days: int = 7) -> pd.DataFrame:
     """Today's pulls for the plan, after the transfer model's moves (`planned`, reallocation.TRANSFER_COLUMNS):
-    each site at or below its reorder point takes siblings' surplus before it buys. Same shape as `planned`."""
+    each site at or below its reorder point takes siblings' surplus before it buys. Same shape as `planned`.
+    review_days: the policy's order cycle (PolicyOptions.review_days), as the replay's pulls read it."""
     keyed = sites.reset_index(drop=True)
     index = pd.MultiIndex.from_frame(keyed[KEYS])
     flows = pd.Series(0.0, index=index)
@@ -222,7 +224,7 @@ def netting_transfers(sites: pd.DataFrame, lanes: pd.DataFrame, planned: pd.Data
     need = keyed["target_level"].to_numpy(dtype=float)[short] - position[short]
     # The model's destinations give no pull and none comes back along its moves (churn.py).
     may_send, barred = roles_after(keyed, planned)
-    netting = SurplusNetting(keyed, lanes)
+    netting = SurplusNetting(keyed, lanes, review_days=review_days)
     # A source keeps the highest target of its coming lead time + review where the plan knows it (as the replay's
     # pulls do, simulate.source_keeps), else today's.
     keep = keyed["target_level"].to_numpy(dtype=float)

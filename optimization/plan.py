@@ -92,7 +92,7 @@ def make_plan(inputs: PlanningInputs, policy_options: PolicyOptions, solver_opti
     ]
     transfers, problems = plan_reallocation(sites, lanes, solver_options)
     transfers = merge_lanes(transfers, netting_transfers(coming_targets(sites, forecasts, policy_options), lanes,
-                                                         transfers))  # fmt: skip
+                                                         transfers, policy_options.review_days))  # fmt: skip
     summary = {
         "plan_date": inputs.plan_date,
         "service_level": float(sites["service_level"].median()) if len(sites) else policy_options.service_level,

@@ -245,3 +245,19 @@ def test_a_weekly_view_carries_that_weeks_levels_and_recent_sales():
     # That week's forecast over the lead time (8 units over 10 days) is its weekly rate.
     assert north["weekly_demand"] == pytest.approx(5.6)
     assert views[0]["warehouse_id"].tolist() == sites["warehouse_id"].tolist()  # the simulator's rows
+
+
+def test_the_plans_pulls_read_the_policys_review_period():
+    # A source's margin is at risk over its lead time + review: with a four-week cycle the North's reorder point of
+    # 2 loses more of each unit taken, and the South pulls fewer of the 196 spare units than with a weekly one. The
+    # plan prices today's pull as the replay's first day does (the South at 7 after day 0's sales), at either cycle.
+    sites, lanes = network(north_on_hand=200)
+    today = sites.assign(on_hand_qty=sites["on_hand_qty"] - [0.0, 5.0])
+    today["inventory_position"] = today["on_hand_qty"]
+    pulled = {}
+    for review in (7, 28):
+        plan = netting_transfers(today, lanes, NO_TRANSFERS.assign(arrival_week=[]), review)
+        replay = simulate(sites, demand(), NO_TRANSFERS, "x", netting=SurplusNetting(sites, lanes, review_days=review))
+        pulled[review] = plan["units"].sum()
+        assert pulled[review] == replay.transfers["units"].iloc[0]
+    assert pulled[28] < pulled[7]
