@@ -12,7 +12,6 @@ they exercise the same rules and session as the tests that do run.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from pathlib import Path
 
@@ -20,50 +19,14 @@ import pyspark
 import pytest
 
 from tests.glue.edge_values import outcomes
+from tests.glue.glue5 import GLUE5_PYTHON, REPOSITORY, glue_environment
 
-REPOSITORY = Path(__file__).resolve().parents[2]
-GLUE5_PYTHON = REPOSITORY / ".venv" / "tools" / "glue5" / "bin" / "python"
 GLUE5_SPARK = "3.5.4"
 
 pytestmark = [
     pytest.mark.glue,
     pytest.mark.skipif(pyspark.__version__.startswith("3."), reason="this is the outer run: it starts the Glue one"),
 ]
-
-
-@pytest.fixture(scope="module")
-def glue_run(tmp_path_factory):
-    if not GLUE5_PYTHON.exists():
-        pytest.fail(f"{GLUE5_PYTHON} is missing: run `make setup`")
-    folder = tmp_path_factory.mktemp("glue5")
-    edge_outcomes = folder / "edge_outcomes.json"
-    env = glue_environment()
-    env["SUPPLYCHAIN_EDGE_OUTCOMES"] = str(edge_outcomes)
-    command = [
-        str(GLUE5_PYTHON),
-        "-m",
-        "pytest",
-        "-q",
-        "-p",
-        "no:cacheprovider",
-        "tests/ingestion",
-        "tests/glue/test_edge_values.py",
-        *([] if os.environ.get("SUPPLYCHAIN_GLUE_FULL") == "1" else ["-m", "not e2e"]),
-    ]
-    finished = subprocess.run(command, cwd=REPOSITORY, env=env, capture_output=True, text=True)
-    return finished, edge_outcomes
-
-
-def glue_environment() -> dict[str, str]:
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(REPOSITORY),
-        "PYSPARK_PYTHON": str(GLUE5_PYTHON),
-        "PYSPARK_DRIVER_PYTHON": str(GLUE5_PYTHON),
-        "SUPPLYCHAIN_TEST_SESSION": "glue",
-    }
-    env.pop("SPARK_HOME", None)
-    return env
 
 
 def test_the_glue_runtime_is_spark_3_5_4():
