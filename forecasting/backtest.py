@@ -176,6 +176,25 @@ def choose_models(scored: pd.DataFrame, windows: list, segments: pd.Series, scal
     return _per_series(best, segments).set_index("unique_id")["model"]
 
 
+def choice_ranks(scored: pd.DataFrame, windows: list, segments: pd.Series, choice: pd.Series, scales=None,
+                 top: int = 3) -> dict:
+    """Per segment, its choice and the rank of its `top` candidates (least total scaled error first) in each choosing
+    window, oldest first: "1 1 1" is a choice the windows agree on, "1 3 2" against "2 1 1" one within noise (where
+    the combination is used). segment -> {"chosen": model, "ranks": {model: "1 3 2"}}."""
+    table = _window_errors(scored, windows, segments, scales)
+    totals = _segment_errors(scored, windows, segments, scales)
+    table = table.merge(totals[["segment", "model"]], on=["segment", "model"])  # complete candidates only
+    table["rank"] = table.groupby(["segment", "window"])["abs_error"].rank(method="min").astype(int)
+    chosen = choice.groupby(segments.reindex(choice.index)).first()
+    out = {}
+    for segment, rows in table.groupby("segment"):
+        order = totals[totals["segment"] == segment].sort_values(["abs_error", "model"])["model"].head(top)
+        ranks = rows.pivot_table(index="model", columns="window", values="rank").sort_index(axis=1, ascending=False)
+        out[str(segment)] = {"chosen": chosen.get(segment),
+                             "ranks": {m: " ".join(str(int(r)) for r in ranks.loc[m]) for m in order}}  # fmt: skip
+    return out
+
+
 def selected_backtest(scored: pd.DataFrame, choice: pd.Series, name: str = "Selected") -> pd.DataFrame:
     """The rows of each series' chosen model, relabelled as one model."""
     picked = scored.merge(choice.rename("model").reset_index(), on=["unique_id", "model"])

@@ -10,7 +10,7 @@ from functools import partial
 import pandas as pd
 
 from forecasting.accuracy import ACCURACY_COLUMNS
-from forecasting.backtest import add_ensembles, choose_models, naive_scales, out_of_sample_windows
+from forecasting.backtest import add_ensembles, choice_ranks, choose_models, naive_scales, out_of_sample_windows
 from forecasting.backtest_run import rolling_only, run_backtests
 from forecasting.classify import classify
 from forecasting.contract import ForecastOptions, ForecastResult, forecast_columns
@@ -93,6 +93,11 @@ def run_forecast(
     selection = selection_table(prepared, classify(prepared.history), bottom_choice, method, rules)
     report = run_report(prepared, run, nodes, method, bottom_choice, timings, notes, rules)
     report["season_window_cutoffs"] = sorted(str(c.date()) for c in season_windows["cutoff"].unique())
+    # Whether the windows agree on a choice or it is within noise: each segment's top candidates' per-window ranks.
+    report["choice_ranks"] = choice_ranks(final_scored, windows, segments, choice, scales)
+    for segment, ranks in report["choice_ranks"].items():
+        log.info("choice for %s: %s; ranks per window, oldest first: %s", segment, ranks["chosen"],
+                 ", ".join(f"{model} {r}" for model, r in ranks["ranks"].items()))  # fmt: skip
     return ForecastResult(forecasts[forecast_columns(run.levels)], selection, metrics, accuracy, report, kept)
 
 

@@ -157,3 +157,18 @@ def test_a_series_with_few_windows_still_gets_intervals_around_its_point():
     f = result.forecasts
     assert (f["hi_80"] > f["forecast"]).all() and (f["lo_80"] < f["forecast"]).all()
     assert (f["hi_95"] > f["hi_80"]).all()
+
+
+def test_the_report_gives_each_segments_choice_and_its_candidates_ranks_per_window(result):
+    # Whether a choice is skill or noise shows in its windows: each segment's top three candidates, ranked in each
+    # choosing window (1 = least scaled error), beside what was chosen.
+    ranks = result.report["choice_ranks"]
+    selection = result.selection.set_index("unique_id")
+    assert {ranks[s]["chosen"] for s in ranks} <= set(selection["model"])
+    for entry in ranks.values():
+        assert 1 <= len(entry["ranks"]) <= 3
+        for per_window in entry["ranks"].values():
+            assert all(1 <= int(r) <= 12 for r in per_window.split())
+    # LONG (160 weeks) has three rolling windows and two season windows: five ranks per candidate.
+    long_segment = next(s for s in ranks if s.endswith("seasonal"))
+    assert all(len(r.split()) == 5 for r in ranks[long_segment]["ranks"].values())
