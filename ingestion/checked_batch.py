@@ -9,6 +9,7 @@ separate aggregation then scanned. Nothing is published from the staging folder;
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass
 
@@ -57,15 +58,18 @@ def _profile_metrics(source: Source, drops: list[str] | None) -> list:
     def count(condition):
         return F.count(F.when(condition, F.lit(1)))
 
+    def distinct(value):  # as JSON text: Spark 3.5 (Glue 5.0) hands an observed array to Python as a Java object
+        return F.to_json(F.collect_set(value))
+
     return [
         F.count(F.lit(1)).alias("rows"),
         count(good).alias("good"),
         *[count(F.col("quarantine_rule") == rule).alias(f"rule_{i}") for i, rule in enumerate(RULE_ORDER)],
         *[count(good & F.col(c).isNull()).alias(f"null_{i}") for i, c in enumerate(source.columns)],
-        F.collect_set(F.when(good & ~is_return, partition)).alias("partitions"),
-        F.collect_set(F.when(is_return, partition)).alias("returns_partitions"),
+        distinct(F.when(good & ~is_return, partition)).alias("partitions"),
+        distinct(F.when(is_return, partition)).alias("returns_partitions"),
         count(is_return).alias("returns"),
-        F.collect_set(F.when(bad, quarantine_month(F.col("source_file")))).alias("quarantine_months"),
+        distinct(F.when(bad, quarantine_month(F.col("source_file")))).alias("quarantine_months"),
         count(replayed).alias("replayed"),
         count(replayed & good).alias("released"),
     ]
@@ -78,10 +82,10 @@ def _profile(metrics: dict, source: Source) -> BatchProfile:
         rows=metrics["rows"],
         quarantined_by_rule=dict(sorted(by_rule.items())),
         null_rates={c: round(metrics[f"null_{i}"] / good, 6) if good else 0.0 for i, c in enumerate(source.columns)},
-        partitions=sorted(metrics["partitions"]) if source.partition else None,
+        partitions=sorted(json.loads(metrics["partitions"])) if source.partition else None,
         returns=metrics["returns"],
-        returns_partitions=sorted(metrics["returns_partitions"]) if source.partition else None,
-        quarantine_months=sorted(metrics["quarantine_months"]),
+        returns_partitions=sorted(json.loads(metrics["returns_partitions"])) if source.partition else None,
+        quarantine_months=sorted(json.loads(metrics["quarantine_months"])),
         replayed=metrics["replayed"],
         released=metrics["released"],
     )
