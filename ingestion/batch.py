@@ -20,6 +20,7 @@ from pyspark.sql import functions as F
 
 from foundation.lake import Lake, MissingInputError, RawFile
 from foundation.settings import Settings, plausible_dates
+from ingestion.checked_batch import BatchProfile, stage_checked
 from ingestion.drops import DropSelection, bookmark_entries, select_drops
 from ingestion.drops import bookmark_path as bookmark_path  # where callers have always found it
 from ingestion.drops import save_bookmark as record_drops
@@ -35,7 +36,6 @@ from ingestion.transforms.rules import (
     References,
     check_records,
     good_records,
-    quarantine_month,
     quarantined_records,
 )
 
@@ -200,13 +200,12 @@ def ingest_records(
     checked = check_records(records, source.fields, references, options.dates)
     if source.partition:
         checked = checked.withColumn(source.partition[0], F.expr(source.partition[1]))
-    # Only a quarantined record's raw text is read again (the quarantine keeps it): the cached batch holds none for
-    # good records, so the cache does not copy and compress ~100 bytes of text per row that nothing reads.
+    # Only a quarantined record's raw text is read again (the quarantine keeps it): the staged batch holds none for
+    # good records.
     checked = checked.withColumn("raw_record", F.when(F.col("quarantine_rule").isNotNull(), F.col("raw_record")))
-    checked = checked.persist()
+    with phase(source.entity, "read, checked and staged the batch"):
+        staged, checked, profile = stage_checked(spark, lake, checked, source, drops)
     try:
-        with phase(source.entity, "read and checked the batch"):
-            profile = batch_profile(checked, source, drops)
         report.rows_read = profile.rows
         report.rows_replayed, report.rows_released = profile.replayed, profile.released
         report.quarantined_by_rule = profile.quarantined_by_rule
@@ -242,54 +241,7 @@ def ingest_records(
                 replace_partitions(lake, table, merged.rows, merged.partitions)
         report.status = "succeeded"
     finally:
-        checked.unpersist()
-
-
-@dataclass
-class BatchProfile:
-    rows: int
-    quarantined_by_rule: dict[str, int]
-    null_rates: dict[str, float]
-    partitions: list[str] | None  # partitions the good records fall in
-    quarantine_months: list[str]
-    replayed: int = 0  # quarantined records retried (ingestion/replay.py)
-    released: int = 0  # ... of which now good
-    returns: int = 0  # good records with a negative signed field (Source.returns)
-    returns_partitions: list[str] | None = None
-
-
-def batch_profile(checked: DataFrame, source: Source, drops: list[str] | None = None) -> BatchProfile:
-    """Everything the report and the writers need to know about a batch, in one pass over it."""
-    partition = source.partition[0] if source.partition else None
-    is_good = F.col("quarantine_rule").isNull()
-    replayed = ~F.col("source_file").isin(*drops) if drops is not None else F.lit(False)
-    is_return = (F.col(source.signed) < 0) if source.signed else F.lit(False)
-    keys = [
-        replayed.alias("_replayed"),
-        F.coalesce(is_good & is_return, F.lit(False)).alias("_return"),
-        F.col("quarantine_rule"),
-        F.when(is_good, F.col(partition) if partition else F.lit(None)).alias("_part"),
-        F.when(~is_good, quarantine_month(F.col("source_file"))).alias("_qdate"),
-    ]
-    nulls = [F.sum(F.col(c).isNull().cast("int")).alias(c) for c in source.columns]
-    groups = checked.groupBy(*keys).agg(F.count(F.lit(1)).alias("_rows"), *nulls).collect()
-    good = [g for g in groups if g["quarantine_rule"] is None]
-    good_rows = sum(g["_rows"] for g in good)
-    by_rule: dict[str, int] = {}
-    for g in groups:
-        if g["quarantine_rule"] is not None:
-            by_rule[g["quarantine_rule"]] = by_rule.get(g["quarantine_rule"], 0) + g["_rows"]
-    return BatchProfile(
-        rows=sum(g["_rows"] for g in groups),
-        quarantined_by_rule=dict(sorted(by_rule.items())),
-        null_rates={c: round(sum(g[c] for g in good) / good_rows, 6) if good_rows else 0.0 for c in source.columns},
-        partitions=sorted({g["_part"] for g in good if not g["_return"]}) if partition else None,
-        returns=sum(g["_rows"] for g in good if g["_return"]),
-        returns_partitions=sorted({g["_part"] for g in good if g["_return"]}) if partition else None,
-        quarantine_months=sorted({g["_qdate"] for g in groups if g["quarantine_rule"] is not None}),
-        replayed=sum(g["_rows"] for g in groups if g["_replayed"]),
-        released=sum(g["_rows"] for g in good if g["_replayed"]),
-    )
+        lake.delete_dir(staged)
 
 
 def _publish_sales_and_returns(

@@ -1,0 +1,91 @@
+"""The checked batch, written once to staging with its profile taken as it is written.
+
+Before the quality gate the batch must be counted (rows, rejects per rule, null rates, the partitions it touches);
+after it, the good records are merged and the rejects quarantined. Writing the checked batch once to a staging
+folder, with the profile observed on that write (`DataFrame.observe`: no extra pass), gives both: the merge and the
+quarantine read the staged Parquet back, column by column, instead of an in-memory cache of every row that a
+separate aggregation then scanned. Nothing is published from the staging folder; the caller removes it.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+
+from pyspark.sql import DataFrame, Observation, SparkSession
+from pyspark.sql import functions as F
+
+from foundation.lake import Lake
+from ingestion.sources import Source
+from ingestion.transforms.rules import RULE_ORDER, quarantine_month
+
+
+@dataclass
+class BatchProfile:
+    rows: int
+    quarantined_by_rule: dict[str, int]
+    null_rates: dict[str, float]
+    partitions: list[str] | None  # partitions the good records fall in
+    quarantine_months: list[str]
+    replayed: int = 0  # quarantined records retried (ingestion/replay.py)
+    released: int = 0  # ... of which now good
+    returns: int = 0  # good records with a negative signed field (Source.returns)
+    returns_partitions: list[str] | None = None
+
+
+def stage_checked(
+    spark: SparkSession, lake: Lake, checked: DataFrame, source: Source, drops: list[str] | None = None
+) -> tuple[str, DataFrame, BatchProfile]:
+    """Writes the checked batch to a new staging folder; returns the folder, the batch read back, its profile."""
+    staged = lake.staging_area(f"{source.entity}-checked")
+    observation = Observation(f"profile-{uuid.uuid4().hex}")
+    try:
+        checked.observe(observation, *_profile_metrics(source, drops)).write.parquet(lake.uri(staged))
+    except Exception:
+        lake.delete_dir(staged)
+        raise
+    return staged, spark.read.parquet(lake.uri(staged)), _profile(observation.get, source)
+
+
+def _profile_metrics(source: Source, drops: list[str] | None) -> list:
+    partition = F.col(source.partition[0]) if source.partition else F.lit(None).cast("string")
+    good = F.col("quarantine_rule").isNull()
+    bad = ~good
+    replayed = ~F.col("source_file").isin(*drops) if drops is not None else F.lit(False)
+    is_return = F.coalesce(good & (F.col(source.signed) < 0), F.lit(False)) if source.signed else F.lit(False)
+
+    def count(condition):
+        return F.count(F.when(condition, F.lit(1)))
+
+    def distinct(value):  # as JSON text: Spark 3.5 (Glue 5.0) hands an observed array to Python as a Java object
+        return F.to_json(F.collect_set(value))
+
+    return [
+        F.count(F.lit(1)).alias("rows"),
+        count(good).alias("good"),
+        *[count(F.col("quarantine_rule") == rule).alias(f"rule_{i}") for i, rule in enumerate(RULE_ORDER)],
+        *[count(good & F.col(c).isNull()).alias(f"null_{i}") for i, c in enumerate(source.columns)],
+        distinct(F.when(good & ~is_return, partition)).alias("partitions"),
+        distinct(F.when(is_return, partition)).alias("returns_partitions"),
+        count(is_return).alias("returns"),
+        distinct(F.when(bad, quarantine_month(F.col("source_file")))).alias("quarantine_months"),
+        count(replayed).alias("replayed"),
+        count(replayed & good).alias("released"),
+    ]
+
+
+def _profile(metrics: dict, source: Source) -> BatchProfile:
+    good = metrics["good"]
+    by_rule = {rule: metrics[f"rule_{i}"] for i, rule in enumerate(RULE_ORDER) if metrics[f"rule_{i}"]}
+    return BatchProfile(
+        rows=metrics["rows"],
+        quarantined_by_rule=dict(sorted(by_rule.items())),
+        null_rates={c: round(metrics[f"null_{i}"] / good, 6) if good else 0.0 for i, c in enumerate(source.columns)},
+        partitions=sorted(json.loads(metrics["partitions"])) if source.partition else None,
+        returns=metrics["returns"],
+        returns_partitions=sorted(json.loads(metrics["returns_partitions"])) if source.partition else None,
+        quarantine_months=sorted(json.loads(metrics["quarantine_months"])),
+        replayed=metrics["replayed"],
+        released=metrics["released"],
+    )
