@@ -7,7 +7,9 @@ adding to them. A run of the Glue tests alone starts it when the first test asks
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import subprocess
 import tempfile
 from dataclasses import dataclass
@@ -50,17 +52,27 @@ class SuiteRun:
             "tests/ingestion", "tests/glue/test_edge_values.py",
             *([] if os.environ.get("SUPPLYCHAIN_GLUE_FULL") == "1" else ["-m", "not e2e"]),
         ]  # fmt: skip
+        return cls.launch(command, env, folder)
+
+    @classmethod
+    def launch(cls, command: list[str], env: dict[str, str], folder: Path) -> SuiteRun:
         # Output to files, not pipes: nobody reads it until the run ends, and a full pipe would stall it.
+        # Its own process group, so stop() takes the Spark JVMs the inner pytest started along with it.
         with open(folder / "stdout", "w") as stdout, open(folder / "stderr", "w") as stderr:
-            process = subprocess.Popen(command, cwd=REPOSITORY, env=env, stdout=stdout, stderr=stderr)
+            process = subprocess.Popen(
+                command, cwd=REPOSITORY, env=env, stdout=stdout, stderr=stderr, start_new_session=True
+            )
         return cls(process, folder)
+
+    def output(self, name: str) -> str:
+        return (self.folder / name).read_text(errors="replace")
 
     def finished(self) -> subprocess.CompletedProcess:
         returncode = self.process.wait()
-        read = lambda name: (self.folder / name).read_text(errors="replace")  # noqa: E731
-        return subprocess.CompletedProcess(self.process.args, returncode, read("stdout"), read("stderr"))
+        return subprocess.CompletedProcess(self.process.args, returncode, self.output("stdout"), self.output("stderr"))
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
+        """Kills the run's whole process group: the inner pytest and every JVM it started."""
+        with contextlib.suppress(ProcessLookupError):  # the group has already gone
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
