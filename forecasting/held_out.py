@@ -9,22 +9,21 @@ import numpy as np
 import pandas as pd
 
 from forecasting.accuracy import level_accuracy
-from forecasting.backtest import add_ensembles, choose_models, left_out_windows, selected_backtest
+from forecasting.backtest import add_ensembles, choose_models, selected_backtest
 from forecasting.intervals import MIN_ERRORS, apply_intervals, calibrate, coverage
 from forecasting.reconciliation import choose_reconciliation, reconciled, to_bottom
 
 
-def honest_errors(left_out: pd.DataFrame, scored: pd.DataFrame, hierarchy: tuple, method: str) -> pd.DataFrame:
-    """The backtest windows as forecast by the choice made on the other windows (backtest.left_out_windows),
-    reconciled by method, with actuals. Intervals calibrated on these errors carry the uncertainty of the choice
-    itself, which errors of the model chosen on the same windows hide; and each rests on a choice made on as many
-    windows, less one, as the forecast's (not on the one or two windows before it, whose other models missed the
-    aggregates by 1.1-1.8 times more and widened their intervals)."""
+def honest_errors(earlier_choice: pd.DataFrame, scored: pd.DataFrame, hierarchy: tuple, method: str) -> pd.DataFrame:
+    """The backtest windows as forecast by the choice made on the windows before each (reconciled by method), with
+    actuals; a series' oldest window, chosen on itself, is left out. Intervals calibrated on these errors carry the
+    uncertainty of the choice itself, which errors of the model chosen on the same windows hide."""
     summing, tags, _ = hierarchy
     actuals = scored[["unique_id", "cutoff", "ds", "window", "y_observed", "is_censored"]].drop_duplicates(
         ["unique_id", "cutoff", "ds"]
     )
-    rows = left_out.merge(actuals, on=["unique_id", "cutoff", "ds"])
+    rows = earlier_choice.merge(actuals, on=["unique_id", "cutoff", "ds"])
+    rows = rows[rows["window"] < rows.groupby("unique_id")["window"].transform("max")]
     return reconciled(rows, summing, tags, method) if not rows.empty else rows
 
 
@@ -41,12 +40,12 @@ def enough(honest: pd.DataFrame, own) -> pd.DataFrame:
     return honest if len(honest) >= MIN_ERRORS else own()
 
 
-def held_out_accuracy(scored, windows, segments, scales, hierarchy, attributes, prepared, run, interval_scales=None):
+def held_out_accuracy(scored, windows, segments, scales, hierarchy, attributes, prepared, run, earlier_choice,
+                      interval_scales=None):  # fmt: skip
     """Models (per segment), ensemble, reconciliation and intervals chosen on the choosing windows, scored on each
-    series' latest (window 0): the accuracy and interval coverage by level (the choice marked), and the
-    reconciliation method chosen. The intervals are calibrated on the choosing windows' honest errors (each forecast
-    by the choice made on the other choosing windows, honest_errors), scaled by interval_scales
-    (intervals.recent_scales; scales when not given)."""
+    series' latest (window 0): the accuracy and interval coverage by level (the choice marked), the reconciliation
+    method chosen, and the honest backtest errors the intervals are calibrated on (honest_errors). Intervals are
+    scaled by interval_scales (intervals.recent_scales; scales when not given)."""
     interval_scales = scales if interval_scales is None else interval_scales
     summing, tags, paths = hierarchy
     choosing = [w for w in windows if w > 0] or windows  # one window only: nothing held out, say so by equality
@@ -58,11 +57,11 @@ def held_out_accuracy(scored, windows, segments, scales, hierarchy, attributes, 
     method = choose_reconciliation(choosing_rows, choice_early, methods, summing, tags, paths, attributes,
                                    prepared.history)  # fmt: skip
     selected = selected_backtest(held_out, choice_early)
-    honest = honest_errors(left_out_windows(scored, choosing, segments, scales), scored, hierarchy, method)
+    honest = honest_errors(earlier_choice, scored, hierarchy, method)
     own = partial(own_errors, choosing_rows, choice_early, hierarchy, method)
-    quantiles = calibrate(enough(honest, own), interval_scales, segments, run.levels)
-    held_points = reconciled(selected, summing, tags, method)
-    held = apply_intervals(held_points, quantiles, interval_scales, segments, run.levels)
+    quantiles = calibrate(enough(honest[honest["window"] >= 1], own), interval_scales, segments, run.levels)
+    held = apply_intervals(reconciled(selected, summing, tags, method), quantiles, interval_scales, segments,
+                           run.levels)  # fmt: skip
     candidates = [to_bottom(held_out, paths), to_bottom(selected.assign(model="Selected"), paths)]
     for other in methods[1:]:
         other_method = reconciled(selected, summing, tags, other)
@@ -71,19 +70,16 @@ def held_out_accuracy(scored, windows, segments, scales, hierarchy, attributes, 
     best = "Selected" if method == "BottomUp" else f"Selected+{method}"
     accuracy["is_chosen"] = accuracy["model"] == best
     accuracy = _with_coverage(accuracy, held, paths, run.levels)
-    # Every window in turn: the held-out one as forecast above, each choosing window by the choice on the others.
-    every = pd.concat([honest, held_points[honest.columns]], ignore_index=True) if len(honest) else honest
-    rolling = rolling_intervals(every, interval_scales, segments, run.levels)
-    return _with_coverage(accuracy, rolling, paths, run.levels, prefix="rolling_"), method
+    rolling = rolling_intervals(honest, interval_scales, segments, run.levels)
+    return _with_coverage(accuracy, rolling, paths, run.levels, prefix="rolling_"), method, honest
 
 
 def rolling_intervals(honest: pd.DataFrame, scales: pd.Series, segments: pd.Series, levels) -> pd.DataFrame:
-    """Every honest backtest window (forecast by a choice it did not take part in) with intervals calibrated only on
-    the honest errors whose weeks were observed by its cutoff (a series' oldest window left out): coverage over
-    many windows, beside the single held-out one (the total's held-out window is 8 values; 75%, 87.5% or 100% are
-    its only outcomes). An origin with fewer than MIN_ERRORS such errors is not measured. Scales are the run's
-    recent naive scales. The older windows' errors come from choices that saw the later windows' actuals (leave one
-    window out), so this is a little kinder than a strictly forward replay."""
+    """Every honest backtest window (forecast by the choice made before it) with intervals calibrated only on the
+    honest errors whose weeks were observed by its cutoff (a series' oldest honest window left out): out-of-sample
+    coverage over many windows, beside the single held-out one (the total's held-out window is 8 values; 75%, 87.5%
+    or 100% are its only outcomes). An origin with fewer than MIN_ERRORS such errors is not measured. Scales are the
+    run's recent naive scales."""
     # A series' oldest honest window has none of its own errors before it (its calibration would be other series'
     # errors only: 24% / 30% coverage at product x warehouse on the sample); the stage never calibrates a series so.
     targets = honest[honest["window"] < honest.groupby("unique_id")["window"].transform("max")]

@@ -10,19 +10,12 @@ from functools import partial
 import pandas as pd
 
 from forecasting.accuracy import ACCURACY_COLUMNS
-from forecasting.backtest import (
-    add_ensembles,
-    choice_ranks,
-    choose_models,
-    left_out_windows,
-    naive_scales,
-    out_of_sample_windows,
-)
+from forecasting.backtest import add_ensembles, choice_ranks, choose_models, naive_scales, out_of_sample_windows
 from forecasting.backtest_run import rolling_only, run_backtests
 from forecasting.classify import classify
 from forecasting.contract import ForecastOptions, ForecastResult, forecast_columns
 from forecasting.final_forecast import chosen_forecasts, complete, own_weekdays, simple_forecasts
-from forecasting.held_out import enough, held_out_accuracy, honest_errors, own_errors
+from forecasting.held_out import enough, held_out_accuracy, own_errors
 from forecasting.intervals import calibrate, recent_scales
 from forecasting.prepare import PreparedHistory, prepare_history
 from forecasting.reconciliation import node_history, to_bottom
@@ -77,17 +70,15 @@ def run_forecast(
     scored = scored.drop(columns="is_season_window")
     windows = sorted(scored["window"].unique())
     hierarchy = (summing, tags, paths)
-    # Each window forecast by the choice made on the windows before it: the optimiser's replay (its rolling windows:
-    # consecutive weeks up to the end).
+    # Each window forecast by the choice made on the windows before it: honest errors for the intervals, and the
+    # optimiser's replay (its rolling windows: consecutive weeks up to the end).
     earlier_choice = out_of_sample_windows(scored, segments, scales)
     kept = to_bottom(rolling_only(earlier_choice, season_windows), paths)
-    accuracy, method = held_out_accuracy(scored, windows, segments, scales, hierarchy, attributes, prepared, run,
-                                         interval_scales)  # fmt: skip
+    accuracy, method, honest = held_out_accuracy(scored, windows, segments, scales, hierarchy, attributes, prepared,
+                                                 run, earlier_choice, interval_scales)  # fmt: skip
     final_scored, members = add_ensembles(scored, windows, segments, scales)
     choice = choose_models(final_scored, windows, segments, scales)
     metrics = series_metrics(final_scored, nodes.history, paths)
-    # The intervals: every window's error under the choice made on all the other windows (leave one window out).
-    honest = honest_errors(left_out_windows(scored, windows, segments, scales), scored, hierarchy, method)
     own = partial(own_errors, final_scored, choice, hierarchy, method)
     quantiles = calibrate(enough(honest, own), interval_scales, segments, run.levels)
 
