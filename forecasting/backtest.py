@@ -216,9 +216,8 @@ def left_out_windows(
         ensembles, _ = add_ensembles(rows, others, segments, scales)
         choice = choose_models(ensembles, others, segments, scales)
         pieces.append(selected_backtest(ensembles[ensembles["window"] == number], choice))
-    if not pieces:
-        return pd.DataFrame(columns=["unique_id", "cutoff", "ds", "forecast"])
-    return pd.concat(pieces, ignore_index=True)[["unique_id", "cutoff", "ds", "forecast"]]
+    columns = ["unique_id", "cutoff", "ds", "forecast"]
+    return pd.concat(pieces, ignore_index=True)[columns] if pieces else scored.iloc[0:0][columns]
 
 
 def out_of_sample_windows(scored: pd.DataFrame, segments: pd.Series, scales=None) -> pd.DataFrame:
