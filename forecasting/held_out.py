@@ -19,7 +19,9 @@ def calibration_choices(earlier_choice, scored, choosing, segments, scales) -> p
     (earlier_choice), except a series' window whose choice rested on one window alone (its second oldest; the oldest,
     chosen on itself, honest_errors leaves out), which is forecast by the choice made on all the other choosing
     windows instead. At the aggregate levels a one-window choice was another model than the final one and missed by
-    up to 1.8 times more (BENCHMARKS.md, issue 23, session 27), widening every aggregate interval."""
+    up to 1.8 times more (BENCHMARKS.md, issue 23, session 27), widening every aggregate interval. The forecast's
+    intervals are calibrated on these errors too; the replaced window's choice has seen the windows after it, so the
+    rolling coverage is a little kinder there than a strictly forward replay."""
     keys = ["unique_id", "cutoff"]
     numbered = earlier_choice.merge(scored[[*keys, "window"]].drop_duplicates(), on=keys)
     oldest = numbered.groupby("unique_id")["window"].transform("max")
