@@ -201,6 +201,25 @@ def selected_backtest(scored: pd.DataFrame, choice: pd.Series, name: str = "Sele
     return picked.assign(model=name)
 
 
+def left_out_windows(
+    scored: pd.DataFrame, windows: list, segments: pd.Series, scales=None, targets=None
+) -> pd.DataFrame:
+    """Each target window (every given window by default) forecast by the models (ensembles included) chosen on all
+    the OTHER given windows (leave one window out): out of sample, and chosen on nearly as many windows as the
+    final choice. unique_id, cutoff, ds, forecast."""
+    rows = scored[scored["window"].isin(windows)]
+    pieces = []
+    for number in windows if targets is None else targets:
+        others = [w for w in windows if w != number]
+        if not others:
+            continue
+        ensembles, _ = add_ensembles(rows, others, segments, scales)
+        choice = choose_models(ensembles, others, segments, scales)
+        pieces.append(selected_backtest(ensembles[ensembles["window"] == number], choice))
+    columns = ["unique_id", "cutoff", "ds", "forecast"]
+    return pd.concat(pieces, ignore_index=True)[columns] if pieces else scored.iloc[0:0][columns]
+
+
 def out_of_sample_windows(scored: pd.DataFrame, segments: pd.Series, scales=None) -> pd.DataFrame:
     """Every backtest window's forecast by the models (ensembles included) chosen on the windows before it, so a
     window replayed later never chose its own model; the first window, with none before it, is chosen on itself
