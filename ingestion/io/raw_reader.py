@@ -271,6 +271,11 @@ def by_file(values: dict[str, object], value_type: str) -> Column:
     return F.from_json(F.lit(json.dumps(values)), f"map<string,{value_type}>")[F.col("source_file")]
 
 
+def from_files(paths: list[str]) -> Column:
+    """Is each record's `source_file` one of `paths`? (`isin` would cost a literal per path.)"""
+    return by_file(dict.fromkeys(paths, True), "boolean").isNotNull()
+
+
 def _ddl(names: list[str]) -> str:
     return ", ".join(f"`c{i}` string" for i in range(len(names)))
 
