@@ -242,7 +242,8 @@ def _parse_csv(lines: DataFrame, shapes: list[tuple[list[str], list[str], str]],
             selected.append(F.lit(None).cast("string").alias(column))
             continue
         # The CSV parser reads an empty unquoted field as null; `get` is null past the end of a short record.
-        plain = F.nullif(F.get("_pieces", _by_shape([F.lit(at.get(i)) for i in range(len(shapes))])), F.lit(""))
+        piece = F.get("_pieces", _by_shape([F.lit(at.get(i)) for i in range(len(shapes))]))
+        plain = F.when(piece != "", piece)  # (not nullif: Spark 3.5 asks its unresolved argument for a type)
         selected.append(F.coalesce(plain, *[F.col(f"_f{i}.c{k}") for i, k in at.items()]).alias(column))
     expected = _by_shape([F.lit(len(names)) for names, _, _ in shapes])
     quoted_count = _by_shape([F.size(F.split("raw_record", field_separator(d))) for _, _, d in shapes])

@@ -67,7 +67,7 @@ def test_planning_per_file_lookups_costs_the_same_for_3_or_3000_drops(spark):
 
 
 def test_per_file_lookups_find_every_file_whatever_its_name(spark):
-    files = paths(300) + ['raw/sales/it\'s "quoted" {a,b}.csv']
+    files = [*paths(300), 'raw/sales/it\'s "quoted" {a,b}.csv']
     frame = spark.createDataFrame([(f,) for f in files] + [("raw/sales/other.csv",)], "source_file string")
     got = frame.select("source_file", by_file({f: i for i, f in enumerate(files)}, "int").alias("rank")).collect()
     assert {r.source_file: r.rank for r in got} == {**{f: i for i, f in enumerate(files)}, "raw/sales/other.csv": None}
