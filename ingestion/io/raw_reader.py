@@ -215,8 +215,8 @@ def _parse_csv(lines: DataFrame, shapes: list[tuple[list[str], list[str], str]],
 
     One pass for every shape: a record's shape is looked up by its file's name, never filtered by it, so a name
     that failed to match would leave its records malformed (and quarantined), not dropped unseen. A record without
-    a double quote (nearly all) cannot hold a quoted delimiter: it is split on its delimiter, once, which costs a
-    third of the CSV parser; a record with a quote keeps the CSV parser.
+    a double quote (nearly all) cannot hold a quoted delimiter: it is split on its delimiter, once, far cheaper than
+    the CSV parser (the reader 0.7x its CPU at 1M lines); a record with a quote keeps the CSV parser.
     """
     shape = F.lit(0) if len(shapes) == 1 else by_file({p: i for i, (_, ps, _) in enumerate(shapes) for p in ps}, "int")
     delimiters = sorted({delimiter for _, _, delimiter in shapes})
