@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import DataFrame, Observation, SparkSession
 from pyspark.sql import functions as F
 
 from foundation.lake import Lake, MissingInputError, RawFile
@@ -232,7 +232,7 @@ def ingest_records(
                 _publish_sales_and_returns(spark, lake, source, good, profile, report, landing or {})
         if drops is not None and (report.rows_quarantined or lake.exists(quarantine_table(source.entity).path)):
             with phase(source.entity, f"quarantined {report.rows_quarantined} records"):
-                replace_quarantine(spark, lake, source.entity, checked, drops)
+                replace_quarantine(spark, lake, source.entity, checked, drops, profile.quarantine_months)
         elif report.rows_quarantined:
             with phase(source.entity, f"quarantined {report.rows_quarantined} records"):
                 table = quarantine_table(source.entity)
@@ -286,8 +286,8 @@ def _publish_latest(
     replace_partitions(lake, table, merged.rows, merged.partitions)
     report.version_ties += merged.ties()
     if merged.batch_kept is None:
-        # A first load: everything published came from this batch, and Parquet footers know how many rows.
-        merged.batch_kept = spark.read.parquet(lake.uri(table.path)).count() if lake.exists(table.path) else 0
+        # A first load: everything published came from this batch, counted as it was written.
+        merged.batch_kept = merged.written()
     report.rows_written += merged.batch_kept
     report.rows_replaced += merged.existing_rows - merged.existing_kept
     report.partitions_written = sorted(set(report.partitions_written) | set(merged.partitions or []))
@@ -297,19 +297,15 @@ def _publish_latest(
 
 def _publish_cdc(spark: SparkSession, lake: Lake, changes: DataFrame, report: QualityReport) -> None:
     """Warehouse master: the change history grows; the current state is rebuilt from it."""
-    cached = change_history(warehouse_changes(spark, lake, changes), "warehouse_id").persist()
-    kept = cached.where("_from_batch").count()
+    # Both tables come from this one materialised history, cut from the published files before either is replaced.
+    history = change_history(warehouse_changes(spark, lake, changes), "warehouse_id").localCheckpoint(eager=True)
+    observed = Observation(f"kept-{uuid.uuid4().hex}")
+    kept_rows = F.count(F.when(F.col("_from_batch"), F.lit(1))).alias("kept")
+    replace_partitions(lake, WAREHOUSE_HISTORY, history.observe(observed, kept_rows).drop("_from_batch"), None)
+    replace_partitions(lake, WAREHOUSES, current_state(history.drop("_from_batch"), "warehouse_id"), None)
+    kept = observed.get["kept"]
     report.rows_written = kept
     report.rows_deduplicated = report.rows_read - report.rows_quarantined - kept
-    history = cached.drop("_from_batch")
-    current = current_state(history, "warehouse_id")
-    # Both tables are computed from the persisted history before either is replaced.
-    current = current.persist()
-    current.count()
-    replace_partitions(lake, WAREHOUSE_HISTORY, history, None)
-    replace_partitions(lake, WAREHOUSES, current, None)
-    cached.unpersist()
-    current.unpersist()
 
 
 def warehouse_changes(spark: SparkSession, lake: Lake, changes: DataFrame) -> DataFrame:

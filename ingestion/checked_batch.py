@@ -17,6 +17,7 @@ from pyspark.sql import DataFrame, Observation, SparkSession
 from pyspark.sql import functions as F
 
 from foundation.lake import Lake
+from ingestion.io.raw_reader import from_files
 from ingestion.sources import Source
 from ingestion.transforms.rules import RULE_ORDER, quarantine_month
 
@@ -45,14 +46,15 @@ def stage_checked(
     except Exception:
         lake.delete_dir(staged)
         raise
-    return staged, spark.read.parquet(lake.uri(staged)), _profile(observation.get, source)
+    # Read back with the schema just written: inferring it from the files' footers costs jobs that wait for a core.
+    return staged, spark.read.schema(checked.schema).parquet(lake.uri(staged)), _profile(observation.get, source)
 
 
 def _profile_metrics(source: Source, drops: list[str] | None) -> list:
     partition = F.col(source.partition[0]) if source.partition else F.lit(None).cast("string")
     good = F.col("quarantine_rule").isNull()
     bad = ~good
-    replayed = ~F.col("source_file").isin(*drops) if drops is not None else F.lit(False)
+    replayed = ~from_files(drops) if drops is not None else F.lit(False)
     is_return = F.coalesce(good & (F.col(source.signed) < 0), F.lit(False)) if source.signed else F.lit(False)
 
     def count(condition):

@@ -17,7 +17,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from foundation.lake import Lake
-from ingestion.io.raw_reader import parse_json_records, reparse_csv_records
+from ingestion.io.raw_reader import from_files, parse_json_records, reparse_csv_records
 from ingestion.sources import Source
 from ingestion.tables import Table, read_table, replace_partitions
 from ingestion.transforms.rules import quarantined_records
@@ -38,26 +38,41 @@ def replayable(spark: SparkSession, lake: Lake, source: Source, drops: list[str]
     held = read_table(spark, lake, quarantine_table(source.entity))
     if held is None:
         return None
-    waiting = held.where(F.col("rule").isin(*CURABLE) & ~F.col("source_file").isin(*drops))
+    waiting = held.where(F.col("rule").isin(*CURABLE) & ~from_files(drops))
     paths = [row["source_file"] for row in waiting.select("source_file").distinct().collect()]
     files = [raw for raw in (lake.stat(path) for path in paths) if raw is not None]
     if not files:
         return None
-    waiting = waiting.where(F.col("source_file").isin(*[f.path for f in files]))
+    waiting = waiting.where(from_files([f.path for f in files]))
     if source.format == "csv":
         return reparse_csv_records(lake, waiting, files, source.columns)
     return parse_json_records(waiting.select("source_file", "source_line", "raw_record"), source.columns)
 
 
-def replace_quarantine(spark: SparkSession, lake: Lake, entity: str, checked: DataFrame, drops: list[str]) -> None:
+def replace_quarantine(
+    spark: SparkSession,
+    lake: Lake,
+    entity: str,
+    checked: DataFrame,
+    drops: list[str],
+    months: list[str] | None = None,
+) -> None:
     """The quarantine after this batch: what it held, less the records this batch read again (every record of a
-    file in `drops`, and the replayed curable ones), plus this batch's rejects. Emptied months are removed."""
+    file in `drops`, and the replayed curable ones), plus this batch's rejects. Emptied months are removed.
+
+    `months`, the months of this batch's rejects when known (the batch's profile), spares a pass over them when the
+    quarantine holds nothing yet."""
     table = quarantine_table(entity)
     held = read_table(spark, lake, table)
     rejected = quarantined_records(checked, entity)
+    if held is None and months is not None:
+        # Only this batch's rejects, read from its staged files: no quarantine file is replaced under them.
+        if months:
+            replace_partitions(lake, table, rejected, sorted(months))
+        return
     if held is not None:
-        replayed = checked.select("source_file", "source_line").where(~F.col("source_file").isin(*drops))
-        kept = held.where(~F.col("source_file").isin(*drops))
+        replayed = checked.select("source_file", "source_line").where(~from_files(drops))
+        kept = held.where(~from_files(drops))
         kept = kept.join(replayed.withColumn("_replayed", F.lit(True)), ["source_file", "source_line"], "left").where(
             F.col("_replayed").isNull() | ~F.col("rule").isin(*CURABLE)
         )

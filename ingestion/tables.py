@@ -9,6 +9,7 @@ from pyspark.sql import DataFrame, Observation, SparkSession
 from pyspark.sql import functions as F
 
 from foundation.lake import Lake
+from ingestion.io.raw_reader import by_file
 from ingestion.transforms.dedupe import latest_per_key
 
 
@@ -28,11 +29,15 @@ class MergeResult:
     existing_kept: int
     existing_rows: int = 0
     cached: DataFrame | None = None  # the persisted frame behind `rows`, when counting needed one
-    observed: Observation | None = None  # the version ties, known once `rows` has been computed (written)
+    observed: Observation | None = None  # the version ties and rows, known once `rows` has been computed (written)
 
     def ties(self) -> int:
         """Keys whose winner tied on its version with a different record; call only after `rows` was written."""
         return int(self.observed.get["ties"] or 0) if self.observed is not None else 0
+
+    def written(self) -> int:
+        """The rows `rows` held as it was written; call only after it was."""
+        return int(self.observed.get["rows"]) if self.observed is not None else 0
 
     def release(self) -> None:
         if self.cached is not None:
@@ -65,8 +70,7 @@ def merge_batch(
     existing = read_table(spark, lake, table, partitions)
     tagged = batch.withColumn("_from_batch", F.lit(True))
     if landing:
-        ranks = F.create_map(*[F.lit(x) for path, rank in landing.items() for x in (path, rank)])
-        tagged = tagged.withColumn("_landing", ranks[F.col("source_file")])
+        tagged = tagged.withColumn("_landing", by_file(landing, "int"))
     if existing is not None:
         tagged = tagged.unionByName(existing.withColumn("_from_batch", F.lit(False)), allowMissingColumns=True)
     key = list(table.key)
@@ -95,9 +99,9 @@ def merge_batch(
 
 
 def _observed_ties(merged: DataFrame) -> tuple[DataFrame, Observation]:
-    """The rows to publish, and the count of version ties taken as they are written (no extra pass)."""
+    """The rows to publish, and their count and version ties taken as they are written (no extra pass)."""
     observed = Observation(f"ties-{uuid.uuid4().hex}")
-    rows = merged.observe(observed, F.sum(F.col("_tie").cast("int")).alias("ties"))
+    rows = merged.observe(observed, F.sum(F.col("_tie").cast("int")).alias("ties"), F.count(F.lit(1)).alias("rows"))
     return rows.drop("_from_batch", "_tie"), observed
 
 
