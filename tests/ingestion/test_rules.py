@@ -264,3 +264,16 @@ def test_the_failing_rule_is_named_with_its_exact_message(spark, record, raw_rec
     refs = References(products=products, checks={"product_id": "products"})
     (row,) = check_records(frame, fields, refs, BOUNDS).collect()
     assert (row["quarantine_rule"], row["quarantine_error"]) == (rule, error)
+
+
+def test_a_signed_range_holds_at_the_smallest_int(spark):
+    """|qty| is tested without abs(): abs(-2147483648) overflows an int, which under ANSI failed the whole batch."""
+    signed = (Field("order_id", required=True), Field("qty", "int", required=True, range=(1, 10_000), signed=True))
+    schema = "order_id string, qty string, source_file string, source_line int, raw_record string, is_malformed boolean"
+    values = ["-2147483648", "2147483647", "-10000", "-1", "0", "10001", "-10001", "7"]
+    frame = spark.createDataFrame([("O1", v, "raw/x.csv", i, f"O1,{v}", False) for i, v in enumerate(values)], schema)
+    found = {r["source_line"]: r["quarantine_rule"] for r in check_records(frame, signed).collect()}
+    expected = [
+        ("invalid_quantity" if v in ("-2147483648", "2147483647", "0", "10001", "-10001") else None) for v in values
+    ]
+    assert [found[i] for i in range(len(values))] == expected
