@@ -94,11 +94,11 @@ def check_records(
         cleaned = F.nullif(F.trim(F.col(spec.name)), F.lit(""))
         trimmed.append((F.upper(cleaned) if spec.normalise_upper else cleaned).alias(f"_raw_{spec.name}"))
     df = records.select("source_file", "source_line", "raw_record", "is_malformed", *trimmed)
-    # Typed values are expressions, not columns of a select of their own: used by the output and by the tests in one
-    # select, each is a common subexpression that Spark evaluates once, in a method of its own (see below).
+    # Typed values are expressions, not a select of their own: the tests and the typed columns use them in one select
+    # below, where each is a common subexpression that Spark evaluates once, in a method of its own.
     typed_values = {s.name: typed(f"_raw_{s.name}", s.type) for s in fields}
 
-    # Each test is (rule, condition, message); a message is fixed text, or "<column> '<raw value>' <problem>".
+    # Per rule, its tests as (condition, message); a message is fixed text or "<column> '<raw value>' <problem>".
     tests: dict[str, list[tuple[Column, Message]]] = {rule: [] for rule in RULE_ORDER}
     # Spark decodes text as UTF-8 and puts U+FFFD where bytes are not: a Latin-1 export would land garbled.
     tests["invalid_encoding"].append(
@@ -169,10 +169,10 @@ def check_records(
             )
 
     ordered = [(name, cond, message) for name in RULE_ORDER for cond, message in tests[name]]
-    # The first failing test's 1-based number (0: none failed). Every test is evaluated (an array, not a chain of
-    # whens), in one select with the outputs: each typed value and the failing test's number are then common
-    # subexpressions, which Spark evaluates once each, in a method of its own, so the stage's code stays small
-    # enough for the JVM to compile it (tests/ingestion/test_rules_codegen.py).
+    # The first failing test's 1-based number (0: none failed). Every test is evaluated into one array (not a chain of
+    # whens), used twice (number, and whether any failed) so that it too is a common subexpression in a method of
+    # its own: the stage's largest method then stays under the 8,000 bytes the JVM compiles
+    # (tests/ingestion/test_rules_codegen.py); above it the whole read-and-check stage is interpreted.
     conditions = F.array(*[cond for _, cond, _ in ordered])
     failing = F.array_position(conditions, True).cast("int")
     df = df.select(
@@ -230,11 +230,9 @@ def _bad_value(column: str, problem: str) -> Message:
 def _named_failure(
     failures: list[tuple[str, Message]], columns: list[str], index: Column, failed: Column
 ) -> tuple[Column, Column]:
-    """The rule name and message of failure number `index` (1-based; 0: the record passed), from literal arrays.
-
-    One small expression whatever the number of tests: a `when` per test made the code Spark generates for the
-    read-and-check stage exceed 8,000 bytes of bytecode, which the JVM then interprets instead of compiling."""
-    at = index
+    """The rule name and message of test number `index` (1-based) where `failed`, from literal arrays: a few small
+    expressions whatever the number of tests (a `when` per test, carrying its message, took the stage's code over
+    the JVM's compile limit), and the message is built for rejected records only."""
     names = F.array(*[F.lit(name) for name, _ in failures])
     heads = F.array(*[F.lit(m.text if m.column is None else f"{m.column} '") for _, m in failures])
     tails = F.array(*[F.lit("" if m.column is None else f"' {m.text}") for _, m in failures])
@@ -243,10 +241,10 @@ def _named_failure(
         *[F.lit(None if m.column is None else columns.index(m.column) + 1).cast("int") for _, m in failures]
     )
     raw = F.array(*[F.col(f"_raw_{c}") for c in columns])
-    value = F.coalesce(F.element_at(raw, F.element_at(where, at)), F.lit(""))
+    value = F.coalesce(F.element_at(raw, F.element_at(where, index)), F.lit(""))
     return (
-        F.when(failed, F.element_at(names, at)),
-        F.when(failed, F.concat(F.element_at(heads, at), value, F.element_at(tails, at))),
+        F.when(failed, F.element_at(names, index)),
+        F.when(failed, F.concat(F.element_at(heads, index), value, F.element_at(tails, index))),
     )
 
 
