@@ -94,61 +94,64 @@ def check_records(
         cleaned = F.nullif(F.trim(F.col(spec.name)), F.lit(""))
         trimmed.append((F.upper(cleaned) if spec.normalise_upper else cleaned).alias(f"_raw_{spec.name}"))
     df = records.select("source_file", "source_line", "raw_record", "is_malformed", *trimmed)
-    df = df.select("*", *[typed(f"_raw_{s.name}", s.type).alias(f"_typed_{s.name}") for s in fields])
+    # Typed values are expressions, not a select of their own: the tests and the typed columns use them in one select
+    # below, where each is a common subexpression that Spark evaluates once, in a method of its own.
+    typed_values = {s.name: typed(f"_raw_{s.name}", s.type) for s in fields}
 
-    failures: dict[str, list[tuple[Column, Column]]] = {rule: [] for rule in RULE_ORDER}
+    # Per rule, its tests as (condition, message); a message is fixed text or "<column> '<raw value>' <problem>".
+    tests: dict[str, list[tuple[Column, Message]]] = {rule: [] for rule in RULE_ORDER}
     # Spark decodes text as UTF-8 and puts U+FFFD where bytes are not: a Latin-1 export would land garbled.
-    failures["invalid_encoding"].append(
+    tests["invalid_encoding"].append(
         (
             F.instr("raw_record", "\ufffd") > 0,
-            F.lit("record holds bytes that are not UTF-8 (a Latin-1 or Windows export?): re-export it as UTF-8"),
+            Message("record holds bytes that are not UTF-8 (a Latin-1 or Windows export?): re-export it as UTF-8"),
         )
     )
-    failures["malformed_record"].append(
-        (F.col("is_malformed"), F.lit("record does not have the header's number of fields (cut short or misquoted)"))
+    tests["malformed_record"].append(
+        (F.col("is_malformed"), Message("record does not have the header's number of fields (cut short or misquoted)"))
     )
     for spec in fields:
-        raw, value = F.col(f"_raw_{spec.name}"), F.col(f"_typed_{spec.name}")
+        raw, value = F.col(f"_raw_{spec.name}"), typed_values[spec.name]
         if spec.required:
-            failures["null_required"].append((raw.isNull(), F.lit(f"{spec.name} is required but empty")))
+            tests["null_required"].append((raw.isNull(), Message(f"{spec.name} is required but empty")))
         if spec.type != "string":
             rule = "invalid_date" if spec.type in ("date", "timestamp") else "invalid_number"
-            failures[rule].append(
-                (raw.isNotNull() & value.isNull(), _bad_value(spec.name, raw, f"is not a valid {spec.type}"))
-            )
+            tests[rule].append((raw.isNotNull() & value.isNull(), _bad_value(spec.name, f"is not a valid {spec.type}")))
         if spec.type in ("date", "timestamp") and dates is not None:
-            failures["implausible_date"].append(
-                (_implausible(spec, value, dates), _bad_value(spec.name, raw, _span(spec, dates)))
+            tests["implausible_date"].append(
+                (_implausible(spec, value, dates), _bad_value(spec.name, _span(spec, dates)))
             )
         if spec.type == "double":
-            failures["non_finite_number"].append(
+            tests["non_finite_number"].append(
                 (
                     value.isNotNull() & (F.isnan(value) | (F.abs(value) == F.lit(float("inf")))),
-                    _bad_value(spec.name, raw, "is not a finite number"),
+                    _bad_value(spec.name, "is not a finite number"),
                 )
             )
         if spec.type.startswith("decimal"):
             # try_cast rounds to the scale: 1e-300 would become 0.00, a price nobody entered.
-            failures["rounds_to_zero"].append(
+            tests["rounds_to_zero"].append(
                 (
                     (value == 0) & (typed(f"_raw_{spec.name}", "double") != 0),
-                    _bad_value(spec.name, raw, f"is not zero but rounds to zero as {spec.type}"),
+                    _bad_value(spec.name, f"is not zero but rounds to zero as {spec.type}"),
                 )
             )
         if spec.range is not None:
             low, high = spec.range
-            size = F.abs(value) if spec.signed else value
-            failures["invalid_quantity"].append(
+            inside = value.between(low, high)
+            if spec.signed:  # |value| in [low, high], without abs (abs of the smallest int overflows)
+                inside = inside | value.between(-high, -low)
+            tests["invalid_quantity"].append(
                 (
-                    value.isNotNull() & ((size < low) | (size > high)),
-                    _bad_value(spec.name, raw, f"is outside {'±' if spec.signed else ''}[{low:g}, {high:g}]"),
+                    value.isNotNull() & ~inside,
+                    _bad_value(spec.name, f"is outside {'±' if spec.signed else ''}[{low:g}, {high:g}]"),
                 )
             )
         if spec.allowed:
-            failures["invalid_value"].append(
+            tests["invalid_value"].append(
                 (
                     raw.isNotNull() & ~raw.isin(list(spec.allowed)),
-                    _bad_value(spec.name, raw, f"is not one of {', '.join(spec.allowed)}"),
+                    _bad_value(spec.name, f"is not one of {', '.join(spec.allowed)}"),
                 )
             )
     if references is not None:
@@ -158,22 +161,32 @@ def check_records(
             ids = ids.withColumn(f"_known_{column}", F.lit(True))
             df = df.join(F.broadcast(ids), f"_raw_{column}", "left")
             rule = "unknown_product" if master == "products" else "unknown_warehouse"
-            failures[rule].append(
+            tests[rule].append(
                 (
                     F.col(f"_raw_{column}").isNotNull() & F.col(f"_known_{column}").isNull(),
-                    _bad_value(column, F.col(f"_raw_{column}"), f"is not in the {master[:-1]} master"),
+                    _bad_value(column, f"is not in the {master[:-1]} master"),
                 )
             )
 
-    ordered = [(name, cond, message) for name in RULE_ORDER for cond, message in failures[name]]
-    df = df.select("*", F.coalesce(*[F.when(cond, F.lit(i)) for i, (_, cond, _) in enumerate(ordered)]).alias("_fail"))
-    # Most records pass: name the rule and build the message only for those that fail.
-    failed = F.col("_fail").isNotNull()
-    rule = F.when(failed, F.element_at(F.array(*[F.lit(name) for name, _, _ in ordered]), F.col("_fail") + 1))
-    error = F.when(failed, F.coalesce(*[F.when(F.col("_fail") == i, msg) for i, (_, _, msg) in enumerate(ordered)]))
+    ordered = [(name, cond, message) for name in RULE_ORDER for cond, message in tests[name]]
+    # The first failing test's 1-based number (0: none failed). Every test is evaluated into one array (not a chain of
+    # whens), used twice (number, and whether any failed) so that it too is a common subexpression in a method of
+    # its own: the stage's largest method then stays under the 8,000 bytes the JVM compiles
+    # (tests/ingestion/test_rules_codegen.py); above it the whole read-and-check stage is interpreted.
+    conditions = F.array(*[cond for _, cond, _ in ordered])
+    failing = F.array_position(conditions, True).cast("int")
+    df = df.select(
+        "*",
+        *[v.alias(f"_typed_{name}") for name, v in typed_values.items()],
+        failing.alias("_fail"),
+        F.array_contains(conditions, True).alias("_failed"),
+    )
+    typed_values = {name: F.col(f"_typed_{name}") for name in typed_values}
+    failures = [(name, message) for name, _, message in ordered]
+    rule, error = _named_failure(failures, [s.name for s in fields], F.col("_fail"), F.col("_failed"))
     output = []
     for spec in fields:
-        value = F.col(f"_typed_{spec.name}")
+        value = typed_values[spec.name]
         if spec.default is not None:
             value = F.coalesce(value, F.lit(spec.default).cast(spec.type))
         output.append(value.alias(spec.name))
@@ -202,8 +215,37 @@ def _span(spec: Field, dates: DateBounds) -> str:
     return f"is outside the plausible dates {dates.earliest} to {dates.latest}"
 
 
-def _bad_value(column: str, raw: Column, problem: str) -> Column:
-    return F.concat(F.lit(f"{column} '"), F.coalesce(raw, F.lit("")), F.lit(f"' {problem}"))
+@dataclass(frozen=True)
+class Message:
+    """A failing test's message: `text`, or with a column, "<column> '<its raw value>' <text>"."""
+
+    text: str
+    column: str | None = None
+
+
+def _bad_value(column: str, problem: str) -> Message:
+    return Message(problem, column)
+
+
+def _named_failure(
+    failures: list[tuple[str, Message]], columns: list[str], index: Column, failed: Column
+) -> tuple[Column, Column]:
+    """The rule name and message of test number `index` (1-based) where `failed`, from literal arrays: a few small
+    expressions whatever the number of tests (a `when` per test, carrying its message, took the stage's code over
+    the JVM's compile limit), and the message is built for rejected records only."""
+    names = F.array(*[F.lit(name) for name, _ in failures])
+    heads = F.array(*[F.lit(m.text if m.column is None else f"{m.column} '") for _, m in failures])
+    tails = F.array(*[F.lit("" if m.column is None else f"' {m.text}") for _, m in failures])
+    # 1-based position of the message's column among the raw columns (null: a fixed message).
+    where = F.array(
+        *[F.lit(None if m.column is None else columns.index(m.column) + 1).cast("int") for _, m in failures]
+    )
+    raw = F.array(*[F.col(f"_raw_{c}") for c in columns])
+    value = F.coalesce(F.element_at(raw, F.element_at(where, index)), F.lit(""))
+    return (
+        F.when(failed, F.element_at(names, index)),
+        F.when(failed, F.concat(F.element_at(heads, index), value, F.element_at(tails, index))),
+    )
 
 
 def good_records(checked: DataFrame) -> DataFrame:

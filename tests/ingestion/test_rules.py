@@ -6,6 +6,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from pyspark.sql import functions as F
 
 from ingestion.transforms.rules import DateBounds, Field, References, check_records, good_records
 
@@ -159,3 +160,120 @@ def test_dates_read_by_cast_where_canonical_mean_what_the_pattern_says(spark):
     differ = frame.where(~iso_date("d").eqNullSafe(pattern)).collect()
     assert differ == []
     assert frame.where(iso_date("d").isNotNull()).count() > 2_500  # the grid's real dates did parse
+
+
+REFERENCE_PRODUCTS = ("P1",)
+
+
+@pytest.mark.parametrize(
+    ("record", "raw_record", "rule", "error"),
+    [
+        (
+            ("O1", "2024-01-02", "P1", "NORTH", "3", "1", None, False),
+            "O1,M\ufffdller",
+            "invalid_encoding",
+            "record holds bytes that are not UTF-8 (a Latin-1 or Windows export?): re-export it as UTF-8",
+        ),
+        (
+            ("O1", "2024-01-02", "P1", "NORTH", "3", "1", None, True),
+            None,
+            "malformed_record",
+            "record does not have the header's number of fields (cut short or misquoted)",
+        ),
+        (
+            ("O1", "2024-01-02", "", "NORTH", "3", "1", None, False),
+            None,
+            "null_required",
+            "product_id is required but empty",
+        ),
+        (
+            ("O1", "2024-01-02", "P1", "NORTH", " ", "1", None, False),
+            None,
+            "null_required",
+            "qty is required but empty",
+        ),
+        (
+            ("O1", "1900-01-01", "P1", "NORTH", "3", "1", None, False),
+            None,
+            "implausible_date",
+            "order_date '1900-01-01' is outside the plausible dates 2000-01-01 to 2030-12-31",
+        ),
+        (
+            ("O1", "2024-01-02", "P1", "NORTH", "3", "1", "1.5.0", False),
+            None,
+            "invalid_number",
+            "discount '1.5.0' is not a valid decimal(5,2)",
+        ),
+        (
+            ("O1", "2024-01-02", "P1", "NORTH", "3", "1e-300", None, False),
+            None,
+            "rounds_to_zero",
+            "price '1e-300' is not zero but rounds to zero as decimal(12,2)",
+        ),
+        (
+            ("O1", "2024-01-02", "P1", "NORTH", "3", "1", "101", False),
+            None,
+            "invalid_quantity",
+            "discount '101' is outside [0, 100]",
+        ),
+        (
+            ("O1", "2024-01-02", "P2", "NORTH", "3", "1", None, False),
+            None,
+            "unknown_product",
+            "product_id 'P2' is not in the product master",
+        ),
+        # Two rules broken: the one checked first names the record, with its own column and value.
+        (
+            ("", "2024-01-02", "", "NORTH", "3", "1", None, False),
+            None,
+            "null_required",
+            "order_id is required but empty",
+        ),
+        (
+            ("O1", "2024-01-02", "P2", "nort", "12x", "1", None, False),
+            None,
+            "invalid_number",
+            "qty '12x' is not a valid int",
+        ),
+        (
+            ("O1", "2024-01-02", "P2", "nort", "3", "-1", None, False),
+            None,
+            "invalid_quantity",
+            "price '-1' is outside [0, 1e+06]",
+        ),
+        (
+            ("O1", "2024-01-02", "P2", " nort ", "3", "1", None, False),
+            None,
+            "invalid_value",
+            "region 'NORT' is not one of NORTH, SOUTH",
+        ),
+        (("O1", "2024-01-02", "P1", "NORTH", "3", "1", None, False), None, None, None),
+    ],
+)
+def test_the_failing_rule_is_named_with_its_exact_message(spark, record, raw_record, rule, error):
+    """The rule name and message come from the failing test's index: each must be that test's, word for word."""
+    fields = (
+        *FIELDS[:5],
+        Field("price", "decimal(12,2)", range=(0, 1_000_000)),
+        Field("discount", "decimal(5,2)", range=(0, 100)),
+    )
+    frame = rows(spark, record)
+    if raw_record:
+        frame = frame.withColumn("raw_record", F.lit(raw_record))
+    products = spark.createDataFrame([(p,) for p in REFERENCE_PRODUCTS], "product_id string")
+    refs = References(products=products, checks={"product_id": "products"})
+    (row,) = check_records(frame, fields, refs, BOUNDS).collect()
+    assert (row["quarantine_rule"], row["quarantine_error"]) == (rule, error)
+
+
+def test_a_signed_range_holds_at_the_smallest_int(spark):
+    """|qty| is tested without abs(): abs(-2147483648) overflows an int, which under ANSI failed the whole batch."""
+    signed = (Field("order_id", required=True), Field("qty", "int", required=True, range=(1, 10_000), signed=True))
+    schema = "order_id string, qty string, source_file string, source_line int, raw_record string, is_malformed boolean"
+    values = ["-2147483648", "2147483647", "-10000", "-1", "0", "10001", "-10001", "7"]
+    frame = spark.createDataFrame([("O1", v, "raw/x.csv", i, f"O1,{v}", False) for i, v in enumerate(values)], schema)
+    found = {r["source_line"]: r["quarantine_rule"] for r in check_records(frame, signed).collect()}
+    expected = [
+        ("invalid_quantity" if v in ("-2147483648", "2147483647", "0", "10001", "-10001") else None) for v in values
+    ]
+    assert [found[i] for i in range(len(values))] == expected
