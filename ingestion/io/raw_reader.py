@@ -235,14 +235,24 @@ def _parse_csv(lines: DataFrame, shapes: list[tuple[list[str], list[str], str]],
         for i, (names, _, delimiter) in enumerate(shapes)
     ]
     parsed = lines.select("*", *fields)
+    positions = {
+        column: {i: names.index(column) for i, (names, _, _) in enumerate(shapes) if column in names}
+        for column in columns
+    }
+    # Each field's piece of the split as a column of its own, so the empty test below reads it, not a second `get`.
+    pieces = [
+        F.get("_pieces", _by_shape([F.lit(at.get(i)) for i in range(len(shapes))])).alias(f"_p_{column}")
+        for column, at in positions.items()
+        if at
+    ]
+    parsed = parsed.select("*", *pieces)
     selected: list[Column] = []
-    for column in columns:
-        at = {i: names.index(column) for i, (names, _, _) in enumerate(shapes) if column in names}
+    for column, at in positions.items():
         if not at:
             selected.append(F.lit(None).cast("string").alias(column))
             continue
         # The CSV parser reads an empty unquoted field as null; `get` is null past the end of a short record.
-        piece = F.get("_pieces", _by_shape([F.lit(at.get(i)) for i in range(len(shapes))]))
+        piece = F.col(f"_p_{column}")
         plain = F.when(piece != "", piece)  # (not nullif: Spark 3.5 asks its unresolved argument for a type)
         selected.append(F.coalesce(plain, *[F.col(f"_f{i}.c{k}") for i, k in at.items()]).alias(column))
     expected = _by_shape([F.lit(len(names)) for names, _, _ in shapes])
