@@ -71,7 +71,8 @@ def test_an_aggregate_is_scored_on_all_its_series_weeks_and_the_bottom_without_i
     weeks = pd.date_range("2024-01-07", periods=4, freq="7D")
     history = pd.concat([frame("a", [8, 12, 8, 8]), frame("b", [6, 4, 6, 8])]).assign(y_observed=lambda f: f["y"])
     scored = pd.DataFrame({"unique_id": ["a", "b"], "ds": weeks[3], "cutoff": weeks[2], "model": "M",
-                           "forecast": [10.0, 6.0], "y_observed": [8.0, 8.0], "is_censored": [False, True]})  # fmt: skip
+                           "forecast": [10.0, 6.0], "y_observed": [8.0, 8.0],
+                           "is_censored": [False, True]})  # fmt: skip
     accuracy = level_accuracy(scored, None, history).set_index("level")
     assert accuracy.loc["total", "accuracy"] == pytest.approx(1.0)
     assert accuracy.loc["total", "mase"] == pytest.approx(0.0)
