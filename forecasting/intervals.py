@@ -30,7 +30,8 @@ and its step's spread.
   MIN_SCALE_ERRORS of its own, those quantiles are multiplied by its own mean absolute score over its family's. Few
   errors give no tail quantile but do give a usable mean (relative standard error about 0.75 / sqrt(n) for normal
   errors: 24% at 10), and the size is where a segment differs from its family (the total's errors are not those
-  of the category x region nodes it was pooled with).
+  of the category x region nodes it was pooled with). Every aggregate node keeps its own size inside its level the
+  same way (node_sizes).
 
 Signed quantiles keep a skew (intermittent sales miss upward more than downward). Bounds are cut at zero and always
 contain the point.
@@ -199,7 +200,7 @@ def node_sizes(frame: pd.DataFrame) -> pd.DataFrame:
     absolute = nodes["error"].abs()
     own = absolute.groupby([nodes["segment"], nodes["node"]]).agg(["mean", "count"]).reset_index()
     own["level_mean"] = own["segment"].map(absolute.groupby(nodes["segment"]).mean())
-    own = own[(own["count"] >= MIN_SCALE_ERRORS) & (own["level_mean"] > 0)]
+    own = own[(own["count"] >= MIN_SCALE_ERRORS) & (own["mean"] > 0)]  # a node that never missed keeps the level's
     return pd.DataFrame({"ratio": (own["mean"] / own["level_mean"]).to_numpy(), "segment": own["segment"].to_numpy()},
                         index=pd.Index(own["node"], name="node"))  # fmt: skip
 
