@@ -5,6 +5,12 @@ the mean absolute (squared) one-step naive error of its own history before the s
 little weighs as much as one that sells a lot, and zero weeks do not blow them up as percentage errors do. A level's
 figure is the mean over its series (series with a constant history, whose naive error is zero, are left out).
 
+A bottom series' stock-out weeks are left out (its sales there are not its demand). An aggregate is scored on
+every one of its series' weeks, stock-outs included, as its node is modelled, chosen and its interval covered: the
+weeks left out are chosen by the outcome (a series runs out where its demand ran high), so a sum over the others is
+not the aggregate, and it turned a total forecast right to 0.1% into a 3.9% over-forecast (BENCHMARKS.md, issue
+23, session 30).
+
 An aggregate is scored only on the origins most of its series share (_shared_origins): a series that stopped selling
 months before the others has its own backtest windows there, and summed alone they made a "total" of a few series,
 scaled by the whole total's naive error, that was averaged in with the real total.
@@ -50,20 +56,20 @@ def _scaled_errors(grouped: pd.DataFrame, keys: list[str], history: pd.DataFrame
 def level_accuracy(
     scored: pd.DataFrame, attributes: pd.DataFrame | None, history: pd.DataFrame | None = None
 ) -> pd.DataFrame:
-    """One row per level and model: WAPE, accuracy, bias, MASE and RMSSE over uncensored backtest weeks.
+    """One row per level and model: WAPE, accuracy, bias, MASE and RMSSE over the backtest weeks (a bottom series'
+    stock-out weeks left out).
 
     history (unique_id, ds, y_observed) scales MASE and RMSSE; without it they are left empty.
     """
-    usable = scored[~scored["is_censored"].fillna(False).astype(bool)]
-    if attributes is not None:
-        usable = usable.merge(attributes, on="unique_id", how="left")
-        if history is not None:
-            history = history.merge(attributes, on="unique_id", how="inner")
+    usable = scored.merge(attributes, on="unique_id", how="left") if attributes is not None else scored
+    censored = usable["is_censored"].fillna(False).astype(bool)
+    if attributes is not None and history is not None:
+        history = history.merge(attributes, on="unique_id", how="inner")
     rows = []
     for level, keys in LEVELS.items():
         if attributes is None and level not in ("product_warehouse", "total"):
             continue
-        level_rows = usable if keys == ["unique_id"] else _shared_origins(usable, keys)
+        level_rows = usable[~censored] if keys == ["unique_id"] else _shared_origins(usable, keys)
         grouped = level_rows.groupby([*keys, "model", "cutoff", "ds"], as_index=False)[["forecast", "y_observed"]].sum()
         grouped["abs_error"] = (grouped["forecast"] - grouped["y_observed"]).abs()
         grouped["error"] = grouped["forecast"] - grouped["y_observed"]

@@ -196,3 +196,22 @@ def test_effective_draws_count_blocks_where_errors_move_together_and_errors_wher
     assert 5.5 <= effective_draws(together, blocks) <= 6.5
     assert effective_draws(apart, blocks) >= 50
     assert effective_draws(apart, np.arange(72)) == 72
+
+
+def test_each_aggregate_node_keeps_its_own_size_within_its_levels_quantiles():
+    # Two category x region nodes, one missing by four times what the other misses by (in its own scale). One
+    # quantile over both was set by the noisy one: the calm node's 80% interval held nearly every value and the
+    # noisy one's two in three. Each node's errors are now read against its own size and its interval scaled by it.
+    rng = np.random.default_rng(3)
+    ids = ["total/A/NORTH", "total/B/NORTH"]
+    scales = pd.Series(1.0, index=ids)
+    segments = pd.Series("level_2", index=ids)
+    size = {"total/A/NORTH": 1.0, "total/B/NORTH": 4.0}
+    backtest = pd.concat([draws(rng, [uid], 6, lambda step, s=size[uid]: s, scales) for uid in ids])
+    quantiles = calibrate(backtest, scales, segments, (80, 95))
+    fresh = pd.concat([draws(rng, [uid], 60, lambda step, s=size[uid]: s, scales) for uid in ids])
+    covered = apply_intervals(fresh, quantiles, scales, segments, (80, 95))
+    for uid in ids:
+        assert 0.72 <= coverage(covered[covered["unique_id"] == uid], 80) <= 0.88, uid
+    width = (covered["hi_80"] - covered["lo_80"]).groupby(covered["unique_id"]).mean()
+    assert width["total/B/NORTH"] > 2.5 * width["total/A/NORTH"]

@@ -62,3 +62,19 @@ def test_an_aggregate_is_scored_on_the_origin_its_series_share_not_on_a_few_that
     sums = history[history["ds"] <= weeks[5]].groupby("ds")["y"].sum()
     assert total["mase"] == pytest.approx(3.0 / sums.diff().abs().mean())
     assert total["accuracy"] == pytest.approx(1 - 6 / 66)
+
+
+def test_an_aggregate_is_scored_on_all_its_series_weeks_and_the_bottom_without_its_stock_outs():
+    # Two series; "b" ran out in the scored week (it sold 8, above its forecast 6: it ran out because demand ran
+    # high). The total's forecast, 16, is its sales, 16. Left out at the total, b's week made a "total" of a alone:
+    # 10 forecast against 8 sold, an over-forecast of a forecast that was right.
+    weeks = pd.date_range("2024-01-07", periods=4, freq="7D")
+    history = pd.concat([frame("a", [8, 12, 8, 8]), frame("b", [6, 4, 6, 8])]).assign(y_observed=lambda f: f["y"])
+    scored = pd.DataFrame({"unique_id": ["a", "b"], "ds": weeks[3], "cutoff": weeks[2], "model": "M",
+                           "forecast": [10.0, 6.0], "y_observed": [8.0, 8.0],
+                           "is_censored": [False, True]})  # fmt: skip
+    accuracy = level_accuracy(scored, None, history).set_index("level")
+    assert accuracy.loc["total", "accuracy"] == pytest.approx(1.0)
+    assert accuracy.loc["total", "mase"] == pytest.approx(0.0)
+    # The bottom level keeps leaving a stock-out week out: a's miss of 2 over 8 alone.
+    assert accuracy.loc["product_warehouse", "accuracy"] == pytest.approx(1 - 2 / 8)
