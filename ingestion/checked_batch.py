@@ -17,7 +17,7 @@ from pyspark.sql import DataFrame, Observation, SparkSession
 from pyspark.sql import functions as F
 
 from foundation.lake import Lake
-from ingestion.io.raw_reader import from_files
+from ingestion.file_lookup import from_files
 from ingestion.sources import Source
 from ingestion.transforms.rules import RULE_ORDER, quarantine_month
 
