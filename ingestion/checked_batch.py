@@ -19,7 +19,7 @@ from pyspark.sql import functions as F
 from foundation.lake import Lake
 from ingestion.file_lookup import from_files
 from ingestion.sources import Source
-from ingestion.transforms.rules import RULE_ORDER, quarantine_month
+from ingestion.transforms.rules import RULE_NUMBER, RULE_ORDER, quarantine_month
 
 
 @dataclass
@@ -66,7 +66,8 @@ def _profile_metrics(source: Source, drops: list[str] | None) -> list:
     return [
         F.count(F.lit(1)).alias("rows"),
         count(good).alias("good"),
-        *[count(F.col("quarantine_rule") == rule).alias(f"rule_{i}") for i, rule in enumerate(RULE_ORDER)],
+        # By the rule's number, not its name: an integer test per rule per record instead of a string comparison.
+        *[count(F.col(RULE_NUMBER) == i + 1).alias(f"rule_{i}") for i in range(len(RULE_ORDER))],
         *[count(good & F.col(c).isNull()).alias(f"null_{i}") for i, c in enumerate(source.columns)],
         distinct(F.when(good & ~is_return, partition)).alias("partitions"),
         distinct(F.when(is_return, partition)).alias("returns_partitions"),
