@@ -17,9 +17,10 @@ from pyspark.sql import DataFrame, Observation, SparkSession
 from pyspark.sql import functions as F
 
 from foundation.lake import Lake
-from ingestion.io.raw_reader import from_files
+from ingestion.fields import Field
+from ingestion.file_lookup import from_files
 from ingestion.sources import Source
-from ingestion.transforms.rules import RULE_ORDER, quarantine_month
+from ingestion.transforms.rules import RULE_NUMBER, RULE_ORDER, quarantine_month
 
 
 @dataclass
@@ -66,8 +67,12 @@ def _profile_metrics(source: Source, drops: list[str] | None) -> list:
     return [
         F.count(F.lit(1)).alias("rows"),
         count(good).alias("good"),
-        *[count(F.col("quarantine_rule") == rule).alias(f"rule_{i}") for i, rule in enumerate(RULE_ORDER)],
-        *[count(good & F.col(c).isNull()).alias(f"null_{i}") for i, c in enumerate(source.columns)],
+        # By the rule's number, not its name: an integer test per rule per record instead of a string comparison.
+        *[count(F.col(RULE_NUMBER) == i + 1).alias(f"rule_{i}") for i in range(len(RULE_ORDER))],
+        *[
+            (count(good & F.col(f.name).isNull()) if _may_be_null(f) else F.lit(0)).alias(f"null_{i}")
+            for i, f in enumerate(source.fields)
+        ],
         distinct(F.when(good & ~is_return, partition)).alias("partitions"),
         distinct(F.when(is_return, partition)).alias("returns_partitions"),
         count(is_return).alias("returns"),
@@ -75,6 +80,12 @@ def _profile_metrics(source: Source, drops: list[str] | None) -> list:
         count(replayed).alias("replayed"),
         count(replayed & good).alias("released"),
     ]
+
+
+def _may_be_null(spec: Field) -> bool:
+    """Can a good record hold a null here? Not in a required column (its null or unreadable value breaks a rule),
+    nor in one with a default: those columns' null counts are 0 without an aggregate per record."""
+    return not spec.required and spec.default is None
 
 
 def _profile(metrics: dict, source: Source) -> BatchProfile:

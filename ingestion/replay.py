@@ -17,7 +17,8 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from foundation.lake import Lake
-from ingestion.io.raw_reader import from_files, parse_json_records, reparse_csv_records
+from ingestion.file_lookup import from_files
+from ingestion.io.raw_reader import parse_json_records, reparse_csv_records
 from ingestion.sources import Source
 from ingestion.tables import Table, read_table, replace_partitions
 from ingestion.transforms.rules import quarantined_records

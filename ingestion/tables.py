@@ -9,7 +9,7 @@ from pyspark.sql import DataFrame, Observation, SparkSession
 from pyspark.sql import functions as F
 
 from foundation.lake import Lake
-from ingestion.io.raw_reader import by_file
+from ingestion.file_lookup import by_file
 from ingestion.transforms.dedupe import latest_per_key
 
 

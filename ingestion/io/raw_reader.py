@@ -9,7 +9,6 @@ short by an interrupted upload is flagged instead of silently padded with nulls.
 from __future__ import annotations
 
 import csv
-import json
 import re
 from collections import defaultdict
 
@@ -17,6 +16,7 @@ from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
 from foundation.lake import Lake, RawFile
+from ingestion.file_lookup import by_file
 
 # Delimiters an ERP export uses; a file's own is the one whose header names the source's required columns.
 DELIMITERS = (",", ";", "\t", "|")
@@ -271,20 +271,6 @@ def _by_shape(values: list[Column]) -> Column:
     for i, value in enumerate(values[1:], start=1):
         chosen = chosen.when(F.col("_shape") == i, value)
     return chosen
-
-
-def by_file(values: dict[str, object], value_type: str) -> Column:
-    """The value of each record's `source_file` in `values` (null for a file not in it).
-
-    The mapping travels as one JSON literal that Spark folds into a map once, at planning: one call to the JVM
-    however many files, where a literal per file costs the driver a round trip each (thousands on a first run).
-    """
-    return F.from_json(F.lit(json.dumps(values)), f"map<string,{value_type}>")[F.col("source_file")]
-
-
-def from_files(paths: list[str]) -> Column:
-    """Is each record's `source_file` one of `paths`? (`isin` would cost a literal per path.)"""
-    return by_file(dict.fromkeys(paths, True), "boolean").isNotNull()
 
 
 def _ddl(names: list[str]) -> str:

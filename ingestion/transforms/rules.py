@@ -1,7 +1,8 @@
 """Row rules: type every column, check it, and name the first rule a record breaks.
 
 Pure DataFrame -> DataFrame functions. A checked frame keeps every input record; records that break a rule carry
-`quarantine_rule` (its name) and `quarantine_error` (the column, the value and what was wrong).
+`quarantine_rule` (its name), `quarantine_error` (the column, the value and what was wrong) and
+`quarantine_rule_number` (the rule's number in RULE_ORDER).
 """
 
 from __future__ import annotations
@@ -32,6 +33,10 @@ RULE_ORDER = (
 )
 
 NUMERIC_TYPES = ("int", "bigint", "double")
+
+# The broken rule's 1-based number in RULE_ORDER (a tinyint, null for a good record): the batch's profile counts
+# records per rule by it, an integer test per record where the rule's name took a string comparison per rule.
+RULE_NUMBER = "quarantine_rule_number"
 
 
 @dataclass(frozen=True)
@@ -85,7 +90,8 @@ def check_records(
     references: References | None = None,
     dates: DateBounds | None = None,
 ) -> DataFrame:
-    """Types and checks every record; adds quarantine_rule and quarantine_error (null when the record is good)."""
+    """Types and checks every record; adds quarantine_rule, quarantine_error and quarantine_rule_number (null when
+    the record is good)."""
     fields = list(fields)
     # Stage the work in narrow selects (trimmed text, then typed values) so each rule is a cheap column test:
     # one big nested expression per rule made Spark's planning and code generation the slowest part of a run.
@@ -183,7 +189,7 @@ def check_records(
     )
     typed_values = {name: F.col(f"_typed_{name}") for name in typed_values}
     failures = [(name, message) for name, _, message in ordered]
-    rule, error = _named_failure(failures, [s.name for s in fields], F.col("_fail"), F.col("_failed"))
+    rule, error, number = _named_failure(failures, [s.name for s in fields], F.col("_fail"), F.col("_failed"))
     output = []
     for spec in fields:
         value = typed_values[spec.name]
@@ -197,6 +203,7 @@ def check_records(
         "raw_record",
         rule.alias("quarantine_rule"),
         error.alias("quarantine_error"),
+        number.alias(RULE_NUMBER),
     )
 
 
@@ -229,11 +236,12 @@ def _bad_value(column: str, problem: str) -> Message:
 
 def _named_failure(
     failures: list[tuple[str, Message]], columns: list[str], index: Column, failed: Column
-) -> tuple[Column, Column]:
-    """The rule name and message of test number `index` (1-based) where `failed`, from literal arrays: a few small
-    expressions whatever the number of tests (a `when` per test, carrying its message, took the stage's code over
-    the JVM's compile limit), and the message is built for rejected records only."""
+) -> tuple[Column, Column, Column]:
+    """The rule name, message and rule number of test number `index` (1-based) where `failed`, from literal arrays:
+    a few small expressions whatever the number of tests (a `when` per test, carrying its message, took the stage's
+    code over the JVM's compile limit), and the message is built for rejected records only."""
     names = F.array(*[F.lit(name) for name, _ in failures])
+    numbers = F.array(*[F.lit(RULE_ORDER.index(name) + 1).cast("tinyint") for name, _ in failures])
     heads = F.array(*[F.lit(m.text if m.column is None else f"{m.column} '") for _, m in failures])
     tails = F.array(*[F.lit("" if m.column is None else f"' {m.text}") for _, m in failures])
     # 1-based position of the message's column among the raw columns (null: a fixed message).
@@ -245,11 +253,14 @@ def _named_failure(
     return (
         F.when(failed, F.element_at(names, index)),
         F.when(failed, F.concat(F.element_at(heads, index), value, F.element_at(tails, index))),
+        F.when(failed, F.element_at(numbers, index)),
     )
 
 
 def good_records(checked: DataFrame) -> DataFrame:
-    return checked.where(F.col("quarantine_rule").isNull()).drop("raw_record", "quarantine_rule", "quarantine_error")
+    return checked.where(F.col("quarantine_rule").isNull()).drop(
+        "raw_record", "quarantine_rule", "quarantine_error", RULE_NUMBER
+    )
 
 
 def quarantine_month(source_file: Column) -> Column:

@@ -12,7 +12,8 @@ from py4j.java_gateway import GatewayConnection
 from pyspark.sql import functions as F
 
 from ingestion.checked_batch import _profile_metrics
-from ingestion.io.raw_reader import _parse_csv, by_file
+from ingestion.file_lookup import by_file
+from ingestion.io.raw_reader import _parse_csv
 from ingestion.sources import BATCH_SOURCES
 
 pytestmark = pytest.mark.spark

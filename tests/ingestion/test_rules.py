@@ -8,7 +8,15 @@ from decimal import Decimal
 import pytest
 from pyspark.sql import functions as F
 
-from ingestion.transforms.rules import DateBounds, Field, References, check_records, good_records
+from ingestion.transforms.rules import (
+    RULE_NUMBER,
+    RULE_ORDER,
+    DateBounds,
+    Field,
+    References,
+    check_records,
+    good_records,
+)
 
 pytestmark = pytest.mark.spark
 
@@ -264,6 +272,8 @@ def test_the_failing_rule_is_named_with_its_exact_message(spark, record, raw_rec
     refs = References(products=products, checks={"product_id": "products"})
     (row,) = check_records(frame, fields, refs, BOUNDS).collect()
     assert (row["quarantine_rule"], row["quarantine_error"]) == (rule, error)
+    # The rule's number, which the batch's profile counts by, is that same rule's.
+    assert row[RULE_NUMBER] == (RULE_ORDER.index(rule) + 1 if rule else None)
 
 
 def test_a_signed_range_holds_at_the_smallest_int(spark):
