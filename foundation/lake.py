@@ -113,6 +113,16 @@ class Lake:
             return None
         return RawFile(relative, info.size, info.mtime.timestamp() if info.mtime else 0.0)
 
+    def partitions(self, table: str, column: str) -> set[str]:
+        """The values of `column` a partitioned table holds now: its `<column>=<value>` folders (none if absent)."""
+        selector = fs.FileSelector(self._full(table), allow_not_found=True)
+        prefix = f"{column}="
+        return {
+            info.base_name[len(prefix) :]
+            for info in self.fs.get_file_info(selector)
+            if info.type == fs.FileType.Directory and info.base_name.startswith(prefix)
+        }
+
     def read_json(self, relative: str, default=None):
         if not self.exists(relative):
             return default

@@ -25,6 +25,7 @@ from ingestion.drops import DropSelection, bookmark_entries, select_drops
 from ingestion.drops import bookmark_path as bookmark_path  # where callers have always found it
 from ingestion.drops import save_bookmark as record_drops
 from ingestion.io.raw_reader import RawFileError, read_csv_drops, read_json_drops
+from ingestion.laid_out_batch import RETURNS, TABLE, LaidOutBatch, laid_out, output_tables, stage_laid_out
 from ingestion.quality import QualityGateError, QualityReport
 from ingestion.replay import quarantine_table, replace_quarantine, replayable
 from ingestion.sources import BATCH_SOURCES, Source
@@ -157,7 +158,10 @@ def ingest_source(
         report.status = "no_new_files"
         write_report(lake, report)
         return report
-    ingest_records(spark, lake, source, records, report, options, masters, selection.landing_order, report.files)
+    replayed = waiting.select("source_file", "source_line") if waiting is not None else None
+    ingest_records(
+        spark, lake, source, records, report, options, masters, selection.landing_order, report.files, replayed
+    )
     record_drops(lake, source.entity, selection.entries)
     report.seconds = round(time.perf_counter() - began, 2)
     write_report(lake, report)
@@ -190,12 +194,14 @@ def ingest_records(
     masters: MasterSnapshot | None = None,
     landing: dict[str, int] | None = None,
     drops: list[str] | None = None,
+    replayed: DataFrame | None = None,
 ) -> None:
     """Checks, gates, merges and publishes one batch of parsed records (used by batch and streaming runs).
 
     `landing` ranks the batch's files by landing order: between two versions of a key with the same version
     timestamp, the later-landed file wins (and a batch wins over what is already published). With `drops` (the
-    files read, from a batch run) records from other files are quarantined ones replayed (ingestion/replay.py)."""
+    files read, from a batch run) records from other files are quarantined ones replayed (ingestion/replay.py),
+    whose `source_file` and `source_line` `replayed` holds."""
     references = load_references(spark, lake, source) if masters is None else masters.references(source)
     checked = check_records(records, source.fields, references, options.dates)
     if source.partition:
@@ -203,8 +209,13 @@ def ingest_records(
     # Only a quarantined record's raw text is read again (the quarantine keeps it): the staged batch holds none for
     # good records.
     checked = checked.withColumn("raw_record", F.when(F.col("quarantine_rule").isNotNull(), F.col("raw_record")))
+    warehouses = references.warehouses if source.fill_region and references is not None else None
     with phase(source.entity, "read, checked and staged the batch"):
-        staged, checked, profile = stage_checked(spark, lake, checked, source, drops)
+        if laid_out(source):
+            batch = stage_laid_out(spark, lake, checked, source, drops, landing, warehouses)
+            staged, profile = batch.folder, batch.profile
+        else:
+            staged, checked, profile = stage_checked(spark, lake, checked, source, drops)
     try:
         report.rows_read = profile.rows
         report.rows_replayed, report.rows_released = profile.replayed, profile.released
@@ -222,26 +233,57 @@ def ingest_records(
             # about to replace its tables first pins the state the facts read (the snapshot outlives the swap).
             masters.wait_for_masters(source)
             masters.settle_master(source.entity)
-        good = good_records(checked)
-        if source.fill_region and references is not None and references.warehouses is not None:
-            good = fill_region_from_warehouse(good, references.warehouses)
         with phase(source.entity, "merged and published processed/ tables"):
-            if source.merge == "cdc":
-                _publish_cdc(spark, lake, good, report)
+            if laid_out(source):
+                _publish_laid_out(spark, lake, source, batch, report, landing or {})
+            elif source.merge == "cdc":
+                _publish_cdc(spark, lake, good_records(checked), report)
             else:
+                good = good_records(checked)
+                if warehouses is not None:
+                    good = fill_region_from_warehouse(good, warehouses)
                 _publish_sales_and_returns(spark, lake, source, good, profile, report, landing or {})
+        if laid_out(source):
+            rejected = batch.rejected(spark, lake, source.entity)
+        else:
+            rejected = quarantined_records(checked, source.entity)
         if drops is not None and (report.rows_quarantined or lake.exists(quarantine_table(source.entity).path)):
             with phase(source.entity, f"quarantined {report.rows_quarantined} records"):
-                replace_quarantine(spark, lake, source.entity, checked, drops, profile.quarantine_months)
+                replace_quarantine(spark, lake, source.entity, rejected, replayed, drops, profile.quarantine_months)
         elif report.rows_quarantined:
             with phase(source.entity, f"quarantined {report.rows_quarantined} records"):
                 table = quarantine_table(source.entity)
-                rejected = quarantined_records(checked, source.entity)
                 merged = merge_batch(spark, lake, table, rejected, profile.quarantine_months, count=False)
                 replace_partitions(lake, table, merged.rows, merged.partitions)
         report.status = "succeeded"
     finally:
         lake.delete_dir(staged)
+
+
+def _publish_laid_out(
+    spark: SparkSession, lake: Lake, source: Source, batch: LaidOutBatch, report: QualityReport, landing: dict
+) -> None:
+    """Each output table of a laid-out batch: a partition the table did not hold is moved in as it was written; one
+    it held is merged with the batch's rows of it (as `_publish_latest`). A return never supersedes a sale."""
+    profile, partition = batch.profile, batch.partition
+    touched = {TABLE: profile.partitions or []}
+    if source.signed and profile.returns:
+        touched[RETURNS] = profile.returns_partitions or []
+    report.rows_written = report.rows_replaced = report.version_ties = 0
+    for output, partitions in touched.items():
+        table = Table(output_tables(source)[output], source.key, source.version, partition)
+        new = batch.new_partitions(output, partitions)
+        held = [p for p in partitions if p not in new]
+        kept = batch.kept(output)
+        report.rows_written += kept
+        report.version_ties += batch.ties(output)
+        if held:  # merged first: their rows are read from the output's folder, which the move below removes
+            kept += _publish_latest(spark, lake, table, batch.rows(spark, lake, output, held), held, report, landing)
+        lake.publish(batch.folder_of(output), table.path, [f"{partition}={p}" for p in new])
+        report.partitions_written = sorted(set(report.partitions_written) | set(new))
+        if output == RETURNS:
+            report.rows_returns = kept
+    report.rows_deduplicated = report.rows_read - report.rows_quarantined - report.rows_written
 
 
 def _publish_sales_and_returns(

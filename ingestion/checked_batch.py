@@ -5,6 +5,7 @@ after it, the good records are merged and the rejects quarantined. Writing the c
 folder, with the profile observed on that write (`DataFrame.observe`: no extra pass), gives both: the merge and the
 quarantine read the staged Parquet back, column by column, instead of an in-memory cache of every row that a
 separate aggregation then scanned. Nothing is published from the staging folder; the caller removes it.
+A partitioned source's batch is staged by ingestion/laid_out_batch.py instead, with the same profile.
 """
 
 from __future__ import annotations

@@ -21,7 +21,6 @@ from ingestion.file_lookup import from_files
 from ingestion.io.raw_reader import parse_json_records, reparse_csv_records
 from ingestion.sources import Source
 from ingestion.tables import Table, read_table, replace_partitions
-from ingestion.transforms.rules import quarantined_records
 
 CURABLE = ("unknown_product", "unknown_warehouse")
 
@@ -54,29 +53,29 @@ def replace_quarantine(
     spark: SparkSession,
     lake: Lake,
     entity: str,
-    checked: DataFrame,
+    rejected: DataFrame,
+    replayed: DataFrame | None,
     drops: list[str],
     months: list[str] | None = None,
 ) -> None:
     """The quarantine after this batch: what it held, less the records this batch read again (every record of a
-    file in `drops`, and the replayed curable ones), plus this batch's rejects. Emptied months are removed.
+    file in `drops`, and the replayed curable ones: `replayed` holds their source_file and source_line), plus this
+    batch's rejects (`rejected`, as `quarantined_records` gives them). Emptied months are removed.
 
     `months`, the months of this batch's rejects when known (the batch's profile), spares a pass over them when the
     quarantine holds nothing yet."""
     table = quarantine_table(entity)
     held = read_table(spark, lake, table)
-    rejected = quarantined_records(checked, entity)
     if held is None and months is not None:
         # Only this batch's rejects, read from its staged files: no quarantine file is replaced under them.
         if months:
             replace_partitions(lake, table, rejected, sorted(months))
         return
     if held is not None:
-        replayed = checked.select("source_file", "source_line").where(~from_files(drops))
         kept = held.where(~from_files(drops))
-        kept = kept.join(replayed.withColumn("_replayed", F.lit(True)), ["source_file", "source_line"], "left").where(
-            F.col("_replayed").isNull() | ~F.col("rule").isin(*CURABLE)
-        )
+        if replayed is not None:
+            kept = kept.join(replayed.withColumn("_replayed", F.lit(True)), ["source_file", "source_line"], "left")
+            kept = kept.where(F.col("_replayed").isNull() | ~F.col("rule").isin(*CURABLE))
         rejected = rejected.unionByName(kept.select(*rejected.columns))
     rejected = rejected.localCheckpoint(eager=True)  # cut from the files about to be replaced
     before = (
@@ -89,7 +88,3 @@ def replace_quarantine(
     replace_partitions(lake, table, rejected, sorted(after))
     for month in sorted(before - after):
         lake.delete_dir(f"{table.path}/{table.partition_column}={month}")
-
-
-def _months(quarantine: DataFrame) -> set[str]:
-    return {row["ingest_month"] for row in quarantine.select("ingest_month").distinct().collect()}

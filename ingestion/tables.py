@@ -27,17 +27,17 @@ class MergeResult:
     partitions: list[str] | None
     batch_kept: int | None  # None when not counted (see merge_batch)
     existing_kept: int
+    observed: Observation  # the version ties and rows, known once `rows` has been computed (written)
     existing_rows: int = 0
     cached: DataFrame | None = None  # the persisted frame behind `rows`, when counting needed one
-    observed: Observation | None = None  # the version ties and rows, known once `rows` has been computed (written)
 
     def ties(self) -> int:
         """Keys whose winner tied on its version with a different record; call only after `rows` was written."""
-        return int(self.observed.get["ties"] or 0) if self.observed is not None else 0
+        return int(self.observed.get["ties"] or 0)
 
     def written(self) -> int:
         """The rows `rows` held as it was written; call only after it was."""
-        return int(self.observed.get["rows"]) if self.observed is not None else 0
+        return int(self.observed.get["rows"])
 
     def release(self) -> None:
         if self.cached is not None:
@@ -83,7 +83,7 @@ def merge_batch(
     if not count or existing is None:
         # Nothing to tell apart: the caller counts what it publishes, and the result is not cached.
         rows, observed = _observed_ties(merged)
-        return MergeResult(rows, partitions, None, 0, observed=observed)
+        return MergeResult(rows, partitions, None, 0, observed)
     merged = merged.persist()
     counts = {row["_from_batch"]: row["count"] for row in merged.groupBy("_from_batch").count().collect()}
     rows, observed = _observed_ties(merged)

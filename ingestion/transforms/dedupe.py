@@ -10,12 +10,19 @@ PROVENANCE = ("source_file", "source_line")
 
 
 def latest_per_key(records: DataFrame, key: list[str], version: list[str]) -> DataFrame:
-    """The record with the highest version per key.
+    """The record with the highest version per key (`ranked_versions`' first), carrying `_tie`."""
+    ranked = ranked_versions(records, key, version)
+    return ranked.where(F.col("_rank") == 1).drop("_rank", "_landing")
+
+
+def ranked_versions(records: DataFrame, key: list[str], version: list[str]) -> DataFrame:
+    """Every record with its rank among its key's versions (`_rank`, 1 for the latest) and `_tie`.
 
     Ties on the version go to landing order: a record of this batch over one already published (`_from_batch`),
-    then the later-landed file (`_landing`, the batch's landing rank), then the later file name and line. The
-    winner carries `_tie`: true when the record it beat had the same version but said something else (a real
-    conflict the ERP left to chance, reported), false for exact re-sends.
+    then the later-landed file (`_landing`, the batch's landing rank), then the later file name and line. `_tie`
+    is true when the record after it had the same version but said something else (on the winner: a real conflict
+    the ERP left to chance, reported), false for exact re-sends. The output is sorted by key, then rank, within
+    each of its partitions (the window's own sort): a partitioned write by a prefix of the key needs no other.
     """
     order = [F.col(c).desc_nulls_last() for c in version]
     order += [F.col(c).desc_nulls_last() for c in ("_from_batch", "_landing") if c in records.columns]
@@ -27,5 +34,4 @@ def latest_per_key(records: DataFrame, key: list[str], version: list[str]) -> Da
         same_version = same_version & F.lead(F.col(column)).over(window).eqNullSafe(F.col(column))
     fingerprint = F.xxhash64(*content)
     tie = F.coalesce(same_version & (F.lead(fingerprint).over(window) != fingerprint), F.lit(False))
-    ranked = records.withColumn("_rank", F.row_number().over(window)).withColumn("_tie", tie)
-    return ranked.where(F.col("_rank") == 1).drop("_rank", "_landing")
+    return records.withColumn("_rank", F.row_number().over(window)).withColumn("_tie", tie)
