@@ -44,15 +44,15 @@ def stage_checked(
     staged = lake.staging_area(f"{source.entity}-checked")
     observation = Observation(f"profile-{uuid.uuid4().hex}")
     try:
-        checked.observe(observation, *_profile_metrics(source, drops)).write.parquet(lake.uri(staged))
+        checked.observe(observation, *profile_metrics(source, drops)).write.parquet(lake.uri(staged))
     except Exception:
         lake.delete_dir(staged)
         raise
     # Read back with the schema just written: inferring it from the files' footers costs jobs that wait for a core.
-    return staged, spark.read.schema(checked.schema).parquet(lake.uri(staged)), _profile(observation.get, source)
+    return staged, spark.read.schema(checked.schema).parquet(lake.uri(staged)), batch_profile(observation.get, source)
 
 
-def _profile_metrics(source: Source, drops: list[str] | None) -> list:
+def profile_metrics(source: Source, drops: list[str] | None) -> list:
     partition = F.col(source.partition[0]) if source.partition else F.lit(None).cast("string")
     good = F.col("quarantine_rule").isNull()
     bad = ~good
@@ -89,7 +89,7 @@ def _may_be_null(spec: Field) -> bool:
     return not spec.required and spec.default is None
 
 
-def _profile(metrics: dict, source: Source) -> BatchProfile:
+def batch_profile(metrics: dict, source: Source) -> BatchProfile:
     good = metrics["good"]
     by_rule = {rule: metrics[f"rule_{i}"] for i, rule in enumerate(RULE_ORDER) if metrics[f"rule_{i}"]}
     return BatchProfile(

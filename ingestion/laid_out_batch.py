@@ -30,12 +30,12 @@ from pyspark.sql import functions as F
 from pyspark.sql.types import StructType
 
 from foundation.lake import Lake
-from ingestion.checked_batch import BatchProfile, _profile, _profile_metrics
-from ingestion.io.raw_reader import by_file
+from ingestion.checked_batch import BatchProfile, batch_profile, profile_metrics
+from ingestion.file_lookup import by_file
 from ingestion.sources import Source
 from ingestion.transforms.conform import fill_region_from_warehouse
 from ingestion.transforms.dedupe import ranked_versions
-from ingestion.transforms.rules import quarantine_month
+from ingestion.transforms.rules import RULE_NUMBER, quarantine_month
 
 OUTPUT = "_output"
 TABLE, RETURNS, QUARANTINE = "table", "returns", "quarantine"
@@ -110,7 +110,7 @@ def stage_laid_out(
     staged = lake.staging_area(f"{source.entity}-checked")
     profiled = Observation(f"profile-{uuid.uuid4().hex}")
     written = Observation(f"written-{uuid.uuid4().hex}")
-    batch = checked.observe(profiled, *_profile_metrics(source, drops))
+    batch = checked.observe(profiled, *profile_metrics(source, drops))
     if warehouses is not None:
         batch = fill_region_from_warehouse(batch, warehouses)
     good = F.col("quarantine_rule").isNull()
@@ -119,7 +119,7 @@ def stage_laid_out(
         output = output.when(F.col(source.signed) < 0, F.lit(RETURNS)).when(F.col(source.signed) >= 0, F.lit(TABLE))
     else:
         output = output.otherwise(F.lit(TABLE))
-    columns = [c for c in checked.columns if c not in (*_ENTRY[1:], partition)]
+    columns = [c for c in checked.columns if c not in (*_ENTRY[1:], RULE_NUMBER, partition)]
     laid = batch.select(
         *[F.when(good, F.col(c)).otherwise(_packed_entry()).alias(c) if c == "source_file" else c for c in columns],
         F.when(good, F.col(partition)).otherwise(quarantine_month(F.col("source_file"))).alias(partition),
@@ -138,7 +138,7 @@ def stage_laid_out(
     rows = kept.drop("_rank", "_tie", "_landing", "_new").sortWithinPartitions(OUTPUT, partition, *source.key)
     try:
         rows.write.partitionBy(OUTPUT, partition).parquet(lake.uri(staged), compression="snappy")
-        profile = _profile(profiled.get, source)
+        profile = batch_profile(profiled.get, source)
     except Exception:
         lake.delete_dir(staged)
         raise

@@ -11,7 +11,7 @@ from py4j.clientserver import ClientServerConnection
 from py4j.java_gateway import GatewayConnection
 from pyspark.sql import functions as F
 
-from ingestion.checked_batch import _profile_metrics
+from ingestion.checked_batch import profile_metrics
 from ingestion.file_lookup import by_file
 from ingestion.io.raw_reader import _parse_csv
 from ingestion.sources import BATCH_SOURCES
@@ -57,7 +57,7 @@ def plan_lookups(spark, n: int) -> int:
         parsed = _parse_csv(lines, shapes, ["order_id", "qty"])
         ranked = parsed.withColumn("_landing", by_file({f: i for i, f in enumerate(files)}, "int"))
         ranked.withColumn("quarantine_rule", F.lit(None).cast("string")).select(
-            *_profile_metrics(BATCH_SOURCES["shipments"], files)[:1]
+            *profile_metrics(BATCH_SOURCES["shipments"], files)[:1]
         )
     return counter[0]
 
