@@ -93,6 +93,9 @@ def spark_session(app_name: str, settings: Settings | None = None) -> SparkSessi
             "-XX:TieredStopAtLevel=1 -XX:+UseParallelGC -XX:ReservedCodeCacheSize=768m",
         )
         .config("spark.ui.showConsoleProgress", "false")
+        # Each source's thread submits its jobs to a pool of its own (ingestion/runner.py): under FIFO a source's
+        # small jobs (a quarantine's append, a master's publish) queued behind another source's large stage.
+        .config("spark.scheduler.mode", "FAIR")
         # Plain local file system: no .crc side files to read or write.
         .config("spark.hadoop.fs.file.impl", "org.apache.hadoop.fs.RawLocalFileSystem")
         .config("spark.hadoop.mapreduce.fileoutputcommitter.marksuccessfuljobs", "false")

@@ -27,7 +27,7 @@ from ingestion.drops import save_bookmark as record_drops
 from ingestion.io.raw_reader import RawFileError, read_csv_drops, read_json_drops
 from ingestion.laid_out_batch import RETURNS, TABLE, LaidOutBatch, laid_out, output_tables, stage_laid_out
 from ingestion.quality import QualityGateError, QualityReport
-from ingestion.replay import quarantine_table, replace_quarantine, replayable
+from ingestion.replay import held_quarantine, quarantine_table, replace_quarantine, replayable
 from ingestion.sources import BATCH_SOURCES, Source
 from ingestion.tables import Table, merge_batch, read_table, replace_partitions
 from ingestion.transforms.cdc import change_history, current_state
@@ -138,7 +138,8 @@ def ingest_source(
     report.files_read = len(files)
     try:
         records, drift = _read_drops(spark, lake, source, files)
-        waiting = replayable(spark, lake, source, report.files)
+        held = held_quarantine(spark, lake, source.entity)
+        waiting = replayable(spark, lake, source, report.files, held)
         if waiting is not None:
             records = waiting if records is None else records.unionByName(waiting)
     except RawFileError as failure:
@@ -160,7 +161,7 @@ def ingest_source(
         return report
     replayed = waiting.select("source_file", "source_line") if waiting is not None else None
     ingest_records(
-        spark, lake, source, records, report, options, masters, selection.landing_order, report.files, replayed
+        spark, lake, source, records, report, options, masters, selection.landing_order, report.files, replayed, held
     )
     record_drops(lake, source.entity, selection.entries)
     report.seconds = round(time.perf_counter() - began, 2)
@@ -195,13 +196,15 @@ def ingest_records(
     landing: dict[str, int] | None = None,
     drops: list[str] | None = None,
     replayed: DataFrame | None = None,
+    held: DataFrame | None = None,
 ) -> None:
     """Checks, gates, merges and publishes one batch of parsed records (used by batch and streaming runs).
 
     `landing` ranks the batch's files by landing order: between two versions of a key with the same version
     timestamp, the later-landed file wins (and a batch wins over what is already published). With `drops` (the
     files read, from a batch run) records from other files are quarantined ones replayed (ingestion/replay.py),
-    whose `source_file` and `source_line` `replayed` holds."""
+    whose `source_file` and `source_line` `replayed` holds, and `held` is what the quarantine held as the run
+    began (replay.held_quarantine)."""
     references = load_references(spark, lake, source) if masters is None else masters.references(source)
     checked = check_records(records, source.fields, references, options.dates)
     if source.partition:
@@ -247,9 +250,11 @@ def ingest_records(
             rejected = batch.rejected(spark, lake, source.entity)
         else:
             rejected = quarantined_records(checked, source.entity)
-        if drops is not None and (report.rows_quarantined or lake.exists(quarantine_table(source.entity).path)):
+        if drops is not None and (report.rows_quarantined or held is not None):
             with phase(source.entity, f"quarantined {report.rows_quarantined} records"):
-                replace_quarantine(spark, lake, source.entity, rejected, replayed, drops, profile.quarantine_months)
+                replace_quarantine(
+                    spark, lake, source.entity, rejected, replayed, drops, profile.quarantine_months, held
+                )
         elif report.rows_quarantined:
             with phase(source.entity, f"quarantined {report.rows_quarantined} records"):
                 table = quarantine_table(source.entity)

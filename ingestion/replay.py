@@ -29,13 +29,22 @@ def quarantine_table(entity: str) -> Table:
     return Table(f"processed/_quarantine/{entity}", key=("source_file", "source_line"), partition_column="ingest_month")
 
 
-def replayable(spark: SparkSession, lake: Lake, source: Source, drops: list[str]) -> DataFrame | None:
-    """The source's quarantined records a master may since have cured, parsed again (None when there are none).
+def held_quarantine(spark: SparkSession, lake: Lake, entity: str) -> DataFrame | None:
+    """What the source's quarantine holds at the start of its run (None when it holds nothing). Read once per run:
+    the replay and the quarantine's replacement read the same files, and each read of a Parquet table costs a
+    listing and a Spark job to infer its schema."""
+    return read_table(spark, lake, quarantine_table(entity))
+
+
+def replayable(
+    spark: SparkSession, lake: Lake, source: Source, drops: list[str], held: DataFrame | None
+) -> DataFrame | None:
+    """The source's quarantined records (`held`, from held_quarantine) a master may since have cured, parsed again
+    (None when there are none).
 
     Records of a file this run reads again are left out: the file's new reading replaces them."""
     if not source.references:
         return None
-    held = read_table(spark, lake, quarantine_table(source.entity))
     if held is None:
         return None
     waiting = held.where(F.col("rule").isin(*CURABLE) & ~from_files(drops))
@@ -56,16 +65,17 @@ def replace_quarantine(
     rejected: DataFrame,
     replayed: DataFrame | None,
     drops: list[str],
-    months: list[str] | None = None,
+    months: list[str] | None,
+    held: DataFrame | None,
 ) -> None:
-    """The quarantine after this batch: what it held, less the records this batch read again (every record of a
-    file in `drops`, and the replayed curable ones: `replayed` holds their source_file and source_line), plus this
-    batch's rejects (`rejected`, as `quarantined_records` gives them). Emptied months are removed.
+    """The quarantine after this batch: what it held (`held`, from held_quarantine at the start of the run), less
+    the records this batch read again (every record of a file in `drops`, and the replayed curable ones: `replayed`
+    holds their source_file and source_line), plus this batch's rejects (`rejected`, as `quarantined_records` gives
+    them). Emptied months are removed.
 
     `months`, the months of this batch's rejects when known (the batch's profile), spares a pass over them when the
     quarantine holds nothing yet."""
     table = quarantine_table(entity)
-    held = read_table(spark, lake, table)
     if held is None and months is not None:
         # Only this batch's rejects, read from its staged files: no quarantine file is replaced under them.
         if months:
@@ -78,9 +88,8 @@ def replace_quarantine(
             kept = kept.where(F.col("_replayed").isNull() | ~F.col("rule").isin(*CURABLE))
         rejected = rejected.unionByName(kept.select(*rejected.columns))
     rejected = rejected.localCheckpoint(eager=True)  # cut from the files about to be replaced
-    before = (
-        {r["ingest_month"] for r in held.select("ingest_month").distinct().collect()} if held is not None else set()
-    )
+    # The months it held are its partition folders: no Spark job to find them.
+    before = lake.partitions(table.path, table.partition_column) if held is not None else set()
     after = {r["ingest_month"] for r in rejected.select("ingest_month").distinct().collect()}
     if not after:
         lake.delete_dir(table.path)  # nothing held any more (an empty folder is no Parquet table)

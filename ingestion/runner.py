@@ -36,6 +36,9 @@ def ingest_entity(
         raise ValueError(f"unknown source {entity!r}; known: {', '.join(s.entity for s in sources)}")
     # Names this thread's Spark jobs after the source: the UI and the event log then say which source a stage served.
     spark.sparkContext.setJobDescription(f"ingest {entity}")
+    # And runs them in a scheduler pool of its own (the local session schedules FAIR, foundation/spark.py), so a
+    # source's short jobs get cores while another source's long stage runs. (FIFO sessions ignore the pool.)
+    spark.sparkContext.setLocalProperty("spark.scheduler.pool", entity)
     try:
         if source.arrival == "stream":
             report = ingest_events(spark, lake, options, source, masters)

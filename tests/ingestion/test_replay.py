@@ -76,3 +76,31 @@ def test_a_sale_waiting_for_its_product_lands_when_the_product_arrives(spark, tm
     assert sorted(r["order_id"] for r in rows(tmp_path, "toy_sales")) == ["O1", "O2", "O5"]
     assert sorted(r["rule"] for r in rows(tmp_path, "_quarantine/toy_sales")) == ["invalid_number", "unknown_product"]
     assert refreshed.rows_read == 7 and refreshed.reconciles()
+
+
+def test_a_run_reads_the_quarantine_once(spark, tmp_path, monkeypatch):
+    """The replay and the quarantine's replacement share one read of what the quarantine held: each read of a
+    Parquet table costs a listing and a Spark job to infer its schema, a fixed cost of every daily run."""
+    import ingestion.replay
+
+    land(tmp_path, "raw/product_master", 1, "p1.jsonl", product("P1"))
+    land(tmp_path, "raw/toy_sales", 1, "s1.csv", "order_id,product_id,qty\nO1,P1,1\nO2,P2,2\n")
+    run(spark, tmp_path)
+    reads = []
+    real = ingestion.replay.read_table
+
+    def counted(spark, lake, table, *args, **kwargs):
+        reads.append(table.path)
+        return real(spark, lake, table, *args, **kwargs)
+
+    monkeypatch.setattr(ingestion.replay, "read_table", counted)
+    land(tmp_path, "raw/toy_sales", 2, "s2.csv", "order_id,product_id,qty\nO3,P3,3\nO4,P1,4\nO5,P1,5\n")
+    report = run(spark, tmp_path)["toy_sales"]
+    assert reads.count("processed/_quarantine/toy_sales") == 1
+    assert (report.rows_replayed, report.rows_quarantined) == (1, 2)
+    assert sorted(r["order_id"] for r in rows(tmp_path, "toy_sales")) == ["O1", "O4", "O5"]
+    # What it held, less nothing, plus the new reject: O2 still waits for P2, O3 for P3.
+    assert sorted(r["source_file"].rsplit("/", 1)[-1] for r in rows(tmp_path, "_quarantine/toy_sales")) == [
+        "s1.csv",
+        "s2.csv",
+    ]
