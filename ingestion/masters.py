@@ -29,7 +29,7 @@ from ingestion.batch import (
 from ingestion.io.raw_reader import read_csv_drops, read_json_drops
 from ingestion.sources import PRODUCTS, WAREHOUSE_CHANGES, Source
 from ingestion.transforms.cdc import change_history, current_state
-from ingestion.transforms.rules import References, check_records, good_records
+from ingestion.transforms.rules import References, check_records, good_records, known_ids
 
 MASTERS = {"products": PRODUCTS, "warehouses": WAREHOUSE_CHANGES}
 
@@ -49,6 +49,7 @@ class MasterSnapshot:
         self._spark, self._lake, self._options = spark, lake, options
         self._running = {m for m in running if m in MASTERS}
         self._frames: dict[str, DataFrame] = {}
+        self._ids: dict[str, tuple[str, ...] | None] = {}
         self._lock = threading.Lock()
         self._outcomes: dict[str, Future] = {m: Future() for m in self._running}
 
@@ -56,13 +57,16 @@ class MasterSnapshot:
         if not source.references:
             return None
         masters = {master: self.state(master) for master in set(source.references.values())}
-        return References(checks=dict(source.references), **masters)
+        ids = {master: self._ids[master] for master in masters}
+        return References(checks=dict(source.references), ids=ids, **masters)
 
     def state(self, master: str) -> DataFrame:
         """The master's ids (first column) and, for warehouses, current region, as this run will publish them."""
         with self._lock:  # one build per run, whichever fact asks first; the others wait for it
             if master not in self._frames:
                 self._frames[master] = self._build(master)
+                # Collected once for every fact: a small master's ids are an IN-set in the facts' checks.
+                self._ids[master] = known_ids(self._frames[master])
             return self._frames[master]
 
     def settle_master(self, entity: str) -> None:
