@@ -194,7 +194,10 @@ def check_records(
                 unknown = ~_in_set(f"_raw_{column}", ids)
             rule = "unknown_product" if master == "products" else "unknown_warehouse"
             tests[rule].append(
-                (F.col(f"_raw_{column}").isNotNull() & unknown, _bad_value(column, f"is not in the {master[:-1]} master"))
+                (
+                    F.col(f"_raw_{column}").isNotNull() & unknown,
+                    _bad_value(column, f"is not in the {master[:-1]} master"),
+                )
             )
 
     ordered = [(name, cond, message) for name in RULE_ORDER for cond, message in tests[name]]

@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from pyspark.sql import functions as F
 
+from ingestion.transforms import rules
 from ingestion.transforms.rules import (
     RULE_NUMBER,
     RULE_ORDER,
@@ -18,7 +19,6 @@ from ingestion.transforms.rules import (
     good_records,
     known_ids,
 )
-from ingestion.transforms import rules
 
 pytestmark = pytest.mark.spark
 
