@@ -182,9 +182,12 @@ def check_records(
                 )
             )
     if references is not None:
+        collected = dict(references.ids)  # each master's ids collected once (lanes check two columns against one)
         for column, master in references.checks.items():
             known = getattr(references, master)
-            ids = references.ids[master] if master in references.ids else known_ids(known)
+            if master not in collected:
+                collected[master] = known_ids(known)
+            ids = collected[master]
             if ids is None:  # too many ids for a set: a left join flags the known ones
                 known = known.select(F.col(known.columns[0]).alias(f"_raw_{column}")).distinct()
                 known = known.withColumn(f"_known_{column}", F.lit(True))

@@ -97,5 +97,7 @@ def test_the_masters_states_are_built_at_once_with_their_ids_collected_once(spar
     assert snapshot_.references(BATCH_SOURCES["sales"]).ids == refs.ids  # built once: no second barrier
     monkeypatch.setattr(MasterSnapshot, "_build", build)
     monkeypatch.setattr(rules, "MAX_ID_SET", 5)
-    capped = MasterSnapshot(spark, lake, RunOptions(), {"products"}).references(BATCH_SOURCES["inventory"])
+    capped = MasterSnapshot(spark, lake, RunOptions(), {"products", "warehouses"}).references(
+        BATCH_SOURCES["inventory"]
+    )
     assert capped.ids["products"] is None
