@@ -61,8 +61,8 @@ class References:
 
 # A master with at most this many ids is tested as an IN-set (a hash set in the record's own expression); a larger
 # one by a broadcast join. The set costs no job beyond collecting the ids, where the join cost a distinct and a
-# broadcast per fact (~0.5 s a fact on the default sample); the cap keeps the literal, which travels with the plan
-# to every task, small.
+# broadcast per fact (0.2-0.5 s of JVM CPU a fact, BENCHMARKS.md); the cap keeps the literal, which travels with
+# the plan to every task, small.
 MAX_ID_SET = 10_000
 
 
