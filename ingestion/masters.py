@@ -14,7 +14,7 @@ quality gate leaves its facts unpublished, as the wave did, and the run is simpl
 from __future__ import annotations
 
 import threading
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 
 from pyspark.sql import DataFrame, SparkSession
 
@@ -29,7 +29,7 @@ from ingestion.batch import (
 from ingestion.io.raw_reader import read_csv_drops, read_json_drops
 from ingestion.sources import PRODUCTS, WAREHOUSE_CHANGES, Source
 from ingestion.transforms.cdc import change_history, current_state
-from ingestion.transforms.rules import References, check_records, good_records
+from ingestion.transforms.rules import References, check_records, good_records, known_ids
 
 MASTERS = {"products": PRODUCTS, "warehouses": WAREHOUSE_CHANGES}
 
@@ -49,21 +49,32 @@ class MasterSnapshot:
         self._spark, self._lake, self._options = spark, lake, options
         self._running = {m for m in running if m in MASTERS}
         self._frames: dict[str, DataFrame] = {}
-        self._lock = threading.Lock()
+        self._ids: dict[str, tuple[str, ...] | None] = {}
+        self._locks = {master: threading.Lock() for master in MASTERS}
         self._outcomes: dict[str, Future] = {m: Future() for m in self._running}
 
     def references(self, source: Source) -> References | None:
         if not source.references:
             return None
-        masters = {master: self.state(master) for master in set(source.references.values())}
-        return References(checks=dict(source.references), **masters)
+        needed = sorted(set(source.references.values()))
+        # The masters' states are built at once, each in a thread of its own: every fact waits for them, and each
+        # build is a few small jobs that leave a core idle.
+        with ThreadPoolExecutor(max_workers=len(needed)) as pool:
+            masters = dict(zip(needed, pool.map(self._state_in_thread, needed), strict=True))
+        ids = {master: self._ids[master] for master in masters}
+        return References(checks=dict(source.references), ids=ids, **masters)
 
     def state(self, master: str) -> DataFrame:
         """The master's ids (first column) and, for warehouses, current region, as this run will publish them."""
-        with self._lock:  # one build per run, whichever fact asks first; the others wait for it
+        with self._locks[master]:  # one build per run, whichever fact asks first; the others wait for it
             if master not in self._frames:
-                self._frames[master] = self._build(master)
+                # The ids are collected once for every fact: a small master's ids are an IN-set in the facts' checks.
+                self._frames[master], self._ids[master] = self._build(master)
             return self._frames[master]
+
+    def _state_in_thread(self, master: str) -> DataFrame:
+        self._spark.sparkContext.setJobDescription(f"ingest: the {master} master's state for the facts")
+        return self.state(master)
 
     def settle_master(self, entity: str) -> None:
         """Pins a master's state before its job replaces the tables the state reads (a no-op for a fact)."""
@@ -87,7 +98,7 @@ class MasterSnapshot:
                     f"run ({failure}); fix the {master} drop and run again"
                 ) from failure
 
-    def _build(self, master: str) -> DataFrame:
+    def _build(self, master: str) -> tuple[DataFrame, tuple[str, ...] | None]:
         source = MASTERS[master]
         published = self._published(master)
         new = self._new_good_records(source) if master in self._running else None
@@ -98,7 +109,8 @@ class MasterSnapshot:
             )
         if new is None:
             # No new drop: the master's job publishes nothing this run, so its table can be read as it stands.
-            return published.select(*self._columns(master))
+            state = published.select(*self._columns(master))
+            return state, known_ids(state)
         if master == "products":
             ids = [frame.select("product_id") for frame in (published, new) if frame is not None]
             state = ids[0] if len(ids) == 1 else ids[0].unionByName(ids[1])
@@ -106,7 +118,13 @@ class MasterSnapshot:
             history = change_history(warehouse_changes(self._spark, self._lake, new), "warehouse_id")
             state = current_state(history.drop("_from_batch"), "warehouse_id")
         # Materialised now, with its lineage cut: the master's job replaces the published files this state read.
-        return state.select(*self._columns(master)).distinct().localCheckpoint(eager=True)
+        return self._materialised(state.select(*self._columns(master)).distinct())
+
+    @staticmethod
+    def _materialised(state: DataFrame) -> tuple[DataFrame, tuple[str, ...] | None]:
+        """The state computed once, as a local checkpoint, and its ids (known_ids), collected from the checkpoint."""
+        checkpointed = state.localCheckpoint(eager=True)
+        return checkpointed, known_ids(checkpointed)
 
     @staticmethod
     def _columns(master: str) -> tuple[str, ...]:

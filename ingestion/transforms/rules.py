@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
+from pyspark.sql.types import StringType
 
 from ingestion.fields import Field
 
@@ -54,6 +55,26 @@ class References:
     products: DataFrame | None = None
     warehouses: DataFrame | None = None
     checks: dict[str, str] = field(default_factory=dict)  # column -> "products" | "warehouses"
+    # master -> its ids as `known_ids` gives them, when the caller has them already (one collect per run, not per fact)
+    ids: dict[str, tuple[str, ...] | None] = field(default_factory=dict)
+
+
+# A master with at most this many ids is tested as an IN-set (a hash set in the record's own expression); a larger
+# one by a broadcast join. The set costs no job beyond collecting the ids, where the join cost a distinct and a
+# broadcast per fact (0.2-0.5 s of JVM CPU a fact, BENCHMARKS.md); the cap keeps the literal, which travels with
+# the plan to every task, small.
+MAX_ID_SET = 10_000
+
+
+def known_ids(master: DataFrame) -> tuple[str, ...] | None:
+    """The master's non-null ids (its first column), sorted and distinct, or None when it has more than MAX_ID_SET
+    rows or its ids are not text (the join's comparison, which may cast, is then the test)."""
+    column = master.schema.fields[0]
+    if not isinstance(column.dataType, StringType):
+        return None
+    # A limit, not a distinct: a master with more rows than the cap takes the join even if its ids are fewer.
+    rows = master.select(column.name).where(F.col(column.name).isNotNull()).limit(MAX_ID_SET + 1).collect()
+    return None if len(rows) > MAX_ID_SET else tuple(sorted({row[0] for row in rows}))
 
 
 def typed(name: str, type_name: str) -> Column:
@@ -161,15 +182,23 @@ def check_records(
                 )
             )
     if references is not None:
+        collected = dict(references.ids)  # each master's ids collected once (lanes check two columns against one)
         for column, master in references.checks.items():
             known = getattr(references, master)
-            ids = known.select(F.col(known.columns[0]).alias(f"_raw_{column}")).distinct()
-            ids = ids.withColumn(f"_known_{column}", F.lit(True))
-            df = df.join(F.broadcast(ids), f"_raw_{column}", "left")
+            if master not in collected:
+                collected[master] = known_ids(known)
+            ids = collected[master]
+            if ids is None:  # too many ids for a set: a left join flags the known ones
+                known = known.select(F.col(known.columns[0]).alias(f"_raw_{column}")).distinct()
+                known = known.withColumn(f"_known_{column}", F.lit(True))
+                df = df.join(F.broadcast(known), f"_raw_{column}", "left")
+                unknown = F.col(f"_known_{column}").isNull()
+            else:
+                unknown = ~_in_set(f"_raw_{column}", ids)
             rule = "unknown_product" if master == "products" else "unknown_warehouse"
             tests[rule].append(
                 (
-                    F.col(f"_raw_{column}").isNotNull() & F.col(f"_known_{column}").isNull(),
+                    F.col(f"_raw_{column}").isNotNull() & unknown,
                     _bad_value(column, f"is not in the {master[:-1]} master"),
                 )
             )
@@ -205,6 +234,26 @@ def check_records(
         error.alias("quarantine_error"),
         number.alias(RULE_NUMBER),
     )
+
+
+def _in_set(name: str, ids: tuple[str, ...]) -> Column:
+    """Is column `name` one of `ids`? One SQL expression (one call to the JVM however many ids; Spark makes a list of
+    over ten literals a hash set). No null is in `ids`, so the answer is never null for a non-null value."""
+    if not ids:
+        return F.lit(False)
+    return F.expr(f"`{name}` IN ({', '.join(_sql_text(i) for i in ids)})")
+
+
+def _sql_text(text: str) -> str:
+    """`text` as a Spark SQL string literal, byte-exact: every character but letters, digits and a few marks as
+    \\uXXXX (UTF-16 units, so characters beyond the BMP are surrogate pairs), which the parser unescapes."""
+    safe = (ch if ch.isascii() and (ch.isalnum() or ch in " _-.:/") else _utf16_escapes(ch) for ch in text)
+    return "'" + "".join(safe) + "'"
+
+
+def _utf16_escapes(ch: str) -> str:
+    units = ch.encode("utf-16-be")
+    return "".join(f"\\u{units[i]:02x}{units[i + 1]:02x}" for i in range(0, len(units), 2))
 
 
 def _implausible(spec: Field, value: Column, dates: DateBounds) -> Column:

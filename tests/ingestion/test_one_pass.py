@@ -6,15 +6,18 @@ from __future__ import annotations
 import dataclasses
 import json
 import shutil
+import threading
 from pathlib import Path
 
 import pytest
 
 from foundation.lake import Lake
 from ingestion.batch import RunOptions, bookmark_path
+from ingestion.masters import MasterSnapshot
 from ingestion.quality import QualityGateError
 from ingestion.runner import ingest_all, ingest_entity
-from ingestion.sources import WAVES
+from ingestion.sources import BATCH_SOURCES, WAVES
+from ingestion.transforms import rules
 from sample_data.generate import generate
 from tests.ingestion.test_end_to_end import SMALL, snapshot
 
@@ -73,3 +76,28 @@ def test_a_failed_master_keeps_its_facts_unpublished(spark, raw, tmp_path):
     drop.write_text("".join(line for line in drop.read_text().splitlines(True) if "P-BAD-" not in line))
     assert {r.status for r in ingest_all(spark, lake, RunOptions())} <= {"succeeded", "no_new_files"}
     assert (processed / "sales").exists() and (processed / "inventory").exists()
+
+
+def test_the_masters_states_are_built_at_once_with_their_ids_collected_once(spark, raw, tmp_path, monkeypatch):
+    """A fact's masters are built in a thread each (both builds under way before either ends); each master's ids are
+    collected once per run, as sorted distinct text, or None above the cap (the facts then join)."""
+    lake = lake_with(raw, tmp_path)
+    snapshot_ = MasterSnapshot(spark, lake, RunOptions(), {"products", "warehouses", "inventory"})
+    both_started = threading.Barrier(2, timeout=60)
+    build = MasterSnapshot._build
+
+    def build_when_both_started(self, master):
+        both_started.wait()  # on main, one master after the other: the barrier times out
+        return build(self, master)
+
+    monkeypatch.setattr(MasterSnapshot, "_build", build_when_both_started)
+    refs = snapshot_.references(BATCH_SOURCES["inventory"])
+    for master in ("products", "warehouses"):
+        assert refs.ids[master] == tuple(sorted({r[0] for r in getattr(refs, master).collect()}))
+    assert snapshot_.references(BATCH_SOURCES["sales"]).ids == refs.ids  # built once: no second barrier
+    monkeypatch.setattr(MasterSnapshot, "_build", build)
+    monkeypatch.setattr(rules, "MAX_ID_SET", 5)
+    capped = MasterSnapshot(spark, lake, RunOptions(), {"products", "warehouses"}).references(
+        BATCH_SOURCES["inventory"]
+    )
+    assert capped.ids["products"] is None

@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from pyspark.sql import functions as F
 
+from ingestion.transforms import rules
 from ingestion.transforms.rules import (
     RULE_NUMBER,
     RULE_ORDER,
@@ -16,6 +17,7 @@ from ingestion.transforms.rules import (
     References,
     check_records,
     good_records,
+    known_ids,
 )
 
 pytestmark = pytest.mark.spark
@@ -99,6 +101,60 @@ def test_unknown_ids_are_quarantined_against_the_master(spark):
     )
     assert outcome[0] == (None, None)
     assert outcome[1] == ("unknown_product", "product_id 'P99999' is not in the product master")
+
+
+# Ids a SQL literal could mangle: quotes, backslashes, a % and _ (LIKE's wildcards), accents, a character beyond the
+# BMP, inner spaces, a line break, and case (P1 is not p1).
+TRICKY_IDS = ("P1", "p'1", "P\\1", 'P"1', "P%", "P_", "Pé", "P\U0001f600", "P 1", "P\n1", "P\\u0041", "")
+
+
+def _plan_joins(frame) -> bool:
+    return "Join" in frame._jdf.queryExecution().optimizedPlan().toString()
+
+
+def test_a_small_master_is_an_in_set_with_the_joins_outcomes(spark):
+    """A master of at most MAX_ID_SET ids is tested as an IN-set (no join in the plan); a larger one by the join. Both
+    quarantine the same records under the same rule with the same message, whatever the ids hold."""
+    master = spark.createDataFrame([(i,) for i in (*TRICKY_IDS, None, "P1")], "product_id string")
+    probes = [*TRICKY_IDS[:-1], "P2", "p1", "P\\\\1", "P\U0001f600x", "PA", "P"]
+    records = [(f"O{i}", "2024-01-02", p, "NORTH", "3", "1", None, False) for i, p in enumerate(probes)]
+    as_set = References(products=master, checks={"product_id": "products"})
+    as_join = References(products=master, checks={"product_id": "products"}, ids={"products": None})
+    set_frame = check_records(rows(spark, *records), FIELDS, as_set)
+    join_frame = check_records(rows(spark, *records), FIELDS, as_join)
+    assert not _plan_joins(set_frame) and _plan_joins(join_frame)
+    by_set, by_join = (sorted(f.collect(), key=lambda r: r["source_line"]) for f in (set_frame, join_frame))
+    assert by_set == by_join
+    unknown = [r["product_id"] for r in by_set if r["quarantine_rule"] == "unknown_product"]
+    assert unknown == ["P2", "p1", "P\\\\1", "P\U0001f600x", "PA", "P"]
+    assert {r["quarantine_rule"] for r in by_set if r["product_id"] not in unknown} == {None}
+    (lower,) = [r for r in by_set if r["product_id"] == "p1"]
+    assert lower["quarantine_error"] == "product_id 'p1' is not in the product master"
+
+
+def test_known_ids_are_capped_and_text_only(spark, monkeypatch):
+    monkeypatch.setattr(rules, "MAX_ID_SET", 3)
+    three_rows = spark.createDataFrame([("B",), ("A",), ("A",), (None,)], "product_id string")
+    assert known_ids(three_rows) == ("A", "B")
+    assert known_ids(spark.createDataFrame([("A",), ("B",), ("C",), ("D",)], "product_id string")) is None
+    assert known_ids(spark.createDataFrame([(1,)], "product_id int")) is None
+    assert known_ids(spark.createDataFrame([], "product_id string")) == ()
+    # Over the cap, check_records falls back to the join, with the same outcome.
+    master = spark.createDataFrame([(p,) for p in ("P1", "P2", "P3", "P4")], "product_id string")
+    refs = References(products=master, checks={"product_id": "products"})
+    frame = check_records(rows(spark, ("O1", "2024-01-02", "P9", "NORTH", "3", "1", None, False)), FIELDS, refs)
+    assert _plan_joins(frame)
+    assert frame.first()["quarantine_rule"] == "unknown_product"
+
+
+def test_an_empty_master_knows_no_id(spark):
+    empty = spark.createDataFrame([], "product_id string")
+    for refs in (
+        References(products=empty, checks={"product_id": "products"}),
+        References(products=empty, checks={"product_id": "products"}, ids={"products": None}),
+    ):
+        outcome, _ = checked(spark, ("O1", "2024-01-02", "P1", "NORTH", "3", "1", None, False), references=refs)
+        assert outcome == [("unknown_product", "product_id 'P1' is not in the product master")]
 
 
 def test_good_records_drop_rule_columns_and_keep_lineage(spark):
