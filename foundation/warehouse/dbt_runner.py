@@ -7,13 +7,9 @@ database dbt opened is closed (its write-ahead log checkpointed into the file), 
 moves a complete file, as it did when dbt ran as a child process. SUPPLYCHAIN_DBT_SUBPROCESS=1 runs dbt as a child
 process instead (each invocation then parses on its own).
 
-A command that builds or tests (TEST_COMMANDS) runs with dbt's `--no-write-json`: dbt would rewrite manifest.json
+A command that runs nodes (RESULTS_COMMANDS) runs with dbt's `--no-write-json`: dbt would rewrite manifest.json
 and graph.gpickle for every invocation (about a second of serialising an unchanged project); this module writes
-the invocation's run_results.json itself, and manifest.json stays the one the parse wrote. Data tests keep their
-failing rows in the audit schema (dbt_project.yml's `data_tests` schema) only when they fail or warn: a build runs
-its tests without storing them (a table per test, about a third of a test's cost), then runs just the tests that
-failed or warned again with `--store-failures`, so their rows are in the audit schema as before and the error
-names the table.
+the invocation's run_results.json itself, and manifest.json stays the one the parse wrote.
 
 `parse_in_background` parses ahead of the first invocation (the pipeline starts it while ingestion runs, so the
 first dbt step finds the parse done); an invocation started meanwhile waits for it and then uses its manifest.
@@ -46,9 +42,6 @@ MANIFEST_COMMANDS = ("build", "run", "test", "seed", "snapshot", "compile", "doc
                      "list", "show")  # fmt: skip
 # Commands that run nodes: their results are written here, not by dbt (no manifest or graph rewritten each time).
 RESULTS_COMMANDS = ("build", "run", "test", "seed", "snapshot")
-# Commands that run data tests: a failing or warning test is run again with --store-failures to keep its rows.
-TEST_COMMANDS = ("build", "test")
-KEEP_ROWS = "--store-failures"
 _lock = threading.Lock()  # dbt's adapters and event logger are process-wide: one invocation at a time
 _kept: dict[tuple, tuple[object, dict[str, str | None]]] = {}  # key -> (manifest, env vars it read)
 _ahead: list[threading.Thread] = []  # parses started ahead (parse_in_background), not yet waited for
@@ -90,13 +83,10 @@ def run_dbt(
     log.info("running %s", " ".join(command[1:]))
     run_results = Path(target_folder(target_path)) / "run_results.json"
     if os.environ.get("SUPPLYCHAIN_DBT_SUBPROCESS") == "1":
-        started = time.time()
         completed = subprocess.run(command, env=dbt_environment(env), cwd=PROJECT_DIR, check=False)
-        _keep_failing_rows(command[1:], env, run_results, started)
         return DbtResult(completed.returncode == 0, _failures(run_results) if completed.returncode else [])
     started = time.time()
     ok, problem = _invoke(command[1:], env, run_results)
-    _keep_failing_rows(command[1:], env, run_results, started)
     if ok:
         return DbtResult(True, [])
     # Only this invocation's results: dbt stopped before the nodes ran (a compile error) writes none.
@@ -248,35 +238,6 @@ def _release_connections() -> None:
             environment, DuckDBConnectionManager._ENV = DuckDBConnectionManager._ENV, None
             if environment is not None:
                 environment.close()
-
-
-def _keep_failing_rows(cli_args: list[str], env: dict[str, str] | None, run_results: Path, started: float) -> None:
-    """After a build or test that did not store its tests' rows: the data tests that failed or warned, run again
-    with --store-failures (so their rows are in the audit schema), and their audit tables named in this
-    invocation's run_results.json, which is left as the invocation wrote it otherwise."""
-    if cli_args[0] not in TEST_COMMANDS or KEEP_ROWS in cli_args:
-        return
-    if not run_results.exists() or run_results.stat().st_mtime < started - 1:
-        return  # dbt stopped before any node ran
-    written = json.loads(run_results.read_text())
-    flagged = [r for r in written.get("results", [])
-               if r.get("status") in ("fail", "warn") and r["unique_id"].startswith("test.")]  # fmt: skip
-    if not flagged:
-        return
-    names = sorted({r["unique_id"].split(".")[2] for r in flagged})
-    again = ["test", KEEP_ROWS, "--select", *names, *_parse_flags(cli_args)]
-    log.info("keeping the failing rows of %d data test(s) in the audit schema", len(names))
-    if os.environ.get("SUPPLYCHAIN_DBT_SUBPROCESS") == "1":
-        subprocess.run([dbt_executable(), *again], env=dbt_environment(env), cwd=PROJECT_DIR, check=False)
-    else:
-        _invoke(again, env, run_results)
-    try:
-        kept = {r["unique_id"]: r.get("relation_name") for r in json.loads(run_results.read_text())["results"]}
-    except (OSError, ValueError, KeyError):
-        kept = {}
-    for result in flagged:
-        result["relation_name"] = kept.get(result["unique_id"]) or result.get("relation_name")
-    run_results.write_text(json.dumps(written))
 
 
 def _failures(run_results: Path) -> list[str]:
