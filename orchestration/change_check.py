@@ -18,6 +18,11 @@ drops, a changed model or macro, changed options or code, or outputs removed or 
     build-plan-marts        every processed table, the dbt project                     the warehouse file exists
     docs-generate           the dbt project (the schema) and the warehouse's columns   the catalog in target/
 
+A dbt step's fingerprint describes the warehouse it built, so on a run with a working copy of the DuckDB warehouse
+(orchestration.run_warehouse) it is kept beside that copy and joins the lake's state only when the run publishes the
+copy (`commit_fingerprints`): a run that fails after build-warehouse and is then started afresh (not resumed) starts
+from the live file again, and must build again rather than skip as if the discarded copy had been published.
+
 Load and the planning report always run (well under a second each). Nothing is skipped with --full-refresh, on a
 lake in S3, or, for the dbt steps and optimisation, on a target other than the local DuckDB file (a server's tables
 can change under us). A step that fails stores nothing, so it runs again next time.
@@ -55,15 +60,51 @@ def skip_unchanged(run_step: Callable) -> Callable:
         if judged is None:
             return run_step(step, context)
         lake_root, inputs = judged
-        stored = _read_state(lake_root).get(step.name, {})
+        pending = _pending(step, context)
+        stored = {**_read_state(lake_root), **(_read_json(pending) if pending else {})}.get(step.name, {})
         if stored.get("inputs") == inputs and stored.get("outputs") == _outputs(step, context):
             log.info("%s: nothing new since its last success; skipped", step.name)
             return {"skipped": "nothing new", **_keep_artifacts(step, context)}
         figures = run_step(step, context)
-        _write_state(lake_root, step.name, {"inputs": inputs, "outputs": _outputs(step, context)})
+        entry = {"inputs": inputs, "outputs": _outputs(step, context)}
+        if pending:
+            _write_json(pending, {**_read_json(pending), step.name: entry})
+        else:
+            _write_state(lake_root, step.name, entry)
         return figures
 
     return run
+
+
+def _pending(step: Step, context) -> Path | None:
+    """Where a dbt step's fingerprint waits for the run to publish its working copy; None: straight to the lake."""
+    run_warehouse = getattr(context, "run_warehouse", None)
+    return run_warehouse.fingerprints if run_warehouse is not None and step.is_dbt else None
+
+
+def commit_fingerprints(context) -> None:
+    """After the run published its working copy (or made none): the dbt steps' fingerprints join the lake's state."""
+    run_warehouse = getattr(context, "run_warehouse", None)
+    if run_warehouse is None or not run_warehouse.fingerprints.exists():
+        return
+    state = {**_read_state(context.resources.lake.root), **_read_json(run_warehouse.fingerprints)}
+    from foundation.lake import Lake
+
+    Lake(context.resources.lake.root).write_json(STATE, state)
+    run_warehouse.fingerprints.unlink()
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def _write_json(path: Path, value: dict) -> None:
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(json.dumps(value))
+    os.replace(partial, path)  # a kill leaves the old entries or the new
 
 
 def _keep_artifacts(step: Step, context) -> dict:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from foundation.redaction import redact
 from foundation.warehouse.dbt_runner import wait_for_parse_ahead
-from orchestration.change_check import skip_unchanged, skip_without_new_drops
+from orchestration.change_check import commit_fingerprints, skip_unchanged, skip_without_new_drops
 from orchestration.pipeline import Step, select_steps, waves
 from orchestration.run_records import RunRecord, latest_failed_run
 from orchestration.run_warehouse import RunWarehouse
@@ -83,6 +83,7 @@ def run_pipeline(context: RunContext, steps: tuple[Step, ...], record: RunRecord
         try:
             if context.run_warehouse.publish():
                 print(f"published the run's warehouse to {context.run_warehouse.live}", file=out, flush=True)
+            commit_fingerprints(context)  # the dbt steps' fingerprints now describe the live file
         except OSError as failure:  # the run ends "failed", never stuck "running"; the live file is unchanged
             print(f"✘ publishing the run's warehouse failed: {one_line(failure)}", file=out, flush=True)
             record.detail = one_line(failure)

@@ -31,10 +31,17 @@ class RunWarehouse:
     def work(self) -> Path:
         return work_copy(self.live)
 
+    @property
+    def fingerprints(self) -> Path:
+        """The fingerprints of the dbt steps that built the working copy (orchestration.change_check), which
+        describe the live warehouse only once the copy is published."""
+        return self.work.with_name(self.work.name + ".fingerprints.json")
+
     def start(self, resuming: bool) -> None:
         """A resumed run carries on from the copy its failed run left; any other starts from the live file."""
         if not resuming:
             discard_work_copy(self.work)
+            self.fingerprints.unlink(missing_ok=True)
         elif self.work.exists():
             log.info("resuming on the failed run's working copy %s", self.work)
 

@@ -7,6 +7,10 @@ database dbt opened is closed (its write-ahead log checkpointed into the file), 
 moves a complete file, as it did when dbt ran as a child process. SUPPLYCHAIN_DBT_SUBPROCESS=1 runs dbt as a child
 process instead (each invocation then parses on its own).
 
+A command that runs nodes (RESULTS_COMMANDS) runs with dbt's `--no-write-json`: dbt would rewrite manifest.json
+and graph.gpickle for every invocation (about a second of serialising an unchanged project); this module writes
+the invocation's run_results.json itself, and manifest.json stays the one the parse wrote.
+
 `parse_in_background` parses ahead of the first invocation (the pipeline starts it while ingestion runs, so the
 first dbt step finds the parse done); an invocation started meanwhile waits for it and then uses its manifest.
 """
@@ -36,6 +40,8 @@ PROJECT_INPUTS = ("dbt_project.yml", "packages.yml", "dependencies.yml", "models
 # Commands that take a manifest (dbt parses for them); the rest (deps, debug, clean) run as they are.
 MANIFEST_COMMANDS = ("build", "run", "test", "seed", "snapshot", "compile", "docs", "source", "run-operation", "ls",
                      "list", "show")  # fmt: skip
+# Commands that run nodes: their results are written here, not by dbt (no manifest or graph rewritten each time).
+RESULTS_COMMANDS = ("build", "run", "test", "seed", "snapshot")
 _lock = threading.Lock()  # dbt's adapters and event logger are process-wide: one invocation at a time
 _kept: dict[tuple, tuple[object, dict[str, str | None]]] = {}  # key -> (manifest, env vars it read)
 _ahead: list[threading.Thread] = []  # parses started ahead (parse_in_background), not yet waited for
@@ -80,7 +86,7 @@ def run_dbt(
         completed = subprocess.run(command, env=dbt_environment(env), cwd=PROJECT_DIR, check=False)
         return DbtResult(completed.returncode == 0, _failures(run_results) if completed.returncode else [])
     started = time.time()
-    ok, problem = _invoke(command[1:], env)
+    ok, problem = _invoke(command[1:], env, run_results)
     if ok:
         return DbtResult(True, [])
     # Only this invocation's results: dbt stopped before the nodes ran (a compile error) writes none.
@@ -89,7 +95,7 @@ def run_dbt(
     return DbtResult(False, failures or ([problem] if problem else []))
 
 
-def _invoke(cli_args: list[str], env: dict[str, str] | None) -> tuple[bool, str | None]:
+def _invoke(cli_args: list[str], env: dict[str, str] | None, run_results: Path) -> tuple[bool, str | None]:
     """One dbt invocation in this process: (succeeded, the error that stopped dbt, if any)."""
     from dbt.cli.main import dbtRunner
 
@@ -98,8 +104,11 @@ def _invoke(cli_args: list[str], env: dict[str, str] | None) -> tuple[bool, str 
         manifest = _kept_manifest(key)
         if key is not None and manifest is None:
             manifest = _parse(key, cli_args)
+        writes_results = cli_args[0] in RESULTS_COMMANDS and "--no-write-json" not in cli_args
         try:
-            result = dbtRunner(manifest=manifest).invoke(cli_args)
+            result = dbtRunner(manifest=manifest).invoke(cli_args + ["--no-write-json"] * writes_results)
+            if writes_results and hasattr(result.result, "write"):
+                result.result.write(str(run_results))  # what dbt itself writes at the end of the run
         finally:
             _release_connections()
         if not result.success:

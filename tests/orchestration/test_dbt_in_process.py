@@ -4,6 +4,7 @@ DuckDB file closed and complete (no write-ahead log), as write-audit-publish nee
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from pathlib import Path
@@ -80,3 +81,26 @@ def test_the_files_a_parse_reads_are_the_projects_paths_and_not_the_pytest_tree(
     assert declared <= set(dbt_runner.PROJECT_INPUTS), declared - set(dbt_runner.PROJECT_INPUTS)
     read = {file.relative_to(dbt_runner.PROJECT_DIR).parts[0:2] for file in dbt_runner.project_files()}
     assert ("tests", "orchestration") not in read and ("tests", "dbt") in read
+
+
+def test_a_build_keeps_the_parses_manifest_and_a_failing_test_keeps_its_rows_in_the_audit_schema(warehouse):
+    built = dbt_runner.run_dbt(["build", "--select", "regions"], "local")  # the seed and its two tests, passing
+    assert built.ok
+    manifest = Path(os.environ["DBT_TARGET_PATH"]) / "manifest.json"
+    parsed_at = manifest.stat().st_mtime_ns  # written by the parse, not rewritten by each build
+    assert dbt_runner.run_dbt(["build", "--select", "regions"], "local").ok
+    assert manifest.stat().st_mtime_ns == parsed_at
+
+    with duckdb.connect(str(warehouse)) as connection:
+        connection.execute("insert into analytics_reference.regions (region_code) values (null)")
+    tested = dbt_runner.run_dbt(["test", "--select", "regions"], "local")
+    assert not tested.ok and len(tested.failures) == 1
+    failure = tested.failures[0]
+    assert failure.startswith("test.supplychain.not_null_regions_region_code") and ": fail: " in failure
+    assert "failing rows kept in" in failure and "analytics_audit" in failure
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        rows = connection.execute("select count(*) from analytics_audit.not_null_regions_region_code").fetchone()
+    assert rows[0] == 1
+    # run_results.json is this invocation's (written by the runner): both tests, one failing.
+    results = json.loads((Path(os.environ["DBT_TARGET_PATH"]) / "run_results.json").read_text())["results"]
+    assert sorted(r["status"] for r in results if r["unique_id"].startswith("test.")) == ["fail", "pass"]

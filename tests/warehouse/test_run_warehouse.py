@@ -14,6 +14,7 @@ from foundation.lake import Lake
 from foundation.settings import Settings
 from foundation.stage import Resources
 from foundation.warehouse.build import WarehouseOptions
+from orchestration.change_check import skip_unchanged
 from orchestration.local_runner import Actions, new_run_id, run_pipeline
 from orchestration.pipeline import select_steps
 from orchestration.run_records import new_record
@@ -97,3 +98,24 @@ def test_a_failed_run_leaves_the_live_file_and_its_resume_keeps_what_was_built(l
     assert code == 0
     assert "marker_of_this_run" in _relations(live)  # the resumed run published the failed run's build with its own
     assert not (tmp_path / "warehouse.building.duckdb").exists()
+
+
+def test_a_run_started_afresh_after_a_failed_one_builds_again_what_the_failed_run_built(lake_copy, live, tmp_path):
+    """The failed run's build-warehouse succeeded on the working copy, which a fresh run discards: the fresh run
+    must not skip build-warehouse as if that build were in the live file."""
+
+    def fail_snapshot(step, context):
+        if step.name == "snapshot":
+            raise RuntimeError("snapshot failed")
+        return run_step(step, context)
+
+    steps = ["build-warehouse", "snapshot"]
+    code, _ = _run(lake_copy, live, tmp_path / "runs", Actions(step=skip_unchanged(fail_snapshot)), only=steps)
+    assert code == 1
+    code, again = _run(lake_copy, live, tmp_path / "runs", Actions(step=skip_unchanged(run_step)), only=steps)
+    assert code == 0
+    figures = {s.name: s.figures for s in again.steps}
+    assert "skipped" not in figures["build-warehouse"] and figures["build-warehouse"]["nodes"] > 0
+    # Published now: the next run with nothing new skips both.
+    code, third = _run(lake_copy, live, tmp_path / "runs", Actions(step=skip_unchanged(run_step)), only=steps)
+    assert code == 0 and all(s.figures.get("skipped") == "nothing new" for s in third.steps)
