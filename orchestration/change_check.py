@@ -300,11 +300,7 @@ def _digest(value: object) -> str:
 
 
 def _read_state(lake_root: str) -> dict:
-    path = Path(lake_root) / STATE
-    try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError):
-        return {}  # none yet, or unreadable: every step runs and writes it afresh
+    return _read_json(Path(lake_root) / STATE)  # {} when none yet or unreadable: every step runs and writes afresh
 
 
 def _write_state(lake_root: str, step: str, entry: dict) -> None:
