@@ -11,6 +11,7 @@ import shutil
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from foundation.lake import Lake
 from foundation.settings import Settings
@@ -22,6 +23,8 @@ from orchestration.pipeline import select_steps
 from orchestration.run_records import new_record
 from orchestration.step_actions import PipelineOptions, RunContext, run_step
 from scripts.warehouse_checksum import canonical
+
+pytestmark = pytest.mark.e2e
 
 STEPS = ["load", "build-warehouse", "snapshot"]
 RUN_DEPENDENT = ("loaded_at", "dbt_updated_at", "dbt_valid_from", "dbt_valid_to", "dbt_scd_id")
