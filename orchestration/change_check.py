@@ -18,6 +18,11 @@ drops, a changed model or macro, changed options or code, or outputs removed or 
     build-plan-marts        every processed table, the dbt project                     the warehouse file exists
     docs-generate           the dbt project (the schema) and the warehouse's columns   the catalog in target/
 
+A dbt build or snapshot that does run is told which source tables changed since its last success (`_changed`: each
+table's processed files, stored with its fingerprint, beside one of everything else it depends on), and builds
+only what those tables feed (foundation.warehouse.selection); when that success is not comparable it is told
+nothing and builds everything.
+
 A dbt step's fingerprint describes the warehouse it built, so on a run with a working copy of the DuckDB warehouse
 (orchestration.run_warehouse) it is kept beside that copy and joins the lake's state only when the run publishes the
 copy (`commit_fingerprints`): a run that fails after build-warehouse and is then started afresh (not resumed) starts
@@ -35,6 +40,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -65,8 +71,18 @@ def skip_unchanged(run_step: Callable) -> Callable:
         if stored.get("inputs") == inputs and stored.get("outputs") == _outputs(step, context):
             log.info("%s: nothing new since its last success; skipped", step.name)
             return {"skipped": "nothing new", **_keep_artifacts(step, context)}
+        try:
+            tables = _tables(step, context)
+            if tables is not None:
+                base = _base(step, context)
+                context = dataclasses.replace(context, changed_sources=_changed(stored, base, tables, step, context))
+        except Exception:  # as for _judge: a fingerprint it cannot take never fails a run, it builds everything
+            log.debug("%s: could not fingerprint its source tables; building everything", step.name, exc_info=True)
+            tables = None
         figures = run_step(step, context)
         entry = {"inputs": inputs, "outputs": _outputs(step, context)}
+        if tables is not None:
+            entry.update(base=base, tables=tables)
         if pending:
             _write_json(pending, {**_read_json(pending), step.name: entry})
         else:
@@ -74,6 +90,47 @@ def skip_unchanged(run_step: Callable) -> Callable:
         return figures
 
     return run
+
+
+def _tables(step: Step, context) -> dict[str, str] | None:
+    """A dbt build's or snapshot's view of the lake per source table (`source.table`: its processed files), so the
+    next run can build only what the changed tables feed (foundation.warehouse.selection); None for other steps."""
+    if not step.is_dbt or step.args[0] not in ("build", "snapshot"):
+        return None
+    from foundation.warehouse.contract import source_tables
+
+    processed = Path(context.resources.lake.root) / "processed"
+    return {f"{t.source}.{t.name}": _digest(_files(processed / t.processed_path)) for t in source_tables()}
+
+
+def _base(step: Step, context) -> str:
+    """Everything but the source tables that a dbt step's nodes are a function of: the step, the project, the
+    warehouse, and the environment variables the project reads."""
+    return _digest([step.action, *step.args, _warehouse_path(context), _project(), _project_environment()])
+
+
+def _changed(stored: dict, base: str, tables: dict[str, str], step: Step, context) -> tuple[str, ...] | None:
+    """The source tables whose files differ from those of the step's last success; None (build everything) when
+    that success is not comparable: another project, step or environment, or its warehouse gone or replaced."""
+    if stored.get("base") != base or stored.get("outputs") != _outputs(step, context):
+        return None
+    before = stored.get("tables")
+    if not isinstance(before, dict):
+        return None
+    return tuple(sorted(name for name in {*tables, *before} if tables.get(name) != before.get(name)))
+
+
+def _project_environment() -> dict[str, str | None]:
+    """The environment variables the dbt project reads (env_var() in its files) and the mart schema the profile
+    names, by value; the DuckDB path is the step's warehouse, compared as such."""
+    from foundation.warehouse.dbt_runner import project_files
+
+    names = {"SUPPLYCHAIN_MART_SCHEMA"}
+    for file in project_files():
+        if file.suffix in (".sql", ".yml", ".yaml", ".md"):
+            names.update(re.findall(r"env_var\(\s*['\"]([A-Za-z0-9_]+)['\"]", file.read_text(errors="replace")))
+    names.discard("SUPPLYCHAIN_DUCKDB_PATH")
+    return {name: os.environ.get(name) for name in sorted(names)}
 
 
 def _pending(step: Step, context) -> Path | None:

@@ -48,6 +48,9 @@ class RunContext:
     # The local runner's one working copy of a DuckDB warehouse per run (orchestration.run_warehouse); None: each
     # dbt step builds aside and publishes on its own (the pipeline image on AWS, one step per task).
     run_warehouse: RunWarehouse | None = None
+    # The source tables (`source.table`) whose processed files differ from those the current dbt step last built
+    # from (orchestration.change_check); None: not known, so the step builds everything it names.
+    changed_sources: tuple[str, ...] | None = None
 
 
 def with_forecaster(resources: Resources) -> Resources:
@@ -120,6 +123,11 @@ def _dbt(step: Step, context: RunContext) -> dict:
     dbt_args = list(step.args)
     # The DuckDB file the step reads: the run's working copy once it has one (a server target names none).
     reads = {"SUPPLYCHAIN_DUCKDB_PATH": str(options.duckdb_path)} if options.target == "local" else {}
+    if context.run_warehouse is not None and options.target == "local":
+        narrowed = _changed_only(dbt_args, context.changed_sources, context.run_warehouse)
+        if narrowed == []:
+            return {"skipped": "no source table its nodes read changed"}
+        dbt_args = narrowed or dbt_args
     try:
         if dbt_args[:2] == ["docs", "generate"]:
             result = run_dbt(dbt_args, options.target, env=reads)
@@ -137,6 +145,26 @@ def _dbt(step: Step, context: RunContext) -> dict:
     finally:
         kept = _keep_artifacts(Path(target_folder()), context.artifacts / step.name)
     return {**_dbt_figures(context.artifacts / step.name / "run_results.json"), "artifacts": kept}
+
+
+def _changed_only(dbt_args: list[str], changed: tuple[str, ...] | None,
+                  run_warehouse: RunWarehouse) -> list[str] | None:  # fmt: skip
+    """The step's dbt args narrowed to what the changed source tables can change (foundation.warehouse.selection):
+    [] when nothing (a snapshot whose sources did not change), None for the step's own args."""
+    if changed is None or dbt_args[0] not in ("build", "snapshot"):
+        return None
+    from foundation.warehouse.dbt_runner import project_manifest
+    from foundation.warehouse.selection import changed_only, snapshots_unaffected
+
+    # The parse the invocation itself uses (same args and environment), so asking costs no second parse.
+    database = run_warehouse.for_building()
+    try:
+        manifest = project_manifest(dbt_args, "local", env={"SUPPLYCHAIN_DUCKDB_PATH": str(database)})
+    except Exception:  # the invocation parses on its own and reports what is wrong; here: build everything
+        return None
+    if dbt_args == ["snapshot"]:
+        return [] if snapshots_unaffected(list(changed), manifest) else None
+    return changed_only(dbt_args, list(changed), manifest)
 
 
 ACTIONS: dict[str, Callable[[Step, RunContext], dict]] = {

@@ -157,6 +157,18 @@ def parse_in_background(target: str, env: dict[str, str] | None = None,
     return thread
 
 
+def project_manifest(args: list[str], target: str, env: dict[str, str] | None = None,
+                     target_path: str | None = None):  # fmt: skip
+    """The parsed project `run_dbt(args, target, env)` would use (dbt's Manifest), parsed now if it is not kept, so
+    the invocation that follows reuses it; None when dbt runs as a child process or the parse fails."""
+    if os.environ.get("SUPPLYCHAIN_DBT_SUBPROCESS") == "1":
+        return None
+    cli_args = dbt_command(args, target, target_path)[1:]
+    with _lock, _environment(dbt_environment(env)):
+        key = _manifest_key(cli_args)
+        return _kept_manifest(key) or _parse(key, cli_args, quiet=True)
+
+
 def wait_for_parse_ahead() -> None:
     """Returns when every parse started ahead has ended."""
     while _ahead:
