@@ -1,17 +1,23 @@
 """The quarantine of a source, and the replay of what later data can cure.
 
-A record quarantined as `unknown_product` or `unknown_warehouse` is waiting for its master, not wrong: every run
+A record quarantined as `unknown_product` or `unknown_warehouse` is waiting for its master, not wrong: a run
 that reads drops of its source (or in which one of its masters gets a drop) parses it again from the raw text the
 quarantine keeps, by its own file's header, and checks it with the batch. When its master now knows the id it
 lands and leaves the quarantine; otherwise it stays, once. Other rules (a bad date, a cut-short record) need a new
 drop, which is a new version of the file: its records replace everything the quarantine held for that file.
 
+Such a run replays only when one of the source's masters changed since the quarantine was last replayed against
+them (ingestion/replay_marker.py): until then a replay cures nothing. A run that does not replay rewrites only the
+quarantine's months of the files it read (replace_quarantine_months), not every month the quarantine holds.
+
 Counts over the whole history: each run reports `rows_replayed` (records retried, part of `rows_read` and of the
-written / deduplicated / quarantined split), so Σ(read - replayed) = Σ(written + deduplicated) + what the
-quarantine holds now.
+written / deduplicated / quarantined split; 0 when the replay was skipped), so Σ(read - replayed) =
+Σ(written + deduplicated) + what the quarantine holds now: a record not retried is simply still held.
 """
 
 from __future__ import annotations
+
+import re
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -23,6 +29,7 @@ from ingestion.sources import Source
 from ingestion.tables import Table, read_table, replace_partitions
 
 CURABLE = ("unknown_product", "unknown_warehouse")
+_MONTH = re.compile(r"year=(\d{4})/month=(\d{2})")  # as rules.quarantine_month finds it
 
 
 def quarantine_table(entity: str) -> Table:
@@ -97,3 +104,38 @@ def replace_quarantine(
     replace_partitions(lake, table, rejected, sorted(after))
     for month in sorted(before - after):
         lake.delete_dir(f"{table.path}/{table.partition_column}={month}")
+
+
+def replace_quarantine_months(
+    spark: SparkSession, lake: Lake, entity: str, rejected: DataFrame, drops: list[str], months: list[str]
+) -> None:
+    """The quarantine after a batch that replayed nothing: only the months it can change are rewritten, those of
+    this batch's rejects (`months`) and those of the files it read (`drops`: a file read again replaces what the
+    quarantine held of it). A record's month is its file's, so both are known without a pass over the quarantine,
+    and only those months are read, with the batch's schema (no job to infer it)."""
+    table = quarantine_table(entity)
+    drop_months = {_drop_month(path) for path in drops}
+    if "" in drop_months:  # a drop outside a date partition: its records' month is not in its path
+        replace_quarantine(spark, lake, entity, rejected, None, drops, months, held_quarantine(spark, lake, entity))
+        return
+    held = lake.partitions(table.path, table.partition_column)
+    read = sorted((drop_months | set(months)) & held)
+    after = set(months)
+    if read:
+        folders = [lake.uri(f"{table.path}/{table.partition_column}={month}") for month in read]
+        kept = spark.read.schema(rejected.schema).option("basePath", lake.uri(table.path)).parquet(*folders)
+        rejected = rejected.unionByName(kept.where(~from_files(drops)).select(*rejected.columns))
+        rejected = rejected.localCheckpoint(eager=True)  # cut from the files about to be replaced
+        after = {r["ingest_month"] for r in rejected.select("ingest_month").distinct().collect()}
+    if not after and held <= set(read):
+        lake.delete_dir(table.path)  # nothing held any more (an empty folder is no Parquet table)
+        return
+    if after:
+        replace_partitions(lake, table, rejected, sorted(after))
+    for month in sorted(set(read) - after):
+        lake.delete_dir(f"{table.path}/{table.partition_column}={month}")
+
+
+def _drop_month(path: str) -> str:
+    match = _MONTH.search(path)
+    return f"{match.group(1)}-{match.group(2)}" if match else ""
