@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 
+import pyarrow.parquet as pq
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
@@ -109,31 +110,53 @@ def replace_quarantine(
 def replace_quarantine_months(
     spark: SparkSession, lake: Lake, entity: str, rejected: DataFrame, drops: list[str], months: list[str]
 ) -> None:
-    """The quarantine after a batch that replayed nothing: only the months it can change are rewritten, those of
-    this batch's rejects (`months`) and those of the files it read (`drops`: a file read again replaces what the
-    quarantine held of it). A record's month is its file's, so both are known without a pass over the quarantine,
-    and only those months are read, with the batch's schema (no job to infer it)."""
+    """The quarantine after a batch that replayed nothing: only the months it changes are rewritten, those of this
+    batch's rejects (`months`) and those holding records of a file it read (`drops`: a file read again replaces
+    what the quarantine held of it; so does the re-run of a run that crashed before its bookmark moved). A record's
+    month is its file's, so the months to look at are known from the paths; which of them hold records of `drops`
+    is read from their files' `source_file` column alone, on the driver. The months rewritten are read with the
+    batch's schema (no job to infer it); a month left with nothing is removed."""
     table = quarantine_table(entity)
     drop_months = {_drop_month(path) for path in drops}
     if "" in drop_months:  # a drop outside a date partition: its records' month is not in its path
         replace_quarantine(spark, lake, entity, rejected, None, drops, months, held_quarantine(spark, lake, entity))
         return
     held = lake.partitions(table.path, table.partition_column)
-    read = sorted((drop_months | set(months)) & held)
-    after = set(months)
-    if read:
-        folders = [lake.uri(f"{table.path}/{table.partition_column}={month}") for month in read]
+    # month -> (records of `drops`, other records) it holds
+    found = {month: _records_of(lake, f"{table.path}/{table.partition_column}={month}", set(drops))
+             for month in sorted((drop_months | set(months)) & held)}  # fmt: skip
+    rewrite = sorted(m for m, (of_drops, _) in found.items() if of_drops or m in months)
+    if not rewrite and not months:
+        return  # no reject, and nothing held of the files read: the quarantine stays as it is
+    if rewrite:
+        folders = [lake.uri(f"{table.path}/{table.partition_column}={month}") for month in rewrite]
         kept = spark.read.schema(rejected.schema).option("basePath", lake.uri(table.path)).parquet(*folders)
+        # Read as the staged rows are written, into a staging folder: nothing is replaced before the write ends.
         rejected = rejected.unionByName(kept.where(~from_files(drops)).select(*rejected.columns))
-        rejected = rejected.localCheckpoint(eager=True)  # cut from the files about to be replaced
-        after = {r["ingest_month"] for r in rejected.select("ingest_month").distinct().collect()}
-    if not after and held <= set(read):
+    emptied = [m for m in rewrite if m not in months and not found[m][1]]
+    after = sorted(set(months) | {m for m in rewrite if m not in emptied})
+    if not after and held <= set(emptied):
         lake.delete_dir(table.path)  # nothing held any more (an empty folder is no Parquet table)
         return
     if after:
-        replace_partitions(lake, table, rejected, sorted(after))
-    for month in sorted(set(read) - after):
+        replace_partitions(lake, table, rejected, after)
+    for month in emptied:
         lake.delete_dir(f"{table.path}/{table.partition_column}={month}")
+
+
+def _records_of(lake: Lake, folder: str, files: set[str]) -> tuple[int, int]:
+    """How many records of `files`, and of other files, a quarantine month's Parquet files hold."""
+    of_files = others = 0
+    for part in lake.list_files(folder):
+        if part.name.startswith((".", "_")):
+            continue
+        column = pq.read_table(f"{lake.base}/{part.path}", columns=["source_file"], filesystem=lake.fs)
+        for source_file in column.column("source_file").to_pylist():
+            if source_file in files:
+                of_files += 1
+            else:
+                others += 1
+    return of_files, others
 
 
 def _drop_month(path: str) -> str:
