@@ -27,7 +27,15 @@ from ingestion.drops import save_bookmark as record_drops
 from ingestion.io.raw_reader import RawFileError, read_csv_drops, read_json_drops
 from ingestion.laid_out_batch import RETURNS, TABLE, LaidOutBatch, laid_out, output_tables, stage_laid_out
 from ingestion.quality import QualityGateError, QualityReport
-from ingestion.replay import held_quarantine, quarantine_table, replace_quarantine, replayable
+from ingestion.replay import (
+    held_quarantine,
+    quarantine_table,
+    replace_quarantine,
+    replace_quarantine_months,
+    replayable,
+)
+from ingestion.replay_marker import checked_against, replay_may_cure
+from ingestion.replay_marker import record as record_replay
 from ingestion.sources import BATCH_SOURCES, Source
 from ingestion.tables import Table, merge_batch, read_table, replace_partitions
 from ingestion.transforms.cdc import change_history, current_state
@@ -57,6 +65,7 @@ class MasterSnapshot(Protocol):
 WAREHOUSE_HISTORY = Table("processed/warehouse_history", key=("warehouse_id", "commit_ts"))
 WAREHOUSES = Table("processed/warehouses", key=("warehouse_id",))
 PRODUCTS_TABLE = "processed/products"
+MASTER_TABLES = {"products": PRODUCTS_TABLE, "warehouses": WAREHOUSES.path}  # what a fact's checks read of each
 _SELECTING = threading.Lock()
 
 
@@ -136,10 +145,11 @@ def ingest_source(
     log.info("%s: ingesting %d new drop(s)", source.entity, len(files))
     report.files = [f.path for f in files]
     report.files_read = len(files)
+    replay, state = _replay_check(lake, source, options, one_pass=masters is not None)
     try:
         records, drift = _read_drops(spark, lake, source, files)
-        held = held_quarantine(spark, lake, source.entity)
-        waiting = replayable(spark, lake, source, report.files, held)
+        held = held_quarantine(spark, lake, source.entity) if replay else None
+        waiting = replayable(spark, lake, source, report.files, held) if replay else None
         if waiting is not None:
             records = waiting if records is None else records.unionByName(waiting)
     except RawFileError as failure:
@@ -161,8 +171,22 @@ def ingest_source(
         return report
     replayed = waiting.select("source_file", "source_line") if waiting is not None else None
     ingest_records(
-        spark, lake, source, records, report, options, masters, selection.landing_order, report.files, replayed, held
+        spark,
+        lake,
+        source,
+        records,
+        report,
+        options,
+        masters,
+        selection.landing_order,
+        report.files,
+        replayed,
+        held,
+        replay,
     )
+    if source.references:
+        # After the quarantine's replacement, before the bookmark: its curable records were checked against this.
+        record_replay(lake, source.entity, state or checked_against(lake, source, options.dates, MASTER_TABLES))
     record_drops(lake, source.entity, selection.entries)
     report.seconds = round(time.perf_counter() - began, 2)
     write_report(lake, report)
@@ -171,10 +195,25 @@ def ingest_source(
 
 def _masters_may_cure(lake: Lake, source: Source, options: RunOptions) -> bool:
     """Has a master of this source a new drop in this run, which may cure records its quarantine holds?"""
-    if not lake.exists(quarantine_table(source.entity).path):
-        return False
+    return lake.exists(quarantine_table(source.entity).path) and _masters_have_new_drops(lake, source, options)
+
+
+def _masters_have_new_drops(lake: Lake, source: Source, options: RunOptions) -> bool:
     masters = [BATCH_SOURCES[m] for m in sorted(set(source.references.values())) if m in BATCH_SOURCES]
     return any(lake.exists(m.raw_folder) and drop_selection(lake, m, options).new for m in masters)
+
+
+def _replay_check(lake: Lake, source: Source, options: RunOptions, one_pass: bool) -> tuple[bool, dict | None]:
+    """Does this run replay the source's quarantine (ingestion/replay_marker.py)? And the masters' state its checks
+    use, taken before anything reads them: None when it is the state the masters publish in this one pass, which is
+    taken once they have published."""
+    if not source.references:
+        return False, None  # nothing in its quarantine waits for a master
+    now = checked_against(lake, source, options.dates, MASTER_TABLES)
+    if _masters_have_new_drops(lake, source, options):
+        # One pass checks against the masters with their new drops; a Glue job, against the published ones.
+        return True, None if one_pass else now
+    return replay_may_cure(lake, source.entity, now), now
 
 
 def _read_drops(spark: SparkSession, lake: Lake, source: Source, files: list[RawFile]):
@@ -197,6 +236,7 @@ def ingest_records(
     drops: list[str] | None = None,
     replayed: DataFrame | None = None,
     held: DataFrame | None = None,
+    replay: bool = True,
 ) -> None:
     """Checks, gates, merges and publishes one batch of parsed records (used by batch and streaming runs).
 
@@ -204,7 +244,8 @@ def ingest_records(
     timestamp, the later-landed file wins (and a batch wins over what is already published). With `drops` (the
     files read, from a batch run) records from other files are quarantined ones replayed (ingestion/replay.py),
     whose `source_file` and `source_line` `replayed` holds, and `held` is what the quarantine held as the run
-    began (replay.held_quarantine)."""
+    began (replay.held_quarantine). Without `replay` (a batch run that replayed nothing), only the quarantine's
+    months this batch can change are rewritten."""
     references = load_references(spark, lake, source) if masters is None else masters.references(source)
     checked = check_records(records, source.fields, references, options.dates)
     if source.partition:
@@ -250,7 +291,11 @@ def ingest_records(
             rejected = batch.rejected(spark, lake, source.entity)
         else:
             rejected = quarantined_records(checked, source.entity)
-        if drops is not None and (report.rows_quarantined or held is not None):
+        if drops is not None and not replay:
+            if report.rows_quarantined or lake.exists(quarantine_table(source.entity).path):
+                with phase(source.entity, f"quarantined {report.rows_quarantined} records"):
+                    replace_quarantine_months(spark, lake, source.entity, rejected, drops, profile.quarantine_months)
+        elif drops is not None and (report.rows_quarantined or held is not None):
             with phase(source.entity, f"quarantined {report.rows_quarantined} records"):
                 replace_quarantine(
                     spark, lake, source.entity, rejected, replayed, drops, profile.quarantine_months, held

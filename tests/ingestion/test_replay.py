@@ -25,8 +25,8 @@ ORDERS = Source(
 )
 
 
-def land(root, folder, day, name, text):
-    path = root / folder / f"year=2024/month=01/day={day:02d}" / name
+def land(root, folder, day, name, text, month=1):
+    path = root / folder / f"year=2024/month={month:02d}/day={day:02d}" / name
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)
 
@@ -41,10 +41,16 @@ def rows(root, name):
     return ds.dataset(path, partitioning="hive").to_table().to_pylist() if path.exists() else []
 
 
-def run(spark, root, **options):
+def run(spark, root, only=None, **options):
     sources = (PRODUCTS, ORDERS)
     options = RunOptions(max_quarantine_rate=0.7, settle_seconds=0, **options)
-    return {r.entity: r for r in ingest_all(spark, Lake(str(root)), options, sources=sources)}
+    return {r.entity: r for r in ingest_all(spark, Lake(str(root)), options, only=only, sources=sources)}
+
+
+def quarantine_files(root, month):
+    """The quarantine's files of one month, with their modification times: what a run rewrote."""
+    folder = root / "processed/_quarantine/toy_sales" / f"ingest_month={month}"
+    return {p.name: p.stat().st_mtime_ns for p in folder.glob("*.parquet")}
 
 
 def test_a_sale_waiting_for_its_product_lands_when_the_product_arrives(spark, tmp_path):
@@ -95,6 +101,7 @@ def test_a_run_reads_the_quarantine_once(spark, tmp_path, monkeypatch):
 
     monkeypatch.setattr(ingestion.replay, "read_table", counted)
     land(tmp_path, "raw/toy_sales", 2, "s2.csv", "order_id,product_id,qty\nO3,P3,3\nO4,P1,4\nO5,P1,5\n")
+    land(tmp_path, "raw/product_master", 2, "p9.jsonl", product("P9"))  # a master drop: the replay runs
     report = run(spark, tmp_path)["toy_sales"]
     assert reads.count("processed/_quarantine/toy_sales") == 1
     assert (report.rows_replayed, report.rows_quarantined) == (1, 2)
@@ -104,3 +111,75 @@ def test_a_run_reads_the_quarantine_once(spark, tmp_path, monkeypatch):
         "s1.csv",
         "s2.csv",
     ]
+
+
+def test_the_replay_waits_until_a_master_changes(spark, tmp_path):
+    """Until a master changes, a replay cannot cure a held record: a run of new drops leaves the held ones alone
+    (not re-read, their months not rewritten). Once a master changed, even in a run of its own, the next run
+    replays; an unreadable marker of what was last replayed against means: replay."""
+    land(tmp_path, "raw/product_master", 1, "p1.jsonl", product("P1"))
+    land(tmp_path, "raw/toy_sales", 1, "s1.csv", "order_id,product_id,qty\nO1,P1,1\nO2,P2,2\n")
+    history = [run(spark, tmp_path)["toy_sales"]]
+    january = quarantine_files(tmp_path, "2024-01")
+
+    land(tmp_path, "raw/toy_sales", 2, "s2.csv", "order_id,product_id,qty\nO3,P3,3\nO4,P1,4\n", month=2)
+    history.append(run(spark, tmp_path)["toy_sales"])  # no master changed: O2 is not retried
+    assert (history[-1].rows_read, history[-1].rows_replayed, history[-1].rows_quarantined) == (2, 0, 1)
+    assert quarantine_files(tmp_path, "2024-01") == january  # the held month was not rewritten
+    assert sorted(r["source_file"][-6:] for r in rows(tmp_path, "_quarantine/toy_sales")) == ["s1.csv", "s2.csv"]
+
+    land(tmp_path, "raw/product_master", 3, "p2.jsonl", product("P2"), month=2)
+    run(spark, tmp_path, only=["products"])  # the master changes in a run of its own
+    land(tmp_path, "raw/toy_sales", 4, "s4.csv", "order_id,product_id,qty\nO5,P1,5\n", month=2)
+    history.append(run(spark, tmp_path)["toy_sales"])
+    assert (history[-1].rows_replayed, history[-1].rows_released) == (2, 1)  # O2 lands, O3 still waits for P3
+    assert sorted(r["order_id"] for r in rows(tmp_path, "toy_sales")) == ["O1", "O2", "O4", "O5"]
+
+    (tmp_path / "processed/_replayed/toy_sales.json").write_text("{cut sh")
+    land(tmp_path, "raw/toy_sales", 5, "s5.csv", "order_id,product_id,qty\nO6,P1,6\n", month=2)
+    history.append(run(spark, tmp_path)["toy_sales"])
+    assert (history[-1].rows_replayed, history[-1].rows_released) == (1, 0)
+    assert [r["rule"] for r in rows(tmp_path, "_quarantine/toy_sales")] == ["unknown_product"]
+    for report in history:
+        assert report.reconciles()
+    read_once = sum(r.rows_read - r.rows_replayed for r in history)
+    held = rows(tmp_path, "_quarantine/toy_sales")
+    assert read_once == len(rows(tmp_path, "toy_sales")) + sum(r.rows_deduplicated for r in history) + len(held)
+
+    land(tmp_path, "raw/toy_sales", 2, "s2.csv", "order_id,product_id,qty\nO3,P1,3\nO4,P1,4\n", month=2)
+    corrected = run(spark, tmp_path)["toy_sales"]  # a new version of s2 replaces what the quarantine held of it
+    assert (corrected.rows_read, corrected.rows_replayed, corrected.rows_quarantined) == (2, 0, 0)
+    assert rows(tmp_path, "_quarantine/toy_sales") == []
+
+
+@pytest.mark.parametrize("cut_at", ["record_replay", "record_drops"])
+def test_a_run_cut_short_after_its_quarantine_ends_the_same_when_run_again(spark, tmp_path, monkeypatch, cut_at):
+    """Cut after the quarantine's replacement, before the replay marker or the bookmark moved: the re-run reads the
+    same drop again and its records replace the ones the cut run quarantined (each held once); the held ones were
+    checked against the same masters, so nothing is replayed."""
+    import ingestion.batch
+
+    land(tmp_path, "raw/product_master", 1, "p1.jsonl", product("P1"))
+    land(tmp_path, "raw/toy_sales", 1, "s1.csv", "order_id,product_id,qty\nO1,P1,1\nO2,P2,2\n")
+    run(spark, tmp_path)
+    land(tmp_path, "raw/toy_sales", 2, "s2.csv", "order_id,product_id,qty\nO3,P3,3\nO4,P1,4\nO5,P1,x\n")
+    real = getattr(ingestion.batch, cut_at, None)
+
+    def cut(lake, entity, *args):
+        if entity == "toy_sales":
+            raise RuntimeError("cut short")
+        return real(lake, entity, *args)
+
+    monkeypatch.setattr(ingestion.batch, cut_at, cut, raising=False)
+    with pytest.raises(RuntimeError, match="cut short"):
+        run(spark, tmp_path)
+    monkeypatch.undo()
+    again = run(spark, tmp_path)["toy_sales"]
+    assert (again.rows_read, again.rows_replayed, again.rows_quarantined) == (3, 0, 2) and again.reconciles()
+    held = sorted((r["source_file"][-6:], r["source_line"], r["rule"]) for r in rows(tmp_path, "_quarantine/toy_sales"))
+    assert [(f, rule) for f, _, rule in held] == [
+        ("s1.csv", "unknown_product"),
+        ("s2.csv", "unknown_product"),
+        ("s2.csv", "invalid_number"),
+    ]
+    assert sorted(r["order_id"] for r in rows(tmp_path, "toy_sales")) == ["O1", "O4"]
