@@ -136,7 +136,9 @@ def ingest_source(
     report.skipped_files, report.rewritten_files = selection.skipped, selection.rewritten
     for skipped in selection.skipped:
         log.warning("%s: not read: %s: %s", source.entity, skipped["file"], skipped["reason"])
-    if not files and not _masters_may_cure(lake, source, options):
+    # Asked once: whether a master has a new drop decides both whether to go on and whether to replay.
+    masters_new = _masters_have_new_drops(lake, source, options)
+    if not files and not (masters_new and lake.exists(quarantine_table(source.entity).path)):
         report.status = "no_new_files"
         log.info("%s: no new drops under %s", source.entity, lake.uri(source.raw_folder))
         record_drops(lake, source.entity, selection.entries)  # files touched but unchanged: their new times
@@ -145,7 +147,7 @@ def ingest_source(
     log.info("%s: ingesting %d new drop(s)", source.entity, len(files))
     report.files = [f.path for f in files]
     report.files_read = len(files)
-    replay, state = _replay_check(lake, source, options, one_pass=masters is not None)
+    replay, state = _replay_check(lake, source, options, masters_new, one_pass=masters is not None)
     try:
         records, drift = _read_drops(spark, lake, source, files)
         held = held_quarantine(spark, lake, source.entity) if replay else None
@@ -193,26 +195,24 @@ def ingest_source(
     return report
 
 
-def _masters_may_cure(lake: Lake, source: Source, options: RunOptions) -> bool:
-    """Has a master of this source a new drop in this run, which may cure records its quarantine holds?"""
-    return lake.exists(quarantine_table(source.entity).path) and _masters_have_new_drops(lake, source, options)
-
-
 def _masters_have_new_drops(lake: Lake, source: Source, options: RunOptions) -> bool:
+    """Has a master of this source a new drop in this run, which may cure records its quarantine holds?"""
     masters = [BATCH_SOURCES[m] for m in sorted(set(source.references.values())) if m in BATCH_SOURCES]
     return any(lake.exists(m.raw_folder) and drop_selection(lake, m, options).new for m in masters)
 
 
-def _replay_check(lake: Lake, source: Source, options: RunOptions, one_pass: bool) -> tuple[bool, dict | None]:
+def _replay_check(lake: Lake, source: Source, options: RunOptions, masters_new: bool,
+                  one_pass: bool) -> tuple[bool, dict | None]:  # fmt: skip
     """Does this run replay the source's quarantine (ingestion/replay_marker.py)? And the masters' state its checks
     use, taken before anything reads them: None when it is the state the masters publish in this one pass, which is
-    taken once they have published."""
+    taken once they have published. `masters_new`: has a master a new drop in this run."""
     if not source.references:
         return False, None  # nothing in its quarantine waits for a master
+    if masters_new and one_pass:
+        return True, None  # checked against the masters with their new drops, whose state is taken once published
     now = checked_against(lake, source, options.dates, MASTER_TABLES)
-    if _masters_have_new_drops(lake, source, options):
-        # One pass checks against the masters with their new drops; a Glue job, against the published ones.
-        return True, None if one_pass else now
+    if masters_new:  # a Glue job: checked against the published masters
+        return True, now
     return replay_may_cure(lake, source.entity, now), now
 
 

@@ -11,12 +11,14 @@ is kept in the lake (processed/_cache/hold_out_replay.pkl), with the key it was 
     the settings                                (HoldoutOptions, the forecaster's class)
     the code                                    (optimization/ and the forecaster's package)
 
-A run whose key matches reuses the result; any other computes it and replaces the kept one. The replay's own logic
+A run whose key matches reuses the result, and the time it was computed at (so the output table optimize writes
+from it is the same, and left untouched); any other computes it and replaces the kept one. The replay's own logic
 is untouched: this module only decides whether to call it.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import logging
 import pickle
@@ -44,20 +46,21 @@ where snapshot_date < date '{{week_end}}'
 
 
 def reused_replay(compute: Callable[[], object], lake: Lake, target: str, duckdb_path: Path, settings: object,
-                  forecaster: object) -> object:  # fmt: skip
-    """`compute()` (the replay), or its kept result when the key it would be computed under is the kept one."""
+                  forecaster: object) -> tuple[object, dt.datetime]:  # fmt: skip
+    """(`compute()` (the replay), when it ran), or the kept result and when it ran, when the key it would be
+    computed under is the kept one. A reused result keeps its time, so its output table is the same as before."""
     try:
         key = replay_key(target, duckdb_path, settings, forecaster)
     except Exception:  # a warehouse the key cannot be read from: the replay itself says what is wrong
         log.debug("replay: no reuse key", exc_info=True)
-        return compute()
+        return compute(), _now()
     kept = _read(lake)
     if kept is not None and kept[0] == key:
         log.info("replay: nothing it reads changed since the last closed week; reusing its result")
-        return kept[1]
-    result = compute()
-    lake.write_bytes(CACHE, pickle.dumps((key, result)))
-    return result
+        return kept[1], kept[2]
+    result, evaluated_at = compute(), _now()
+    lake.write_bytes(CACHE, pickle.dumps((key, result, evaluated_at)))
+    return result, evaluated_at
 
 
 def replay_key(target: str, duckdb_path: Path, settings: object, forecaster: object) -> str:
@@ -95,8 +98,13 @@ def _package_folder(forecaster: object) -> Path | None:
     return Path(file).parent if file else None
 
 
-def _read(lake: Lake) -> tuple[str, object] | None:
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+def _read(lake: Lake) -> tuple[str, object, dt.datetime] | None:
     try:
-        return pickle.loads(lake.read_bytes(CACHE))
-    except Exception:  # none yet, unreadable, or written by other code: computed afresh
+        key, result, evaluated_at = pickle.loads(lake.read_bytes(CACHE))
+    except Exception:  # none yet, unreadable, or written by other code (no time kept): computed afresh
         return None
+    return key, result, evaluated_at

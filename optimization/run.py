@@ -81,14 +81,15 @@ def run(options: OptimizeOptions, resources: Resources) -> dict:
                              forecaster=resources.forecaster)  # fmt: skip
             # The sweep always runs; the daily replay is reused until a week closes (replay_reuse.py).
             key = (resources.lake, warehouse.target, warehouse.duckdb_path, holdout, resources.forecaster)
-            result = replay() if options.evaluate else reused_replay(replay, *key)
+            result, evaluated_at = (replay(), now) if options.evaluate else reused_replay(replay, *key)
         except HistoryTooShort as too_short:
             if options.evaluate:
                 raise
             # The plan stands without its proof; the report says the simulation is missing.
             log.warning("optimize: no hold-out replay: %s", too_short)
         else:
-            tables["policy_simulation"] = simulation_table(result, now, "sweep" if options.evaluate else "replay")
+            evaluation = "sweep" if options.evaluate else "replay"
+            tables["policy_simulation"] = simulation_table(result, evaluated_at, evaluation)
             print(result.table.set_index(["level_rule", "service_level", "policy"])[SIMULATION_COLUMNS].round(3)
                   .to_string())  # fmt: skip
     write_outputs(resources.lake, tables, {**plan.summary, "problems": plan.problems}, source="optimization",

@@ -163,16 +163,32 @@ def _declared_schema(source: str, name: str):
 
 def write_outputs(lake: Lake, tables: dict[str, pd.DataFrame], report: dict, source: str, stage: str) -> None:
     """Replaces each output table's Parquet file under processed/<source>/; a reader sees the old file or the
-    new one. The stage's report goes to processed/_reports/<stage>/latest.json."""
+    new one. A table whose file already holds the same rows is left untouched: the next dbt step builds only what
+    changed files feed (orchestration.change_check). The stage's report goes to processed/_reports/<stage>/."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     for name, frame in tables.items():
         schema = _declared_schema(source, name)
         folder = f"{lake.base}/processed/{source}/{name}"
+        published = f"{folder}/part-00000.parquet"
+        table = pa.Table.from_pandas(frame[schema.names], schema=schema, preserve_index=False)
+        if _holds(lake, published, table):
+            continue
         lake.fs.create_dir(folder, recursive=True)
         staged = f"{folder}/.staged-{uuid.uuid4().hex}.parquet"
-        table = pa.Table.from_pandas(frame[schema.names], schema=schema, preserve_index=False)
         pq.write_table(table, staged, filesystem=lake.fs, compression="snappy")
-        lake.fs.move(staged, f"{folder}/part-00000.parquet")
+        lake.fs.move(staged, published)
     lake.write_json(f"processed/_reports/{stage}/latest.json", report)
+
+
+def _holds(lake: Lake, path: str, table) -> bool:
+    """Does the Parquet file at `path` hold exactly `table` (schema, rows and their order)? False when there is no
+    such file or it cannot be read: it is then written."""
+    import pyarrow.parquet as pq
+
+    try:
+        published = pq.read_table(path, filesystem=lake.fs)
+    except Exception:  # none yet, or unreadable: written afresh
+        return False
+    return published.schema.equals(table.schema, check_metadata=False) and published.equals(table)
