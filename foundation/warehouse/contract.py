@@ -43,10 +43,23 @@ class SourceTable:
         return widths
 
 
+# Parsed source definitions per (project, each file's path, size and modification time): a run asks for them
+# about twenty times (each dbt step's fingerprints, each load, each output written), 60 ms of YAML each.
+_PARSED: dict[tuple, tuple[SourceTable, ...]] = {}
+
+
 def source_tables(project_dir: Path | None = None) -> list[SourceTable]:
     project_dir = project_dir or PROJECT_DIR  # read at call time: a test may point it at a project copy
+    paths = sorted(project_dir.glob(SOURCES_GLOB))
+    key = (str(project_dir), *((str(path), path.stat().st_size, path.stat().st_mtime_ns) for path in paths))
+    if key not in _PARSED:
+        _PARSED[key] = tuple(_parsed(project_dir, paths))  # an edited file is parsed again (another key)
+    return list(_PARSED[key])
+
+
+def _parsed(project_dir: Path, paths: list[Path]) -> list[SourceTable]:
     tables = []
-    for path in sorted(project_dir.glob(SOURCES_GLOB)):
+    for path in paths:
         for source in yaml.safe_load(path.read_text())["sources"]:
             for table in source["tables"]:
                 meta = table.get("config", {}).get("meta", {})

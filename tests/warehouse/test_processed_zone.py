@@ -10,6 +10,7 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import pytest
+import yaml
 
 from foundation.lake import Lake
 from foundation.warehouse.build import check_processed_zone
@@ -40,6 +41,23 @@ def test_every_source_table_is_declared_with_typed_columns():
     }  # fmt: skip
     assert tables["sales"].partition_column == "order_month"
     assert tables["sales"].column_names[:2] == ["order_id", "line_number"]
+
+
+def test_the_source_definitions_are_parsed_once_until_a_file_changes(tmp_path, monkeypatch):
+    from foundation.warehouse import contract
+
+    for path in contract.PROJECT_DIR.glob(contract.SOURCES_GLOB):
+        copy = tmp_path / path.relative_to(contract.PROJECT_DIR)
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, copy)
+    parses, parse = [], yaml.safe_load
+    monkeypatch.setattr(contract.yaml, "safe_load", lambda text: parses.append(1) or parse(text))
+    first = source_tables(tmp_path)
+    assert source_tables(tmp_path) == first and len(parses) == len(list(tmp_path.glob(contract.SOURCES_GLOB)))
+    edited = next(tmp_path.glob("models/staging/erp/_*__sources.yml"))
+    edited.write_text(edited.read_text().replace("partition_column: order_month", "partition_column: order_period"))
+    again = source_tables(tmp_path)  # the edit is read: parsed afresh
+    assert {t.name: t.partition_column for t in again}["sales"] != {t.name: t.partition_column for t in first}["sales"]
 
 
 def test_clean_processed_zone_passes_with_every_row_counted(processed_lake):
