@@ -104,3 +104,26 @@ def test_a_build_keeps_the_parses_manifest_and_a_failing_test_keeps_its_rows_in_
     # run_results.json is this invocation's (written by the runner): both tests, one failing.
     results = json.loads((Path(os.environ["DBT_TARGET_PATH"]) / "run_results.json").read_text())["results"]
     assert sorted(r["status"] for r in results if r["unique_id"].startswith("test.")) == ["fail", "pass"]
+
+
+def test_a_kept_parse_is_not_reused_for_another_schema_the_profile_reads(warehouse, monkeypatch):
+    # A long-lived process that changes SUPPLYCHAIN_MART_SCHEMA (read only by profiles.yml) between invocations with
+    # the same target folder: the second build must land in the second schema, not in the first parse's.
+    monkeypatch.setenv("SUPPLYCHAIN_MART_SCHEMA", "first")
+    assert dbt_runner.run_dbt(["seed", "--select", "regions"], "local").ok
+    monkeypatch.setenv("SUPPLYCHAIN_MART_SCHEMA", "second")
+    assert dbt_runner.run_dbt(["seed", "--select", "regions"], "local").ok
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        schemas = {row[0] for row in connection.execute("select schema_name from duckdb_tables()").fetchall()}
+    assert schemas == {"first_reference", "second_reference"}
+
+
+def test_what_the_profile_reads_counts_by_target_and_a_working_copy_reads_as_its_live_file(monkeypatch):
+    monkeypatch.setenv("SUPPLYCHAIN_DUCKDB_PATH", "/data/warehouse.duckdb")
+    local = dbt_runner.environment_read("local")
+    assert local["SUPPLYCHAIN_DUCKDB_PATH"] == "warehouse" and "SUPPLYCHAIN_MART_SCHEMA" in local
+    assert not any(name.startswith("SUPPLYCHAIN_PG_") for name in local)  # another output's connection
+    monkeypatch.setenv("SUPPLYCHAIN_DUCKDB_PATH", "/data/warehouse.building.duckdb")
+    assert dbt_runner.environment_read("local") == local  # the parse made ahead for the live file serves the copy
+    postgres = dbt_runner.environment_read("postgres")
+    assert {"SUPPLYCHAIN_PG_HOST", "SUPPLYCHAIN_PG_PORT", "SUPPLYCHAIN_MART_SCHEMA"} <= set(postgres)
