@@ -46,6 +46,7 @@ MANIFEST_COMMANDS = ("build", "run", "test", "seed", "snapshot", "compile", "doc
 RESULTS_COMMANDS = ("build", "run", "test", "seed", "snapshot")
 _lock = threading.Lock()  # dbt's adapters and event logger are process-wide: one invocation at a time
 _kept: dict[tuple, tuple[object, dict[str, str | None]]] = {}  # key -> (manifest, the environment it was parsed in)
+_written: dict[str, tuple] = {}  # target folder -> key of the manifest its manifest.json holds
 _ahead: list[threading.Thread] = []  # parses started ahead (parse_in_background), not yet waited for
 
 
@@ -106,6 +107,8 @@ def _invoke(cli_args: list[str], env: dict[str, str] | None, run_results: Path) 
         manifest = _kept_manifest(key)
         if key is not None and manifest is None:
             manifest = _parse(key, cli_args)
+        elif manifest is not None:
+            _write_manifest_json(key, manifest, cli_args)
         writes_results = cli_args[0] in RESULTS_COMMANDS and "--no-write-json" not in cli_args
         try:
             result = dbtRunner(manifest=manifest).invoke(cli_args + ["--no-write-json"] * writes_results)
@@ -132,7 +135,19 @@ def _parse(key: tuple, cli_args: list[str], quiet: bool = False):
     if len(_kept) >= 4:  # a long-lived process (tests) that edits the project: keep the latest few
         _kept.clear()
     _kept[key] = (manifest, environment_read(_flag(cli_args, "--target"), manifest))
+    _written[_flag(cli_args, "--target-path")] = key  # the parse wrote it
     return manifest
+
+
+def _write_manifest_json(key: tuple, manifest, cli_args: list[str]) -> None:
+    """manifest.json in the invocation's target folder is its manifest's: a kept manifest reused after another parse
+    (another target or schema) wrote that folder's file rewrites it, so what a run keeps describes what it built."""
+    folder = _flag(cli_args, "--target-path")
+    if folder is not None and _written.get(folder) != key:
+        from dbt.parser.manifest import write_manifest
+
+        write_manifest(manifest, folder)
+        _written[folder] = key
 
 
 def parse_in_background(target: str, env: dict[str, str] | None = None,

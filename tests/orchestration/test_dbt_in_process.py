@@ -127,3 +127,13 @@ def test_what_the_profile_reads_counts_by_target_and_a_working_copy_reads_as_its
     assert dbt_runner.environment_read("local") == local  # the parse made ahead for the live file serves the copy
     postgres = dbt_runner.environment_read("postgres")
     assert {"SUPPLYCHAIN_PG_HOST", "SUPPLYCHAIN_PG_PORT", "SUPPLYCHAIN_MART_SCHEMA"} <= set(postgres)
+
+
+def test_a_kept_parse_reused_after_another_targets_parse_leaves_its_own_manifest_json(warehouse):
+    assert dbt_runner.run_dbt(["seed", "--select", "regions"], "local").ok
+    assert dbt_runner.project_manifest(["seed"], "postgres") is not None  # parsed (no server needed) into the folder
+    manifest_json = Path(os.environ["DBT_TARGET_PATH"]) / "manifest.json"
+    assert json.loads(manifest_json.read_text())["metadata"]["adapter_type"] == "postgres"
+    assert dbt_runner.run_dbt(["seed", "--select", "regions"], "local").ok  # the kept local parse, not parsed again
+    assert len(dbt_runner._kept) == 2
+    assert json.loads(manifest_json.read_text())["metadata"]["adapter_type"] == "duckdb"  # what a run keeps
