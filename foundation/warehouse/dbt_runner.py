@@ -257,6 +257,7 @@ def environment_read(target: str | None, manifest=None) -> dict[str, str | None]
             if file.suffix in (".sql", ".yml", ".yaml", ".md"):
                 names.update(_ENV_VAR_CALL.findall(file.read_text(errors="replace")))
     environment = {name: os.environ.get(name) for name in sorted(names)}
+    environment["DBT_PROFILES_DIR"] = str(_profiles_file().parent)  # unset reads the project's own
     if environment.get("SUPPLYCHAIN_DUCKDB_PATH") is not None:
         path = environment["SUPPLYCHAIN_DUCKDB_PATH"]
         environment["SUPPLYCHAIN_DUCKDB_PATH"] = Path(path).name.lstrip(".").split(".")[0]
