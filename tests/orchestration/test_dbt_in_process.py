@@ -106,11 +106,19 @@ def test_a_build_keeps_the_parses_manifest_and_a_failing_test_keeps_its_rows_in_
     assert sorted(r["status"] for r in results if r["unique_id"].startswith("test.")) == ["fail", "pass"]
 
 
-def test_a_kept_parse_is_not_reused_for_another_schema_the_profile_reads(warehouse, monkeypatch):
-    # A long-lived process that changes SUPPLYCHAIN_MART_SCHEMA (read only by profiles.yml) between invocations with
-    # the same target folder: the second build must land in the second schema, not in the first parse's.
+def test_a_kept_parse_serves_only_its_own_schema_and_target_and_leaves_its_own_manifest_json(warehouse, monkeypatch):
+    # A long-lived process (tests, a pipeline) running dbt with one target folder: a parse for another target writes
+    # that folder's manifest.json meanwhile; the kept parse reused next puts its own back (what a run keeps).
     monkeypatch.setenv("SUPPLYCHAIN_MART_SCHEMA", "first")
     assert dbt_runner.run_dbt(["seed", "--select", "regions"], "local").ok
+    assert dbt_runner.project_manifest(["seed"], "postgres") is not None  # parsed (no server needed) into the folder
+    manifest_json = Path(os.environ["DBT_TARGET_PATH"]) / "manifest.json"
+    assert json.loads(manifest_json.read_text())["metadata"]["adapter_type"] == "postgres"
+    assert dbt_runner.run_dbt(["seed", "--select", "regions"], "local").ok  # the kept local parse, not parsed again
+    assert len(dbt_runner._kept) == 2
+    assert json.loads(manifest_json.read_text())["metadata"]["adapter_type"] == "duckdb"
+
+    # SUPPLYCHAIN_MART_SCHEMA is read only by profiles.yml: a change must not reuse the parse of the first schema.
     monkeypatch.setenv("SUPPLYCHAIN_MART_SCHEMA", "second")
     assert dbt_runner.run_dbt(["seed", "--select", "regions"], "local").ok
     with duckdb.connect(str(warehouse), read_only=True) as connection:
@@ -127,13 +135,3 @@ def test_what_the_profile_reads_counts_by_target_and_a_working_copy_reads_as_its
     assert dbt_runner.environment_read("local") == local  # the parse made ahead for the live file serves the copy
     postgres = dbt_runner.environment_read("postgres")
     assert {"SUPPLYCHAIN_PG_HOST", "SUPPLYCHAIN_PG_PORT", "SUPPLYCHAIN_MART_SCHEMA"} <= set(postgres)
-
-
-def test_a_kept_parse_reused_after_another_targets_parse_leaves_its_own_manifest_json(warehouse):
-    assert dbt_runner.run_dbt(["seed", "--select", "regions"], "local").ok
-    assert dbt_runner.project_manifest(["seed"], "postgres") is not None  # parsed (no server needed) into the folder
-    manifest_json = Path(os.environ["DBT_TARGET_PATH"]) / "manifest.json"
-    assert json.loads(manifest_json.read_text())["metadata"]["adapter_type"] == "postgres"
-    assert dbt_runner.run_dbt(["seed", "--select", "regions"], "local").ok  # the kept local parse, not parsed again
-    assert len(dbt_runner._kept) == 2
-    assert json.loads(manifest_json.read_text())["metadata"]["adapter_type"] == "duckdb"  # what a run keeps
