@@ -226,7 +226,10 @@ def _kept_manifest(key: tuple | None):
     if key is None or key not in _kept:
         return None
     manifest, environment = _kept[key]
-    if environment_read(_flag(list(key[0]), "--target"), manifest) != environment:
+    # Only the variables the parse read: dbt adds to a manifest's list those a node reads as it runs (the freshness
+    # clock), which do not make the parse stale.
+    now = environment_read(_flag(list(key[0]), "--target"), manifest)
+    if any(now.get(name) != value for name, value in environment.items()):
         del _kept[key]
         return None
     return manifest
