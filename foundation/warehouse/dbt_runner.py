@@ -237,6 +237,7 @@ def _kept_manifest(key: tuple | None):
 
 # An env_var() call in the project's or the profile's Jinja: the variable's name (dbt takes it as a string literal).
 _ENV_VAR_CALL = re.compile(r"env_var\(\s*['\"]([A-Za-z0-9_]+)['\"]")
+_ENV_VAR_DEFAULT = re.compile(r"env_var\(\s*\\?['\"]([A-Za-z0-9_]+)\\?['\"]\s*,\s*\\?['\"]([^'\"\\]*)\\?['\"]\s*\)")
 
 
 def environment_read(target: str | None, manifest=None) -> dict[str, str | None]:
@@ -251,15 +252,18 @@ def environment_read(target: str | None, manifest=None) -> dict[str, str | None]
     working copy `<stem>.building.duckdb` as for its live file, so the parse made ahead for the live file serves
     the steps that build the copy."""
     names = {"DBT_PROFILES_DIR"}  # which profiles.yml dbt reads
+    defaults: dict[str, str] = {}  # an unset variable reads as the profile's default for it
     with contextlib.suppress(OSError):
-        names.update(_ENV_VAR_CALL.findall(_profile_output(_profiles_file().read_text(), target)))
+        output = _profile_output(_profiles_file().read_text(), target)
+        names.update(_ENV_VAR_CALL.findall(output))
+        defaults.update(_ENV_VAR_DEFAULT.findall(output))
     if manifest is not None:
         names.update(_env_vars_read(manifest))
     else:
         for file in project_files():
             if file.suffix in (".sql", ".yml", ".yaml", ".md"):
                 names.update(_ENV_VAR_CALL.findall(file.read_text(errors="replace")))
-    environment = {name: os.environ.get(name) for name in sorted(names)}
+    environment = {name: os.environ.get(name, defaults.get(name)) for name in sorted(names)}
     environment["DBT_PROFILES_DIR"] = str(_profiles_file().parent)  # unset reads the project's own
     if environment.get("SUPPLYCHAIN_DUCKDB_PATH") is not None:
         path = environment["SUPPLYCHAIN_DUCKDB_PATH"]

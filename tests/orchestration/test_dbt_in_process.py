@@ -136,5 +136,7 @@ def test_what_the_profile_reads_counts_by_target_and_a_working_copy_reads_as_its
     assert not any(name.startswith("SUPPLYCHAIN_PG_") for name in local)  # another output's connection
     monkeypatch.setenv("SUPPLYCHAIN_DUCKDB_PATH", "/data/warehouse.building.duckdb")
     assert dbt_runner.environment_read("local") == local  # the parse made ahead for the live file serves the copy
+    monkeypatch.delenv("SUPPLYCHAIN_DUCKDB_PATH")
+    assert dbt_runner.environment_read("local") == local  # unset: the profile's default, data/warehouse.duckdb
     postgres = dbt_runner.environment_read("postgres")
     assert {"SUPPLYCHAIN_PG_HOST", "SUPPLYCHAIN_PG_PORT", "SUPPLYCHAIN_MART_SCHEMA"} <= set(postgres)
