@@ -40,7 +40,6 @@ import hashlib
 import json
 import logging
 import os
-import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -121,16 +120,13 @@ def _changed(stored: dict, base: str, tables: dict[str, str], step: Step, contex
 
 
 def _project_environment() -> dict[str, str | None]:
-    """The environment variables the dbt project reads (env_var() in its files) and the mart schema the profile
-    names, by value; the DuckDB path is the step's warehouse, compared as such."""
-    from foundation.warehouse.dbt_runner import project_files
+    """The environment variables dbt reads for the project on the local target (the project's env_var() calls, the
+    profile's mart schema and memory limit), by value; the DuckDB path is the step's warehouse, compared as such."""
+    from foundation.warehouse.dbt_runner import environment_read
 
-    names = {"SUPPLYCHAIN_MART_SCHEMA"}
-    for file in project_files():
-        if file.suffix in (".sql", ".yml", ".yaml", ".md"):
-            names.update(re.findall(r"env_var\(\s*['\"]([A-Za-z0-9_]+)['\"]", file.read_text(errors="replace")))
-    names.discard("SUPPLYCHAIN_DUCKDB_PATH")
-    return {name: os.environ.get(name) for name in sorted(names)}
+    environment = environment_read("local")
+    environment.pop("SUPPLYCHAIN_DUCKDB_PATH", None)
+    return environment
 
 
 def _pending(step: Step, context) -> Path | None:

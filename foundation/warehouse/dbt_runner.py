@@ -1,11 +1,12 @@
 """Runs dbt for this project in this process (dbt's programmatic runner), with the project's profiles.
 
 The parsed project (dbt's manifest) is kept between invocations, so a pipeline of several dbt steps parses once:
-the manifest is reused while the project's files, the `--vars` and the environment variables the project reads are
-the same, and dropped after a failed invocation so the next one starts clean. After every invocation the DuckDB
-database dbt opened is closed (its write-ahead log checkpointed into the file), so the write-audit-publish swap
-moves a complete file, as it did when dbt ran as a child process. SUPPLYCHAIN_DBT_SUBPROCESS=1 runs dbt as a child
-process instead (each invocation then parses on its own).
+the manifest is reused while the project's files, the `--vars` and the environment variables the parse reads (the
+project's and the profile's target's: `environment_read`) are the same, and dropped after a failed invocation so
+the next one starts clean. After every invocation the DuckDB database dbt opened is closed (its write-ahead log
+checkpointed into the file), so the write-audit-publish swap moves a complete file, as it did when dbt ran as a
+child process. SUPPLYCHAIN_DBT_SUBPROCESS=1 runs dbt as a child process instead (each invocation then parses on
+its own).
 
 A command that runs nodes (RESULTS_COMMANDS) runs with dbt's `--no-write-json`: dbt would rewrite manifest.json
 and graph.gpickle for every invocation (about a second of serialising an unchanged project); this module writes
@@ -21,6 +22,7 @@ import contextlib
 import json
 import logging
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -43,7 +45,8 @@ MANIFEST_COMMANDS = ("build", "run", "test", "seed", "snapshot", "compile", "doc
 # Commands that run nodes: their results are written here, not by dbt (no manifest or graph rewritten each time).
 RESULTS_COMMANDS = ("build", "run", "test", "seed", "snapshot")
 _lock = threading.Lock()  # dbt's adapters and event logger are process-wide: one invocation at a time
-_kept: dict[tuple, tuple[object, dict[str, str | None]]] = {}  # key -> (manifest, env vars it read)
+_kept: dict[tuple, tuple[object, dict[str, str | None]]] = {}  # key -> (manifest, the environment it was parsed in)
+_written: dict[str, tuple] = {}  # target folder -> key of the manifest its manifest.json holds
 _ahead: list[threading.Thread] = []  # parses started ahead (parse_in_background), not yet waited for
 
 
@@ -104,6 +107,8 @@ def _invoke(cli_args: list[str], env: dict[str, str] | None, run_results: Path) 
         manifest = _kept_manifest(key)
         if key is not None and manifest is None:
             manifest = _parse(key, cli_args)
+        elif manifest is not None:
+            _write_manifest_json(key, manifest, cli_args)
         writes_results = cli_args[0] in RESULTS_COMMANDS and "--no-write-json" not in cli_args
         try:
             result = dbtRunner(manifest=manifest).invoke(cli_args + ["--no-write-json"] * writes_results)
@@ -129,8 +134,20 @@ def _parse(key: tuple, cli_args: list[str], quiet: bool = False):
     manifest = parsed.result
     if len(_kept) >= 4:  # a long-lived process (tests) that edits the project: keep the latest few
         _kept.clear()
-    _kept[key] = (manifest, {name: os.environ.get(name) for name in _env_vars_read(manifest)})
+    _kept[key] = (manifest, environment_read(_flag(cli_args, "--target"), manifest))
+    _written[_flag(cli_args, "--target-path")] = key  # the parse wrote it
     return manifest
+
+
+def _write_manifest_json(key: tuple, manifest, cli_args: list[str]) -> None:
+    """manifest.json in the invocation's target folder is its manifest's: a kept manifest reused after another parse
+    (another target or schema) wrote that folder's file rewrites it, so what a run keeps describes what it built."""
+    folder = _flag(cli_args, "--target-path")
+    if folder is not None and _written.get(folder) != key:
+        from dbt.parser.manifest import write_manifest
+
+        write_manifest(manifest, folder)
+        _written[folder] = key
 
 
 def parse_in_background(target: str, env: dict[str, str] | None = None,
@@ -208,11 +225,70 @@ def _project_state() -> tuple:
 def _kept_manifest(key: tuple | None):
     if key is None or key not in _kept:
         return None
-    manifest, env_vars = _kept[key]
-    if any(os.environ.get(name) != value for name, value in env_vars.items()):
+    manifest, environment = _kept[key]
+    # Only the variables the parse read: dbt adds to a manifest's list those a node reads as it runs (the freshness
+    # clock), which do not make the parse stale.
+    now = environment_read(_flag(list(key[0]), "--target"), manifest)
+    if any(now.get(name) != value for name, value in environment.items()):
         del _kept[key]
         return None
     return manifest
+
+
+# An env_var() call in the project's or the profile's Jinja: the variable's name (dbt takes it as a string literal).
+_ENV_VAR_CALL = re.compile(r"env_var\(\s*['\"]([A-Za-z0-9_]+)['\"]")
+_ENV_VAR_DEFAULT = re.compile(r"env_var\(\s*\\?['\"]([A-Za-z0-9_]+)\\?['\"]\s*,\s*\\?['\"]([^'\"\\]*)\\?['\"]\s*\)")
+
+
+def environment_read(target: str | None, manifest=None) -> dict[str, str | None]:
+    """The environment variables dbt reads for this project on `target`, by value: the profile's output for the
+    target (the schema every node is built in, the database, the connection) and the project's env_var() calls.
+    With a manifest, the project's are those its parse read (dbt records them): what a reuse of that manifest must
+    see unchanged. Without one, every env_var() call in the project's files, read at parse or when a node runs
+    (the freshness clock in a macro): what a dbt step's result depends on (orchestration.change_check).
+
+    SUPPLYCHAIN_DUCKDB_PATH counts by the database name dbt-duckdb derives from the file (the first dot-separated
+    part of its name, as DuckDB names the catalog): all a parse bakes in from the path, and the same for a run's
+    working copy `<stem>.building.duckdb` as for its live file, so the parse made ahead for the live file serves
+    the steps that build the copy."""
+    names = {"DBT_PROFILES_DIR"}  # which profiles.yml dbt reads
+    defaults: dict[str, str] = {}  # an unset variable reads as the profile's default for it
+    with contextlib.suppress(OSError):
+        output = _profile_output(_profiles_file().read_text(), target)
+        names.update(_ENV_VAR_CALL.findall(output))
+        defaults.update(_ENV_VAR_DEFAULT.findall(output))
+    if manifest is not None:
+        names.update(_env_vars_read(manifest))
+    else:
+        for file in project_files():
+            if file.suffix in (".sql", ".yml", ".yaml", ".md"):
+                names.update(_ENV_VAR_CALL.findall(file.read_text(errors="replace")))
+    environment = {name: os.environ.get(name, defaults.get(name)) for name in sorted(names)}
+    environment["DBT_PROFILES_DIR"] = str(_profiles_file().parent)  # unset reads the project's own
+    if environment.get("SUPPLYCHAIN_DUCKDB_PATH") is not None:
+        path = environment["SUPPLYCHAIN_DUCKDB_PATH"]
+        environment["SUPPLYCHAIN_DUCKDB_PATH"] = Path(path).name.lstrip(".").split(".")[0]
+    return environment
+
+
+def _profiles_file() -> Path:
+    return Path(os.environ.get("DBT_PROFILES_DIR", str(PROFILES_DIR))) / "profiles.yml"
+
+
+def _profile_output(text: str, target: str | None) -> str:
+    """The part of profiles.yml a parse for `target` renders: that output of the project's profile; the whole file
+    when it cannot tell (no target named, no such output, YAML it cannot read), which only ever names more."""
+    import yaml
+
+    try:
+        profile_name = yaml.safe_load((PROJECT_DIR / "dbt_project.yml").read_text())["profile"]
+        return json.dumps(yaml.safe_load(text)[profile_name]["outputs"][target])
+    except (OSError, ValueError, KeyError, TypeError, yaml.YAMLError):
+        return text
+
+
+def _flag(cli_args: list[str], name: str) -> str | None:
+    return cli_args[cli_args.index(name) + 1] if name in cli_args else None
 
 
 def _env_vars_read(manifest) -> list[str]:

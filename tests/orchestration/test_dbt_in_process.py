@@ -70,6 +70,9 @@ def test_a_parse_started_ahead_is_waited_for_and_used_by_the_next_invocation(war
     dbt_runner.wait_for_parse_ahead()
     assert not ahead.is_alive() and dbt_runner._ahead == []
     assert seeded.ok and parses == ["parse"]  # one parse in all, the one started ahead
+    # A node that reads a variable as it runs (the freshness clock) adds it to the manifest's list: still the parse's.
+    next(iter(dbt_runner._kept.values()))[0].env_vars["SUPPLYCHAIN_FRESHNESS_CLOCK"] = "now"
+    assert dbt_runner.run_dbt(["seed"], "local").ok and parses == ["parse"]
     with duckdb.connect(str(warehouse)) as connection:
         assert connection.execute("select count(*) from analytics_reference.regions").fetchone()[0] > 0
 
@@ -104,3 +107,36 @@ def test_a_build_keeps_the_parses_manifest_and_a_failing_test_keeps_its_rows_in_
     # run_results.json is this invocation's (written by the runner): both tests, one failing.
     results = json.loads((Path(os.environ["DBT_TARGET_PATH"]) / "run_results.json").read_text())["results"]
     assert sorted(r["status"] for r in results if r["unique_id"].startswith("test.")) == ["fail", "pass"]
+
+
+def test_a_kept_parse_serves_only_its_own_schema_and_target_and_leaves_its_own_manifest_json(warehouse, monkeypatch):
+    # A long-lived process (tests, a pipeline) running dbt with one target folder: a parse for another target writes
+    # that folder's manifest.json meanwhile; the kept parse reused next puts its own back (what a run keeps).
+    monkeypatch.setenv("SUPPLYCHAIN_MART_SCHEMA", "first")
+    assert dbt_runner.run_dbt(["seed", "--select", "regions"], "local").ok
+    assert dbt_runner.project_manifest(["seed"], "postgres") is not None  # parsed (no server needed) into the folder
+    manifest_json = Path(os.environ["DBT_TARGET_PATH"]) / "manifest.json"
+    assert json.loads(manifest_json.read_text())["metadata"]["adapter_type"] == "postgres"
+    assert dbt_runner.run_dbt(["seed", "--select", "regions"], "local").ok  # the kept local parse, not parsed again
+    assert len(dbt_runner._kept) == 2
+    assert json.loads(manifest_json.read_text())["metadata"]["adapter_type"] == "duckdb"
+
+    # SUPPLYCHAIN_MART_SCHEMA is read only by profiles.yml: a change must not reuse the parse of the first schema.
+    monkeypatch.setenv("SUPPLYCHAIN_MART_SCHEMA", "second")
+    assert dbt_runner.run_dbt(["seed", "--select", "regions"], "local").ok
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        schemas = {row[0] for row in connection.execute("select schema_name from duckdb_tables()").fetchall()}
+    assert schemas == {"first_reference", "second_reference"}
+
+
+def test_what_the_profile_reads_counts_by_target_and_a_working_copy_reads_as_its_live_file(monkeypatch):
+    monkeypatch.setenv("SUPPLYCHAIN_DUCKDB_PATH", "/data/warehouse.duckdb")
+    local = dbt_runner.environment_read("local")
+    assert local["SUPPLYCHAIN_DUCKDB_PATH"] == "warehouse" and "SUPPLYCHAIN_MART_SCHEMA" in local
+    assert not any(name.startswith("SUPPLYCHAIN_PG_") for name in local)  # another output's connection
+    monkeypatch.setenv("SUPPLYCHAIN_DUCKDB_PATH", "/data/warehouse.building.duckdb")
+    assert dbt_runner.environment_read("local") == local  # the parse made ahead for the live file serves the copy
+    monkeypatch.delenv("SUPPLYCHAIN_DUCKDB_PATH")
+    assert dbt_runner.environment_read("local") == local  # unset: the profile's default, data/warehouse.duckdb
+    postgres = dbt_runner.environment_read("postgres")
+    assert {"SUPPLYCHAIN_PG_HOST", "SUPPLYCHAIN_PG_PORT", "SUPPLYCHAIN_MART_SCHEMA"} <= set(postgres)

@@ -26,10 +26,17 @@ def warehouse(duckdb_warehouse) -> WarehouseOptions:
     return duckdb_warehouse.options
 
 
+@pytest.fixture(scope="session")
+def dbt_scratch_folder(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("dbt")
+
+
 @pytest.fixture(autouse=True, scope="module")
-def dbt_scratch(tmp_path_factory):
-    """dbt's target and log folders per test module, so tests never touch the developer's target/."""
-    scratch = tmp_path_factory.mktemp("dbt")
+def dbt_scratch(dbt_scratch_folder):
+    """dbt's target and log folders, so tests never touch the developer's target/. One for every module: the target
+    folder is part of what a kept parse must match (foundation.warehouse.dbt_runner), so modules that run dbt with
+    the same target and environment share one parse instead of each parsing the project (seconds each)."""
+    scratch = dbt_scratch_folder
     with mock.patch.dict(
         os.environ, {"DBT_TARGET_PATH": str(scratch / "target"), "DBT_LOG_PATH": str(scratch / "logs")}
     ):

@@ -10,12 +10,11 @@ from __future__ import annotations
 import ast
 import json
 import re
-import subprocess
 
 import pytest
 
 from foundation.warehouse.contract import PROJECT_DIR
-from foundation.warehouse.dbt_runner import dbt_command, dbt_environment
+from foundation.warehouse.dbt_runner import project_manifest
 
 pytestmark = [pytest.mark.dbt]
 
@@ -27,13 +26,13 @@ SQL_RELATION = re.compile(r"(?:^|\.|\bfrom\s+|\bjoin\s+)([a-z][a-z0-9_]*)")
 
 @pytest.fixture(scope="module")
 def manifest(tmp_path_factory) -> dict:
-    target = tmp_path_factory.mktemp("parse")
-    done = subprocess.run(
-        dbt_command(["--quiet", "parse"], "local", target_path=str(target)),
-        env=dbt_environment(), cwd=PROJECT_DIR, capture_output=True, text=True,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stdout + done.stderr
-    return json.loads((target / "manifest.json").read_text())
+    # dbt's parse in this process, in the warehouse tests' shared target folder (tests/warehouse/conftest.py): the
+    # other modules' dbt invocations reuse it, where a parse of its own in a child process cost a dbt start as well.
+    parsed = project_manifest(["parse"], "local")
+    assert parsed is not None, "dbt parse failed"
+    path = tmp_path_factory.mktemp("parse") / "manifest.json"
+    parsed.write(str(path))
+    return json.loads(path.read_text())
 
 
 def warehouse_nodes(manifest: dict) -> dict[str, dict]:
