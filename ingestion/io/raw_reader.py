@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import re
 from collections import defaultdict
+from dataclasses import dataclass
 
 from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
@@ -39,13 +40,31 @@ class RawFileError(ValueError):
         self.path = path
 
 
-def read_lines(spark: SparkSession, lake: Lake, files: list[RawFile], csv_records: bool = False) -> DataFrame:
+def read_lines(
+    spark: SparkSession,
+    lake: Lake,
+    files: list[RawFile],
+    csv_records: bool = False,
+    quote_free: frozenset[str] | set[str] = frozenset(),
+) -> DataFrame:
     """One row per non-empty record: source_file (lake-relative), source_line (1-based) and the text.
 
-    With csv_records, a quoted field that spans lines stays in one record (it is valid CSV).
+    With csv_records, a quoted field that spans lines stays in one record (it is valid CSV). Files in `quote_free`
+    (lake-relative paths whose every byte the driver has seen, with no double quote: `read_heads`) cannot hold a
+    quoted line break: they are split as they are, in a read of their own, and never scanned for one. Read with the
+    others, every file was read twice, once more by the branch that looks for files to regroup.
     """
+    plain = [f for f in files if f.path in quote_free] if csv_records else []
+    scanned = [f for f in files if f.path not in quote_free] if csv_records else files
+    frames = [number_lines(_whole_text(spark, lake, plain), lake)] if plain else []
+    if scanned or not frames:
+        frames.append(number_lines(_whole_text(spark, lake, scanned), lake, csv_records))
+    return frames[0] if len(frames) == 1 else frames[0].unionByName(frames[1])
+
+
+def _whole_text(spark: SparkSession, lake: Lake, files: list[RawFile]) -> DataFrame:
     text = spark.read.text([literal_path(lake.uri(f.path)) for f in files], wholetext=True)
-    return number_lines(text.select("value", F.col("_metadata.file_path").alias("spark_path")), lake, csv_records)
+    return text.select("value", F.col("_metadata.file_path").alias("spark_path"))
 
 
 def literal_path(path: str) -> str:
@@ -136,24 +155,59 @@ def _join_quoted_lines(lines: DataFrame) -> DataFrame:
     return exploded.select("source_file", "r.position", "r.line")
 
 
+# The first line of a drop is looked for in its first 64 KiB.
+HEADER_BYTES = 64 << 10
+# A drop up to this size (decompressed) is read whole on the driver, where its header is read anyway, to learn
+# whether it holds a double quote (a daily drop is tens to hundreds of kilobytes); a larger one is scanned by Spark.
+WHOLE_FILE_BYTES = 1 << 20
+
+
+@dataclass(frozen=True)
+class Head:
+    header: str  # the first line, without a byte-order mark or trailing carriage return
+    quote_free: bool  # every byte of the file was read and none is a double quote (so no quoted line break)
+
+
 def read_headers(lake: Lake, files: list[RawFile]) -> dict[str, str]:
     """First line of every drop, read directly: cheaper than a Spark pass and fails fast on unreadable files."""
-    headers = {}
+    return {path: head.header for path, head in read_heads(lake, files, whole_bytes=0).items()}
+
+
+def read_heads(lake: Lake, files: list[RawFile], whole_bytes: int | None = None) -> dict[str, Head]:
+    """Every drop's header and whether it is free of double quotes (read whole up to `whole_bytes`, by default
+    WHOLE_FILE_BYTES)."""
+    whole_bytes = WHOLE_FILE_BYTES if whole_bytes is None else whole_bytes
+    heads = {}
     for raw in files:
         # A compressed drop (.gz, .bz2) is decoded by its suffix, as Spark decodes it.
         try:
             with lake.fs.open_input_stream(f"{lake.base}/{raw.path}", compression="detect") as handle:
-                head = handle.read(64 << 10)
+                content = _read_up_to(handle, max(HEADER_BYTES, whole_bytes + 1))
         except OSError as failure:  # a corrupt or truncated archive
             raise RawFileError(raw.path, f"cannot be decompressed ({failure})") from None
+        head = content[:HEADER_BYTES]
         if not head.strip():
             raise RawFileError(raw.path, "file is empty: no header line (truncated or failed upload)")
         try:
             # utf-8-sig: a byte-order mark (any Excel export) is not part of the first column's name.
-            headers[raw.path] = head.split(b"\n", 1)[0].decode("utf-8-sig").rstrip("\r")
+            header = head.split(b"\n", 1)[0].decode("utf-8-sig").rstrip("\r")
         except UnicodeDecodeError:
             raise RawFileError(raw.path, "header is not UTF-8 text (binary or wrongly encoded file)") from None
-    return headers
+        # A quote is byte 0x22 in UTF-8 and in nothing else: Spark's decoded text holds one exactly where this does.
+        heads[raw.path] = Head(header, len(content) <= whole_bytes and b'"' not in content)
+    return heads
+
+
+def _read_up_to(handle, limit: int) -> bytes:
+    """Up to `limit` bytes (fewer only at the end of the file: a decompressing stream may return less per read)."""
+    chunks, size = [], 0
+    while size < limit:
+        chunk = handle.read(limit - size)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
 
 
 def read_csv_drops(
@@ -164,8 +218,10 @@ def read_csv_drops(
     Returns the records (string columns named as `columns`, plus source_file, source_line, raw_record and
     is_malformed) and the schema-drift findings: files whose header carries columns the job does not know.
     """
-    shapes, drift = csv_shapes(lake, files, columns, required)
-    data = read_lines(spark, lake, files, csv_records=True).where("source_line > 1")
+    heads = read_heads(lake, files)
+    shapes, drift = csv_shapes(lake, files, columns, required, heads)
+    quote_free = {path for path, head in heads.items() if head.quote_free}
+    data = read_lines(spark, lake, files, csv_records=True, quote_free=quote_free).where("source_line > 1")
     return _parse_csv(data, shapes, columns), drift
 
 
@@ -175,10 +231,12 @@ def reparse_csv_records(lake: Lake, records: DataFrame, files: list[RawFile], co
     return _parse_csv(records.select("source_file", "source_line", "raw_record"), shapes, columns)
 
 
-def csv_shapes(lake: Lake, files: list[RawFile], columns: list[str], required: list[str]):
+def csv_shapes(
+    lake: Lake, files: list[RawFile], columns: list[str], required: list[str], heads: dict[str, Head] | None = None
+):
     """The header shapes of the drops (names, the files that have them, delimiter) and the schema drift."""
     by_header: dict[str, list[str]] = defaultdict(list)
-    headers = read_headers(lake, files)
+    headers = read_headers(lake, files) if heads is None else {path: head.header for path, head in heads.items()}
     for path, header in headers.items():
         by_header[header].append(path)
     drift, shapes = [], []

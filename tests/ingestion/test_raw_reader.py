@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from foundation.lake import Lake
+from ingestion.io import raw_reader
 from ingestion.io.raw_reader import RawFileError, read_csv_drops, read_json_drops
 
 pytestmark = pytest.mark.spark
@@ -83,6 +84,47 @@ def test_quoted_field_with_a_line_break_is_one_record_at_its_first_line(spark, t
     records, _ = read(spark, tmp_path)
     got = sorted((r.source_line, r.order_id, r.note, r.is_malformed) for r in records.collect())
     assert got == [(2, "O1", "two\nlines", False), (4, "O2", "n", False), (5, "O3", "cut short", True)]
+
+
+def plans(frame) -> tuple[str, str]:
+    """The optimised logical plan (one `Relation` per read of the files) and the executed one."""
+    frame.collect()
+    execution = frame._jdf.queryExecution()
+    return execution.optimizedPlan().toString(), execution.executedPlan().toString()
+
+
+def test_drops_without_a_quote_are_read_once_and_never_regrouped(spark, tmp_path):
+    drop(tmp_path, "a.csv", "order_id,qty,note\r\nO1,1,n\r\nO2,2,\r\n")
+    drop(tmp_path, "b.csv", "\ufeffqty,order_id\n5,O3\n".encode())
+    records, _ = read(spark, tmp_path)
+    logical, executed = plans(records)
+    # One read of the files, no shuffle: no branch reads them again to look for quoted line breaks.
+    assert logical.count("Relation [") == 1, logical
+    assert "Exchange" not in executed and "Window" not in executed, executed
+    got = sorted((r.source_file.rsplit("/", 1)[-1], r.source_line, r.order_id, r.qty) for r in records.collect())
+    assert got == [("a.csv", 2, "O1", "1"), ("a.csv", 3, "O2", "2"), ("b.csv", 2, "O3", "5")]
+
+
+def test_quoted_and_large_drops_are_still_scanned_beside_quote_free_ones(spark, tmp_path, monkeypatch):
+    monkeypatch.setattr(raw_reader, "WHOLE_FILE_BYTES", 64)  # a drop over it is not read whole on the driver
+    drop(tmp_path, "quoted.csv", 'order_id,qty,note\nO1,1,"two\nlines"\nO2,2,"a, b"\n')
+    drop(tmp_path, "plain.csv", "order_id,qty,note\nO3,3,n\n")
+    drop(tmp_path, "large.csv", "order_id,qty,note\n" + "".join(f"L{i},{i},x\n" for i in range(20)))
+    lake = Lake(str(tmp_path))
+    heads = raw_reader.read_heads(lake, lake.list_raw("raw/sales", (".csv",)), raw_reader.WHOLE_FILE_BYTES)
+    assert {p.rsplit("/", 1)[-1]: h.quote_free for p, h in heads.items()} == {
+        "large.csv": False,
+        "plain.csv": True,
+        "quoted.csv": False,
+    }
+    records, _ = read(spark, tmp_path)
+    logical, _ = plans(records)
+    assert logical.count("Relation [") == 3, logical  # plain.csv once; the others in the scanning branch's two reads
+    got = sorted((r.source_file.rsplit("/", 1)[-1], r.source_line, r.order_id, r.note) for r in records.collect())
+    assert got == sorted(
+        [("quoted.csv", 2, "O1", "two\nlines"), ("quoted.csv", 4, "O2", "a, b"), ("plain.csv", 2, "O3", "n")]
+        + [("large.csv", i + 2, f"L{i}", "x") for i in range(20)]
+    )
 
 
 def test_byte_order_mark_is_not_part_of_the_header_or_the_first_record(spark, tmp_path):
