@@ -34,4 +34,6 @@ def ranked_versions(records: DataFrame, key: list[str], version: list[str]) -> D
         same_version = same_version & F.lead(F.col(column)).over(window).eqNullSafe(F.col(column))
     fingerprint = F.xxhash64(*content)
     tie = F.coalesce(same_version & (F.lead(fingerprint).over(window) != fingerprint), F.lit(False))
-    return records.withColumn("_rank", F.row_number().over(window)).withColumn("_tie", tie)
+    # One select, not two withColumn calls: Spark then plans one Window operator over the sorted rows, not two
+    # (each buffering every key's rows again); about 1-2 s of JVM CPU per million rows (notes/s33-dedupe-probe.md).
+    return records.select("*", F.row_number().over(window).alias("_rank"), tie.alias("_tie"))
