@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 
 from pyspark.sql import DataFrame, SparkSession
 
@@ -55,18 +55,27 @@ class MasterSnapshot:
         self._locks = {master: threading.Lock() for master in MASTERS}
         self._outcomes: dict[str, Future] = {m: Future() for m in self._running}
         self._ahead: ThreadPoolExecutor | None = None
+        self._starting: Future | None = None
 
     def build_ahead(self, facts: list[Source]) -> None:
         """Starts building, in the background, the states these facts will ask for: a fact reaches its checks only
         after its own driver-side preparation (drop selection, header reads, the read's planning), and then waited
-        for the masters' few small jobs to run; built from the run's start, they are ready when asked. A failed build
-        is left for the fact that asks to raise (state() builds again and raises it there)."""
-        needed = sorted({m for fact in facts for m in fact.references.values() if m in MASTERS})
-        if not needed:
-            return
-        self._ahead = ThreadPoolExecutor(max_workers=len(needed), thread_name_prefix="masters-state")
-        for master in needed:
-            self._ahead.submit(self._state_ahead, master)
+        for the masters' few small jobs to run; built from the run's start, they are ready when asked. Only for a
+        fact with new drops (a run with none builds nothing, as before). A failed build is left for the fact that
+        asks to raise (state() builds again and raises it there)."""
+        facts = [f for f in facts if f.arrival == "batch" and any(m in MASTERS for m in f.references.values())]
+        if facts:
+            self._ahead = ThreadPoolExecutor(max_workers=1 + len(MASTERS), thread_name_prefix="masters-state")
+            self._starting = self._ahead.submit(self._start_builds, facts)
+
+    def _start_builds(self, facts: list[Source]) -> None:
+        started: set[str] = set()
+        for fact in facts:  # each fact's drop selection is made once per run: the fact's own job reuses it
+            if not new_drops(self._lake, fact, self._options):
+                continue
+            for master in sorted({m for m in fact.references.values() if m in MASTERS} - started):
+                started.add(master)
+                self._ahead.submit(self._state_ahead, master)
 
     def _state_ahead(self, master: str) -> None:
         try:
@@ -77,6 +86,7 @@ class MasterSnapshot:
     def close(self) -> None:
         """Waits for the builds started ahead (none may outlive the run's Spark session)."""
         if self._ahead is not None:
+            wait([self._starting])  # it may still submit builds: the pool shuts down after it
             self._ahead.shutdown(wait=True)
 
     def references(self, source: Source) -> References | None:
