@@ -13,9 +13,8 @@ quality gate leaves its facts unpublished, as the wave did, and the run is simpl
 
 from __future__ import annotations
 
-import logging
 import threading
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 
 from pyspark.sql import DataFrame, SparkSession
 
@@ -33,7 +32,6 @@ from ingestion.transforms.cdc import change_history, current_state
 from ingestion.transforms.rules import References, check_records, good_records, known_ids
 
 MASTERS = {"products": PRODUCTS, "warehouses": WAREHOUSE_CHANGES}
-log = logging.getLogger(__name__)
 
 
 class MasterFailedError(RuntimeError):
@@ -54,40 +52,6 @@ class MasterSnapshot:
         self._ids: dict[str, tuple[str, ...] | None] = {}
         self._locks = {master: threading.Lock() for master in MASTERS}
         self._outcomes: dict[str, Future] = {m: Future() for m in self._running}
-        self._ahead: ThreadPoolExecutor | None = None
-        self._starting: Future | None = None
-
-    def build_ahead(self, facts: list[Source]) -> None:
-        """Starts building, in the background, the states these facts will ask for: a fact reaches its checks only
-        after its own driver-side preparation (drop selection, header reads, the read's planning), and then waited
-        for the masters' few small jobs to run; built from the run's start, they are ready when asked. Only for a
-        fact with new drops (a run with none builds nothing, as before). A failed build is left for the fact that
-        asks to raise (state() builds again and raises it there)."""
-        facts = [f for f in facts if f.arrival == "batch" and any(m in MASTERS for m in f.references.values())]
-        if facts:
-            self._ahead = ThreadPoolExecutor(max_workers=1 + len(MASTERS), thread_name_prefix="masters-state")
-            self._starting = self._ahead.submit(self._start_builds, facts)
-
-    def _start_builds(self, facts: list[Source]) -> None:
-        started: set[str] = set()
-        for fact in facts:  # each fact's drop selection is made once per run: the fact's own job reuses it
-            if not new_drops(self._lake, fact, self._options):
-                continue
-            for master in sorted({m for m in fact.references.values() if m in MASTERS} - started):
-                started.add(master)
-                self._ahead.submit(self._state_ahead, master)
-
-    def _state_ahead(self, master: str) -> None:
-        try:
-            self._state_in_thread(master)
-        except Exception:  # raised again to the fact that asks (see build_ahead)
-            log.debug("the %s master's state, built ahead, failed; the facts that ask build it again", master)
-
-    def close(self) -> None:
-        """Waits for the builds started ahead (none may outlive the run's Spark session)."""
-        if self._ahead is not None:
-            wait([self._starting])  # it may still submit builds: the pool shuts down after it
-            self._ahead.shutdown(wait=True)
 
     def references(self, source: Source) -> References | None:
         if not source.references:

@@ -83,13 +83,8 @@ def ingest_all(
     # events) queued behind the masters, which finish late as their small jobs wait behind the facts' big stages.
     entities = [e for wave in waves(sources) for e in wave if not only or e in only]
     masters = MasterSnapshot(spark, lake, options, set(entities))
-    # The facts' checks need the masters' states: built from the start, beside the sources' own preparation.
-    masters.build_ahead([by_entity(sources)[e] for e in entities])
-    try:
-        with ThreadPoolExecutor(max_workers=max(1, parallel or len(entities))) as pool:
-            futures = {e: pool.submit(ingest_entity, spark, lake, e, options, sources, masters) for e in entities}
-    finally:
-        masters.close()
+    with ThreadPoolExecutor(max_workers=max(1, parallel or len(entities))) as pool:
+        futures = {e: pool.submit(ingest_entity, spark, lake, e, options, sources, masters) for e in entities}
     failures = [futures[e].exception() for e in order if e in futures and futures[e].exception() is not None]
     if failures:
         raise failures[0]

@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 
 from foundation.lake import Lake
-from ingestion import batch
 from ingestion.batch import RunOptions, bookmark_path
 from ingestion.masters import MasterSnapshot
 from ingestion.quality import QualityGateError
@@ -102,30 +101,3 @@ def test_the_masters_states_are_built_at_once_with_their_ids_collected_once(spar
         BATCH_SOURCES["inventory"]
     )
     assert capped.ids["products"] is None
-
-
-def test_the_masters_states_are_built_while_the_facts_prepare(spark, raw, tmp_path, monkeypatch):
-    """The facts' masters' states are built from the run's start, beside each fact's own preparation (drop selection,
-    header reads): a fact no longer reaches its checks to then wait for them. Here the fact's read waits for both
-    states; on main nothing builds them until a fact asks, after its read: the wait runs out."""
-    lake = lake_with(raw, tmp_path)
-    ingest_all(spark, lake, RunOptions(), only=["products", "warehouses"])  # the masters as published
-    built = {master: threading.Event() for master in ("products", "warehouses")}
-    build, read = MasterSnapshot._build, batch._read_drops
-
-    def signalling_build(self, master):
-        state = build(self, master)
-        built[master].set()
-        return state
-
-    ready_at_read = []
-
-    def read_once_built(spark_, lake_, source, files):
-        ready_at_read.append(all(event.wait(timeout=30) for event in built.values()))
-        return read(spark_, lake_, source, files)
-
-    monkeypatch.setattr(MasterSnapshot, "_build", signalling_build)
-    monkeypatch.setattr(batch, "_read_drops", read_once_built)
-    reports = ingest_all(spark, lake, RunOptions(), only=["sales"])
-    assert ready_at_read == [True]
-    assert [r.status for r in reports] == ["succeeded"]
