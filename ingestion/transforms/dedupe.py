@@ -35,5 +35,5 @@ def ranked_versions(records: DataFrame, key: list[str], version: list[str]) -> D
     fingerprint = F.xxhash64(*content)
     tie = F.coalesce(same_version & (F.lead(fingerprint).over(window) != fingerprint), F.lit(False))
     # One select, not two withColumn calls: Spark then plans one Window operator over the sorted rows, not two
-    # (each buffering every key's rows again); about 1-2 s of JVM CPU per million rows (notes/s33-dedupe-probe.md).
+    # (each buffering every key's rows again); about 2 s of JVM CPU per million rows (BENCHMARKS.md, session 34).
     return records.select("*", F.row_number().over(window).alias("_rank"), tie.alias("_tie"))
