@@ -92,7 +92,8 @@ def number_lines(text: DataFrame, lake: Lake, csv_records: bool = False) -> Data
     # Files branch before they are split, so each file's text is split into lines once, in one branch: split
     # first and filtered after, both branches split every file (the union cost twice the plain split).
     # A file without a quote (nearly every export) cannot have a quoted line break: its lines are not scanned.
-    quoted = F.when(F.instr("value", '"') == 0, F.lit(False)).otherwise(F.exists(F.split("value", "\n"), _odd_quotes))
+    unquoted = ~F.col("value").contains('"')
+    quoted = F.when(unquoted, F.lit(False)).otherwise(F.exists(F.split("value", "\n"), _odd_quotes))
     text = text.withColumn("_split_lines", quoted)
     # Files where every line has balanced quotes (nearly all) need no regrouping, hence no shuffle.
     whole = _split(text.where(~F.col("_split_lines")).drop("_split_lines"))
@@ -111,7 +112,7 @@ def _numbered(lines: DataFrame) -> DataFrame:
         "source_file",
         (F.col("position") + 1).cast("int").alias("source_line"),
         F.col("line").alias("raw_record"),
-    ).where(F.length(F.trim("raw_record")) > 0)
+    ).where(F.trim("raw_record") != "")  # not `length(...) > 0`, which counts every character of every record
 
 
 def source_file(spark_path: Column, lake: Lake) -> Column:
@@ -283,7 +284,9 @@ def _parse_csv(lines: DataFrame, shapes: list[tuple[list[str], list[str], str]],
     else:
         split = _by_shape([F.split("raw_record", re.escape(delimiter), -1) for _, _, delimiter in shapes])
     # Each is a column of its own, so it is computed once per record however many columns read it.
-    lines = lines.select("*", shape.alias("_shape"), F.when(F.instr("raw_record", '"') == 0, split).alias("_pieces"))
+    # `contains`, not `instr`: instr compares the quote at every character's position, contains tests a byte first.
+    unquoted = ~F.col("raw_record").contains('"')
+    lines = lines.select("*", shape.alias("_shape"), F.when(unquoted, split).alias("_pieces"))
     quoted = F.col("_pieces").isNull()
     fields = [
         F.when(

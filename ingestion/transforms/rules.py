@@ -130,7 +130,7 @@ def check_records(
     # Spark decodes text as UTF-8 and puts U+FFFD where bytes are not: a Latin-1 export would land garbled.
     tests["invalid_encoding"].append(
         (
-            F.instr("raw_record", "\ufffd") > 0,
+            F.col("raw_record").contains("\ufffd"),  # a byte test per position, where `instr` compared three
             Message("record holds bytes that are not UTF-8 (a Latin-1 or Windows export?): re-export it as UTF-8"),
         )
     )
