@@ -93,6 +93,12 @@ def spark_session(app_name: str, settings: Settings | None = None) -> SparkSessi
             "-XX:TieredStopAtLevel=1 -XX:+UseParallelGC -XX:ReservedCodeCacheSize=768m",
         )
         .config("spark.ui.showConsoleProgress", "false")
+        # PySpark 4 records the Python call site of every Column function and operator for error messages: each
+        # `F.col`, `==` or `.alias` then costs seven more calls to the JVM and a walk of the Python stack. Whether
+        # it does is decided once per process, at the first Column call: on when that thread has an active session
+        # (the test suite), off when not (the CLI's ingest, whose first call is in a source's thread). Set, it is
+        # off either way (BENCHMARKS.md, session 34); an analysis error still names the column and its plan.
+        .config("spark.python.sql.dataFrameDebugging.enabled", "false")
         # Each source's thread submits its jobs to a pool of its own (ingestion/runner.py): under FIFO a source's
         # small jobs (a quarantine's append, a master's publish) queued behind another source's large stage.
         .config("spark.scheduler.mode", "FAIR")
