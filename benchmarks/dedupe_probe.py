@@ -56,18 +56,25 @@ def _window_order():
 def _fingerprint(frame):
     return F.xxhash64(*[c for c in frame.columns if not c.startswith("_") and c not in PROVENANCE])
 
-def v_window(obs):
-    """Main's ranked_versions before this probe: rank and tie in two withColumn calls (two Window operators)."""
+def _ranked_kept(obs, one_select: bool):
+    """Row number and tie over one window; `one_select` adds them in one select, else in two withColumn calls."""
     frame = laid.repartition(OUTPUT, partition)
     w, fp = _window_order(), _fingerprint(frame)
     same = F.lit(True)
     for c in version:
         same = same & F.lead(F.col(c)).over(w).eqNullSafe(F.col(c))
     tie = F.coalesce(same & (F.lead(fp).over(w) != fp), F.lit(False))
-    ranked = frame.withColumn("_rank", F.row_number().over(w)).withColumn("_tie", tie)
+    if one_select:
+        ranked = frame.select("*", F.row_number().over(w).alias("_rank"), tie.alias("_tie"))
+    else:
+        ranked = frame.withColumn("_rank", F.row_number().over(w)).withColumn("_tie", tie)
     kept = ranked.where((F.col(OUTPUT) == QUARANTINE) | ~F.col("_new") | (F.col("_rank") == 1))
     kept = kept.observe(obs, *metrics(obs))
     return kept.drop("_rank", "_tie", "_landing", "_new").sortWithinPartitions(OUTPUT, partition, *key)
+
+def v_window(obs):
+    """Main's ranked_versions before this probe: rank and tie in two withColumn calls (two Window operators)."""
+    return _ranked_kept(obs, one_select=False)
 
 
 def _aggregated(frame, k):
@@ -116,16 +123,7 @@ def v_sortonly(obs):
 
 def v_window1(obs):
     """The same functions in one select (one projection of window expressions)."""
-    frame = laid.repartition(OUTPUT, partition)
-    w, fp = _window_order(), _fingerprint(frame)
-    same = F.lit(True)
-    for c in version:
-        same = same & F.lead(F.col(c)).over(w).eqNullSafe(F.col(c))
-    tie = F.coalesce(same & (F.lead(fp).over(w) != fp), F.lit(False))
-    ranked = frame.select("*", F.row_number().over(w).alias("_rank"), tie.alias("_tie"))
-    kept = ranked.where((F.col(OUTPUT) == QUARANTINE) | ~F.col("_new") | (F.col("_rank") == 1))
-    kept = kept.observe(obs, *metrics(obs))
-    return kept.drop("_rank", "_tie", "_landing", "_new").sortWithinPartitions(OUTPUT, partition, *key)
+    return _ranked_kept(obs, one_select=True)
 
 def v_windowlag(obs):
     """Offset functions only: first = no previous row; one lead of (version, fingerprint)."""
