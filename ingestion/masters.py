@@ -16,7 +16,8 @@ from __future__ import annotations
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import DataFrame, Row, SparkSession
+from pyspark.sql.types import StringType
 
 from foundation.lake import Lake, MissingInputError
 from ingestion.batch import (
@@ -28,6 +29,7 @@ from ingestion.batch import (
 )
 from ingestion.io.raw_reader import read_csv_drops, read_json_drops
 from ingestion.sources import PRODUCTS, WAREHOUSE_CHANGES, Source
+from ingestion.transforms import rules
 from ingestion.transforms.cdc import change_history, current_state
 from ingestion.transforms.rules import References, check_records, good_records, known_ids
 
@@ -118,13 +120,24 @@ class MasterSnapshot:
             history = change_history(warehouse_changes(self._spark, self._lake, new), "warehouse_id")
             state = current_state(history.drop("_from_batch"), "warehouse_id")
         # Materialised now, with its lineage cut: the master's job replaces the published files this state read.
-        return self._materialised(state.select(*self._columns(master)).distinct())
+        return self._materialised(state.select(*self._columns(master)))
 
-    @staticmethod
-    def _materialised(state: DataFrame) -> tuple[DataFrame, tuple[str, ...] | None]:
-        """The state computed once, as a local checkpoint, and its ids (known_ids), collected from the checkpoint."""
-        checkpointed = state.localCheckpoint(eager=True)
-        return checkpointed, known_ids(checkpointed)
+    def _materialised(self, state: DataFrame) -> tuple[DataFrame, tuple[str, ...] | None]:
+        """The state's distinct rows computed once, and its ids (as known_ids gives them).
+
+        Every fact waits for this chain of small jobs, and a master's state is a few hundred rows: they are
+        collected in one Spark job (no shuffle for the distinct, no checkpoint job, no second job for the ids) and
+        the state is a local relation of them. One partition, so the limit that bounds the collect takes one job
+        (over several, Spark's limit scans one partition, then more in further jobs). A state above the id cap is
+        computed again by Spark and kept as a local checkpoint, as before.
+        """
+        rows = state.coalesce(1).limit(rules.MAX_ID_SET + 1).collect()
+        if len(rows) > rules.MAX_ID_SET:
+            checkpointed = state.distinct().localCheckpoint(eager=True)
+            return checkpointed, known_ids(checkpointed)
+        distinct = sorted(set(rows), key=lambda row: tuple((value is None, value or "") for value in row))
+        local = self._spark.createDataFrame(distinct, state.schema)
+        return local, _ids_of(distinct, state)
 
     @staticmethod
     def _columns(master: str) -> tuple[str, ...]:
@@ -143,3 +156,10 @@ class MasterSnapshot:
         else:
             records = read_json_drops(self._spark, self._lake, files, source.columns)
         return good_records(check_records(records, source.fields, None, self._options.dates))
+
+
+def _ids_of(rows: list[Row], state: DataFrame) -> tuple[str, ...] | None:
+    """`known_ids` of a state whose distinct rows are these (at most MAX_ID_SET of them, so never over the cap)."""
+    if not isinstance(state.schema.fields[0].dataType, StringType):
+        return None
+    return tuple(sorted({row[0] for row in rows if row[0] is not None}))

@@ -101,3 +101,21 @@ def test_the_masters_states_are_built_at_once_with_their_ids_collected_once(spar
         BATCH_SOURCES["inventory"]
     )
     assert capped.ids["products"] is None
+
+
+def test_a_masters_state_is_one_spark_job_when_it_needs_no_shuffle(spark, raw, tmp_path):
+    """Every fact waits for the masters' states: the products state (its drops' good ids) is collected in one job,
+    where a distinct's shuffle, a local checkpoint and a second collect for the ids took three; the facts get the
+    same distinct rows and ids."""
+    lake = lake_with(raw, tmp_path)
+    snapshot_ = MasterSnapshot(spark, lake, RunOptions(), {"products", "warehouses", "inventory"})
+    context, group = spark.sparkContext, f"products-state-{tmp_path.name}"
+    context.setJobGroup(group, "the products master's state")
+    try:
+        state = snapshot_.state("products")
+    finally:
+        context.setJobGroup(None, None)  # type: ignore[arg-type]
+    assert len(context.statusTracker().getJobIdsForGroup(group)) == 1  # main: 3
+    ids = [row.product_id for row in state.collect()]
+    assert len(ids) == len(set(ids)) > 0 and None not in ids
+    assert snapshot_.references(BATCH_SOURCES["inventory"]).ids["products"] == tuple(sorted(ids))
