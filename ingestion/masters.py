@@ -5,7 +5,8 @@ second JVM warm-up and planning round).
 The product ids a run publishes are those already published plus the new drops' good records (the latest-version
 merge never drops an id); the warehouses' current state is the CDC state over the published history plus the new
 good changes (deletes stay, as inactive rows). Both are computed here from the same drops, rules and merge the
-masters' jobs use, then checkpointed, so the masters may replace their tables while facts still read the snapshot.
+masters' jobs use, then collected (or, above the id cap, checkpointed), so the masters may replace their tables while
+facts still read the snapshot.
 
 A fact publishes only once every master of this run has published (`wait_for_masters`): a master that fails its
 quality gate leaves its facts unpublished, as the wave did, and the run is simply repeated.
