@@ -128,7 +128,7 @@ class MasterSnapshot:
 
         Every fact waits for this chain of small jobs, and a master's state is a few hundred rows: they are
         collected in one Spark job (no shuffle for the distinct, no checkpoint job, no second job for the ids) and
-        the state is a local relation of them. One partition, so the limit that bounds the collect takes one job
+        the state is a DataFrame of those rows, made on the driver. One partition, so the limit that bounds the collect takes one job
         (over several, Spark's limit scans one partition, then more in further jobs). A state above the id cap is
         computed again by Spark and kept as a local checkpoint, as before.
         """
