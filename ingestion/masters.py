@@ -128,9 +128,9 @@ class MasterSnapshot:
 
         Every fact waits for this chain of small jobs, and a master's state is a few hundred rows: they are
         collected in one Spark job (no shuffle for the distinct, no checkpoint job, no second job for the ids) and
-        the state is a DataFrame of those rows, made on the driver. One partition, so the limit that bounds the collect takes one job
-        (over several, Spark's limit scans one partition, then more in further jobs). A state above the id cap is
-        computed again by Spark and kept as a local checkpoint, as before.
+        the state is a DataFrame of those rows, made on the driver. One partition, so the limit that bounds the
+        collect takes one job (over several, Spark's limit scans one partition, then more in further jobs). A state
+        above the id cap is computed again by Spark and kept as a local checkpoint, as before.
         """
         rows = state.coalesce(1).limit(rules.MAX_ID_SET + 1).collect()
         if len(rows) > rules.MAX_ID_SET:
