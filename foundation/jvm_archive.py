@@ -80,6 +80,19 @@ def publish(dumped: Path, path: Path) -> None:
     os.replace(recorded, _size_file(path))
 
 
+def stop_and_wait(spark, timeout: float = 600) -> int:
+    """Stops a local session and waits for its JVM to exit (a dumping JVM writes its archive then); its exit code.
+    PySpark keeps the JVM's process on the gateway and ends it only by closing its stdin: both are used here."""
+    from pyspark import SparkContext
+
+    gateway = SparkContext._gateway
+    jvm = gateway.proc
+    spark.stop()
+    gateway.shutdown()
+    jvm.stdin.close()
+    return jvm.wait(timeout=timeout)
+
+
 def _size_file(path: Path) -> Path:
     return path.with_name(f"{path.name}.size")
 

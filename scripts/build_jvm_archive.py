@@ -19,7 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from foundation.jvm_archive import DUMP_VARIABLE, archive_dir, archive_path, is_complete, publish  # noqa: E402
+from foundation.jvm_archive import DUMP_VARIABLE, archive_dir, archive_path, is_complete, publish, stop_and_wait  # noqa: E402
 from foundation.settings import Settings  # noqa: E402
 from foundation.spark import LOCAL_JAVA_OPTIONS  # noqa: E402
 
@@ -59,21 +59,14 @@ def dump_classes(dumped: Path) -> bool:
     """Ingests a small sample lake with the dump option set, then closes the session and waits for its JVM."""
     os.environ[DUMP_VARIABLE] = str(dumped)
     os.environ["SUPPLYCHAIN_SETTLE_SECONDS"] = "0"  # the drops were just written: read them now
-    from pyspark import SparkContext
-
     from supplychain.cli import main as supplychain
 
     with tempfile.TemporaryDirectory(prefix="jvm-archive-") as lake:
         if supplychain(["--lake-root", lake, "generate", *SAMPLE]) or supplychain(["--lake-root", lake, "ingest"]):
             return False  # a dump of a failed ingest would miss the classes a real one loads
-        context, gateway = SparkContext._active_spark_context, SparkContext._gateway
-        if context is None or gateway is None:
-            return False
-        jvm = gateway.proc  # the JVM writes the archive as it exits: on end of its stdin, after the session stops
-        context.stop()
-        gateway.shutdown()
-        jvm.stdin.close()
-        return jvm.wait(timeout=600) == 0
+        from pyspark.sql import SparkSession
+
+        return stop_and_wait(SparkSession.builder.getOrCreate()) == 0  # the ingest's session, still running
 
 
 if __name__ == "__main__":
