@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -40,7 +41,11 @@ def main(argv: list[str] | None = None) -> int:
     if is_complete(path) and not args.force:
         print(f"jvm archive: {path} is up to date")
         return 0
-    directory.mkdir(parents=True, exist_ok=True)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        print(f"jvm archive: cannot write {directory} ({error}); sessions run without one")
+        return 0
     # A name of this build's own: two builds at once never write the same file.
     dumped = directory / f"{path.name}.{os.getpid()}.dump"
     began = time.monotonic()
@@ -66,7 +71,10 @@ def dump_classes(dumped: Path) -> bool:
             return False  # a dump of a failed ingest would miss the classes a real one loads
         from pyspark.sql import SparkSession
 
-        return stop_and_wait(SparkSession.builder.getOrCreate()) == 0  # the ingest's session, still running
+        try:
+            return stop_and_wait(SparkSession.builder.getOrCreate()) == 0  # the ingest's session, still running
+        except subprocess.TimeoutExpired:
+            return False
 
 
 if __name__ == "__main__":
