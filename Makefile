@@ -17,7 +17,9 @@ export DBT_PROFILES_DIR := $(abspath profiles)
 
 .PHONY: setup run test lint lint-sql docs report metrics bench evaluate faults clean
 
+# The local Spark driver's class archive (README, Configuration): built once per venv, at once when up to date.
 setup: $(STAMP)
+	$(BIN)/python scripts/build_jvm_archive.py
 
 $(STAMP): pyproject.toml ci/glue5-requirements.txt scripts/ensure_java.sh scripts/ensure_postgres.sh scripts/ensure_node_tools.sh scripts/ensure_chromium.sh orchestration/package-lock.json
 	./scripts/ensure_java.sh

@@ -10,6 +10,7 @@
 | SUPPLYCHAIN_SETTLE_SECONDS      | 2         | a drop is read once unchanged this long (landing protocol)|
 | SUPPLYCHAIN_SPARK_MASTER        | local[*]  | Spark master for local runs (Glue supplies its own)       |
 | SUPPLYCHAIN_SPARK_MEMORY        | 2g        | driver memory for local runs                              |
+| SUPPLYCHAIN_JVM_ARCHIVE_DIR     | (venv)    | local driver's class archive: .venv/tools/spark-cds; `off`|
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ class Settings:
     settle_seconds: float = 2.0
     spark_master: str = "local[*]"
     spark_memory: str = "2g"
+    jvm_archive_dir: str = ""  # empty: the default under the venv (foundation/jvm_archive.py)
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -43,6 +45,7 @@ class Settings:
             settle_seconds=_parse_seconds(env, "SUPPLYCHAIN_SETTLE_SECONDS", cls.settle_seconds),
             spark_master=env.get("SUPPLYCHAIN_SPARK_MASTER", cls.spark_master),
             spark_memory=env.get("SUPPLYCHAIN_SPARK_MEMORY", cls.spark_memory),
+            jvm_archive_dir=env.get("SUPPLYCHAIN_JVM_ARCHIVE_DIR", cls.jvm_archive_dir),
         )
 
 

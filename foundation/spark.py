@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pyspark.sql import SparkSession
 
+from foundation.jvm_archive import archive_dir, driver_options
 from foundation.settings import Settings
 
 try:  # present on Glue workers only
@@ -71,6 +72,19 @@ def shuffle_partitions(spark: SparkSession) -> int:
     return max(LOCAL_SHUFFLE_PARTITIONS, 2 * executors * cores)
 
 
+# Ingestion runs are short: the quick C1 compiler alone warms up sooner than tiered C2 (measured: about 6 s less per
+# run on 2 cores, with no loss on the largest source). A long-lived session (the test suite's, a large run) compiles
+# many generated classes: the default code cache once filled and the JVM died ("Out of space in CodeCache for
+# adapters"), so it gets more room (reserved address space, not memory).
+LOCAL_JAVA_OPTIONS = "-XX:TieredStopAtLevel=1 -XX:+UseParallelGC -XX:ReservedCodeCacheSize=768m"
+
+
+def local_java_options(settings: Settings) -> str:
+    """The local driver's JVM options, with the class-data archive when this venv has a complete one for them."""
+    archive = driver_options(archive_dir(settings.jvm_archive_dir), LOCAL_JAVA_OPTIONS)
+    return f"{LOCAL_JAVA_OPTIONS} {archive}".strip()
+
+
 def spark_session(app_name: str, settings: Settings | None = None) -> SparkSession:
     """Glue's session on AWS, a tuned local session otherwise; the project's settings applied to either."""
     if GlueContext is not None:
@@ -84,14 +98,7 @@ def spark_session(app_name: str, settings: Settings | None = None) -> SparkSessi
         .master(settings.spark_master)
         .config("spark.driver.memory", settings.spark_memory)
         .config("spark.ui.enabled", "false")
-        # Ingestion runs are short: the quick C1 compiler alone warms up sooner than tiered C2 (measured: about 6 s
-        # less per run on 2 cores, with no loss on the largest source). A long-lived session (the test suite's, a
-        # large run) compiles many generated classes: the default code cache once filled and the JVM died
-        # ("Out of space in CodeCache for adapters"), so it gets more room (reserved address space, not memory).
-        .config(
-            "spark.driver.extraJavaOptions",
-            "-XX:TieredStopAtLevel=1 -XX:+UseParallelGC -XX:ReservedCodeCacheSize=768m",
-        )
+        .config("spark.driver.extraJavaOptions", local_java_options(settings))
         .config("spark.ui.showConsoleProgress", "false")
         # PySpark 4 records the Python call site of every Column function and operator for error messages: each
         # `F.col`, `==` or `.alias` then costs seven more calls to the JVM and a walk of the Python stack. Whether

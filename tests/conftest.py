@@ -30,7 +30,10 @@ def spark():
     if os.environ.get("SUPPLYCHAIN_TEST_SESSION") == "glue":
         session = glue_like_session()
     else:
-        session = spark_session("supplychain-tests", Settings(spark_master="local[2]", spark_memory="2g"))
+        # The class archive as the CLI finds it (SUPPLYCHAIN_JVM_ARCHIVE_DIR=off: the suite without it).
+        archive = os.environ.get("SUPPLYCHAIN_JVM_ARCHIVE_DIR", "")
+        settings = Settings(spark_master="local[2]", spark_memory="2g", jvm_archive_dir=archive)
+        session = spark_session("supplychain-tests", settings)
     yield session
     session.stop()
 
