@@ -1,13 +1,15 @@
 """Accuracy on real public series (benchmarks/real_data.py) through the same file mode a user runs, beside
 SeasonalNaive, Naive, AutoETS, AutoTheta and AutoARIMA fitted on the same history, over several forecast origins.
 
-    .venv/bin/python benchmarks/forecast_real_data.py [--sets monthly,weekly,daily_to_weekly] [--origins 8]
+    .venv/bin/python benchmarks/forecast_real_data.py [--sets monthly,weekly,...] [--origins 8] [--details DIR]
 
 Per set and origin, the `horizon` periods after the origin are held out (origins one horizon apart, the latest
 ending at the data's end); `supplychain forecast --input train.csv --output f.csv` forecasts them from the rows
 before, exactly as a user runs it (daily rows go in as daily rows), and every model is scored on them: MASE (mean
 absolute error over the in-sample one-step naive error, per series and origin, then averaged, as in
-forecast_accuracy), 1 - WAPE, and for ours how often the actual fell inside the 80% and 95% intervals.
+forecast_accuracy), 1 - WAPE, and for ours how often the actual fell inside the 80% and 95% intervals. With
+--details, every set's scores per origin, series and model (and the model ours chose) go to DIR/<set>.csv: where ours
+loses, and to which model.
 """
 
 from __future__ import annotations
@@ -78,7 +80,7 @@ def origin_scores(actuals: pd.DataFrame, train: pd.DataFrame, forecasts: pd.Data
     return table.assign(mase=table["mae"] / table["scale"]).reset_index()
 
 
-def benchmark_set(name: str, origins: int) -> tuple[pd.DataFrame, str]:
+def benchmark_set(name: str, origins: int, details: Path | None = None) -> tuple[pd.DataFrame, str]:
     """One set over `origins` forecast origins: per model MASE (mean over series and origins), 1 - WAPE and, for
     ours, interval coverage; and which models ours chose."""
     loader, season, horizon, freq = REAL_SETS[name]
@@ -93,10 +95,15 @@ def benchmark_set(name: str, origins: int) -> tuple[pd.DataFrame, str]:
         week_end = pd.Timedelta(days=6) if freq == "W-MON" else pd.Timedelta(0)
         mine = ours(raw[raw["ds"] <= raw["unique_id"].map(train_periods.groupby("unique_id")["ds"].max()) + week_end],
                     horizon)  # fmt: skip
-        chosen.append(", ".join(f"{u}: {m}" for u, m in mine.groupby("unique_id")["model"].first().items()))
+        picked = mine.groupby("unique_id")["model"].first()
+        chosen.append(", ".join(f"{u}: {m}" for u, m in picked.items()))
         scored = pd.concat([mine.assign(model=OURS), references(train_periods, season, horizon, freq)])
-        pieces.append(origin_scores(test, train_periods, scored))
+        scores = origin_scores(test, train_periods, scored).assign(origin=k)
+        pieces.append(scores.assign(chosen=scores["unique_id"].map(picked)))
     table = pd.concat(pieces, ignore_index=True)
+    if details is not None:
+        details.mkdir(parents=True, exist_ok=True)
+        table.to_csv(details / f"{name}.csv", index=False)
     summary = table.groupby("model").agg(
         mase=("mase", "mean"), abs_error=("abs_error", "sum"), actual=("actual", "sum"), weeks=("weeks", "sum"),
         **{f"inside_{level}": (f"inside_{level}", "sum") for level in (80, 95)},
@@ -128,9 +135,10 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sets", default=",".join(REAL_SETS))
     parser.add_argument("--origins", type=int, default=8)
+    parser.add_argument("--details", type=Path, default=None, help="write per origin, series and model scores here")
     args = parser.parse_args()
     for name in args.sets.split(","):
-        table, chosen = benchmark_set(name, args.origins)
+        table, chosen = benchmark_set(name, args.origins, args.details)
         print(f"\n{name}: {args.origins} origins of {REAL_SETS[name][2]} periods; chosen per origin: {chosen}")
         print(table.to_string(float_format="{:.3f}".format))
         print("bar: " + ("; ".join(misses(table)) or "met"), flush=True)

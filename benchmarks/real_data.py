@@ -11,6 +11,14 @@ Weekly (statsmodels): co2, the Mauna Loa weekly CO2 concentration, 1958-2001; fr
   weeks filled by the mean of their neighbours (to the forecast stage an empty cell means no sales).
 Daily, summed into weeks by the forecast stage itself (pmdarima): msft_volume, the daily traded volume of Microsoft
   shares (Kaggle's price-volume set), from 2010 on: a daily count of units changing hands, trading days only.
+Monthly, a second set (statsmodels, pmdarima), each series cut to about 30 years (a longer one multiplies the seasonal
+  ARIMA's time, not what a planner's file holds): elnino, the monthly sea surface temperature of the Nino 1+2
+  region, 1980-2010 (statsmodels); sunspots, the monthly mean count of sunspots (pmdarima, R's sunspots), 1954-1983;
+  co2_monthly, the Mauna Loa CO2 concentration as monthly means of statsmodels' weekly co2, 1972-2001.
+Quarterly (pmdarima, statsmodels): ausbeer (Australian beer production, 1956 Q1 - 2008 Q3), austres (Australian
+  residents, thousands, 1971 Q2 - 1993 Q2), woolyrnq (Australian woollen yarn production, tonnes, 1965 Q1 - 1994 Q3),
+  and seven US series of statsmodels' macrodata, 1959 Q1 - 2009 Q3 (real GDP, consumption, investment, government
+  spending, CPI, M1, unemployment rate): trends, a season (beer, yarn) and the 2008 break.
 pmdarima's weekly gasoline is fetched from the web on first use, so it is not used here.
 """
 
@@ -61,9 +69,52 @@ def daily_msft_volume() -> pd.DataFrame:
                          "y": raw["Volume"].astype(float) / 1e6})  # fmt: skip
 
 
+def _long(name: str, values, start: str, freq: str) -> pd.DataFrame:
+    values = pd.Series(values, dtype=float).dropna().to_numpy()
+    ds = pd.date_range(start, periods=len(values), freq=freq)
+    return pd.DataFrame({"unique_id": name, "ds": ds, "y": values})
+
+
+def more_monthly() -> pd.DataFrame:
+    """elnino, sunspots and co2_monthly in long format (their last 30 years), ds the first day of each month."""
+    import statsmodels.api as sm
+    from pmdarima.datasets import load_sunspots
+
+    elnino = sm.datasets.elnino.load_pandas().data.set_index("YEAR").stack()  # year by year, January first
+    sunspots = load_sunspots(as_series=True)
+    weekly = sm.datasets.co2.load_pandas().data["co2"].interpolate()
+    co2 = weekly.groupby(weekly.index.to_period("M")).mean()
+    co2 = co2[co2.index >= "1972-01"]
+    return pd.concat([
+        _long("elnino", elnino.to_numpy()[(1980 - 1950) * 12:], "1980-01-01", "MS"),
+        _long("sunspots", sunspots.iloc[(1954 - 1749) * 12:].to_numpy(), "1954-01-01", "MS"),
+        _long("co2_monthly", co2.to_numpy(), "1972-01-01", "MS"),
+    ], ignore_index=True)  # fmt: skip
+
+
+MACRO_SERIES = ("realgdp", "realcons", "realinv", "realgovt", "cpi", "m1", "unemp")
+
+
+def quarterly_series() -> pd.DataFrame:
+    """ausbeer, austres, woolyrnq and seven macrodata series in long format, ds the first day of each quarter."""
+    import statsmodels.api as sm
+    from pmdarima.datasets import load_ausbeer, load_austres, load_woolyrnq
+
+    macro = sm.datasets.macrodata.load_pandas().data
+    frames = [
+        _long("ausbeer", load_ausbeer(as_series=True), "1956-01-01", "QS"),
+        _long("austres", load_austres(as_series=True), "1971-04-01", "QS"),
+        _long("woolyrnq", load_woolyrnq(as_series=True), "1965-01-01", "QS"),
+    ]
+    frames += [_long(name, macro[name], "1959-01-01", "QS") for name in MACRO_SERIES]
+    return pd.concat(frames, ignore_index=True)
+
+
 # name -> (loader, periods per season, horizon, period): the sets forecast_real_data.py scores.
 REAL_SETS = {
     "monthly": (lambda: pd.concat([real_monthly_sales(), electrical_orders()], ignore_index=True), 12, 12, "MS"),
     "weekly": (weekly_co2, 52, 13, "W-SAT"),
     "daily_to_weekly": (daily_msft_volume, 52, 13, "W-MON"),
+    "monthly_more": (more_monthly, 12, 12, "MS"),
+    "quarterly": (quarterly_series, 4, 8, "QS"),
 }

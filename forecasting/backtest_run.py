@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from forecasting.backtest import cross_validate, number_windows, with_actuals
+from forecasting.backtest import add_comb, cross_validate, number_windows, with_actuals
 from forecasting.contract import ForecastOptions
 from forecasting.global_model import ml_cross_validate
 from forecasting.prepare import PreparedHistory
@@ -46,7 +46,7 @@ def run_backtests(nodes: PreparedHistory, groups: list, plan: pd.DataFrame, run:
     # Monthly data with a horizon of 12: the season windows are rolling ones already, so none is added.
     season = scored["is_season_window"] if "is_season_window" in scored else pd.Series(False, index=scored.index)
     scored["is_season_window"] = season.astype("boolean").fillna(False).astype(bool)
-    return number_windows(with_actuals(scored, nodes.history))
+    return add_comb(number_windows(with_actuals(scored, nodes.history)))
 
 
 def _global_backtest(nodes, plan: pd.DataFrame, run: ForecastOptions, windows: pd.DataFrame) -> pd.DataFrame:

@@ -8,7 +8,7 @@ import logging
 import pandas as pd
 from statsforecast import StatsForecast
 
-from forecasting.backtest import ENSEMBLE, combine
+from forecasting.backtest import COMBINATIONS, ENSEMBLE, combine
 from forecasting.contract import ForecastOptions
 from forecasting.engines import from_engine, to_engine
 from forecasting.global_model import ml_forecast
@@ -35,16 +35,27 @@ def _interval_columns(frame: pd.DataFrame, model: str, levels: tuple[int, ...]) 
     return out.assign(model=model)
 
 
+def _labelled(members: pd.DataFrame) -> pd.DataFrame:
+    """Members with the combination they belong to (a table without the column holds the Ensemble's)."""
+    return members if "combination" in members else members.assign(combination=ENSEMBLE)
+
+
 def needed_models(choice: pd.Series, members: pd.DataFrame) -> set[str]:
-    """The models the final forecast needs: each series' chosen one and, where the ensemble is chosen, its members."""
-    ensemble_ids = choice.index[choice == ENSEMBLE]
-    return set(choice[choice != ENSEMBLE]) | set(members.loc[members["unique_id"].isin(ensemble_ids), "model"])
+    """The models the final forecast needs: each series' chosen one and, where a combination is chosen, its members."""
+    members = _labelled(members)
+    needed = set(choice[~choice.isin(COMBINATIONS)])
+    for name in COMBINATIONS:
+        ids = choice.index[choice == name]
+        mine = members[(members["combination"] == name) & members["unique_id"].isin(ids)]
+        needed |= set(mine["model"])
+    return needed
 
 
 def forecast_group(history, models, choice, members, options, ml_wide=None) -> pd.DataFrame:
     # Only the models some series uses are fitted: each model (its fallback included) is fitted on its own, so
     # leaving the others out changes no number and saves most of the stage's final fits. Points only: the
     # intervals come from the backtest's errors (forecasting.intervals), which also saves the conformal refits.
+    members = _labelled(members)
     needed = needed_models(choice, members)
     models = [model for model in models if repr(model) in needed]
     if models:
@@ -61,22 +72,24 @@ def forecast_group(history, models, choice, members, options, ml_wide=None) -> p
     pieces = []
     for model, ids in choice.groupby(choice).groups.items():
         rows = wide[wide["unique_id"].isin(ids)]
-        if model != ENSEMBLE and model not in rows:
+        if model not in COMBINATIONS and model not in rows:
             continue  # a candidate that failed to forecast: complete gives these series the recent-mean rule
-        if model != ENSEMBLE:
+        if model not in COMBINATIONS:
             pieces.append(_interval_columns(rows, model, options.levels))
             continue
-        # The ensemble's point is its members' weighted mean, with the weights of the backtest (add_ensembles).
+        # A combination's point is its members' weighted mean, with the weights of the backtest (add_ensembles;
+        # equal ones for Comb).
+        mine = members[members["combination"] == model]
         member_frames = [
             _interval_columns(rows[rows["unique_id"].isin(m_rows["unique_id"])], m, options.levels).merge(
                 m_rows[["unique_id", "weight"]], on="unique_id"
             )
-            for m, m_rows in members[members["unique_id"].isin(ids)].groupby("model")
+            for m, m_rows in mine[mine["unique_id"].isin(ids)].groupby("model")
             if m in rows
         ]
         if member_frames:
             pooled = combine(pd.concat(member_frames), ["unique_id", "ds"])
-            pieces.append(pooled.assign(model=ENSEMBLE))
+            pieces.append(pooled.assign(model=model))
     return pd.concat(pieces, ignore_index=True) if pieces else pd.DataFrame()
 
 

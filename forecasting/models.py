@@ -62,6 +62,10 @@ def continuous_models(season_length: int = SEASON_WEEKS, seasonal: bool = True, 
         ]
     else:
         models.append(AutoTheta(season_length=1, alias="AutoTheta"))
+    if seasonal and season_length <= ARIMA_SEASON_MAX:
+        # A short season (months, quarters) is cheap for ETS too: the seasonal ETS the M-competitions' benchmarks use,
+        # fitted as the exponential-smoothing member of Comb only, not chosen alone (forecasting.backtest).
+        models.append(AutoETS(season_length=season_length, alias="SeasonalETS"))
     if series <= ARIMA_MAX_SERIES:
         arima_season = season_length if seasonal and season_length <= ARIMA_SEASON_MAX else 1
         models.append(AutoARIMA(season_length=arima_season, alias="AutoARIMA"))

@@ -10,7 +10,14 @@ from functools import partial
 import pandas as pd
 
 from forecasting.accuracy import ACCURACY_COLUMNS
-from forecasting.backtest import add_ensembles, choice_ranks, choose_models, naive_scales, out_of_sample_windows
+from forecasting.backtest import (
+    add_ensembles,
+    choice_ranks,
+    choose_models,
+    comb_members,
+    naive_scales,
+    out_of_sample_windows,
+)
 from forecasting.backtest_run import rolling_only, run_backtests
 from forecasting.classify import classify
 from forecasting.contract import ForecastOptions, ForecastResult, forecast_columns
@@ -77,6 +84,7 @@ def run_forecast(
     accuracy, method, honest = held_out_accuracy(scored, windows, segments, scales, hierarchy, attributes, prepared,
                                                  run, earlier_choice, interval_scales)  # fmt: skip
     final_scored, members = add_ensembles(scored, windows, segments, scales)
+    members = pd.concat([members, comb_members(scored)], ignore_index=True)
     choice = choose_models(final_scored, windows, segments, scales)
     metrics = series_metrics(final_scored, nodes.history, paths)
     own = partial(own_errors, final_scored, choice, hierarchy, method)

@@ -19,7 +19,9 @@ Rules, each counted in the run report:
 - short_history:    a series shorter than the backtest needs is forecast by the recent-mean rule (forecasting.simple);
 - censored:         a stock-out week's sales understate demand: the model sees max(sales, the mean of the
                     previous uncensored weeks) instead, and accuracy is measured on uncensored weeks only.
-Monthly input (one row per month) is modelled monthly with a 12-month season.
+Monthly input (one row per month) is modelled monthly with a 12-month season; quarterly input (one row per quarter,
+dated on any one month of it) quarterly with a 4-quarter season. Read as months, a quarterly file would show two
+empty months between every two rows and be filled with zero sales.
 """
 
 from __future__ import annotations
@@ -33,6 +35,9 @@ import pandas as pd
 WEEKDAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
 CENSOR_LOOKBACK_WEEKS = 8
 MONTHLY = "MS"
+QUARTERLY = "QS"
+SEASONS = {MONTHLY: 12, QUARTERLY: 4}  # periods per year; weekly: 52
+PERIOD_NAMES = {MONTHLY: "month", QUARTERLY: "quarter"}
 
 
 @dataclass
@@ -49,11 +54,11 @@ class PreparedHistory:
 
     @property
     def season_length(self) -> int:
-        return 12 if self.freq == MONTHLY else 52
+        return SEASONS.get(self.freq, 52)
 
     @property
     def period(self) -> str:
-        return "month" if self.freq == MONTHLY else "week"
+        return PERIOD_NAMES.get(self.freq, "week")
 
 
 def infer_weekly_freq(ds: pd.Series) -> str:
@@ -65,7 +70,7 @@ def infer_weekly_freq(ds: pd.Series) -> str:
 
 
 def infer_spacing(data: pd.DataFrame) -> str:
-    """daily, weekly or monthly, from the typical gap between a series' consecutive dates."""
+    """daily, weekly, monthly or quarterly, from the typical gap between a series' consecutive dates."""
     ordered = data[["unique_id", "ds"]].drop_duplicates().sort_values(["unique_id", "ds"]).reset_index(drop=True)
     gaps = ordered.groupby("unique_id")["ds"].diff().dt.days.dropna()
     if gaps.empty:
@@ -78,6 +83,9 @@ def infer_spacing(data: pd.DataFrame) -> str:
     # whose rows lie five weeks apart must not be read as monthly.
     days = ordered["ds"].dt.day
     if typical >= 28 and (days.nunique() == 1 or ordered["ds"].dt.is_month_end.all()):
+        # Quarterly when rows lie a quarter apart and every date falls on the same month of its quarter.
+        if typical >= 85 and (ordered["ds"].dt.month % 3).nunique() == 1:
+            return "quarterly"
         return "monthly"
     return "weekly"
 
@@ -85,12 +93,16 @@ def infer_spacing(data: pd.DataFrame) -> str:
 def _period_index(ds: pd.Series, freq: str) -> np.ndarray:
     if freq == MONTHLY:
         return (ds.dt.year * 12 + ds.dt.month - 1).to_numpy()
+    if freq == QUARTERLY:
+        return (ds.dt.year * 4 + (ds.dt.month - 1) // 3).to_numpy()
     return ((ds - pd.Timestamp("1970-01-05")).dt.days // 7).to_numpy()  # Monday-based week numbers
 
 
 def _period_dates(index: np.ndarray, anchor: pd.Timestamp, freq: str) -> pd.Series:
     if freq == MONTHLY:
         return pd.to_datetime(pd.DataFrame({"year": index // 12, "month": index % 12 + 1, "day": 1}))
+    if freq == QUARTERLY:
+        return pd.to_datetime(pd.DataFrame({"year": index // 4, "month": index % 4 * 3 + 1, "day": 1}))
     base = (anchor - pd.Timestamp("1970-01-05")).days // 7
     return pd.Series(anchor + pd.to_timedelta((index - base) * 7, unit="D"))
 
@@ -241,7 +253,7 @@ def prepare_history(frame: pd.DataFrame, min_weeks: int, freq: str | None = None
     if data.empty:
         result.history = pd.DataFrame(columns=["unique_id", "ds", "y", "y_observed", "is_censored", "is_filled"])
         return result
-    spacing = "weekly" if freq and freq.startswith("W-") else ("monthly" if freq == MONTHLY else None)
+    spacing = "weekly" if freq and freq.startswith("W-") else {MONTHLY: "monthly", QUARTERLY: "quarterly"}.get(freq)
     spacing = spacing or infer_spacing(data)
     if spacing == "daily":
         data = _duplicates(data, result, "day")
@@ -250,6 +262,10 @@ def prepare_history(frame: pd.DataFrame, min_weeks: int, freq: str | None = None
         result.freq = MONTHLY
         data = data.assign(ds=data["ds"].dt.to_period("M").dt.start_time)
         data = _duplicates(data, result, "month")
+    elif spacing == "quarterly":
+        result.freq = QUARTERLY
+        data = data.assign(ds=data["ds"].dt.to_period("Q").dt.start_time)
+        data = _duplicates(data, result, "quarter")
     else:
         result.freq = freq or (infer_weekly_freq(data["ds"]) if not data.empty else "W-SUN")
         data = _duplicates(data, result, "week")

@@ -74,7 +74,8 @@ def coverage_line(accuracy: pd.DataFrame) -> str:
 def single_models(accuracy: pd.DataFrame) -> pd.DataFrame:
     """Rows of the single models that forecast every series of their level (a model run only on the steady
     series, such as AutoETS, scores a different, easier set and is no fair comparison), baselines left out."""
-    singles = accuracy[~accuracy["model"].str.startswith(("Selected", "Ensemble")) & ~accuracy["model"].isin(BASELINES)]
+    combined = accuracy["model"].str.startswith(("Selected", "Ensemble", "Comb"))
+    singles = accuracy[~combined & ~accuracy["model"].isin(BASELINES)]
     # Coverage is read at the bottom level: at the total every model has "one series", whatever it summed.
     bottom = accuracy[accuracy["level"] == "product_warehouse"].set_index("model")["series"]
     covering = bottom[bottom == bottom.max()].index

@@ -63,6 +63,20 @@ def test_daily_rows_are_summed_into_monday_weeks_and_monthly_rows_stay_monthly()
     assert prepared.freq == "MS" and prepared.season_length == 12 and len(prepared.history) == 30
 
 
+def test_quarterly_rows_stay_quarterly_whichever_month_of_the_quarter_labels_them():
+    # Read as months, a quarter apart looks like two empty months between rows, filled with zero sales.
+    for start, freq in (("2015-01-01", "QS"), ("2015-03-31", "QE"), ("2015-02-15", "3MS")):
+        frame = pd.DataFrame({"unique_id": "q", "ds": pd.date_range(start, periods=20, freq=freq), "y": 9.0})
+        prepared = prepare_history(frame, min_weeks=8)
+        assert prepared.freq == "QS" and prepared.season_length == 4 and prepared.period == "quarter"
+        assert len(prepared.history) == 20 and not prepared.history["is_filled"].any()
+        assert prepared.history["ds"].max() == pd.Timestamp("2019-10-01") and prepared.history["y"].sum() == 180
+    # Monthly rows a few months apart are still months with gaps, not quarters.
+    sparse = pd.DataFrame({"unique_id": "m", "ds": pd.to_datetime(["2020-01-01", "2020-04-01", "2020-06-01"]),
+                           "y": 1.0})  # fmt: skip
+    assert prepare_history(sparse, min_weeks=1).freq == "MS"
+
+
 def test_a_weekday_only_series_keeps_its_complete_last_week_and_drops_a_partial_one():
     # Trading days (Monday-Friday): every full week has 5 rows. Counting a week as partial below 7 days dropped the
     # series' last, complete week, and the forecast's first week was one the input already held.

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
-from forecast_real_data import OURS, REFERENCES, benchmark_set, misses
-from real_data import REAL_SETS, real_monthly_sales
+from forecast_real_data import OURS, REFERENCES, benchmark_set, misses, ours
+from real_data import REAL_SETS, quarterly_series, real_monthly_sales
 
 
 def test_the_series_are_the_published_ones():
@@ -23,6 +23,11 @@ def test_the_series_are_the_published_ones():
     assert monthly.groupby("unique_id").size()["elec_equip"] == 257
     assert len(weekly) == 626 and weekly["y"].notna().all()  # co2 from 1990, its empty weeks interpolated
     assert daily["ds"].dt.dayofweek.max() <= 4 and len(daily) > 1900  # trading days, 2010-2017
+    more, quarterly = (REAL_SETS[name][0]() for name in ("monthly_more", "quarterly"))
+    assert more.groupby("unique_id").size().to_dict() == {"co2_monthly": 360, "elnino": 372, "sunspots": 360}
+    sizes = quarterly.groupby("unique_id").size()
+    assert sizes[["ausbeer", "austres", "woolyrnq", "realgdp"]].tolist() == [211, 89, 119, 203] and len(sizes) == 10
+    assert quarterly["ds"].dt.month.isin([1, 4, 7, 10]).all() and (quarterly["y"] > 0).all()
 
 
 @pytest.mark.e2e
@@ -45,6 +50,25 @@ def test_file_mode_on_real_weekly_co2_is_within_two_percent_of_the_best_referenc
     assert ours["mase"] <= table.loc[["SeasonalNaive", "Naive"], "mase"].min(), table
     assert ours["mase"] <= 1.02 * table.loc[list(REFERENCES), "mase"].min(), table
     assert ours["coverage_95"] >= 0.90 and ours["coverage_80"] >= 0.70, table
+
+
+@pytest.mark.e2e
+def test_a_quarterly_file_is_forecast_quarter_by_quarter_and_beats_both_baselines():
+    # Read as months, quarterly rows came back as 8 months of forecasts after zero-filled "gaps".
+    frame = quarterly_series()
+    frame = frame[frame["unique_id"].isin(["ausbeer", "woolyrnq", "austres"])]
+    last = frame.groupby("unique_id")["ds"].transform("max")
+    held = frame["ds"] > last - pd.DateOffset(months=24)
+    train, actual = frame[~held], frame[held]
+    forecasts = ours(train, 8).merge(actual, on=["unique_id", "ds"], how="outer", indicator=True)
+    assert (forecasts["_merge"] == "both").all() and len(forecasts) == 24, forecasts
+    error = (forecasts["forecast"] - forecasts["y"]).abs().groupby(forecasts["unique_id"]).sum()
+    for lag in (4, 1):  # same quarter last year, last quarter
+        repeated = train.groupby("unique_id")["y"].apply(lambda y, lag=lag: list(y.iloc[-lag:]) * (8 // lag))
+        baseline = actual.groupby("unique_id")["y"].apply(list)
+        baseline_error = pd.Series({u: sum(abs(a - b) for a, b in zip(baseline[u], repeated[u], strict=True))
+                                    for u in baseline.index})  # fmt: skip
+        assert error.sum() / baseline_error.sum() < 1, (lag, error, baseline_error)
 
 
 def test_the_benchmark_names_each_miss_of_the_bar():
