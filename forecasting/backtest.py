@@ -138,13 +138,13 @@ def add_ensembles(
     # A segment left with one member has no combination: its best model competes alone.
     best = best[best.groupby("segment")["model"].transform("size") > 1]
     best = best.assign(weight=1 / best["abs_error"].clip(lower=1e-9))
-    members = _per_series(best, segments, ("model", "weight")).assign(combination=ENSEMBLE)
-    pooled = scored.merge(members.drop(columns="combination"), on=["unique_id", "model"])
+    members = _per_series(best, segments, ("model", "weight"))
+    pooled = scored.merge(members, on=["unique_id", "model"])
     ensemble = combine(pooled, [*KEYS, "window"])
     flags = pooled.drop_duplicates([*KEYS, "window"])[[*KEYS, "window", "y_observed", "is_censored"]]
     ensemble = ensemble.merge(flags, on=[*KEYS, "window"])
     ensemble["model"] = ENSEMBLE
-    return pd.concat([scored, ensemble[scored.columns]], ignore_index=True), members
+    return pd.concat([scored, ensemble[scored.columns]], ignore_index=True), members.assign(combination=ENSEMBLE)
 
 
 def comb_members(scored: pd.DataFrame) -> pd.DataFrame:

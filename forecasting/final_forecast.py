@@ -8,7 +8,7 @@ import logging
 import pandas as pd
 from statsforecast import StatsForecast
 
-from forecasting.backtest import COMBINATIONS, ENSEMBLE, combine
+from forecasting.backtest import COMBINATIONS, combine
 from forecasting.contract import ForecastOptions
 from forecasting.engines import from_engine, to_engine
 from forecasting.global_model import ml_forecast
@@ -35,14 +35,9 @@ def _interval_columns(frame: pd.DataFrame, model: str, levels: tuple[int, ...]) 
     return out.assign(model=model)
 
 
-def _labelled(members: pd.DataFrame) -> pd.DataFrame:
-    """Members with the combination they belong to (a table without the column holds the Ensemble's)."""
-    return members if "combination" in members else members.assign(combination=ENSEMBLE)
-
-
 def needed_models(choice: pd.Series, members: pd.DataFrame) -> set[str]:
-    """The models the final forecast needs: each series' chosen one and, where a combination is chosen, its members."""
-    members = _labelled(members)
+    """The models the final forecast needs: each series' chosen one and, where a combination is chosen, its members
+    (members: unique_id, model, weight, combination)."""
     needed = set(choice[~choice.isin(COMBINATIONS)])
     for name in COMBINATIONS:
         ids = choice.index[choice == name]
@@ -55,7 +50,6 @@ def forecast_group(history, models, choice, members, options, ml_wide=None) -> p
     # Only the models some series uses are fitted: each model (its fallback included) is fitted on its own, so
     # leaving the others out changes no number and saves most of the stage's final fits. Points only: the
     # intervals come from the backtest's errors (forecasting.intervals), which also saves the conformal refits.
-    members = _labelled(members)
     needed = needed_models(choice, members)
     models = [model for model in models if repr(model) in needed]
     if models:

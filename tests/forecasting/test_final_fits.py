@@ -25,7 +25,7 @@ def history() -> pd.DataFrame:
 def test_only_chosen_models_and_ensemble_members_are_fitted_and_the_forecasts_are_unchanged(monkeypatch):
     choice = pd.Series({"A": "ADIDA", "B": ENSEMBLE, "C": "ADIDA"})
     members = pd.DataFrame({"unique_id": ["B", "B", "A"], "model": ["TSB", "MovingAverage7d", "IMAPA"],
-                            "weight": [2.0, 1.0, 1.0]})  # fmt: skip
+                            "weight": [2.0, 1.0, 1.0], "combination": ENSEMBLE})  # fmt: skip
     # A's member (IMAPA) is not needed: A is forecast by ADIDA, not by its segment's ensemble.
     assert pipeline.needed_models(choice, members) == {"ADIDA", "TSB", "MovingAverage7d"}
 
