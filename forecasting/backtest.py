@@ -6,12 +6,14 @@ the accuracy reported for "Selected" is what selection achieves on weeks it did 
 forecast then uses every window.
 
 The choice is by scaled error (MASE: each series' absolute error over its own in-sample naive error, so a big seller
-does not outvote the others) and robust: the best single model is used only where it beats the better of two
-combinations by more than the noise between windows; otherwise that combination, which is what won the M-competitions
-when no model stands out. `Ensemble` is the inverse-error mean of the segment's best few; `Comb` the equal-weight mean
-of the three strong statistical families, exponential smoothing, Theta and ARIMA (the M3/M4 benchmarks' "Comb"),
-whose members are not picked on the choosing windows, so on few windows it does not chase their noise. Comb exists
-where all three carry the series' season (a short one: months, quarters) or none models one (the trend rule).
+does not outvote the others; for continuous series the geometric mean of the series' scaled errors, so neither does
+the series with the largest scaled errors) and robust: the best single model is used only where it beats the better
+of two combinations by more than the noise between windows; otherwise that combination, which is what won the
+M-competitions when no model stands out. `Ensemble` is the inverse-error mean of the segment's best few; `Comb` the
+equal-weight mean of the three strong statistical families, exponential smoothing, Theta and ARIMA (the M3/M4
+benchmarks' "Comb"), whose members are not picked on the choosing windows, so on few windows it does not chase their
+noise. Comb exists where all three carry the series' season (a short one: months, quarters) or none models one (the
+trend rule).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import pandas as pd
 from statsforecast import StatsForecast
 
 from forecasting.engines import from_engine, to_engine
-from forecasting.models import fallback_model
+from forecasting.models import CONTINUOUS_PATTERNS, fallback_model
 
 ENSEMBLE = "Ensemble"
 COMB = "Comb"
@@ -42,6 +44,7 @@ NOISE_FLOOR = 0.02  # a single model must beat the combination by at least 2% of
 # model on a seasonal series) still gets a third of the best one's weight and drags the mean off; one within half
 # again of the best is a real alternative whose errors partly cancel the best one's.
 MEMBER_RATIO = 1.5
+ERROR_FLOOR = 0.01  # scaled error per period below which a series' window counts as exact (choose_models)
 
 
 def number_windows(scored: pd.DataFrame) -> pd.DataFrame:
@@ -201,24 +204,63 @@ def _clearly_better(single: pd.Series, ensemble: pd.Series) -> bool:
     return gaps.mean() < -max(spread, NOISE_FLOOR * paired["ensemble"].mean())
 
 
+def _series_window_errors(scored: pd.DataFrame, windows: list, segments: pd.Series, scales) -> pd.DataFrame:
+    """Scaled absolute error per segment, series, model and window (complete models only, as _segment_errors), each
+    at least ERROR_FLOOR of a naive step per period: an exact forecast of an all-zero window would otherwise be a log
+    of zero in the geometric mean, one series' near-perfect window outweighing every other."""
+    rows = scored[scored["window"].isin(windows)]
+    usable = rows[~rows["is_censored"].fillna(False).astype(bool)]
+    scale = usable["unique_id"].map(scales) if scales is not None else 1.0
+    usable = usable.assign(abs_error=(usable["forecast"] - usable["y_observed"]).abs() / scale,
+                           segment=usable["unique_id"].map(segments))  # fmt: skip
+    table = usable.groupby(["segment", "unique_id", "model", "window"], as_index=False).agg(
+        abs_error=("abs_error", "sum"), weeks=("ds", "count")
+    )
+    weeks = table.groupby(["segment", "model"])["weeks"].transform("sum")
+    table = table[weeks == weeks.groupby(table["segment"]).transform("max")]
+    floored = table["abs_error"].clip(lower=ERROR_FLOOR * table["weeks"])
+    return table.assign(raw_error=table["abs_error"], abs_error=floored)
+
+
+def _geometric(errors: pd.Series, keys: list[pd.Series]) -> pd.Series:
+    """The geometric mean of errors (positive) per keys."""
+    return np.exp(np.log(errors).groupby(keys).mean())
+
+
 def choose_models(scored: pd.DataFrame, windows: list, segments: pd.Series, scales=None) -> pd.Series:
     """unique_id -> its segment's choice on the given windows: the single model with the least scaled error where
     it clearly beats the better of the two combinations (_clearly_better), else that combination (where there is
-    one). Between the combinations the lower total error decides: neither chases one model's luck."""
-    errors = _segment_errors(scored, windows, segments, scales)
-    per_window = _window_errors(scored, windows, segments, scales).set_index(["segment", "model", "window"])
+    one). Between the combinations the lower error decides: neither chases one model's luck.
+
+    A segment's error per model is the geometric mean over its series of each series' scaled error (per window, for
+    _clearly_better, likewise): scale-free, as the M4 relative measures are, so the series with the largest scaled
+    errors (a trending macro series beside a seasonal one) does not rank the models for the others. A model's
+    geometric mean over another's is the geometric mean of their per-series ratios: a model 20% better on one
+    series and 20% worse on another ties, whatever those series' sizes."""
+    table = _series_window_errors(scored, windows, segments, scales)
+    continuous = table["segment"].astype(str).str.split("/").str[0].isin(CONTINUOUS_PATTERNS)
+    geometric, summed = table[continuous], table[~continuous]
+    per_series = geometric.groupby(["segment", "model", "unique_id"], as_index=False)["abs_error"].sum()
+    errors = pd.concat([
+        _geometric(per_series["abs_error"], [per_series["segment"], per_series["model"]]),
+        summed.groupby(["segment", "model"])["raw_error"].sum(),
+    ]).rename("abs_error").reset_index()  # fmt: skip
+    per_window = pd.concat([
+        _geometric(geometric["abs_error"], [geometric["segment"], geometric["model"], geometric["window"]]),
+        summed.groupby(["segment", "model", "window"])["raw_error"].sum(),
+    ]).sort_index()  # fmt: skip
     chosen = []
-    for segment, table in errors.groupby("segment"):
-        singles = table[~table["model"].isin(NOT_CANDIDATES)].sort_values(["abs_error", "model"])
-        combinations = table[table["model"].isin(COMBINATIONS)].sort_values(["abs_error", "model"])
+    for segment, candidates in errors.groupby("segment"):
+        singles = candidates[~candidates["model"].isin(NOT_CANDIDATES)].sort_values(["abs_error", "model"])
+        combinations = candidates[candidates["model"].isin(COMBINATIONS)].sort_values(["abs_error", "model"])
         model = singles["model"].iloc[0] if not singles.empty else None
         if not combinations.empty:
             combination = combinations["model"].iloc[0]
             if model is None:
                 model = combination
             else:
-                single = per_window.loc[(segment, model), "abs_error"]
-                combined = per_window.loc[(segment, combination), "abs_error"]
+                single = per_window.loc[(segment, model)]
+                combined = per_window.loc[(segment, combination)]
                 model = model if _clearly_better(single, combined) else combination
         chosen.append({"segment": segment, "model": model})
     best = pd.DataFrame(chosen, columns=["segment", "model"])
