@@ -227,16 +227,16 @@ def _geometric(errors: pd.Series, keys: list[pd.Series]) -> pd.Series:
     return np.exp(np.log(errors).groupby(keys).mean())
 
 
-def choose_models(scored: pd.DataFrame, windows: list, segments: pd.Series, scales=None) -> pd.Series:
-    """unique_id -> its segment's choice on the given windows: the single model with the least scaled error where
-    it clearly beats the better of the two combinations (_clearly_better), else that combination (where there is
-    one). Between the combinations the lower error decides: neither chases one model's luck.
+def _segment_scores(scored: pd.DataFrame, windows: list, segments: pd.Series, scales) -> tuple[pd.Series, pd.Series]:
+    """A segment's error per model (segment, model) and per model and window (segment, model, window) on the given
+    windows, complete candidates only.
 
-    A segment's error per model is the geometric mean over its series of each series' scaled error (per window, for
-    _clearly_better, likewise): scale-free, as the M4 relative measures are, so the series with the largest scaled
-    errors (a trending macro series beside a seasonal one) does not rank the models for the others. A model's
-    geometric mean over another's is the geometric mean of their per-series ratios: a model 20% better on one
-    series and 20% worse on another ties, whatever those series' sizes."""
+    For continuous series the geometric mean over the segment's series of each series' scaled error: scale-free, as
+    the M4 relative measures are, so the series with the largest scaled errors (a trending macro series beside a
+    seasonal one) does not rank the models for the others. A model's geometric mean over another's is the geometric
+    mean of their per-series ratios: 20% better on one series and 20% worse on another ties, whatever the series'
+    sizes. Intermittent series keep the sum: on their many near-zero weeks a geometric mean rewards forecasts near
+    zero (the default sample's product x warehouse 1 - WAPE fell from 27.9% to 22.7% with it)."""
     table = _series_window_errors(scored, windows, segments, scales)
     continuous = table["segment"].astype(str).str.split("/").str[0].isin(CONTINUOUS_PATTERNS)
     geometric, summed = table[continuous], table[~continuous]
@@ -244,11 +244,21 @@ def choose_models(scored: pd.DataFrame, windows: list, segments: pd.Series, scal
     errors = pd.concat([
         _geometric(per_series["abs_error"], [per_series["segment"], per_series["model"]]),
         summed.groupby(["segment", "model"])["raw_error"].sum(),
-    ]).rename("abs_error").reset_index()  # fmt: skip
+    ]).sort_index()  # fmt: skip
     per_window = pd.concat([
         _geometric(geometric["abs_error"], [geometric["segment"], geometric["model"], geometric["window"]]),
         summed.groupby(["segment", "model", "window"])["raw_error"].sum(),
     ]).sort_index()  # fmt: skip
+    return errors, per_window
+
+
+def choose_models(scored: pd.DataFrame, windows: list, segments: pd.Series, scales=None) -> pd.Series:
+    """unique_id -> its segment's choice on the given windows: the single model with the least scaled error
+    (_segment_scores) where it clearly beats the better of the two combinations (_clearly_better, on the per-window
+    errors), else that combination (where there is one). Between the combinations the lower error decides: neither
+    chases one model's luck."""
+    errors, per_window = _segment_scores(scored, windows, segments, scales)
+    errors = errors.rename("abs_error").reset_index()
     chosen = []
     for segment, candidates in errors.groupby("segment"):
         singles = candidates[~candidates["model"].isin(NOT_CANDIDATES)].sort_values(["abs_error", "model"])
@@ -269,13 +279,13 @@ def choose_models(scored: pd.DataFrame, windows: list, segments: pd.Series, scal
 
 def choice_ranks(scored: pd.DataFrame, windows: list, segments: pd.Series, choice: pd.Series, scales=None,
                  top: int = 3) -> dict:
-    """Per segment, its choice and the rank of its `top` candidates (least total scaled error first) in each choosing
-    window, oldest first: "1 1 1" is a choice the windows agree on, "1 3 2" against "2 1 1" one within noise (where
-    the combination is used). segment -> {"chosen": model, "ranks": {model: "1 3 2"}}."""
-    table = _window_errors(scored, windows, segments, scales)
-    totals = _segment_errors(scored, windows, segments, scales)
-    table = table.merge(totals[["segment", "model"]], on=["segment", "model"])  # complete candidates only
+    """Per segment, its choice and the rank of its `top` candidates (least error first, as choose_models ranks
+    them) in each choosing window, oldest first: "1 1 1" is a choice the windows agree on, "1 3 2" against "2 1 1"
+    one within noise (where the combination is used). segment -> {"chosen": model, "ranks": {model: "1 3 2"}}."""
+    totals, per_window = _segment_scores(scored, windows, segments, scales)
+    table = per_window.rename("abs_error").reset_index()
     table["rank"] = table.groupby(["segment", "window"])["abs_error"].rank(method="min").astype(int)
+    totals = totals.rename("abs_error").reset_index()
     chosen = choice.groupby(segments.reindex(choice.index)).first()
     out = {}
     for segment, rows in table.groupby("segment"):
