@@ -18,13 +18,13 @@ MAX_STOCK_QTY = 10_000_000
 
 
 def month_of(date_column: str) -> str:
-    """SQL: a date column's month as yyyy-MM text, what `date_format(d, 'yyyy-MM')` gives, from the date's year and
-    month numbers: date_format takes every date through a timestamp in the session's zone and java.time's formatter,
-    record by record. Years outside 1000-9999 (never a plausible date's) still take date_format (its sign, era and
-    width rules); tests/ingestion/test_rules.py compares the two."""
-    numbers = f"concat(cast(year({date_column}) as string), '-', lpad(cast(month({date_column}) as string), 2, '0'))"
-    return (f"CASE WHEN year({date_column}) BETWEEN 1000 AND 9999 THEN {numbers} "
-            f"ELSE date_format({date_column}, 'yyyy-MM') END")  # fmt: skip
+    """SQL: a date column's month as yyyy-MM text, what `date_format(d, 'yyyy-MM')` gives for years 1 to 9999, from
+    the date's year and month numbers: date_format takes every date through a timestamp in the session's zone and
+    java.time's formatter, record by record. Only a good record's partition is used, and its date passed the
+    plausible-date rule, whose bounds are dates of years 1 to 9999 (foundation/settings.py: Python dates); outside
+    those years (never a good record's) the text differs. tests/ingestion/test_rules.py compares the two."""
+    return (f"concat(lpad(cast(year({date_column}) as string), 4, '0'), '-', "
+            f"lpad(cast(month({date_column}) as string), 2, '0'))")  # fmt: skip
 
 
 @dataclass(frozen=True)
