@@ -11,7 +11,8 @@ the one staged write lays the batch out as it will be published:
 In a partition the table does not hold, only each key's latest version is written (`ranked_versions`, the rule of
 `latest_per_key`), sorted by key: after the quality gate the folder is published as it is, by a move. In one the
 table holds, every good record of the batch is written, to be merged with the published rows after the gate
-(tables.merge_batch), as before. The batch's profile is observed on the same write, before anything is dropped.
+(tables.merge_batch), as before. The batch's profile is observed on the same write, before anything is dropped,
+but for the partitions each output touches, which are the folders it wrote.
 
 A Parquet write gives every file the same columns, and a table's files hold the table's columns and no others (the
 contract the loaders check), so a rejected record's quarantine entry (its file, rule, message and raw text) travels
