@@ -48,6 +48,9 @@ def load_code(folder: str | None) -> dict:
         import importlib
 
         code = {n: getattr(importlib.import_module(m), n) for m, ns in names.items() for n in ns}
+        # Each code's own sources (their partition expressions) and its profile as its ingest observes it.
+        code["source_of"] = importlib.import_module("ingestion.sources").BATCH_SOURCES.__getitem__
+        code["lean_profile"] = hasattr(importlib.import_module("ingestion.checked_batch"), "PARTITION_SETS")
     finally:
         if folder:
             sys.path.remove(folder)
@@ -101,6 +104,7 @@ def main() -> None:
 
 
 def variants_of(code, spark, lake, source, files, masters, references, dates):
+    source = code["source_of"](source.entity)
     read_csv_drops, read_heads, read_lines = code["read_csv_drops"], code["read_heads"], code["read_lines"]
     check_records, profile_metrics, by_file = code["check_records"], code["profile_metrics"], code["by_file"]
     fill_region_from_warehouse, _packed_entry = code["fill_region_from_warehouse"], code["_packed_entry"]
@@ -147,7 +151,10 @@ def variants_of(code, spark, lake, source, files, masters, references, dates):
         frame = checked().withColumn(source.partition[0], F.expr(source.partition[1]))
         frame = frame.withColumn("raw_record", F.when(F.col("quarantine_rule").isNotNull(), F.col("raw_record")))
         if profile:
-            frame = frame.observe(Observation(uuid.uuid4().hex), *profile_metrics(source, paths))
+            # A first ingest replays nothing: a code with the lean profile then observes no replayed flag and takes
+            # the partition sets from the written folders (ingestion/laid_out_batch.py).
+            args = (None, False) if code["lean_profile"] else (paths,)
+            frame = frame.observe(Observation(uuid.uuid4().hex), *profile_metrics(source, *args))
         if region and source.fill_region:
             frame = fill_region_from_warehouse(frame, masters["warehouses"])
         good = F.col("quarantine_rule").isNull()

@@ -19,7 +19,8 @@ from pathlib import Path
 
 # The directory's default: the virtual environment's own tools (the archive belongs to its Spark jars).
 DEFAULT_DIR = Path(sys.prefix) / "tools" / "spark-cds"
-# Where a build asks its session to dump the classes it loaded (set by scripts/build_jvm_archive.py only).
+# Where a build asks its session to dump the classes it loaded (set by scripts/build_jvm_archive.py only; read,
+# like every setting, by foundation/settings.py).
 DUMP_VARIABLE = "SUPPLYCHAIN_JVM_ARCHIVE_DUMP"
 # The JVM's own warnings about an archive it cannot use are noise to a user: the run goes on without it.
 QUIET = "-Xlog:cds=off -Xlog:cds+dynamic=off"
@@ -47,10 +48,9 @@ def archive_key(java_options: str) -> str:
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
 
 
-def driver_options(directory: Path | None, java_options: str) -> str:
-    """The JVM options that add the archive to a local driver: dump into it (a build), map it (it is complete),
-    or nothing (no directory, no archive yet, or an incomplete one)."""
-    dump_to = os.environ.get(DUMP_VARIABLE)
+def driver_options(directory: Path | None, java_options: str, dump_to: str = "") -> str:
+    """The JVM options that add the archive to a local driver: dump into `dump_to` (a build), map it (it is
+    complete), or nothing (no directory, no archive yet, or an incomplete one)."""
     if dump_to:
         return f"-XX:ArchiveClassesAtExit={dump_to} {QUIET}"
     if directory is None:

@@ -11,6 +11,7 @@
 | SUPPLYCHAIN_SPARK_MASTER        | local[*]  | Spark master for local runs (Glue supplies its own)       |
 | SUPPLYCHAIN_SPARK_MEMORY        | 2g        | driver memory for local runs                              |
 | SUPPLYCHAIN_JVM_ARCHIVE_DIR     | (venv)    | local driver's class archive: .venv/tools/spark-cds; `off`|
+| SUPPLYCHAIN_JVM_ARCHIVE_DUMP    | (none)    | set by scripts/build_jvm_archive.py only: its dump        |
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ class Settings:
     spark_master: str = "local[*]"
     spark_memory: str = "2g"
     jvm_archive_dir: str = ""  # empty: the default under the venv (foundation/jvm_archive.py)
+    jvm_archive_dump: str = ""  # set by the archive's build only: the file its session's JVM dumps classes into
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -46,6 +48,7 @@ class Settings:
             spark_master=env.get("SUPPLYCHAIN_SPARK_MASTER", cls.spark_master),
             spark_memory=env.get("SUPPLYCHAIN_SPARK_MEMORY", cls.spark_memory),
             jvm_archive_dir=env.get("SUPPLYCHAIN_JVM_ARCHIVE_DIR", cls.jvm_archive_dir),
+            jvm_archive_dump=env.get("SUPPLYCHAIN_JVM_ARCHIVE_DUMP", cls.jvm_archive_dump),
         )
 
 

@@ -81,7 +81,7 @@ LOCAL_JAVA_OPTIONS = "-XX:TieredStopAtLevel=1 -XX:+UseParallelGC -XX:ReservedCod
 
 def local_java_options(settings: Settings) -> str:
     """The local driver's JVM options, with the class-data archive when this venv has a complete one for them."""
-    archive = driver_options(archive_dir(settings.jvm_archive_dir), LOCAL_JAVA_OPTIONS)
+    archive = driver_options(archive_dir(settings.jvm_archive_dir), LOCAL_JAVA_OPTIONS, settings.jvm_archive_dump)
     return f"{LOCAL_JAVA_OPTIONS} {archive}".strip()
 
 

@@ -254,12 +254,15 @@ def ingest_records(
     # good records.
     checked = checked.withColumn("raw_record", F.when(F.col("quarantine_rule").isNotNull(), F.col("raw_record")))
     warehouses = references.warehouses if source.fill_region and references is not None else None
+    # With nothing replayed every record came from a drop: its profile counts no replayed record, without a lookup
+    # of each record's file.
+    read_from = drops if replayed is not None else None
     with phase(source.entity, "read, checked and staged the batch"):
         if laid_out(source):
-            batch = stage_laid_out(spark, lake, checked, source, drops, landing, warehouses)
+            batch = stage_laid_out(spark, lake, checked, source, read_from, landing, warehouses)
             staged, profile = batch.folder, batch.profile
         else:
-            staged, checked, profile = stage_checked(spark, lake, checked, source, drops)
+            staged, checked, profile = stage_checked(spark, lake, checked, source, read_from)
     try:
         report.rows_read = profile.rows
         report.rows_replayed, report.rows_released = profile.replayed, profile.released

@@ -52,7 +52,14 @@ def stage_checked(
     return staged, spark.read.schema(checked.schema).parquet(lake.uri(staged)), batch_profile(observation.get, source)
 
 
-def profile_metrics(source: Source, drops: list[str] | None) -> list:
+# The profile's sets of values: the partitions its good records and its returns fall in, the quarantine's months.
+PARTITION_SETS = ("partitions", "returns_partitions", "quarantine_months")
+
+
+def profile_metrics(source: Source, drops: list[str] | None, partition_sets: bool = True) -> list:
+    """The profile's aggregates over the checked batch. `drops`: the files read as new drops (other files' records
+    are replayed ones; None: none are). Without `partition_sets`, the caller takes those from the folders it wrote
+    (ingestion/laid_out_batch.py): a `collect_set` is evaluated record by record outside Spark's generated code."""
     partition = F.col(source.partition[0]) if source.partition else F.lit(None).cast("string")
     good = F.col("quarantine_rule").isNull()
     bad = ~good
@@ -65,6 +72,11 @@ def profile_metrics(source: Source, drops: list[str] | None) -> list:
     def distinct(value):  # as JSON text: Spark 3.5 (Glue 5.0) hands an observed array to Python as a Java object
         return F.to_json(F.collect_set(value))
 
+    sets = [
+        distinct(F.when(good & ~is_return, partition)).alias("partitions"),
+        distinct(F.when(is_return, partition)).alias("returns_partitions"),
+        distinct(F.when(bad, quarantine_month(F.col("source_file")))).alias("quarantine_months"),
+    ]
     return [
         F.count(F.lit(1)).alias("rows"),
         count(good).alias("good"),
@@ -74,10 +86,8 @@ def profile_metrics(source: Source, drops: list[str] | None) -> list:
             (count(good & F.col(f.name).isNull()) if _may_be_null(f) else F.lit(0)).alias(f"null_{i}")
             for i, f in enumerate(source.fields)
         ],
-        distinct(F.when(good & ~is_return, partition)).alias("partitions"),
-        distinct(F.when(is_return, partition)).alias("returns_partitions"),
+        *(sets if partition_sets else []),
         count(is_return).alias("returns"),
-        distinct(F.when(bad, quarantine_month(F.col("source_file")))).alias("quarantine_months"),
         count(replayed).alias("replayed"),
         count(replayed & good).alias("released"),
     ]
@@ -89,17 +99,20 @@ def _may_be_null(spec: Field) -> bool:
     return not spec.required and spec.default is None
 
 
-def batch_profile(metrics: dict, source: Source) -> BatchProfile:
+def batch_profile(metrics: dict, source: Source, partition_sets: dict[str, list[str]] | None = None) -> BatchProfile:
+    """The profile from the observed metrics; `partition_sets` (PARTITION_SETS, sorted) when they were not
+    observed."""
+    sets = partition_sets or {name: sorted(json.loads(metrics[name])) for name in PARTITION_SETS}
     good = metrics["good"]
     by_rule = {rule: metrics[f"rule_{i}"] for i, rule in enumerate(RULE_ORDER) if metrics[f"rule_{i}"]}
     return BatchProfile(
         rows=metrics["rows"],
         quarantined_by_rule=dict(sorted(by_rule.items())),
         null_rates={c: round(metrics[f"null_{i}"] / good, 6) if good else 0.0 for i, c in enumerate(source.columns)},
-        partitions=sorted(json.loads(metrics["partitions"])) if source.partition else None,
+        partitions=sets["partitions"] if source.partition else None,
         returns=metrics["returns"],
-        returns_partitions=sorted(json.loads(metrics["returns_partitions"])) if source.partition else None,
-        quarantine_months=sorted(json.loads(metrics["quarantine_months"])),
+        returns_partitions=sets["returns_partitions"] if source.partition else None,
+        quarantine_months=sets["quarantine_months"],
         replayed=metrics["replayed"],
         released=metrics["released"],
     )

@@ -11,7 +11,8 @@ the one staged write lays the batch out as it will be published:
 In a partition the table does not hold, only each key's latest version is written (`ranked_versions`, the rule of
 `latest_per_key`), sorted by key: after the quality gate the folder is published as it is, by a move. In one the
 table holds, every good record of the batch is written, to be merged with the published rows after the gate
-(tables.merge_batch), as before. The batch's profile is observed on the same write, before anything is dropped.
+(tables.merge_batch), as before. The batch's profile is observed on the same write, before anything is dropped,
+but for the partitions each output touches, which are the folders it wrote.
 
 A Parquet write gives every file the same columns, and a table's files hold the table's columns and no others (the
 contract the loaders check), so a rejected record's quarantine entry (its file, rule, message and raw text) travels
@@ -24,6 +25,7 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass
+from urllib.parse import unquote
 
 from pyspark.sql import Column, DataFrame, Observation, SparkSession
 from pyspark.sql import functions as F
@@ -41,6 +43,7 @@ OUTPUT = "_output"
 TABLE, RETURNS, QUARANTINE = "table", "returns", "quarantine"
 _ENTRY = ("source_file", "quarantine_rule", "quarantine_error", "raw_record")  # packed in this order
 _NULL = "-"  # a null piece (hex digits never hold it)
+_HIVE_DEFAULT = "__HIVE_DEFAULT_PARTITION__"
 
 
 def laid_out(source: Source) -> bool:
@@ -110,7 +113,7 @@ def stage_laid_out(
     staged = lake.staging_area(f"{source.entity}-checked")
     profiled = Observation(f"profile-{uuid.uuid4().hex}")
     written = Observation(f"written-{uuid.uuid4().hex}")
-    batch = checked.observe(profiled, *profile_metrics(source, drops))
+    batch = checked.observe(profiled, *profile_metrics(source, drops, partition_sets=False))
     if warehouses is not None:
         batch = fill_region_from_warehouse(batch, warehouses)
     good = F.col("quarantine_rule").isNull()
@@ -138,12 +141,33 @@ def stage_laid_out(
     rows = kept.drop("_rank", "_tie", "_landing", "_new").sortWithinPartitions(OUTPUT, partition, *source.key)
     try:
         rows.write.partitionBy(OUTPUT, partition).parquet(lake.uri(staged), compression="snappy")
-        profile = batch_profile(profiled.get, source)
+        profile = batch_profile(profiled.get, source, _written_partitions(lake, staged, partition, source))
     except Exception:
         lake.delete_dir(staged)
         raise
     schema = StructType([f for f in checked.schema.fields if f.name in columns])
     return LaidOutBatch(staged, profile, partition, schema, held, written)
+
+
+def _written_partitions(lake: Lake, staged: str, partition: str, source: Source) -> dict[str, list[str]]:
+    """The profile's partition sets (checked_batch.PARTITION_SETS), read from the folders the write made: one per
+    output and value a record was written to, and every record but a key's older versions was, so these are the
+    sets a `collect_set` per record gave (without its cost). A good record always has an output: a signed field is
+    required (ingestion/sources.py)."""
+
+    def values(output: str, default: str | None) -> list[str]:
+        # Spark escapes a value's special characters (%XX) and writes "" and null as Hive's default partition:
+        # a quarantine month may be "" (never null); a good record's partition may be null (never ""), which
+        # collect_set skipped.
+        listed = lake.partitions(f"{staged}/{OUTPUT}={output}", partition)
+        found = (default if v == _HIVE_DEFAULT else unquote(v) for v in listed)
+        return sorted(v for v in found if v is not None)
+
+    return {
+        "partitions": values(TABLE, None),
+        "returns_partitions": values(RETURNS, None) if source.signed else [],
+        "quarantine_months": values(QUARANTINE, ""),
+    }
 
 
 def _not_held(held: dict[str, set[str]], partition: str) -> Column:

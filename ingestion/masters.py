@@ -17,8 +17,7 @@ from __future__ import annotations
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 
-from pyspark.sql import DataFrame, Row, SparkSession
-from pyspark.sql.types import StringType
+from pyspark.sql import DataFrame, SparkSession
 
 from foundation.lake import Lake, MissingInputError
 from ingestion.batch import (
@@ -138,7 +137,7 @@ class MasterSnapshot:
             return checkpointed, known_ids(checkpointed)
         distinct = sorted(set(rows), key=lambda row: tuple((value is None, value or "") for value in row))
         local = self._spark.createDataFrame(distinct, state.schema)
-        return local, _ids_of(distinct, state)
+        return local, rules.ids_of_rows(distinct, state.schema)
 
     @staticmethod
     def _columns(master: str) -> tuple[str, ...]:
@@ -157,10 +156,3 @@ class MasterSnapshot:
         else:
             records = read_json_drops(self._spark, self._lake, files, source.columns)
         return good_records(check_records(records, source.fields, None, self._options.dates))
-
-
-def _ids_of(rows: list[Row], state: DataFrame) -> tuple[str, ...] | None:
-    """`known_ids` of a state whose distinct rows are these (at most MAX_ID_SET of them, so never over the cap)."""
-    if not isinstance(state.schema.fields[0].dataType, StringType):
-        return None
-    return tuple(sorted({row[0] for row in rows if row[0] is not None}))

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
-from pyspark.sql.types import StringType
+from pyspark.sql.types import StringType, StructType
 
 from ingestion.fields import Field
 
@@ -74,7 +74,15 @@ def known_ids(master: DataFrame) -> tuple[str, ...] | None:
         return None
     # A limit, not a distinct: a master with more rows than the cap takes the join even if its ids are fewer.
     rows = master.select(column.name).where(F.col(column.name).isNotNull()).limit(MAX_ID_SET + 1).collect()
-    return None if len(rows) > MAX_ID_SET else tuple(sorted({row[0] for row in rows}))
+    return None if len(rows) > MAX_ID_SET else ids_of_rows(rows, master.schema)
+
+
+def ids_of_rows(rows: list, schema: StructType) -> tuple[str, ...] | None:
+    """`known_ids` of a master whose rows (at most MAX_ID_SET) are these: their first column's non-null values,
+    sorted and distinct, or None when that column is not text."""
+    if not isinstance(schema.fields[0].dataType, StringType):
+        return None
+    return tuple(sorted({row[0] for row in rows if row[0] is not None}))
 
 
 def typed(name: str, type_name: str) -> Column:

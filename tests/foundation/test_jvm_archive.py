@@ -54,6 +54,15 @@ def test_a_local_session_maps_the_archive_only_when_it_is_complete(tmp_path):
 
 
 @pytest.mark.e2e
+def test_the_dump_is_a_setting_read_from_the_environment_like_the_others(tmp_path, monkeypatch):
+    """The build's dump file comes through Settings (from_env), not from a variable read behind its back."""
+    dump = str(tmp_path / "classes.jsa")
+    assert Settings.from_env({DUMP_VARIABLE: dump}).jvm_archive_dump == dump
+    assert f"-XX:ArchiveClassesAtExit={dump}" in local_java_options(Settings(jvm_archive_dump=dump))
+    monkeypatch.setenv(DUMP_VARIABLE, dump)
+    assert "ArchiveClassesAtExit" not in local_java_options(Settings(jvm_archive_dir="off"))
+
+
 def test_a_session_reads_classes_from_an_archive_and_runs_the_same_on_a_corrupt_one(tmp_path):
     # A small archive made the quick way: the classes `spark-submit --version` loads, in the JVM a session starts
     # (same launcher, class path and java); the real one (scripts/build_jvm_archive.py) holds an ingest's classes.

@@ -22,7 +22,7 @@ from ingestion import batch as batch_module
 from ingestion.batch import RunOptions, ingest_source
 from ingestion.fields import Field
 from ingestion.quality import QualityGateError
-from ingestion.sources import Source
+from ingestion.sources import Source, month_of
 
 pytestmark = pytest.mark.spark
 TOY = Source(
@@ -38,7 +38,7 @@ TOY = Source(
     ),
     key=("order_id",),
     version=("updated_at",),
-    partition=("order_month", "date_format(order_date, 'yyyy-MM')"),
+    partition=("order_month", month_of("order_date")),
     returns="toy_returns",
 )
 HEADER = "order_id,order_date,qty,note,updated_at\n"
@@ -141,6 +141,41 @@ def test_a_first_load_writes_each_good_record_once(spark, tmp_path, parquet_writ
     ]
     assert [r[1] for r in rows(tmp_path, "toy_returns")] == ["R1"]
     assert staged(tmp_path) == []
+
+
+@pytest.fixture
+def observed(spark, monkeypatch) -> list[str]:
+    """Every aggregate observed on a batch while the test runs, as text: each is evaluated record by record."""
+    metrics: list[str] = []
+    frames = type(spark.range(1))  # Spark 4's classic DataFrame overrides the base class's methods
+    observe = frames.observe
+
+    def recorded(self, observation, *exprs):
+        metrics.extend(str(e) for e in exprs)
+        return observe(self, observation, *exprs)
+
+    monkeypatch.setattr(frames, "observe", recorded)
+    return metrics
+
+
+def test_the_profiles_partition_sets_come_from_the_written_folders(spark, tmp_path, observed):
+    """The months a batch's sales, returns and rejects fall in (three different ones here) are listed from the
+    staged folders, not gathered by a `collect_set` per record; with nothing replayed, no record's file is looked
+    up either. The tables and the quarantine get exactly those months."""
+    land(tmp_path, {"year=2024/month=02/day=01/a.csv": HEADER
+                    + "A1,2024-01-03,5,x,2024-02-01 10:00:00\n"
+                    + "R1,2023-12-30,-2,refund,2024-02-01 10:00:00\n"
+                    + "Q1,2024-01-04,0,out of range,2024-02-01 10:00:00\n"}, age=300)  # fmt: skip
+    report = run(spark, tmp_path)
+    assert report.status == "succeeded" and report.quarantined_by_rule == {"invalid_quantity": 1}
+    assert report.partitions_written == ["2023-12", "2024-01"]
+    folders = {t: sorted(p.name for p in (tmp_path / "processed" / t).iterdir() if p.is_dir()) for t in TABLES}
+    assert folders == {
+        "toy_sales": ["order_month=2024-01"],
+        "toy_returns": ["order_month=2023-12"],
+        "_quarantine/toy_sales": ["ingest_month=2024-02"],
+    }
+    assert observed and not [m for m in observed if "collect_set" in m or "from_json" in m]
 
 
 @pytest.fixture

@@ -226,6 +226,26 @@ def test_dates_read_by_cast_where_canonical_mean_what_the_pattern_says(spark):
     assert frame.where(iso_date("d").isNotNull()).count() > 2_500  # the grid's real dates did parse
 
 
+def test_a_month_partition_is_date_formats_text_for_every_plausible_date(spark):
+    """sources.month_of (from the date's year and month numbers) gives date_format(d, 'yyyy-MM')'s text for every
+    day of the years 1 to 9999, which hold every plausible date (Python dates bound it); each monthly partitioned
+    source uses it on a date the plausible-date rule bounds on both sides."""
+    from ingestion.sources import BATCH_SOURCES, month_of
+
+    first, last = (F.lit(d).cast("date") for d in ("0001-01-01", "9999-12-31"))
+    days = spark.range(-719_162, 2_932_897).select(F.expr("date_from_unix_date(cast(id as int))").alias("d"))
+    assert days.agg(F.min("d") == first, F.max("d") == last).first() == (True, True)
+    differ = days.where(~F.expr(month_of("d")).eqNullSafe(F.date_format("d", "yyyy-MM")))
+    assert differ.limit(5).collect() == []
+    assert spark.createDataFrame([(None,)], "d date").select(F.expr(month_of("d"))).first()[0] is None
+    monthly = [s for s in BATCH_SOURCES.values() if s.partition and s.partition[0].endswith("_month")]
+    for source in monthly:
+        date = source.partition[0].replace("month", "date")
+        assert source.partition[1] == month_of(date)
+        assert [(f.type, f.history) for f in source.fields if f.name == date] == [("date", False)]
+    assert monthly
+
+
 REFERENCE_PRODUCTS = ("P1",)
 
 
