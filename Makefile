@@ -14,6 +14,9 @@ export PYSPARK_PYTHON := $(abspath $(BIN)/python)
 export PYSPARK_DRIVER_PYTHON := $(abspath $(BIN)/python)
 # dbt finds the project's profiles (DuckDB by default; PostgreSQL/Redshift from SUPPLYCHAIN_* variables).
 export DBT_PROFILES_DIR := $(abspath profiles)
+# stockpyl (a test-only dependency) pulls in sphinx-jinja2-compat, whose .pth imports Sphinx into every Python
+# process the venv starts (0.2 s CPU each: the CLI children, dbt, Spark's workers); nothing here uses Sphinx.
+export NO_SPHINX_JINJA2_COMPAT := 1
 
 .PHONY: setup run test lint lint-sql docs report metrics bench evaluate faults clean
 

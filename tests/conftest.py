@@ -20,6 +20,9 @@ if TYPE_CHECKING:  # imported lazily: the Glue 5.0 run of tests/ingestion has no
 # Spark's Python workers must run the interpreter that runs the tests.
 os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
 os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+# The child processes (CLI runs, Spark's workers) skip the Sphinx import a test-only dependency's .pth makes in every
+# Python process (0.2 s CPU each; see the Makefile). This process has paid it already.
+os.environ.setdefault("NO_SPHINX_JINJA2_COMPAT", "1")
 
 
 @pytest.fixture(scope="session")
