@@ -84,16 +84,16 @@ def with_actuals(backtest: pd.DataFrame, history: pd.DataFrame) -> pd.DataFrame:
     return backtest.merge(actuals, on=["unique_id", "ds"], how="left")
 
 
-def _window_errors(scored: pd.DataFrame, windows: list, segments: pd.Series, scales) -> pd.DataFrame:
-    """Scaled absolute error per segment, model and window (abs_error: unscaled when no scales are given)."""
+def _window_errors(scored: pd.DataFrame, windows: list, segments: pd.Series, scales,
+                   by: tuple[str, ...] = ("segment", "model", "window")) -> pd.DataFrame:
+    """Scaled absolute error and weeks scored per `by` (segment, model and window by default; abs_error: unscaled
+    when no scales are given)."""
     rows = scored[scored["window"].isin(windows)]
     usable = rows[~rows["is_censored"].fillna(False).astype(bool)]
     scale = usable["unique_id"].map(scales) if scales is not None else 1.0
     usable = usable.assign(abs_error=(usable["forecast"] - usable["y_observed"]).abs() / scale,
                            segment=usable["unique_id"].map(segments))  # fmt: skip
-    return usable.groupby(["segment", "model", "window"], as_index=False).agg(
-        abs_error=("abs_error", "sum"), weeks=("ds", "count")
-    )
+    return usable.groupby(list(by), as_index=False).agg(abs_error=("abs_error", "sum"), weeks=("ds", "count"))
 
 
 def _segment_errors(scored: pd.DataFrame, windows: list, segments: pd.Series, scales=None) -> pd.DataFrame:
@@ -208,14 +208,7 @@ def _series_window_errors(scored: pd.DataFrame, windows: list, segments: pd.Seri
     """Scaled absolute error per segment, series, model and window (complete models only, as _segment_errors), each
     at least ERROR_FLOOR of a naive step per period: an exact forecast of an all-zero window would otherwise be a log
     of zero in the geometric mean, one series' near-perfect window outweighing every other."""
-    rows = scored[scored["window"].isin(windows)]
-    usable = rows[~rows["is_censored"].fillna(False).astype(bool)]
-    scale = usable["unique_id"].map(scales) if scales is not None else 1.0
-    usable = usable.assign(abs_error=(usable["forecast"] - usable["y_observed"]).abs() / scale,
-                           segment=usable["unique_id"].map(segments))  # fmt: skip
-    table = usable.groupby(["segment", "unique_id", "model", "window"], as_index=False).agg(
-        abs_error=("abs_error", "sum"), weeks=("ds", "count")
-    )
+    table = _window_errors(scored, windows, segments, scales, by=("segment", "unique_id", "model", "window"))
     weeks = table.groupby(["segment", "model"])["weeks"].transform("sum")
     table = table[weeks == weeks.groupby(table["segment"]).transform("max")]
     floored = table["abs_error"].clip(lower=ERROR_FLOOR * table["weeks"])
