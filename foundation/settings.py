@@ -12,6 +12,8 @@
 | SUPPLYCHAIN_SPARK_MEMORY        | 2g        | driver memory for local runs                              |
 | SUPPLYCHAIN_JVM_ARCHIVE_DIR     | (venv)    | local driver's class archive: .venv/tools/spark-cds; `off`|
 | SUPPLYCHAIN_JVM_ARCHIVE_DUMP    | (none)    | set by scripts/build_jvm_archive.py only: its dump        |
+| SUPPLYCHAIN_STEP_RETRY_DELAYS   | 2,8       | `supplychain run`: seconds before each retry of a step    |
+|                                 |           | that failed transiently; empty for no retries             |
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ class Settings:
     spark_memory: str = "2g"
     jvm_archive_dir: str = ""  # empty: the default under the venv (foundation/jvm_archive.py)
     jvm_archive_dump: str = ""  # set by the archive's build only: the file its session's JVM dumps classes into
+    step_retry_delays: tuple[float, ...] = (2.0, 8.0)  # one wait per retry: two retries, 2 s then 8 s
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -49,6 +52,7 @@ class Settings:
             spark_memory=env.get("SUPPLYCHAIN_SPARK_MEMORY", cls.spark_memory),
             jvm_archive_dir=env.get("SUPPLYCHAIN_JVM_ARCHIVE_DIR", cls.jvm_archive_dir),
             jvm_archive_dump=env.get("SUPPLYCHAIN_JVM_ARCHIVE_DUMP", cls.jvm_archive_dump),
+            step_retry_delays=_parse_delays(env, "SUPPLYCHAIN_STEP_RETRY_DELAYS", cls.step_retry_delays),
         )
 
 
@@ -73,6 +77,16 @@ def _parse_seconds(env, name: str, default: float) -> float:
     if not 0 <= seconds <= 3600:
         raise ValueError(f"{name} {text!r} must be between 0 and 3600 seconds")
     return seconds
+
+
+def _parse_delays(env, name: str, default: tuple[float, ...]) -> tuple[float, ...]:
+    text = env.get(name)
+    if text is None:
+        return default
+    words = [word.strip() for word in text.split(",") if word.strip()]
+    if len(words) > 10:
+        raise ValueError(f"{name} {text!r} asks for more than 10 retries")
+    return tuple(_parse_seconds({name: word}, name, 0.0) for word in words)
 
 
 def plausible_dates(settings: Settings, today: dt.date | None = None) -> tuple[dt.date, dt.date]:

@@ -26,6 +26,7 @@ from orchestration.step_actions import RunContext, StepFailedError, run_ingest, 
 
 # Failures worth another try: the machine or a connection hiccuped, not the data or the code.
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (ConnectionError, TimeoutError, InterruptedError)
+# The waits before each retry when a run has no settings of its own (SUPPLYCHAIN_STEP_RETRY_DELAYS otherwise).
 RETRY_DELAYS_SECONDS = (2.0, 8.0)
 
 
@@ -130,7 +131,8 @@ def step_groups(steps: tuple[Step, ...]) -> list[list[list[Step]]]:
 def _run_group(group: list[Step], context: RunContext, record: RunRecord, actions: Actions, out) -> bool:
     label = ", ".join(step.name for step in group)
     retryable = all(step.retryable for step in group)
-    for attempt in range(len(RETRY_DELAYS_SECONDS) + 1):
+    delays = context.resources.settings.step_retry_delays if context.resources else RETRY_DELAYS_SECONDS
+    for attempt in range(len(delays) + 1):
         for step in group:
             record.start_step(step.name, attempt + 1)
         print(f"▶ {label}{f' (attempt {attempt + 1})' if attempt else ''}", file=out, flush=True)
@@ -141,9 +143,9 @@ def _run_group(group: list[Step], context: RunContext, record: RunRecord, action
             else:
                 figures = {group[0].name: actions.step(group[0], context)}
         except TRANSIENT_ERRORS as failure:
-            if retryable and attempt < len(RETRY_DELAYS_SECONDS):
-                delay = RETRY_DELAYS_SECONDS[attempt]
-                print(f"  ↻ {label}: {one_line(failure)}; retrying in {delay:.0f}s", file=out, flush=True)
+            if retryable and attempt < len(delays):
+                delay = delays[attempt]
+                print(f"  ↻ {label}: {one_line(failure)}; retrying in {delay:g}s", file=out, flush=True)
                 time.sleep(delay)
                 continue
             return _stop(group, record, failure, began, out)

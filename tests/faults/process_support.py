@@ -34,6 +34,7 @@ def environment(folder: Path, **extra: str) -> dict[str, str]:
         SUPPLYCHAIN_RUNS_DIR=str(folder / "runs"),
         SUPPLYCHAIN_SPARK_MASTER="local[2]",
         SUPPLYCHAIN_CONNECT_RETRIES="1",
+        SUPPLYCHAIN_STEP_RETRY_DELAYS="0.5,0.5",  # `run` still retries twice, without the default 10 s of waits
         DBT_TARGET_PATH=str(folder / "target"),
         DBT_LOG_PATH=str(folder / "logs"),
         DBT_PROFILES_DIR=str(Path(__file__).resolve().parents[2] / "profiles"),

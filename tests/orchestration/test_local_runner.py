@@ -8,6 +8,10 @@ import io
 
 import pytest
 
+from foundation.lake import Lake
+from foundation.settings import Settings
+from foundation.stage import Resources
+from foundation.warehouse.build import WarehouseOptions
 from orchestration import local_runner
 from orchestration.local_runner import Actions, plan, run_pipeline
 from orchestration.pipeline import select_steps
@@ -48,11 +52,11 @@ class Recorder(Actions):
         return {"nodes": 3}
 
 
-def execute(tmp_path, actions, steps=None, resumes=None):
+def execute(tmp_path, actions, steps=None, resumes=None, resources=None):
     steps = steps or select_steps("local")
     record = new_record(tmp_path, "run-1" if resumes is None else "run-2", "local", [s.name for s in steps], resumes)
     out = io.StringIO()
-    code = run_pipeline(RunContext(None, None, record.folder), steps, record, actions, out=out)
+    code = run_pipeline(RunContext(resources, None, record.folder), steps, record, actions, out=out)
     return code, RunRecord.load(record.path), out.getvalue()
 
 
@@ -81,6 +85,19 @@ def test_a_transient_failure_is_retried(tmp_path):
     assert code == 0
     assert next(s for s in record.steps if s.name == "load").attempts == 3
     assert out.count("↻ load") == 2
+
+
+def test_the_retries_and_their_waits_come_from_the_runs_settings(tmp_path):
+    settings = Settings.from_env({"SUPPLYCHAIN_STEP_RETRY_DELAYS": "0.05"})
+    resources = Resources(settings, Lake(str(tmp_path / "lake")), WarehouseOptions(target="postgres"))
+    code, record, out = execute(tmp_path, Recorder(transient={"load": 2}), resources=resources)
+    assert code == 1 and record.failed_step == "load"  # one retry, not the default two
+    assert next(s for s in record.steps if s.name == "load").attempts == 2
+    assert "retrying in 0.05s" in out
+    assert Settings.from_env({"SUPPLYCHAIN_STEP_RETRY_DELAYS": ""}).step_retry_delays == ()
+    assert Settings.from_env({}).step_retry_delays == (2.0, 8.0)
+    with pytest.raises(ValueError, match="SUPPLYCHAIN_STEP_RETRY_DELAYS 'soon' is not a number of seconds"):
+        Settings.from_env({"SUPPLYCHAIN_STEP_RETRY_DELAYS": "1, soon"})
 
 
 def test_a_real_failure_stops_the_run_and_names_the_step_and_the_fix(tmp_path):
