@@ -296,7 +296,7 @@ def choose_models(scored: pd.DataFrame, windows: list, segments: pd.Series, scal
     chases one model's luck. A segment of at most TINY_SEGMENT continuous series is ranked with a larger one
     (ranking_groups)."""
     chosen = _ranked_per_group(segments, lambda rows, labels: _choice(rows, windows, labels, scales), scored)
-    return chosen.set_index("unique_id")["model"].reindex(segments.index).dropna()
+    return chosen.set_index("unique_id")["model"].reindex(segments.index).dropna().rename_axis("unique_id")
 
 
 def _choice(scored: pd.DataFrame, windows: list, segments: pd.Series, scales) -> pd.DataFrame:
@@ -325,7 +325,8 @@ def choice_ranks(scored: pd.DataFrame, windows: list, segments: pd.Series, choic
                  top: int = 3) -> dict:
     """Per segment, its choice and the rank of its `top` candidates (least error first, as choose_models ranks
     them) in each choosing window, oldest first: "1 1 1" is a choice the windows agree on, "1 3 2" against "2 1 1"
-    one within noise (where the combination is used). segment -> {"chosen": model, "ranks": {model: "1 3 2"}}."""
+    one within noise (where the combination is used). segment -> {"chosen": model, "ranks": {model: "1 3 2"}}. A
+    segment of at most TINY_SEGMENT series shows its own ranks; its choice was ranked with a larger segment too."""
     totals, per_window = _segment_scores(scored, windows, segments, scales)
     table = per_window.rename("abs_error").reset_index()
     table["rank"] = table.groupby(["segment", "window"])["abs_error"].rank(method="min").astype(int)
