@@ -45,6 +45,9 @@ NOISE_FLOOR = 0.02  # a single model must beat the combination by at least 2% of
 # again of the best is a real alternative whose errors partly cancel the best one's.
 MEMBER_RATIO = 1.5
 ERROR_FLOOR = 0.01  # scaled error per period below which a series' window counts as exact (choose_models)
+# A continuous segment of at most this many series is ranked with its rule's largest (ranking_groups): one series'
+# few windows rank the candidates by noise (sunspots alone took the Ensemble at two origins of three).
+TINY_SEGMENT = 2
 
 
 def number_windows(scored: pd.DataFrame) -> pd.DataFrame:
@@ -109,6 +112,42 @@ def _segment_errors(scored: pd.DataFrame, windows: list, segments: pd.Series, sc
     return totals[complete]
 
 
+def ranking_groups(segments: pd.Series) -> list[tuple[pd.Series, pd.Index]]:
+    """(segment per series to rank in, the series whose choice it gives): every series in its own segment, then
+    each continuous segment of at most TINY_SEGMENT series ranked together with the largest continuous segment of
+    its history rule (sunspots, erratic, with elnino and co2, smooth), for its own series' choice only.
+
+    Per-series choice lost on every real set tried (session 36: a series' three windows rank models by noise, not
+    skill); a segment of one or two series is that choice under another name, and its Ensemble is weighted by those
+    same few windows. Its nearest class (the same history rule, the other pattern that sells every period) is more
+    evidence of which model fits such series. The larger segment's choice stays its own (the few series would only
+    add noise to it), and intervals keep each series' own segment."""
+    groups = [(segments, segments.index)]
+    counts = segments.value_counts()
+    names = counts.index.to_series().astype(str)
+    continuous = names.str.split("/").str[0].isin(CONTINUOUS_PATTERNS)
+    rule = names.str.split("/", n=1).str[-1]
+    for segment in counts.index[continuous & (counts <= TINY_SEGMENT)]:
+        largest = counts[continuous & (rule == rule[segment])].sort_index().idxmax()  # first by name on a tie
+        if largest != segment:
+            own = segments.index[segments == segment]
+            together = segments[segments.isin([segment, largest])]
+            groups.append((pd.Series(segment, index=together.index), own))
+    return groups
+
+
+def _ranked_per_group(segments: pd.Series, rank, scored: pd.DataFrame) -> pd.DataFrame:
+    """rank(scored rows, segments) -> rows per unique_id, for each ranking group; a series' rows from the last
+    group that gives its choice."""
+    pieces = []
+    for labels, own in ranking_groups(segments):
+        rows = scored if labels is segments else scored[scored["unique_id"].isin(labels.index)]
+        ranked = rank(rows, labels)
+        pieces = [p[~p["unique_id"].isin(own)] for p in pieces]
+        pieces.append(ranked[ranked["unique_id"].isin(own)])
+    return pd.concat(pieces, ignore_index=True)
+
+
 def _per_series(table: pd.DataFrame, segments: pd.Series, columns=("model",)) -> pd.DataFrame:
     """A per-segment table (segment, model, ...) spread to every series of the segment (unique_id, model, ...)."""
     series = segments.rename("segment").rename_axis("unique_id").reset_index()
@@ -134,6 +173,17 @@ def add_ensembles(
     few backtest weeks rank models mostly by noise, a segment's many weeks by skill. members: unique_id, model,
     weight.
     """
+    members = _ranked_per_group(segments, lambda rows, labels: _members(rows, windows, labels, scales), scored)
+    pooled = scored.merge(members, on=["unique_id", "model"])
+    ensemble = combine(pooled, [*KEYS, "window"])
+    flags = pooled.drop_duplicates([*KEYS, "window"])[[*KEYS, "window", "y_observed", "is_censored"]]
+    ensemble = ensemble.merge(flags, on=[*KEYS, "window"])
+    ensemble["model"] = ENSEMBLE
+    return pd.concat([scored, ensemble[scored.columns]], ignore_index=True), members.assign(combination=ENSEMBLE)
+
+
+def _members(scored: pd.DataFrame, windows: list, segments: pd.Series, scales) -> pd.DataFrame:
+    """add_ensembles' members (unique_id, model, weight) per segment as given."""
     errors = _segment_errors(scored, windows, segments, scales)
     errors = errors[~errors["model"].isin(NOT_CANDIDATES)].sort_values(["segment", "abs_error", "model"])
     best = errors.groupby("segment").head(ENSEMBLE_SIZE)
@@ -141,13 +191,7 @@ def add_ensembles(
     # A segment left with one member has no combination: its best model competes alone.
     best = best[best.groupby("segment")["model"].transform("size") > 1]
     best = best.assign(weight=1 / best["abs_error"].clip(lower=1e-9))
-    members = _per_series(best, segments, ("model", "weight"))
-    pooled = scored.merge(members, on=["unique_id", "model"])
-    ensemble = combine(pooled, [*KEYS, "window"])
-    flags = pooled.drop_duplicates([*KEYS, "window"])[[*KEYS, "window", "y_observed", "is_censored"]]
-    ensemble = ensemble.merge(flags, on=[*KEYS, "window"])
-    ensemble["model"] = ENSEMBLE
-    return pd.concat([scored, ensemble[scored.columns]], ignore_index=True), members.assign(combination=ENSEMBLE)
+    return _per_series(best, segments, ("model", "weight"))
 
 
 def comb_members(scored: pd.DataFrame) -> pd.DataFrame:
@@ -249,7 +293,14 @@ def choose_models(scored: pd.DataFrame, windows: list, segments: pd.Series, scal
     """unique_id -> its segment's choice on the given windows: the single model with the least scaled error
     (_segment_scores) where it clearly beats the better of the two combinations (_clearly_better, on the per-window
     errors), else that combination (where there is one). Between the combinations the lower error decides: neither
-    chases one model's luck."""
+    chases one model's luck. A segment of at most TINY_SEGMENT continuous series is ranked with a larger one
+    (ranking_groups)."""
+    chosen = _ranked_per_group(segments, lambda rows, labels: _choice(rows, windows, labels, scales), scored)
+    return chosen.set_index("unique_id")["model"].reindex(segments.index).dropna().rename_axis("unique_id")
+
+
+def _choice(scored: pd.DataFrame, windows: list, segments: pd.Series, scales) -> pd.DataFrame:
+    """choose_models per segment as given: unique_id, model."""
     errors, per_window = _segment_scores(scored, windows, segments, scales)
     errors = errors.rename("abs_error").reset_index()
     chosen = []
@@ -267,14 +318,15 @@ def choose_models(scored: pd.DataFrame, windows: list, segments: pd.Series, scal
                 model = model if _clearly_better(single, combined) else combination
         chosen.append({"segment": segment, "model": model})
     best = pd.DataFrame(chosen, columns=["segment", "model"])
-    return _per_series(best, segments).set_index("unique_id")["model"]
+    return _per_series(best, segments)
 
 
 def choice_ranks(scored: pd.DataFrame, windows: list, segments: pd.Series, choice: pd.Series, scales=None,
                  top: int = 3) -> dict:
     """Per segment, its choice and the rank of its `top` candidates (least error first, as choose_models ranks
     them) in each choosing window, oldest first: "1 1 1" is a choice the windows agree on, "1 3 2" against "2 1 1"
-    one within noise (where the combination is used). segment -> {"chosen": model, "ranks": {model: "1 3 2"}}."""
+    one within noise (where the combination is used). segment -> {"chosen": model, "ranks": {model: "1 3 2"}}. A
+    segment of at most TINY_SEGMENT series shows its own ranks; its choice was ranked with a larger segment too."""
     totals, per_window = _segment_scores(scored, windows, segments, scales)
     table = per_window.rename("abs_error").reset_index()
     table["rank"] = table.groupby(["segment", "window"])["abs_error"].rank(method="min").astype(int)

@@ -212,3 +212,18 @@ def test_a_segment_ranks_models_by_the_geometric_mean_of_its_series_errors_so_no
     # weeks (the default sample's product x warehouse 1 - WAPE fell from 27.9% to 22.7% with it).
     intermittent = pd.Series({"TREND": "intermittent/seasonal", "SEASON": "intermittent/seasonal"})
     assert set(choose_models(frame, [1, 2, 3], intermittent, scales)) == {"A"}
+
+
+def test_a_segment_of_one_series_is_ranked_with_its_rules_other_continuous_series():
+    # monthly_more's case: sunspots, erratic, alone in its segment beside two smooth series. Its own three windows
+    # rank B ahead (2.5 against 3 each): one series' few windows rank models by noise. Ranked with the smooth
+    # series, where A is twice as good, it gets A; an intermittent series of the same rule keeps its own choice.
+    smooth = [scored({"A": [1.0, 1.0, 1.0], "B": [2.0, 2.0, 2.0]}).assign(unique_id=f"SMOOTH{i}") for i in (1, 2)]
+    spiky = scored({"A": [3.0, 3.0, 3.0], "B": [2.5, 2.5, 2.5]}).assign(unique_id="SPIKY")
+    sparse = spiky.assign(unique_id="SPARSE")
+    frame = pd.concat([*smooth, spiky, sparse])
+    frame = frame[frame["model"] != ENSEMBLE]
+    segments = pd.Series({"SMOOTH1": "smooth/seasonal", "SMOOTH2": "smooth/seasonal", "SPIKY": "erratic/seasonal",
+                          "SPARSE": "intermittent/seasonal"})  # fmt: skip
+    choice = choose_models(frame, [1, 2, 3], segments, pd.Series(1.0, index=segments.index))
+    assert choice.to_dict() == {"SMOOTH1": "A", "SMOOTH2": "A", "SPIKY": "A", "SPARSE": "B"}
