@@ -25,8 +25,9 @@ KEYS = ["unique_id", "ds", "cutoff"]
 
 def anchor_choice(scored: pd.DataFrame, choice: pd.Series, segments: pd.Series) -> tuple[pd.DataFrame, pd.Series]:
     """scored with ANCHORED rows for the total (the mean of its chosen model's and SeasonalNaive's forecast each
-    week), and the choice naming ANCHORED for it. Left as chosen: SeasonalNaive chosen itself, or a total without a
-    SeasonalNaive forecast for every week its choice has (less than a season of history)."""
+    week), and the choice naming ANCHORED for it. Left as chosen: SeasonalNaive chosen itself, or a total whose
+    SeasonalNaive misses some of its choice's backtest weeks (less than a season of history before its oldest
+    window, as in a two-year history's season windows): the anchor would be unmeasured there."""
     total = choice[segments.reindex(choice.index).eq(ANCHOR_SEGMENT) & choice.ne(ANCHOR_MODEL)]
     if total.empty:
         return scored, choice
