@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 from statsforecast import StatsForecast
 
+from forecasting.anchor import anchor_choice
 from forecasting.engines import from_engine, to_engine
 from forecasting.models import CONTINUOUS_PATTERNS, fallback_model
 
@@ -360,7 +361,7 @@ def left_out_windows(
         if not others:
             continue
         ensembles, _ = add_ensembles(rows, others, segments, scales)
-        choice = choose_models(ensembles, others, segments, scales)
+        ensembles, choice = anchor_choice(ensembles, choose_models(ensembles, others, segments, scales), segments)
         pieces.append(selected_backtest(ensembles[ensembles["window"] == number], choice))
     columns = ["unique_id", "cutoff", "ds", "forecast"]
     return pd.concat(pieces, ignore_index=True)[columns] if pieces else scored.iloc[0:0][columns]
@@ -376,6 +377,6 @@ def out_of_sample_windows(scored: pd.DataFrame, segments: pd.Series, scales=None
     for k, number in enumerate(numbers):
         before = numbers[: max(k, 1)]
         ensembles, _ = add_ensembles(scored, before, segments, scales)
-        window = ensembles[ensembles["window"] == number]
-        pieces.append(selected_backtest(window, choose_models(ensembles, before, segments, scales)))
+        ensembles, choice = anchor_choice(ensembles, choose_models(ensembles, before, segments, scales), segments)
+        pieces.append(selected_backtest(ensembles[ensembles["window"] == number], choice))
     return pd.concat(pieces, ignore_index=True)[["unique_id", "cutoff", "ds", "forecast"]]

@@ -8,6 +8,7 @@ import logging
 import pandas as pd
 from statsforecast import StatsForecast
 
+from forecasting.anchor import ANCHORED
 from forecasting.backtest import COMBINATIONS, combine
 from forecasting.contract import ForecastOptions
 from forecasting.engines import from_engine, to_engine
@@ -20,6 +21,7 @@ from forecasting.simple import MODEL as RECENT_MEAN
 from forecasting.simple import recent_mean_forecasts, zero_forecasts
 
 log = logging.getLogger(__name__)
+COMBINED = (*COMBINATIONS, ANCHORED)  # choices forecast as a weighted mean of their members
 
 
 def _interval_columns(frame: pd.DataFrame, model: str, levels: tuple[int, ...]) -> pd.DataFrame:
@@ -38,8 +40,8 @@ def _interval_columns(frame: pd.DataFrame, model: str, levels: tuple[int, ...]) 
 def needed_models(choice: pd.Series, members: pd.DataFrame) -> set[str]:
     """The models the final forecast needs: each series' chosen one and, where a combination is chosen, its members
     (members: unique_id, model, weight, combination)."""
-    needed = set(choice[~choice.isin(COMBINATIONS)])
-    for name in COMBINATIONS:
+    needed = set(choice[~choice.isin(COMBINED)])
+    for name in COMBINED:
         ids = choice.index[choice == name]
         mine = members[(members["combination"] == name) & members["unique_id"].isin(ids)]
         needed |= set(mine["model"])
@@ -66,9 +68,9 @@ def forecast_group(history, models, choice, members, options, ml_wide=None) -> p
     pieces = []
     for model, ids in choice.groupby(choice).groups.items():
         rows = wide[wide["unique_id"].isin(ids)]
-        if model not in COMBINATIONS and model not in rows:
+        if model not in COMBINED and model not in rows:
             continue  # a candidate that failed to forecast: complete gives these series the recent-mean rule
-        if model not in COMBINATIONS:
+        if model not in COMBINED:
             pieces.append(_interval_columns(rows, model, options.levels))
             continue
         # A combination's point is its members' weighted mean, with the weights of the backtest (add_ensembles;

@@ -10,6 +10,7 @@ from functools import partial
 import pandas as pd
 
 from forecasting.accuracy import ACCURACY_COLUMNS
+from forecasting.anchor import anchor_choice, anchor_members
 from forecasting.backtest import (
     add_ensembles,
     choice_ranks,
@@ -85,9 +86,13 @@ def run_forecast(
                                                  run, earlier_choice, interval_scales)  # fmt: skip
     final_scored, members = add_ensembles(scored, windows, segments, scales)
     members = pd.concat([members, comb_members(scored)], ignore_index=True)
-    choice = choose_models(final_scored, windows, segments, scales)
+    chosen = choose_models(final_scored, windows, segments, scales)
+    anchored_scored, choice = anchor_choice(final_scored, chosen, segments)
+    anchored_members = anchor_members(chosen, choice, members)
+    if not anchored_members.empty:
+        members = pd.concat([members, anchored_members], ignore_index=True)
     metrics = series_metrics(final_scored, nodes.history, paths)
-    own = partial(own_errors, final_scored, choice, hierarchy, method)
+    own = partial(own_errors, anchored_scored, choice, hierarchy, method)
     quantiles = calibrate(enough(honest, own), interval_scales, segments, run.levels)
 
     began = time.perf_counter()

@@ -7,7 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecasting.backtest import COMB, ENSEMBLE, add_comb, add_ensembles, choose_models
+from forecasting.anchor import anchor_choice, anchor_members
+from forecasting.backtest import COMB, ENSEMBLE, add_comb, add_ensembles, choose_models, out_of_sample_windows
+from forecasting.final_forecast import needed_models
 from forecasting.intervals import apply_intervals, calibrate, coverage
 from forecasting.pipeline import ForecastOptions, run_forecast
 from forecasting.windows import window_plan
@@ -227,3 +229,21 @@ def test_a_segment_of_one_series_is_ranked_with_its_rules_other_continuous_serie
                           "SPARSE": "intermittent/seasonal"})  # fmt: skip
     choice = choose_models(frame, [1, 2, 3], segments, pd.Series(1.0, index=segments.index))
     assert choice.to_dict() == {"SMOOTH1": "A", "SMOOTH2": "A", "SPIKY": "A", "SPARSE": "B"}
+
+
+def test_the_totals_forecast_is_the_mean_of_its_choice_and_last_years_same_weeks():
+    # The total's few windows barely rank its candidates (issue 23): whatever wins them, its forecast is anchored to
+    # SeasonalNaive, half and half, on every window (the honest errors its intervals come from) and in the forecast.
+    # A series below the total keeps its choice.
+    frame = scored({"MSTL": [1.0, 1.0, 1.0], "SeasonalNaive": [6.0, 8.0, 7.0]})
+    frame = frame[frame["model"] != ENSEMBLE]
+    both = pd.concat([frame.assign(unique_id="total"), frame.assign(unique_id="total/Toys/EAST/P1|W1")])
+    segments = pd.Series({"total": "level_0", "total/Toys/EAST/P1|W1": "smooth/seasonal"})
+    forecasts = out_of_sample_windows(both, segments).set_index(["unique_id", "cutoff"])["forecast"].sort_index()
+    assert forecasts.loc["total"].tolist() == [10 + (1 + 6) / 2, 10 + (1 + 8) / 2, 10 + (1 + 7) / 2]
+    assert forecasts.loc["total/Toys/EAST/P1|W1"].tolist() == [11.0, 11.0, 11.0]
+    chosen = choose_models(both, [1, 2, 3], segments)
+    _, anchored = anchor_choice(both, chosen, segments)
+    members = anchor_members(chosen, anchored, pd.DataFrame(columns=["unique_id", "model", "weight", "combination"]))
+    assert dict(zip(members["model"], members["weight"], strict=True)) == {"MSTL": 0.5, "SeasonalNaive": 0.5}
+    assert needed_models(anchored, members) == {"MSTL", "SeasonalNaive"}
