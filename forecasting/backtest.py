@@ -106,11 +106,14 @@ def _segment_errors(scored: pd.DataFrame, windows: list, segments: pd.Series, sc
     The baselines are candidates too: where last year's same weeks forecast an aggregate best (the yearly peak at
     the total), choosing them is what a planner would do; they still have to win on the choosing windows."""
     totals = _window_errors(scored, windows, segments, scales)
-    totals = totals.groupby(["segment", "model"], as_index=False)[["abs_error", "weeks"]].sum()
-    # A model that could not forecast some weeks (too little history for its season) has fewer scored weeks and
-    # would look better for it: only models that forecast every week of the segment compete.
-    complete = totals["weeks"] == totals.groupby("segment")["weeks"].transform("max")
-    return totals[complete]
+    return _complete(totals.groupby(["segment", "model"], as_index=False)[["abs_error", "weeks"]].sum())
+
+
+def _complete(table: pd.DataFrame) -> pd.DataFrame:
+    """The rows (segment, model, ..., weeks) of models that forecast every week of their segment: a model that could
+    not forecast some (too little history for its season) has fewer scored weeks and would look better for it."""
+    weeks = table.groupby(["segment", "model"])["weeks"].transform("sum")
+    return table[weeks == weeks.groupby(table["segment"]).transform("max")]
 
 
 def ranking_groups(segments: pd.Series) -> list[tuple[pd.Series, pd.Index]]:
@@ -253,9 +256,7 @@ def _series_window_errors(scored: pd.DataFrame, windows: list, segments: pd.Seri
     """Scaled absolute error per segment, series, model and window (complete models only, as _segment_errors), each
     at least ERROR_FLOOR of a naive step per period: an exact forecast of an all-zero window would otherwise be a log
     of zero in the geometric mean, one series' near-perfect window outweighing every other."""
-    table = _window_errors(scored, windows, segments, scales, by=("segment", "unique_id", "model", "window"))
-    weeks = table.groupby(["segment", "model"])["weeks"].transform("sum")
-    table = table[weeks == weeks.groupby(table["segment"]).transform("max")]
+    table = _complete(_window_errors(scored, windows, segments, scales, by=("segment", "unique_id", "model", "window")))
     floored = table["abs_error"].clip(lower=ERROR_FLOOR * table["weeks"])
     return table.assign(raw_error=table["abs_error"], abs_error=floored)
 
