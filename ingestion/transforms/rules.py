@@ -302,8 +302,9 @@ def _named_failure(
     a few small expressions whatever the number of tests (a `when` per test, carrying its message, took the stage's
     code over the JVM's compile limit), and the message is built for rejected records only."""
     # Each array starts with a placeholder, so that test number `index` is at (0-based) position `index`: `get` reads
-    # it without ANSI mode's checks of an index outside the array (never the case here), which `element_at` would
-    # add to the stage's largest method under Spark 4 and 3.5 alike (tests/ingestion/test_rules_codegen.py).
+    # it without ANSI mode's checks of an index outside the array (never the case here), whose code `element_at` put
+    # in the stage's largest method: under Glue 5.0's Spark 3.5 it took sales' stage with the master join over the
+    # 8,000 bytes (tests/ingestion/test_rules_codegen.py).
     def indexed(values: list, type_name: str = "string") -> Column:
         return F.array(*[F.lit(None).cast(type_name), *[F.lit(v).cast(type_name) for v in values]])
 
