@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import reduce
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
@@ -212,17 +213,20 @@ def check_records(
             )
 
     ordered = [(name, cond, message) for name in RULE_ORDER for cond, message in tests[name]]
-    # The first failing test's 1-based number (0: none failed). Every test is evaluated into one array (not a chain of
-    # whens), used twice (number, and whether any failed) so that it too is a common subexpression in a method of
-    # its own: the stage's largest method then stays under the 8,000 bytes the JVM compiles
-    # (tests/ingestion/test_rules_codegen.py); above it the whole read-and-check stage is interpreted.
-    conditions = F.array(*[cond for _, cond, _ in ordered])
-    failing = F.array_position(conditions, True).cast("int")
+    # The first failing test's 1-based number (0: none failed). Whether any fails is one disjunction, which a good
+    # record (nearly every one) passes evaluating each test once; only a failing record builds the array of every
+    # test's outcome to find the first (a good one has an empty array, a constant). The array is used twice (the
+    # number, and whether any failed) so that it is a common subexpression in a method of its own: the stage's
+    # largest method then stays under the 8,000 bytes the JVM compiles (tests/ingestion/test_rules_codegen.py);
+    # above it the whole read-and-check stage is interpreted.
+    conditions = [cond for _, cond, _ in ordered]
+    no_tests = F.array_remove(F.array(F.lit(False)), False)  # typed, empty
+    outcomes = F.when(reduce(Column.__or__, conditions), F.array(*conditions)).otherwise(no_tests)
     df = df.select(
         "*",
         *[v.alias(f"_typed_{name}") for name, v in typed_values.items()],
-        failing.alias("_fail"),
-        F.array_contains(conditions, True).alias("_failed"),
+        F.array_position(outcomes, True).cast("int").alias("_fail"),
+        F.array_contains(outcomes, True).alias("_failed"),
     )
     typed_values = {name: F.col(f"_typed_{name}") for name in typed_values}
     failures = [(name, message) for name, _, message in ordered]
@@ -297,20 +301,25 @@ def _named_failure(
     """The rule name, message and rule number of test number `index` (1-based) where `failed`, from literal arrays:
     a few small expressions whatever the number of tests (a `when` per test, carrying its message, took the stage's
     code over the JVM's compile limit), and the message is built for rejected records only."""
-    names = F.array(*[F.lit(name) for name, _ in failures])
-    numbers = F.array(*[F.lit(RULE_ORDER.index(name) + 1).cast("tinyint") for name, _ in failures])
-    heads = F.array(*[F.lit(m.text if m.column is None else f"{m.column} '") for _, m in failures])
-    tails = F.array(*[F.lit("" if m.column is None else f"' {m.text}") for _, m in failures])
+    # Each array starts with a placeholder, so that test number `index` is at (0-based) position `index`: `get` reads
+    # it without ANSI mode's checks of an index outside the array (never the case here), whose code `element_at` put
+    # in the stage's largest method: under Glue 5.0's Spark 3.5 it took sales' stage with the master join over the
+    # 8,000 bytes (tests/ingestion/test_rules_codegen.py).
+    def indexed(values: list, type_name: str = "string") -> Column:
+        return F.array(*[F.lit(None).cast(type_name), *[F.lit(v).cast(type_name) for v in values]])
+
+    names = indexed([name for name, _ in failures])
+    numbers = indexed([RULE_ORDER.index(name) + 1 for name, _ in failures], "tinyint")
+    heads = indexed([m.text if m.column is None else f"{m.column} '" for _, m in failures])
+    tails = indexed(["" if m.column is None else f"' {m.text}" for _, m in failures])
     # 1-based position of the message's column among the raw columns (null: a fixed message).
-    where = F.array(
-        *[F.lit(None if m.column is None else columns.index(m.column) + 1).cast("int") for _, m in failures]
-    )
-    raw = F.array(*[F.col(f"_raw_{c}") for c in columns])
-    value = F.coalesce(F.element_at(raw, F.element_at(where, index)), F.lit(""))
+    where = indexed([None if m.column is None else columns.index(m.column) + 1 for _, m in failures], "int")
+    raw = F.array(F.lit(None).cast("string"), *[F.col(f"_raw_{c}") for c in columns])
+    value = F.coalesce(F.get(raw, F.get(where, index)), F.lit(""))
     return (
-        F.when(failed, F.element_at(names, index)),
-        F.when(failed, F.concat(F.element_at(heads, index), value, F.element_at(tails, index))),
-        F.when(failed, F.element_at(numbers, index)),
+        F.when(failed, F.get(names, index)),
+        F.when(failed, F.concat(F.get(heads, index), value, F.get(tails, index))),
+        F.when(failed, F.get(numbers, index)),
     )
 
 

@@ -18,7 +18,7 @@ from foundation.lake import Lake
 from ingestion.batch import RunOptions, _read_drops, drop_selection
 from ingestion.masters import MasterSnapshot
 from ingestion.sources import BATCH_SOURCES
-from ingestion.transforms.rules import check_records
+from ingestion.transforms.rules import RULE_ORDER, check_records
 from sample_data.generate import generate
 from tests.ingestion.test_checked_batch import TINY
 
@@ -66,3 +66,25 @@ def test_the_read_and_check_stage_is_compiled_not_interpreted(spark, lake, entit
         assert largest_method(spark, checked) < HOTSPOT_HUGE_METHOD
     finally:
         spark.conf.set("spark.sql.adaptive.enabled", adaptive)
+
+
+def test_only_a_failing_record_builds_the_array_of_its_rule_tests(spark, lake):
+    """A good record (nearly every one) passes one disjunction of the tests, each evaluated once; the array of every
+    test's outcome, which finds the first failing one, is built under that disjunction only (built for every record
+    it cost about as much as the tests themselves)."""
+    source, options = BATCH_SOURCES["sales"], RunOptions(full_refresh=True, settle_seconds=0)
+    records, _ = _read_drops(spark, lake, source, drop_selection(lake, source, options).new)
+    references = MasterSnapshot(spark, lake, options, {"products", "warehouses"}).references(source)
+    checked = check_records(records, source.fields, references, options.dates)
+    fields = spark.conf.get("spark.sql.debug.maxToStringFields")
+    spark.conf.set("spark.sql.debug.maxToStringFields", "1000")  # every column of the plan's selects
+    try:
+        plan = checked._jdf.queryExecution().optimizedPlan().toString()
+    finally:
+        spark.conf.set("spark.sql.debug.maxToStringFields", fields)
+    searched = re.findall(r"array_position\((\w+(?: \w+)?)", plan)
+    assert searched and all(s == "CASE WHEN" for s in searched), searched
+    # ... and the rule, message and number of a failing record are those of its first failing test.
+    by_line = {r.source_line: r for r in checked.where("quarantine_rule is not null").collect()}
+    assert by_line and all(r.quarantine_rule_number == RULE_ORDER.index(r.quarantine_rule) + 1
+                           for r in by_line.values())
