@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 from statsforecast import StatsForecast
 
+from forecasting.anchor import anchor_choice
 from forecasting.backtest import add_ensembles, choose_models, naive_scales, selected_backtest
 from forecasting.models import continuous_models, fallback_model
 
@@ -64,7 +65,9 @@ def origins(cv: pd.DataFrame) -> pd.DataFrame:
         actual = chosen["y_observed"]
         error = {m: (wide[m] - actual).abs().mean() / scale for m in SINGLES}
         error["chosen"] = (chosen["forecast"] - actual).abs().mean() / scale
-        error["anchored"] = ((chosen["forecast"] + wide["SeasonalNaive"]) / 2 - actual).abs().mean() / scale
+        with_anchor, anchored = anchor_choice(ensembles, choice, segments)
+        anchored = selected_backtest(with_anchor[with_anchor["window"] == 0], anchored).set_index("ds")["forecast"]
+        error["anchored"] = (anchored - actual).abs().mean() / scale
         rows.append({"origin": o, "pick": choice["total"], **error})
     return pd.DataFrame(rows)
 
