@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from foundation.redaction import redact
+from foundation.settings import Settings
 from foundation.warehouse.dbt_runner import wait_for_parse_ahead
 from orchestration.change_check import commit_fingerprints, skip_unchanged, skip_without_new_drops
 from orchestration.pipeline import Step, select_steps, waves
@@ -27,7 +28,7 @@ from orchestration.step_actions import RunContext, StepFailedError, run_ingest, 
 # Failures worth another try: the machine or a connection hiccuped, not the data or the code.
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (ConnectionError, TimeoutError, InterruptedError)
 # The waits before each retry when a run has no settings of its own (SUPPLYCHAIN_STEP_RETRY_DELAYS otherwise).
-RETRY_DELAYS_SECONDS = (2.0, 8.0)
+RETRY_DELAYS_SECONDS = Settings.step_retry_delays
 
 
 @dataclass
