@@ -82,7 +82,7 @@ def horizon_steps(frame: pd.DataFrame) -> pd.Series:
     return (frame.groupby(keys)["ds"].rank(method="dense") - 1).astype(int)
 
 
-def conformal_quantile(values: np.ndarray, share: float, draws: float | None = None) -> float:
+def conformal_quantile(values: np.ndarray, share: float, draws: float | None = None, copies: int = 1) -> float:
     """The share-quantile of n values with the finite-sample correction: the ceil((n + 1) share)-th smallest for an
     upper share, the floor((n + 1) share)-th for a lower one. Where n is too small for that rank to exist (fewer
     than 39 values for a 95% interval's upper end), no sample quantile holds the share: the normal prediction bound
@@ -91,16 +91,19 @@ def conformal_quantile(values: np.ndarray, share: float, draws: float | None = N
     draws: how many independent draws the values hold (effective_draws; n when not given). Where the rank is the
     sample's extreme (its largest or smallest value) and the draws are too few for that rank to exist, the normal
     bound with that many draws stands in too: errors that come in blocks (a series' window misses together) have an
-    extreme that is the largest of a few block misses, not of n (the real monthly set's 95% interval held 88.5%)."""
+    extreme that is the largest of a few block misses, not of n (the real monthly set's 95% interval held 88.5%).
+
+    copies: how many values stand for each error (2 for unsigned_shocks' scores): whether the rank is the sample's
+    extreme is judged on the errors, not on the values."""
     ordered = np.sort(values)
-    n = len(ordered)
+    n = len(ordered) // copies
     if n == 0:
         return 0.0
     draws = n if draws is None else min(float(draws), n)
     rank = _rank(n, share)
     inside = 1 < rank < n or (1 <= rank <= n and 1 <= _rank(draws, share) <= draws)
     if inside:
-        return float(ordered[rank - 1])
+        return float(ordered[copies * rank - 1 if share < 0.5 else copies * (rank - 1)])
     spread = float(np.std(ordered, ddof=1)) if n > 1 else abs(float(ordered[0]))
     return float(np.mean(ordered) + NormalDist().inv_cdf(share) * spread * math.sqrt(1 + 1 / draws))
 
@@ -169,15 +172,16 @@ def _quantile_row(name: str, steps: np.ndarray, errors: np.ndarray, levels, bloc
     mean_steps = float(np.mean(np.unique(steps))) if len(steps) else 0.0
     scores = errors / _spread(line, steps, mean_steps) if len(errors) else errors
     draws = effective_draws(scores, blocks) if len(scores) else None
-    scores = unsigned_shocks(scores, cutoffs) if len(scores) else scores
+    unsigned = unsigned_shocks(scores, cutoffs) if len(scores) else scores
+    copies = len(unsigned) // max(len(scores), 1)
     row = {"segment": name, "spread_intercept": line[0], "spread_slope": line[1], "spread_mean_step": mean_steps}
     narrower_low, narrower_high = math.inf, -math.inf
     for level in sorted(levels):
         low, high = _bounds(level)
         # A wider level never sits inside a narrower one: with few errors the 95% end is a normal bound while the
         # 80% end is a sample quantile, and a heavy tail can put that quantile beyond the bound.
-        narrower_low = min(narrower_low, conformal_quantile(scores, low, draws))
-        narrower_high = max(narrower_high, conformal_quantile(scores, high, draws))
+        narrower_low = min(narrower_low, conformal_quantile(unsigned, low, draws, copies))
+        narrower_high = max(narrower_high, conformal_quantile(unsigned, high, draws, copies))
         row[f"q_lo_{level}"], row[f"q_hi_{level}"] = narrower_low, narrower_high
     return row
 
