@@ -130,24 +130,27 @@ def effective_draws(scores: np.ndarray, blocks: np.ndarray) -> float:
     return n / (1 + (size - 1) * icc)
 
 
-def unsigned_shocks(scores: np.ndarray, cutoffs: np.ndarray) -> np.ndarray:
+def unsigned_shocks(scores: np.ndarray, cutoffs: np.ndarray, series: np.ndarray) -> np.ndarray:
     """The scores with their cutoffs' shared parts also taken with the opposite sign (2n values), unless every cutoff
-    shows the same bias. A cutoff's mean score is what its series missed by together (a recession, a season): its
-    sign is one draw in time, and a backtest holds a handful of cutoffs. Kept signed, the quantiles lean the way the
-    last few cutoffs happened to miss (the real quarterly set's mean score flipped sign between calibration and the
-    next window at four origins of six). Each score keeps its own deviation from its cutoff's mean, so a skew within
-    a cutoff (intermittent sales miss upward) stays. A bias is kept where the cutoffs' means differ from zero by a
-    two-sided 5% t test over the cutoffs (each cutoff one draw): the sample's intermittent segments under-forecast at
-    every cutoff. Fewer than two cutoffs: the scores as they are."""
-    means = pd.Series(scores).groupby(cutoffs).mean()
+    shows the same bias. A cutoff's shared part is the mean score of the several series it holds: what they missed
+    by together (a recession, a season). Its sign is one draw in time, and a backtest holds a handful of cutoffs.
+    Kept signed, the quantiles lean the way the last few cutoffs happened to miss (the real quarterly set's mean
+    score flipped sign between calibration and the next window at four origins of six). Each score keeps its own
+    deviation from its cutoff's mean, so a skew within a cutoff (intermittent sales miss upward) stays. A bias is
+    kept where those cutoffs' means differ from zero by a two-sided 5% t test over them (each cutoff one draw): the
+    sample's intermittent segments under-forecast at every cutoff. A cutoff of one series has no shared part (its
+    window's own miss is effective_draws' business); fewer than two cutoffs of several: the scores as they are."""
+    frame = pd.DataFrame({"score": scores, "cutoff": cutoffs, "series": series})
+    shared = frame.groupby("cutoff")["series"].transform("nunique") > 1
+    means = frame[shared].groupby("cutoff")["score"].mean()
     cuts = len(means)
     if cuts < 2:
         return scores
     spread = float(means.std(ddof=1))
     if spread == 0 or abs(float(means.mean())) * math.sqrt(cuts) / spread > student.ppf(0.975, cuts - 1):
         return scores
-    shared = pd.Series(scores).groupby(cutoffs).transform("mean").to_numpy()
-    return np.concatenate([scores, scores - 2 * shared])
+    common = frame["cutoff"].map(means).fillna(0.0).to_numpy()
+    return np.concatenate([scores, scores - 2 * common])
 
 
 def _spread_line(steps: np.ndarray, errors: np.ndarray) -> tuple[float, float]:
@@ -167,12 +170,12 @@ def _spread(line: tuple, steps: np.ndarray, mean_steps) -> np.ndarray:
 
 
 def _quantile_row(name: str, steps: np.ndarray, errors: np.ndarray, levels, blocks: np.ndarray,
-                  cutoffs: np.ndarray) -> dict:
+                  cutoffs: np.ndarray, series: np.ndarray) -> dict:
     line = _spread_line(steps, errors)
     mean_steps = float(np.mean(np.unique(steps))) if len(steps) else 0.0
     scores = errors / _spread(line, steps, mean_steps) if len(errors) else errors
     draws = effective_draws(scores, blocks) if len(scores) else None
-    unsigned = unsigned_shocks(scores, cutoffs) if len(scores) else scores
+    unsigned = unsigned_shocks(scores, cutoffs, series) if len(scores) else scores
     copies = len(unsigned) // max(len(scores), 1)
     row = {"segment": name, "spread_intercept": line[0], "spread_slope": line[1], "spread_mean_step": mean_steps}
     narrower_low, narrower_high = math.inf, -math.inf
@@ -207,7 +210,7 @@ def calibrate(backtest: pd.DataFrame, scales: pd.Series, segments: pd.Series, le
     groups.append((POOLED, frame))
     rows = [
         _quantile_row(name, g["step"].to_numpy(), g["error"].to_numpy(), levels, g["block"].to_numpy(),
-                      g["cutoff"].to_numpy())
+                      g["cutoff"].to_numpy(), g["node"].to_numpy())
         for name, g in groups
     ]
     quantiles = pd.DataFrame(rows).set_index("segment")
