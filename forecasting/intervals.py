@@ -100,8 +100,8 @@ def conformal_quantile(values: np.ndarray, share: float, draws: float | None = N
     extreme that is the largest of a few block misses, not of n (the real monthly set's 95% interval held 88.5%).
 
     copies: how many values stand for each error (2 for unsigned_shocks' scores): ranks count errors, not values
-    (the r-th of n errors is the inner of its copies, the value (r - 1) x copies + 1 from its end), and whether
-    the rank is the sample's extreme is judged on the errors."""
+    (the r-th of n errors is the inner of its copies: the (copies (r - 1) + 1)-th smallest value for an upper share,
+    the (copies r)-th for a lower one), and whether the rank is the sample's extreme is judged on the errors."""
     ordered = np.sort(values)
     n = len(ordered) // copies
     if n == 0:
@@ -138,8 +138,8 @@ def effective_draws(scores: np.ndarray, blocks: np.ndarray) -> float:
 
 
 def unsigned_shocks(scores: np.ndarray, cutoffs: np.ndarray, series: np.ndarray) -> np.ndarray:
-    """The scores with their cutoffs' shared parts also taken with the opposite sign (2n values), unless every cutoff
-    shows the same bias. A cutoff's shared part is the mean score of the several series it holds: what they missed
+    """The scores with their cutoffs' shared parts also taken with the opposite sign (2n values), unless the cutoffs
+    show a common bias. A cutoff's shared part is the mean score of the several series it holds: what they missed
     by together (a recession, a season). Its sign is one draw in time, and a backtest holds a handful of cutoffs.
     Kept signed, the quantiles lean the way the last few cutoffs happened to miss (the real quarterly set's mean
     score flipped sign between calibration and the next window at four origins of six). Each score keeps its own
