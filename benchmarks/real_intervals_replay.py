@@ -6,8 +6,8 @@ intervals.calibrate and apply_intervals (the code on PYTHONPATH) and count cover
 
 capture runs `supplychain forecast` per origin exactly as forecast_real_data.py does (no reference models: seconds
 per origin) and pickles the final calibrate() and apply_intervals() inputs, the file the user gets and the held-out
-actuals. replay says whether the code's intervals equal the captured output's ("as captured": run it with the
-capturing code first; the capture reproduced session 35-37's real runs: quarterly 72.1% / 89.8%).
+actuals. replay says whether the code's bounds equal those of that file ("as captured": run it with the capturing
+code first; with main 04ed5db the replay gave sessions 35-37's real-run coverage: quarterly 72.1% / 89.8%).
 """
 
 from __future__ import annotations
@@ -65,11 +65,11 @@ def replay(path: Path) -> str:
         captured = pickle.load(file)
     inside, weeks, same, per_origin = dict.fromkeys(LEVELS, 0), 0, True, []
     for origin in captured:
-        (forecasts, _, *rest), before = origin["apply"]
+        (forecasts, _, *rest), _ = origin["apply"]
         fresh = apply_intervals(forecasts, calibrate(*origin["calibrate"]), *rest)
-        fresh, before = (f.assign(ds=pd.to_datetime(f["ds"])) for f in (fresh, before))
+        fresh = fresh.assign(ds=pd.to_datetime(fresh["ds"]))
         output = origin["output"]
-        kept = output[KEYS + BOUNDS].merge(before[KEYS + BOUNDS], on=KEYS, suffixes=("", "_captured"))
+        kept = output[KEYS + BOUNDS].merge(fresh[KEYS + BOUNDS], on=KEYS, suffixes=("_captured", ""))
         same &= len(kept) == len(output) and all(np.allclose(kept[c], kept[f"{c}_captured"]) for c in BOUNDS)
         scored = output.drop(columns=BOUNDS).merge(fresh[KEYS + BOUNDS], on=KEYS).merge(origin["test"], on=KEYS)
         shares = []
