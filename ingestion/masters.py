@@ -117,8 +117,15 @@ class MasterSnapshot:
             ids = [frame.select("product_id") for frame in (published, new) if frame is not None]
             state = ids[0] if len(ids) == 1 else ids[0].unionByName(ids[1])
         else:
+            # Cached: the current state joins the history with itself, which would read and check the drops twice
+            # in each branch; cached, the one collect below parses them once.
+            new = new.cache()
             history = change_history(warehouse_changes(self._spark, self._lake, new), "warehouse_id")
             state = current_state(history.drop("_from_batch"), "warehouse_id")
+            try:
+                return self._materialised(state.select(*self._columns(master)))
+            finally:
+                new.unpersist()
         # Materialised now, with its lineage cut: the master's job replaces the published files this state read.
         return self._materialised(state.select(*self._columns(master)))
 
