@@ -119,3 +119,22 @@ def test_a_masters_state_is_one_spark_job_when_it_needs_no_shuffle(spark, raw, t
     ids = [row.product_id for row in state.collect()]
     assert len(ids) == len(set(ids)) > 0 and None not in ids
     assert snapshot_.references(BATCH_SOURCES["inventory"]).ids["products"] == tuple(sorted(ids))
+
+
+def test_the_warehouses_state_parses_its_drops_once(spark, raw, tmp_path, monkeypatch):
+    """The warehouses' current state joins the change history with itself: its good changes are cached for the
+    state's one collect (each side of the join parsed and checked the drops again), and released once collected."""
+    lake = lake_with(raw, tmp_path)
+    snapshot_ = MasterSnapshot(spark, lake, RunOptions(), {"products", "warehouses", "inventory"})
+    materialised, plans = MasterSnapshot._materialised, []
+
+    def planned(self, state):
+        plans.append(state._jdf.queryExecution().optimizedPlan().toString())
+        return materialised(self, state)
+
+    monkeypatch.setattr(MasterSnapshot, "_materialised", planned)
+    persisted = spark.sparkContext._jsc.getPersistentRDDs().size()
+    state = snapshot_.state("warehouses")
+    assert "InMemoryRelation" in plans[0]  # main: the drops' text scan in every branch, no cache
+    assert spark.sparkContext._jsc.getPersistentRDDs().size() == persisted
+    assert state.count() == len(snapshot_.references(BATCH_SOURCES["inventory"]).ids["warehouses"]) > 0
