@@ -24,9 +24,9 @@ and its step's spread.
   series), and a backtest holds a handful of cutoffs, so the sign of their shared miss is a few draws in time: the
   quarterly set's mean score flipped sign between calibration and the next window at four origins of six, and its
   signed quantiles leaned the wrong way (80% interval 72%). Each cutoff's shared part (its series' mean score) is
-  also taken with the opposite sign (unsigned_shocks), unless every cutoff shows the same bias (intermittent sales
-  under-forecast at every cutoff): quarterly 72% / 90% -> 78% / 91%; a cutoff of one series has no shared part, and
-  the hierarchy's aggregate levels keep their signed scores.
+  also taken with the opposite sign (unsigned_shocks), unless a t test over the cutoffs finds a common bias
+  (intermittent sales under-forecast at every cutoff): quarterly 72% / 90% -> 78% / 91%; a cutoff of one series
+  has no shared part, and the hierarchy's aggregate levels keep their signed scores.
 - Scale: each series' errors are divided by its naive error over its last two seasons, not its whole history: a
   series whose level grew (tripled airline passengers) moves more now than its history's average step, and pooled
   with flatter series its errors swelled their intervals while its own stayed too narrow. Two seasons: every week
