@@ -19,7 +19,9 @@ BANDS = {80: (75, 85), 95: (90, 98)}
 DEPTHS = {3: "product_warehouse", 2: "category_region", 0: "total", 1: "category"}  # "/" in a node's id
 
 
-def main() -> None:
+def replay(folder: Path) -> tuple[list, bool, float]:
+    """The held-out window's and the rolling windows' frames with their intervals, whether the chosen points equal the
+    captured ones, and held_out_accuracy's CPU seconds."""
     frames = []
     with_coverage = held_out._with_coverage
 
@@ -27,20 +29,27 @@ def main() -> None:
         frames.append(held)  # the held-out window, then the rolling windows, with their intervals
         return with_coverage(accuracy, held, *args, **kwargs)
 
+    with open(folder / "cap.pkl", "rb") as file:
+        captured = pickle.load(file)
+    args = list(captured["args"])
+    args[9] = recent_scales(captured["node_history"], captured["season"])
     held_out._with_coverage = spy
-    inside = count = 0
-    for folder in map(Path, sys.argv[1:]):
-        with open(folder / "cap.pkl", "rb") as file:
-            captured = pickle.load(file)
-        args = list(captured["args"])
-        args[9] = recent_scales(captured["node_history"], captured["season"])
-        frames.clear()
+    try:
         began = time.process_time()
         accuracy = held_out.held_out_accuracy(*args)[0]
         cpu = time.process_time() - began
-        chosen = accuracy[accuracy["is_chosen"]].set_index("level")
-        before = captured["accuracy"][captured["accuracy"]["is_chosen"]].set_index("level")
-        same = all((chosen[c].round(9) == before[c].round(9)).all() for c in ("mase", "accuracy"))
+    finally:
+        held_out._with_coverage = with_coverage
+    chosen = accuracy[accuracy["is_chosen"]].set_index("level")
+    before = captured["accuracy"][captured["accuracy"]["is_chosen"]].set_index("level")
+    same = all((chosen[c].round(9) == before[c].round(9)).all() for c in ("mase", "accuracy"))
+    return frames, same, cpu
+
+
+def main() -> None:
+    inside = count = 0
+    for folder in map(Path, sys.argv[1:]):
+        frames, same, cpu = replay(folder)
         own = 0
         for depth, level in DEPTHS.items():
             figures = []
