@@ -30,7 +30,7 @@ from ingestion.batch import (
 from ingestion.io.raw_reader import read_csv_drops, read_json_drops
 from ingestion.sources import PRODUCTS, WAREHOUSE_CHANGES, Source
 from ingestion.transforms import rules
-from ingestion.transforms.cdc import change_history, current_state
+from ingestion.transforms.cdc import change_history, latest_changes
 from ingestion.transforms.rules import References, check_records, good_records, known_ids
 
 MASTERS = {"products": PRODUCTS, "warehouses": WAREHOUSE_CHANGES}
@@ -117,15 +117,10 @@ class MasterSnapshot:
             ids = [frame.select("product_id") for frame in (published, new) if frame is not None]
             state = ids[0] if len(ids) == 1 else ids[0].unionByName(ids[1])
         else:
-            # Cached: the current state joins the history with itself, which would read and check the drops twice
-            # in each branch; cached, the one collect below parses them once.
-            new = new.cache()
+            # The current rows without current_state's join of the history with itself (its first_seen_at is not
+            # read here): the drops are read and checked once, in one query, with nothing to cache.
             history = change_history(warehouse_changes(self._spark, self._lake, new), "warehouse_id")
-            state = current_state(history.drop("_from_batch"), "warehouse_id")
-            try:
-                return self._materialised(state.select(*self._columns(master)))
-            finally:
-                new.unpersist()
+            state = latest_changes(history, "warehouse_id")
         # Materialised now, with its lineage cut: the master's job replaces the published files this state read.
         return self._materialised(state.select(*self._columns(master)))
 

@@ -58,10 +58,14 @@ def ingest_events(
 
     def process(batch: DataFrame, batch_id: int) -> None:
         lines = number_lines(batch, lake)
-        misnamed = _compressed_under_plain_names(lake, [r[0] for r in lines.select("source_file").distinct().collect()])
+        # The micro-batch's files with a record, listed once: each listing is a job that reads every event file.
+        files = [r[0] for r in lines.select("source_file").distinct().collect()]
+        misnamed = _compressed_under_plain_names(lake, files)
         if misnamed:
             total.skipped_files.extend(misnamed)
+            left_out = {s["file"] for s in misnamed}
             lines = lines.where(~F.col("source_file").isin([s["file"] for s in misnamed]))
+            files = [f for f in files if f not in left_out]
         records = parse_json_records(lines, source.columns)
         report = QualityReport(
             source.entity, f"{total.run_id}-b{batch_id}", max_quarantine_rate=options.max_quarantine_rate
@@ -71,7 +75,7 @@ def ingest_events(
         except QualityGateError as failure:
             gate_failures.append(failure)
             raise
-        report.files = sorted(r[0] for r in lines.select("source_file").distinct().collect())
+        report.files = sorted(files)
         _accumulate(total, report)
         log.info(
             "order_events: micro-batch %d: %d events read, %d written", batch_id, report.rows_read, report.rows_written

@@ -44,9 +44,18 @@ def change_history(changes: DataFrame, key: str) -> DataFrame:
 def current_state(history: DataFrame, key: str) -> DataFrame:
     """The latest version of each key; first_seen_at comes from its first change."""
     first_seen = history.groupBy(key).agg(F.min("commit_ts").alias("first_seen_at"))
-    latest = history.where("is_current").drop("valid_from", "valid_to", "is_current")
+    latest = latest_changes(history, key).drop("valid_from", "valid_to", "is_current")
     return (
         latest.join(first_seen, key)
         .select("*", (~F.col("is_deleted")).alias("is_active"), F.col("commit_ts").alias("last_changed_at"))
         .drop("is_deleted", "commit_ts", "op")
     )
+
+
+def latest_changes(history: DataFrame, key: str) -> DataFrame:
+    """Each key's latest change: the rows `current_state` keeps, before it joins their first change's time.
+
+    A reader that needs only a key's current attributes (the facts' warehouse state) takes these: no aggregate and
+    no join with it, so the history is computed once, not once in each branch of a self-join. A null key has no row
+    in `current_state` (the join drops it); here neither."""
+    return history.where(F.col("is_current") & F.col(key).isNotNull())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 
 import pytest
@@ -66,3 +67,27 @@ def test_a_bad_batch_fails_with_the_gate_message_and_publishes_nothing(spark, la
     with pytest.raises(QualityGateError, match="order_events: 2 of 3 records"):
         ingest_events(spark, Lake(str(lake)), RunOptions())
     assert not (lake / "processed/order_events").exists()
+
+
+def test_a_micro_batch_lists_its_files_once(spark, lake, monkeypatch):
+    """The files a micro-batch read (checked for compressed bytes under a plain name, then reported) are listed by
+    one Spark job reading every event file; main listed them again for the report. Same files either way."""
+    land(lake, 9, [event("E1"), event("E2")])
+    misnamed = lake / "raw/order_events/year=2025/month=12/day=01/hour=10/events-5.json"
+    misnamed.parent.mkdir(parents=True)
+    misnamed.write_bytes(gzip.compress(event("E3").encode()))
+    frame_class, listings = type(spark.range(1)), []
+    collect = frame_class.collect
+
+    def counted(self):
+        if self.columns == ["source_file"]:
+            listings.append(self)
+        return collect(self)
+
+    monkeypatch.setattr(frame_class, "collect", counted)
+    report = ingest_events(spark, Lake(str(lake)), RunOptions())
+    assert len(listings) == 1  # main: 2
+    hour_9 = "raw/order_events/year=2025/month=12/day=01/hour=09"
+    assert report.files == [f"{hour_9}/order-events-1-2025-12-01-09-00-00-x.json"]
+    assert [s["file"] for s in report.skipped_files] == [str(misnamed.relative_to(lake))]
+    assert (report.rows_read, report.files_read) == (2, 1)
