@@ -141,7 +141,8 @@ def _parse(key: tuple, cli_args: list[str], quiet: bool = False):
 
 def _write_manifest_json(key: tuple, manifest, cli_args: list[str]) -> None:
     """manifest.json in the invocation's target folder is its manifest's: a kept manifest reused after another parse
-    (another target or schema) wrote that folder's file rewrites it, so what a run keeps describes what it built."""
+    (another target or schema) wrote that folder's file, or in a folder it was not parsed into, writes it there, so
+    what a run keeps describes what it built."""
     folder = _flag(cli_args, "--target-path")
     if folder is not None and _written.get(folder) != key:
         from dbt.parser.manifest import write_manifest
@@ -193,8 +194,14 @@ def wait_for_parse_ahead() -> None:
 
 
 def _manifest_key(cli_args: list[str]) -> tuple:
-    """What a kept manifest must match: the parse flags and the project's files (path, size, modified time)."""
-    return (tuple(_parse_flags(cli_args)), _project_state())
+    """What a kept manifest must match: the parse flags and the project's files (path, size, modified time). Not
+    the target folder: a parse reads nothing from it (dbt only writes its artifacts there), so a process that runs
+    dbt into several folders (the test suite, one per test) parses once; _write_manifest_json gives each folder
+    its manifest.json."""
+    flags = _parse_flags(cli_args)
+    if "--target-path" in flags:
+        del flags[flags.index("--target-path") : flags.index("--target-path") + 2]
+    return (tuple(flags), _project_state())
 
 
 def _parse_flags(cli_args: list[str]) -> list[str]:

@@ -33,9 +33,8 @@ def dbt_scratch_folder(tmp_path_factory) -> Path:
 
 @pytest.fixture(autouse=True, scope="module")
 def dbt_scratch(dbt_scratch_folder):
-    """dbt's target and log folders, so tests never touch the developer's target/. One for every module: the target
-    folder is part of what a kept parse must match (foundation.warehouse.dbt_runner), so modules that run dbt with
-    the same target and environment share one parse instead of each parsing the project (seconds each)."""
+    """dbt's target and log folders, so tests never touch the developer's target/: one for every module (modules
+    that run dbt with the same target and environment share one kept parse, foundation.warehouse.dbt_runner)."""
     scratch = dbt_scratch_folder
     with mock.patch.dict(
         os.environ, {"DBT_TARGET_PATH": str(scratch / "target"), "DBT_LOG_PATH": str(scratch / "logs")}
