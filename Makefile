@@ -18,6 +18,9 @@ export DBT_PROFILES_DIR := $(abspath profiles)
 # process the venv starts (0.2 s CPU each: the CLI children, dbt, Spark's workers); nothing here uses Sphinx.
 export NO_SPHINX_JINJA2_COMPAT := 1
 
+# Two pytest workers keep both cores busy between the tests' Spark and dbt runs (BENCHMARKS.md, session 39).
+TEST_WORKERS ?= 2
+
 .PHONY: setup run test lint lint-sql docs report metrics bench evaluate faults clean
 
 # The local Spark driver's class archive (README, Configuration): built once per venv, at once when up to date.
@@ -44,7 +47,7 @@ run: setup
 
 ## Every test, lint and check (dbt on DuckDB and PostgreSQL, the offline Redshift compile and SQL lint included).
 test: setup lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 lint: setup
 	$(BIN)/ruff check .
