@@ -104,19 +104,25 @@ def test_the_masters_states_are_built_at_once_with_their_ids_collected_once(spar
     assert capped.ids["products"] is None
 
 
+def state_and_its_jobs(spark, snapshot_: MasterSnapshot, master: str, label: str):
+    """A master's state and how many Spark jobs building it took (counted by a job group of its own)."""
+    context, group = spark.sparkContext, f"{master}-state-{label}"
+    context.setJobGroup(group, f"the {master} master's state")
+    try:
+        state = snapshot_.state(master)
+    finally:
+        context.setJobGroup(None, None)  # type: ignore[arg-type]
+    return state, len(context.statusTracker().getJobIdsForGroup(group))
+
+
 def test_a_masters_state_is_one_spark_job_when_it_needs_no_shuffle(spark, raw, tmp_path):
     """Every fact waits for the masters' states: the products state (its drops' good ids) is collected in one job,
     where a distinct's shuffle, a local checkpoint and a second collect for the ids took three; the facts get the
     same distinct rows and ids."""
     lake = lake_with(raw, tmp_path)
     snapshot_ = MasterSnapshot(spark, lake, RunOptions(), {"products", "warehouses", "inventory"})
-    context, group = spark.sparkContext, f"products-state-{tmp_path.name}"
-    context.setJobGroup(group, "the products master's state")
-    try:
-        state = snapshot_.state("products")
-    finally:
-        context.setJobGroup(None, None)  # type: ignore[arg-type]
-    assert len(context.statusTracker().getJobIdsForGroup(group)) == 1  # main: 3
+    state, jobs = state_and_its_jobs(spark, snapshot_, "products", tmp_path.name)
+    assert jobs == 1  # main: 3
     ids = [row.product_id for row in state.collect()]
     assert len(ids) == len(set(ids)) > 0 and None not in ids
     assert snapshot_.references(BATCH_SOURCES["inventory"]).ids["products"] == tuple(sorted(ids))
@@ -136,14 +142,9 @@ def test_the_warehouses_state_reads_its_drops_in_one_query_without_a_join(spark,
 
     monkeypatch.setattr(MasterSnapshot, "_materialised", planned)
     persisted = spark.sparkContext._jsc.getPersistentRDDs().size()
-    context, group = spark.sparkContext, f"warehouses-state-{tmp_path.name}"
-    context.setJobGroup(group, "the warehouses master's state")
-    try:
-        state = snapshot_.state("warehouses")
-    finally:
-        context.setJobGroup(None, None)  # type: ignore[arg-type]
+    state, jobs = state_and_its_jobs(spark, snapshot_, "warehouses", tmp_path.name)
     assert "Join" not in plans[0] and "InMemoryRelation" not in plans[0]  # main: a join over a cached batch
-    assert len(context.statusTracker().getJobIdsForGroup(group)) <= 4  # main: 8
+    assert jobs <= 4  # main: 8
     assert spark.sparkContext._jsc.getPersistentRDDs().size() == persisted
     new = snapshot_._new_good_records(MASTERS["warehouses"])
     history = change_history(warehouse_changes(spark, lake, new), "warehouse_id")
