@@ -253,13 +253,13 @@ def ingest_records(
     # Only a quarantined record's raw text is read again (the quarantine keeps it): the staged batch holds none for
     # good records.
     checked = checked.withColumn("raw_record", F.when(F.col("quarantine_rule").isNotNull(), F.col("raw_record")))
-    warehouses = references.warehouses if source.fill_region and references is not None else None
+    fill = references if source.fill_region and references is not None else None  # the warehouses' regions
     # With nothing replayed every record came from a drop: its profile counts no replayed record, without a lookup
     # of each record's file.
     read_from = drops if replayed is not None else None
     with phase(source.entity, "read, checked and staged the batch"):
         if laid_out(source):
-            batch = stage_laid_out(spark, lake, checked, source, read_from, landing, warehouses)
+            batch = stage_laid_out(spark, lake, checked, source, read_from, landing, fill)
             staged, profile = batch.folder, batch.profile
         else:
             staged, checked, profile = stage_checked(spark, lake, checked, source, read_from)
@@ -287,8 +287,8 @@ def ingest_records(
                 _publish_cdc(spark, lake, good_records(checked), report)
             else:
                 good = good_records(checked)
-                if warehouses is not None:
-                    good = fill_region_from_warehouse(good, warehouses)
+                if fill is not None:
+                    good = fill_region_from_warehouse(good, fill.warehouses, fill.regions)
                 _publish_sales_and_returns(spark, lake, source, good, profile, report, landing or {})
         if laid_out(source):
             rejected = batch.rejected(spark, lake, source.entity)

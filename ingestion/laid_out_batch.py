@@ -37,7 +37,7 @@ from ingestion.file_lookup import by_file
 from ingestion.sources import Source
 from ingestion.transforms.conform import fill_region_from_warehouse
 from ingestion.transforms.dedupe import ranked_versions
-from ingestion.transforms.rules import RULE_NUMBER, quarantine_month
+from ingestion.transforms.rules import RULE_NUMBER, References, quarantine_month
 
 OUTPUT = "_output"
 TABLE, RETURNS, QUARANTINE = "table", "returns", "quarantine"
@@ -102,11 +102,11 @@ def stage_laid_out(
     source: Source,
     drops: list[str] | None = None,
     landing: dict[str, int] | None = None,
-    warehouses: DataFrame | None = None,
+    fill: References | None = None,
 ) -> LaidOutBatch:
     """Writes the checked batch (with its partition column) once, laid out by output and partition, to a new
-    staging folder. `landing` ranks the batch's files (the tie-break of equal versions); `warehouses`, when given,
-    fills a good record's missing region."""
+    staging folder. `landing` ranks the batch's files (the tie-break of equal versions); `fill`, when given, fills a
+    good record's missing region from its warehouses."""
     partition = source.partition[0]
     tables = output_tables(source)
     held = {output: lake.partitions(path, partition) for output, path in tables.items()}
@@ -114,8 +114,8 @@ def stage_laid_out(
     profiled = Observation(f"profile-{uuid.uuid4().hex}")
     written = Observation(f"written-{uuid.uuid4().hex}")
     batch = checked.observe(profiled, *profile_metrics(source, drops, partition_sets=False))
-    if warehouses is not None:
-        batch = fill_region_from_warehouse(batch, warehouses)
+    if fill is not None:
+        batch = fill_region_from_warehouse(batch, fill.warehouses, fill.regions)
     good = F.col("quarantine_rule").isNull()
     output = F.when(~good, F.lit(QUARANTINE))
     if source.signed:  # a record whose signed field is null goes to neither table (as `where(~is_return)`)

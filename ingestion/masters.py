@@ -31,6 +31,7 @@ from ingestion.io.raw_reader import read_csv_drops, read_json_drops
 from ingestion.sources import PRODUCTS, WAREHOUSE_CHANGES, Source
 from ingestion.transforms import rules
 from ingestion.transforms.cdc import change_history, latest_changes
+from ingestion.transforms.conform import regions_of_rows
 from ingestion.transforms.rules import References, check_records, good_records, known_ids
 
 MASTERS = {"products": PRODUCTS, "warehouses": WAREHOUSE_CHANGES}
@@ -52,6 +53,7 @@ class MasterSnapshot:
         self._running = {m for m in running if m in MASTERS}
         self._frames: dict[str, DataFrame] = {}
         self._ids: dict[str, tuple[str, ...] | None] = {}
+        self._rows: dict[str, list | None] = {}  # a state's rows where they were collected
         self._locks = {master: threading.Lock() for master in MASTERS}
         self._outcomes: dict[str, Future] = {m: Future() for m in self._running}
 
@@ -64,14 +66,16 @@ class MasterSnapshot:
         with ThreadPoolExecutor(max_workers=len(needed)) as pool:
             masters = dict(zip(needed, pool.map(self._state_in_thread, needed), strict=True))
         ids = {master: self._ids[master] for master in masters}
-        return References(checks=dict(source.references), ids=ids, **masters)
+        rows = self._rows.get("warehouses") if "warehouses" in masters else None
+        regions = regions_of_rows(rows) if rows is not None else None
+        return References(checks=dict(source.references), ids=ids, regions=regions, **masters)
 
     def state(self, master: str) -> DataFrame:
         """The master's ids (first column) and, for warehouses, current region, as this run will publish them."""
         with self._locks[master]:  # one build per run, whichever fact asks first; the others wait for it
             if master not in self._frames:
                 # The ids are collected once for every fact: a small master's ids are an IN-set in the facts' checks.
-                self._frames[master], self._ids[master] = self._build(master)
+                self._frames[master], self._ids[master], self._rows[master] = self._build(master)
             return self._frames[master]
 
     def _state_in_thread(self, master: str) -> DataFrame:
@@ -100,7 +104,7 @@ class MasterSnapshot:
                     f"run ({failure}); fix the {master} drop and run again"
                 ) from failure
 
-    def _build(self, master: str) -> tuple[DataFrame, tuple[str, ...] | None]:
+    def _build(self, master: str) -> tuple[DataFrame, tuple[str, ...] | None, list | None]:
         source = MASTERS[master]
         published = self._published(master)
         new = self._new_good_records(source) if master in self._running else None
@@ -109,10 +113,12 @@ class MasterSnapshot:
                 f"{self._lake.uri(PRODUCTS_TABLE if master == 'products' else WAREHOUSES.path)} does not exist and "
                 f"no {master} drops have landed: the facts' reference checks need the {master} master"
             )
-        if new is None:
+        if new is None and master == "products":
             # No new drop: the master's job publishes nothing this run, so its table can be read as it stands.
             state = published.select(*self._columns(master))
-            return state, known_ids(state)
+            return state, known_ids(state), None
+        if new is None:  # the warehouses' table as it stands, its rows collected for the facts' region fill
+            return self._materialised(published.select(*self._columns(master)))
         if master == "products":
             ids = [frame.select("product_id") for frame in (published, new) if frame is not None]
             state = ids[0] if len(ids) == 1 else ids[0].unionByName(ids[1])
@@ -124,8 +130,8 @@ class MasterSnapshot:
         # Materialised now, with its lineage cut: the master's job replaces the published files this state read.
         return self._materialised(state.select(*self._columns(master)))
 
-    def _materialised(self, state: DataFrame) -> tuple[DataFrame, tuple[str, ...] | None]:
-        """The state's distinct rows computed once, and its ids (as known_ids gives them).
+    def _materialised(self, state: DataFrame) -> tuple[DataFrame, tuple[str, ...] | None, list | None]:
+        """The state's distinct rows computed once, its ids (as known_ids gives them) and, when collected, its rows.
 
         Every fact waits for this chain of small jobs, and a master's state is a few hundred rows: they are
         collected in one Spark job (no shuffle for the distinct, no checkpoint job, no second job for the ids) and
@@ -136,10 +142,10 @@ class MasterSnapshot:
         rows = state.coalesce(1).limit(rules.MAX_ID_SET + 1).collect()
         if len(rows) > rules.MAX_ID_SET:
             checkpointed = state.distinct().localCheckpoint(eager=True)
-            return checkpointed, known_ids(checkpointed)
+            return checkpointed, known_ids(checkpointed), None
         distinct = sorted(set(rows), key=lambda row: tuple((value is None, value or "") for value in row))
         local = self._spark.createDataFrame(distinct, state.schema)
-        return local, rules.ids_of_rows(distinct, state.schema)
+        return local, rules.ids_of_rows(distinct, state.schema), distinct
 
     @staticmethod
     def _columns(master: str) -> tuple[str, ...]:

@@ -58,6 +58,8 @@ class References:
     checks: dict[str, str] = field(default_factory=dict)  # column -> "products" | "warehouses"
     # master -> its ids as `known_ids` gives them, when the caller has them already (one collect per run, not per fact)
     ids: dict[str, tuple[str, ...] | None] = field(default_factory=dict)
+    # warehouse id -> current region, when the caller collected the warehouses' state (conform.regions_of_rows)
+    regions: dict[str, str | None] | None = None
 
 
 # A master with at most this many ids is tested as an IN-set (a hash set in the record's own expression); a larger

@@ -151,3 +151,17 @@ def test_the_warehouses_state_reads_its_drops_in_one_query_without_a_join(spark,
     expected = current_state(history.drop("_from_batch"), "warehouse_id").select("warehouse_id", "region")
     assert sorted(state.collect()) == sorted(set(expected.collect()))
     assert state.count() == len(snapshot_.references(BATCH_SOURCES["inventory"]).ids["warehouses"]) > 0
+
+
+def test_the_facts_get_the_warehouses_regions_collected_with_the_state(spark, raw, tmp_path):
+    """A fact that fills regions reads them from the state's collected rows: no broadcast job of its own, which
+    waited for a core behind the other sources' long tasks before the fact's read could start. With a new drop
+    (the state from the drops) and without one (the published table)."""
+    lake = lake_with(raw, tmp_path)
+    for running in ({"products", "warehouses", "sales"}, {"products", "sales"}):
+        if running == {"products", "sales"}:
+            ingest_entity(spark, lake, "warehouses", RunOptions())  # published: no new warehouses drop this time
+        snapshot_ = MasterSnapshot(spark, lake, RunOptions(), running)
+        refs = snapshot_.references(BATCH_SOURCES["sales"])
+        expected = {row.warehouse_id: row.region for row in refs.warehouses.collect()}
+        assert refs.regions == expected and len(expected) > 0  # main: no regions, a broadcast join per fact
