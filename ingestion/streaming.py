@@ -64,7 +64,7 @@ def ingest_events(
         if misnamed:
             total.skipped_files.extend(misnamed)
             left_out = {s["file"] for s in misnamed}
-            lines = lines.where(~F.col("source_file").isin([s["file"] for s in misnamed]))
+            lines = lines.where(~F.col("source_file").isin(sorted(left_out)))
             files = [f for f in files if f not in left_out]
         records = parse_json_records(lines, source.columns)
         report = QualityReport(
