@@ -113,12 +113,11 @@ class MasterSnapshot:
                 f"{self._lake.uri(PRODUCTS_TABLE if master == 'products' else WAREHOUSES.path)} does not exist and "
                 f"no {master} drops have landed: the facts' reference checks need the {master} master"
             )
-        if new is None and master == "products":
-            # No new drop: the master's job publishes nothing this run, so its table can be read as it stands.
+        if new is None:
+            # No new drop: the master's job publishes nothing this run, so its table can be read as it stands; the
+            # warehouses' rows are collected (one job, as its ids alone were) for the facts' region fill.
             state = published.select(*self._columns(master))
-            return state, known_ids(state), None
-        if new is None:  # the warehouses' table as it stands, its rows collected for the facts' region fill
-            return self._materialised(published.select(*self._columns(master)))
+            return (state, known_ids(state), None) if master == "products" else self._materialised(state)
         if master == "products":
             ids = [frame.select("product_id") for frame in (published, new) if frame is not None]
             state = ids[0] if len(ids) == 1 else ids[0].unionByName(ids[1])
