@@ -1,9 +1,10 @@
-"""Shared fixtures: one local SparkSession for the whole test run (a JVM start costs seconds), and the small sample
-lake ingested and built once for every package that reads it (warehouse, analyst)."""
+"""Shared fixtures: one local SparkSession per worker (a JVM start costs seconds), and the small sample lake ingested
+and built once per test run for every package and worker that reads it (warehouse, analyst)."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,18 +54,21 @@ def glue_like_session():
 
 
 @pytest.fixture(scope="session")
-def processed_lake(spark, tmp_path_factory) -> Path:
-    """A lake whose processed zone the real ingestion jobs wrote. Tests that alter it work on a copy."""
+def processed_lake(request, tmp_path_factory) -> Path:
+    """A lake whose processed zone the real ingestion jobs wrote, once per test run for every worker. Nothing
+    writes into it: tests that alter it work on a copy."""
     from foundation.lake import Lake
     from ingestion.batch import RunOptions
     from ingestion.runner import ingest_all
     from sample_data.generate import generate
+    from tests.once_per_run import built_once
 
-    root = tmp_path_factory.mktemp("warehouse-lake")
-    generate(root, WAREHOUSE_SAMPLE)
-    reports = ingest_all(spark, Lake(str(root)), RunOptions())
-    assert all(r.status == "succeeded" for r in reports), [(r.entity, r.status) for r in reports]
-    return root
+    def ingest(root: Path) -> None:
+        generate(root, WAREHOUSE_SAMPLE)
+        reports = ingest_all(request.getfixturevalue("spark"), Lake(str(root)), RunOptions())
+        assert all(r.status == "succeeded" for r in reports), [(r.entity, r.status) for r in reports]
+
+    return built_once(tmp_path_factory, "warehouse-lake", ingest)
 
 
 @dataclass(frozen=True)
@@ -75,13 +79,22 @@ class BuiltWarehouse:
 
 @pytest.fixture(scope="session")
 def duckdb_warehouse(processed_lake, tmp_path_factory) -> BuiltWarehouse:
-    """The DuckDB warehouse built once over processed_lake. Tests that change it work on a copy."""
+    """The DuckDB warehouse built over processed_lake once per test run; each worker gets its own copy of the file
+    and of the build's dbt target folder (DuckDB locks a file to one process). Tests that change it work on a
+    further copy."""
     from foundation.lake import Lake
     from foundation.warehouse.build import WarehouseOptions, build
+    from tests.once_per_run import built_once
 
+    def build_warehouse(folder: Path) -> None:
+        options = WarehouseOptions(target="local", duckdb_path=folder / "warehouse.duckdb")
+        # Its own dbt target folder: built before any module's dbt_scratch, it would otherwise write the project's.
+        dbt_folders = {"DBT_TARGET_PATH": str(folder / "target"), "DBT_LOG_PATH": str(folder / "logs")}
+        with mock.patch.dict(os.environ, dbt_folders):
+            build(Lake(str(processed_lake)), options)
+
+    built = built_once(tmp_path_factory, "duckdb-warehouse", build_warehouse)
     folder = tmp_path_factory.mktemp("duckdb")
-    options = WarehouseOptions(target="local", duckdb_path=folder / "warehouse.duckdb")
-    # Its own dbt target folder: built before any module's dbt_scratch, it would otherwise write the project's.
-    with mock.patch.dict(os.environ, {"DBT_TARGET_PATH": str(folder / "target"), "DBT_LOG_PATH": str(folder / "logs")}):
-        build(Lake(str(processed_lake)), options)
-    return BuiltWarehouse(options, folder / "target")
+    shutil.copyfile(built / "warehouse.duckdb", folder / "warehouse.duckdb")
+    shutil.copytree(built / "target", folder / "target")
+    return BuiltWarehouse(WarehouseOptions(target="local", duckdb_path=folder / "warehouse.duckdb"), folder / "target")
