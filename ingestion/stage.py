@@ -44,11 +44,13 @@ class IngestOptions(StageOptions):
 
 def run(options: IngestOptions, resources: Resources) -> dict[str, dict]:
     from ingestion.batch import RunOptions
-    from ingestion.runner import ingest_all
+    from ingestion.runner import ingest_all, select_drops_ahead
 
-    spark = resources.spark("supplychain-ingest")
     run_options = RunOptions(options.run_date, options.full_refresh, options.max_quarantine_rate)
-    reports = ingest_all(spark, resources.lake, run_options, list(options.only) if options.only else None)
+    only = list(options.only) if options.only else None
+    select_drops_ahead(resources.lake, run_options, only)  # while the JVM starts
+    spark = resources.spark("supplychain-ingest")
+    reports = ingest_all(spark, resources.lake, run_options, only)
     return {
         report.entity: {
             "status": report.status, "rows_read": report.rows_read, "rows_written": report.rows_written,
