@@ -66,8 +66,7 @@ WAREHOUSE_HISTORY = Table("processed/warehouse_history", key=("warehouse_id", "c
 WAREHOUSES = Table("processed/warehouses", key=("warehouse_id",))
 PRODUCTS_TABLE = "processed/products"
 MASTER_TABLES = {"products": PRODUCTS_TABLE, "warehouses": WAREHOUSES.path}  # what a fact's checks read of each
-_SELECTING = threading.Lock()  # guards _SOURCE_LOCKS
-_SOURCE_LOCKS: dict[tuple[str, str], threading.Lock] = {}
+_SELECTING = threading.Lock()
 
 
 @contextmanager
@@ -92,11 +91,7 @@ class RunOptions:
 def drop_selection(lake: Lake, source: Source, options: RunOptions) -> DropSelection:
     """This run's drops of a source (ingestion/drops.py), selected once per run and lake."""
     key = (lake.root, source.entity)
-    with _SELECTING:
-        lock = _SOURCE_LOCKS.setdefault(key, threading.Lock())
-    # A fact asks for its masters' selection from its own thread: it waits for that source's selection only, while
-    # other sources list and hash their drops (hashlib and the file reads release the GIL).
-    with lock:
+    with _SELECTING:  # a fact asks for its masters' selection from its own thread
         if key not in options.selections:
             options.selections[key] = select_drops(
                 lake, source, options.run_date, options.full_refresh, options.settle_seconds

@@ -9,16 +9,15 @@ have. (On AWS each source is its own Glue job, so the state machine keeps the wa
 from __future__ import annotations
 
 import logging
-import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from pyspark.sql import SparkSession
 
 from foundation.lake import Lake
-from ingestion.batch import RunOptions, drop_selection, ingest_source
+from ingestion.batch import RunOptions, ingest_source
 from ingestion.masters import MasterSnapshot
 from ingestion.quality import QualityReport
-from ingestion.sources import BATCH_SOURCES, SOURCES, Source, by_entity, waves
+from ingestion.sources import SOURCES, Source, by_entity, waves
 from ingestion.streaming import ingest_events
 
 log = logging.getLogger(__name__)
@@ -63,28 +62,6 @@ def ingest_entity(
         report.seconds,
     )
     return report
-
-
-def select_drops_ahead(lake: Lake, options: RunOptions, only: list[str] | None = None) -> threading.Thread:
-    """Starts selecting the batch sources' drops (and their masters') in a thread of its own: listing, the landing
-    check and hashing are the driver's Python and the disk, no Spark, so they run while the JVM starts, which
-    leaves a core idle, instead of after it, when every source plans its reads on both cores. Each source's job
-    takes its selection from there (`drop_selection`, once per run), or waits for it; a selection that fails here
-    is made again, and fails, in that source's own job."""
-    wanted = [s for s in BATCH_SOURCES.values() if not only or s.entity in only]
-    masters = {m for s in wanted for m in s.references.values() if m in BATCH_SOURCES}
-    chosen = [*wanted, *(BATCH_SOURCES[m] for m in sorted(masters) if BATCH_SOURCES[m] not in wanted)]
-
-    def select_each() -> None:
-        for source in chosen:
-            try:
-                drop_selection(lake, source, options)
-            except Exception:  # reported by the source's own job, which selects again
-                log.debug("%s: drop selection ahead of the session failed", source.entity, exc_info=True)
-
-    selecting = threading.Thread(target=select_each, name="select-drops-ahead", daemon=True)
-    selecting.start()
-    return selecting
 
 
 def ingest_all(

@@ -44,13 +44,11 @@ class IngestOptions(StageOptions):
 
 def run(options: IngestOptions, resources: Resources) -> dict[str, dict]:
     from ingestion.batch import RunOptions
-    from ingestion.runner import ingest_all, select_drops_ahead
+    from ingestion.runner import ingest_all
 
-    run_options = RunOptions(options.run_date, options.full_refresh, options.max_quarantine_rate)
-    only = list(options.only) if options.only else None
-    select_drops_ahead(resources.lake, run_options, only)  # while the JVM starts
     spark = resources.spark("supplychain-ingest")
-    reports = ingest_all(spark, resources.lake, run_options, only)
+    run_options = RunOptions(options.run_date, options.full_refresh, options.max_quarantine_rate)
+    reports = ingest_all(spark, resources.lake, run_options, list(options.only) if options.only else None)
     return {
         report.entity: {
             "status": report.status, "rows_read": report.rows_read, "rows_written": report.rows_written,

@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 
 from foundation.lake import Lake
-from ingestion import drops
 from ingestion.batch import RunOptions, bookmark_path, warehouse_changes
 from ingestion.masters import MASTERS, MasterSnapshot
 from ingestion.quality import QualityGateError
@@ -53,35 +52,6 @@ def test_one_pass_publishes_what_the_waves_publish(spark, raw, tmp_path):
     assert passed == waved
     assert sum(r["quarantined_by_rule"].get("unknown_product", 0) for r in passed.values()) > 0
     assert snapshot(tmp_path / "one_pass") == snapshot(tmp_path / "by_wave")
-
-
-def test_the_drops_are_selected_once_per_source_while_the_session_starts(spark, raw, tmp_path, monkeypatch):
-    """`supplychain ingest` lists and hashes every batch source's drops in a thread started before it asks for its
-    Spark session (the JVM's start leaves a core idle), and each source's job reuses that selection."""
-    from foundation.stage import Resources
-    from foundation.warehouse.options import WarehouseOptions
-    from ingestion.stage import IngestOptions, run
-
-    lake = lake_with(raw, tmp_path)
-    selected, select = [], drops.select_drops
-
-    def recorded(lake_, source, *args):
-        selected.append((source.entity, threading.current_thread().name))
-        return select(lake_, source, *args)
-
-    def starting_session(self, app_name="supplychain"):
-        # A JVM's start (seconds) outlasts the selection (a fraction of one at a million lines): modelled here by
-        # waiting for whatever selects ahead (on main, nothing does).
-        for ahead in [t for t in threading.enumerate() if t.name == "select-drops-ahead"]:
-            ahead.join(timeout=120)
-        return spark
-
-    monkeypatch.setattr("ingestion.batch.select_drops", recorded)
-    monkeypatch.setattr(Resources, "spark", starting_session)
-    figures = run(IngestOptions(), Resources(None, lake, WarehouseOptions()))
-    assert {f["status"] for f in figures.values()} == {"succeeded"}
-    # main: each selected in its own job's thread, once the session is up
-    assert sorted(selected) == sorted((entity, "select-drops-ahead") for entity in BATCH_SOURCES), selected
 
 
 def test_a_failed_master_keeps_its_facts_unpublished(spark, raw, tmp_path):
