@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from foundation.lake import Lake
 from foundation.settings import Settings
-from foundation.warehouse.build import WarehouseOptions
+from foundation.warehouse.options import WarehouseOptions
 
 if TYPE_CHECKING:
     import pandas as pd

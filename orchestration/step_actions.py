@@ -19,7 +19,7 @@ from ingestion.stage import IngestOptions
 from optimization.options import OptimizeOptions
 from orchestration.pipeline import Step
 from orchestration.run_warehouse import RunWarehouse
-from sample_data.generate import GeneratorOptions
+from sample_data.options import GeneratorOptions
 
 
 class StepFailedError(RuntimeError):

@@ -7,17 +7,16 @@ import json
 import logging
 import shutil
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from foundation.options import StageOptions, flag
-from foundation.settings import parse_date
 from sample_data.catalog import build_lanes, build_products, build_warehouses, stocking_plan
 from sample_data.dirty import DirtInjector
 from sample_data.masters import WAREHOUSE_COLUMNS, MasterFeed
+from sample_data.options import GeneratorOptions
 from sample_data.raw_zone import RawZone
 from sample_data.simulate import DayRecords, ErpSimulator
 
@@ -25,27 +24,6 @@ log = logging.getLogger(__name__)
 
 MANIFEST_PATH = "_generator/manifest.json"
 DIRTY_ROWS_PATH = "_generator/dirty_rows.jsonl"
-
-
-@dataclass(frozen=True)
-class GeneratorOptions(StageOptions):
-    seed: int = flag(42, "random seed: the same seed writes the same drops")
-    sales_rows: int = flag(100_000, "about this many sales lines")
-    start: dt.date = flag(dt.date(2023, 1, 1), "first business day", parse=lambda t: parse_date(t, "--start"))
-    end: dt.date = flag(dt.date(2025, 12, 31), "last business day", parse=lambda t: parse_date(t, "--end"))
-    products: int = flag(200, "products in the master")
-    warehouses: int = flag(7, "warehouses (at least one per region)")
-    dirty_rate: float = flag(0.01, "share of defective records")
-    event_days: int = flag(14, "days of streamed order events")
-    force: bool = flag(False, "replace raw data already in the lake")
-
-    def validate(self):
-        if self.end <= self.start:
-            raise ValueError(f"--end {self.end} must be after --start {self.start}")
-        if not 0 <= self.dirty_rate < 0.5:
-            raise ValueError(f"--dirty-rate {self.dirty_rate} must be in [0, 0.5)")
-        if self.sales_rows < 100 or self.products < 10 or self.warehouses < 5:
-            raise ValueError("need at least 100 sales rows, 10 products and 5 warehouses (one per region)")
 
 
 def run(options: GeneratorOptions, resources) -> dict:

@@ -28,7 +28,7 @@ from foundation.stage import Resources
 from ingestion.stage import IngestOptions, source_names
 from optimization.options import OptimizeOptions
 from orchestration.cli import add_aws_commands, run_aws_command
-from sample_data.generate import GeneratorOptions
+from sample_data.options import GeneratorOptions
 
 log = logging.getLogger("supplychain")
 
@@ -240,7 +240,7 @@ def _ingest(args, settings: Settings) -> int:
 
 
 def _default_runs_dir() -> Path:
-    from foundation.warehouse.contract import PROJECT_DIR
+    from foundation.warehouse.options import PROJECT_DIR
 
     return Path(os.environ.get("SUPPLYCHAIN_RUNS_DIR", PROJECT_DIR / "runs"))
 

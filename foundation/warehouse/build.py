@@ -15,43 +15,20 @@ import os
 import shutil
 import subprocess
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 from foundation.lake import Lake
 from foundation.warehouse.contract import PROJECT_DIR, source_tables
 from foundation.warehouse.dbt_runner import dbt_command, dbt_environment, run_dbt
+from foundation.warehouse.options import TARGETS as TARGETS  # where callers have always found them
+from foundation.warehouse.options import WarehouseOptions
 from foundation.warehouse.processed_zone import TableFiles, check_redshift_widths, check_table
 
 log = logging.getLogger(__name__)
-TARGETS = ("local", "postgres", "redshift")
 
 
 class BuildFailedError(RuntimeError):
     """dbt build failed; the message lists each failing model or test."""
-
-
-@dataclass(frozen=True)
-class WarehouseOptions:
-    target: str = "local"
-    source_schema: str = "processed"
-    duckdb_path: Path = PROJECT_DIR / "data" / "warehouse.duckdb"
-    processed_uri: str | None = None  # Redshift: s3://bucket/prefix/processed
-    iam_role: str | None = None  # Redshift: role COPY assumes to read S3
-
-    @classmethod
-    def from_env(cls, target: str | None = None) -> WarehouseOptions:
-        chosen = target or os.environ.get("SUPPLYCHAIN_TARGET", "local")
-        if chosen not in TARGETS:
-            raise ValueError(f"unknown target {chosen!r}; choose one of {', '.join(TARGETS)}")
-        duckdb_path = Path(os.environ.get("SUPPLYCHAIN_DUCKDB_PATH", str(cls.duckdb_path)))
-        return cls(
-            target=chosen,
-            source_schema=os.environ.get("SUPPLYCHAIN_SOURCE_SCHEMA", "processed"),
-            duckdb_path=duckdb_path if duckdb_path.is_absolute() else PROJECT_DIR / duckdb_path,
-            processed_uri=os.environ.get("SUPPLYCHAIN_REDSHIFT_PROCESSED_URI"),
-            iam_role=os.environ.get("SUPPLYCHAIN_REDSHIFT_IAM_ROLE"),
-        )
 
 
 def check_processed_zone(lake: Lake, sources: tuple[str, ...] | None = None) -> list[TableFiles]:

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import yaml
 
-PROJECT_DIR = Path(__file__).resolve().parents[2]
+from foundation.warehouse.options import PROJECT_DIR as PROJECT_DIR  # where callers have always found it
+
 SOURCES_GLOB = "models/staging/*/_*__sources.yml"
 # The width the Redshift load gives a bare `varchar` source column (macros/loading/load_processed_zone.sql,
 # redshift__source_column_type), in bytes: Redshift counts a varchar's bytes of UTF-8, not its characters, and a
