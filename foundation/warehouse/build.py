@@ -20,7 +20,6 @@ from pathlib import Path
 from foundation.lake import Lake
 from foundation.warehouse.contract import PROJECT_DIR, source_tables
 from foundation.warehouse.dbt_runner import dbt_command, dbt_environment, run_dbt
-from foundation.warehouse.options import TARGETS as TARGETS  # where callers have always found them
 from foundation.warehouse.options import WarehouseOptions
 from foundation.warehouse.processed_zone import TableFiles, check_redshift_widths, check_table
 
