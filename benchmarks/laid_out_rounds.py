@@ -13,7 +13,6 @@ JIT's choices), so alternate processes of the codes compared and compare several
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 import time
 
@@ -24,7 +23,8 @@ from foundation.lake import Lake
 from foundation.settings import Settings
 from foundation.spark import spark_session
 from ingestion.batch import RunOptions
-from ingestion.laid_out_batch import laid_out
+from ingestion.laid_out_batch import laid_out, output_tables
+from ingestion.replay import quarantine_table
 from ingestion.runner import ingest_all
 from ingestion.sources import SOURCES, by_entity
 
@@ -56,13 +56,14 @@ def main() -> None:
     if source is None or not laid_out(source):
         sys.exit(f"{entity}: not a source whose batch is laid out (a partitioned fact: sales, shipments, inventory)")
     batch_module.stage_laid_out = measured
-    for table in (entity, f"{entity}_returns", f"_quarantine/{entity}"):
-        shutil.rmtree(f"{lake_root}/processed/{table}", ignore_errors=True)
+    lake = Lake(lake_root)
+    for table in (*output_tables(source).values(), quarantine_table(entity).path):
+        lake.delete_dir(table)
     settings = Settings.from_env()
     refresh = RunOptions(settings.run_date, True, settings.max_quarantine_rate)
     spark = spark_session("laid-out-rounds")
     try:
-        ingest_all(spark, Lake(lake_root), refresh, [entity])
+        ingest_all(spark, lake, refresh, [entity])
     except RoundsDone:
         return
     sys.exit(f"{entity} staged no batch: no drops to read under {lake_root}/{source.raw_folder}")
