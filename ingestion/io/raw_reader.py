@@ -105,8 +105,8 @@ def _split(text: DataFrame) -> DataFrame:
     """Whole files (value, source_file) as lines (source_file, position, line), trailing carriage returns removed.
 
     CRLF, or CRLF applied twice: only a line that ends in a CR is trimmed, as Spark's trim of given characters
-    allocates and walks the whole line where `endswith` reads one byte (sales' 1M lines split in 1.7 JVM CPU-s, not
-    2.9). The lines are made per file, in a select of their own before they are exploded: the explode's generated
+    allocates and walks the whole line where `endswith` reads one byte (sales' 1M lines split in 1.4 JVM CPU-s, not
+    2.5). The lines are made per file, in a select of their own before they are exploded: the explode's generated
     method then holds no split and no trim, and the rules' per-record code that follows it in the same method stays
     under HotSpot's compile limit (tests/ingestion/test_rules_codegen.py).
     """

@@ -150,6 +150,22 @@ def test_line_endings_and_a_mark_inside_a_value_are_read_as_before(spark, tmp_pa
     ]
 
 
+def test_only_a_line_that_ends_in_a_carriage_return_is_trimmed(spark, tmp_path):
+    """Spark's trim of given characters allocates and walks the whole line: a line without a trailing CR (nearly
+    every one) is left as split, and the split and the trim happen per file, before the explode (BENCHMARKS.md,
+    session 43)."""
+    drop(tmp_path, "a.csv", "order_id,qty,note\r\nO1,1,a\r\r\nO2,2,b\nO3,3,c\r")
+    lake = Lake(str(tmp_path))
+    lines = raw_reader.read_lines(spark, lake, lake.list_raw("raw/sales", (".csv",)))
+    assert [r.raw_record for r in lines.orderBy("source_line").collect()] == [
+        "order_id,qty,note", "O1,1,a", "O2,2,b", "O3,3,c"
+    ]  # fmt: skip
+    plan = lines._jdf.queryExecution().optimizedPlan().toString()
+    generate = plan[plan.index("Generate") :].split("\n")[0]
+    assert "if (endswith(lambda line" in plan.lower()  # the trim only under the test, per file, in the lambda
+    assert "trim" not in generate and "split" not in generate  # the explode reads the per-file lines
+
+
 @pytest.mark.parametrize(
     ("root", "name"),
     [
